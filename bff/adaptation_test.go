@@ -1,0 +1,249 @@
+package bff_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"mosaic/bff/app"
+	"mosaic/bff/device"
+	"mosaic/bff/mini"
+	"mosaic/bff/pad"
+	"mosaic/bff/scene"
+	"mosaic/bff/web"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	statv1 "mosaic/clients/stat/v1"
+)
+
+// The adaptation table of DESIGN.md, one test per row, over the four
+// devices' pure adapters.
+
+// fixtureDesc is 100 runes, multi-byte ones across the 80-rune cut.
+var fixtureDesc = strings.Repeat("abcdefghij", 7) + strings.Repeat("视频简介", 5) + strings.Repeat("xy", 5)
+
+func fixture() scene.Feed {
+	return scene.Feed{Page: 1, PS: 10, Cards: []scene.Card{{
+		Archive: &archivev1.Archive{
+			Aid: 1, Title: "t", Desc: fixtureDesc, Cover: "http://i0.hdslb.example/bfs/archive/1.jpg",
+			DurationS: 61, Pubdate: 1700000000, OwnerMid: 9, Tags: []string{"a"},
+		},
+		Reason:   "hot",
+		Stat:     &statv1.Stat{View: 123456, Danmaku: 340000000, Reply: 3, Favorite: 4, Coin: 5, Share: 6, Like: 1500},
+		Owner:    &accountv1.Profile{Mid: 9, Name: "up", Face: "http://i0.hdslb.example/bfs/face/9.jpg", Email: "x@y.z"},
+		Relation: &relationv1.Relation{Following: true},
+	}}}
+}
+
+// card adapts the fixture for dev and returns its first card as JSON values.
+func card(t *testing.T, dev string, v device.View) map[string]any {
+	t.Helper()
+	var body any
+	switch dev {
+	case "app":
+		body = app.AdaptFeed(fixture(), v)
+	case "pad":
+		body = pad.AdaptFeed(fixture(), v)
+	case "web":
+		body = web.AdaptFeed(fixture(), v)
+	case "mini":
+		body = mini.AdaptFeed(fixture(), v)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Cards []map[string]any }
+	if err := json.Unmarshal(raw, &f); err != nil || len(f.Cards) != 1 {
+		t.Fatalf("%s: %s", dev, raw)
+	}
+	return f.Cards[0]
+}
+
+func TestCoverByDeviceAndNetwork(t *testing.T) {
+	const http, https = "http://i0.hdslb.example/bfs/archive/1.jpg@", "https://i0.hdslb.example/bfs/archive/1.jpg@"
+	tests := []struct {
+		dev  string
+		net  device.Network
+		want string
+	}{
+		{"app", device.WiFi, http + "640w_360h.webp"},
+		{"app", device.G5, http + "640w_360h.webp"},
+		{"app", device.G4, http + "480w_270h.webp"},
+		{"app", device.G3, http + "320w_180h_50q.webp"},
+		{"app", device.G2, http + "320w_180h_50q.webp"},
+		{"pad", device.WiFi, http + "960w_540h.webp"},
+		{"pad", device.G5, http + "960w_540h.webp"},
+		{"pad", device.G4, http + "640w_360h.webp"},
+		{"pad", device.G3, http + "480w_270h_50q.webp"},
+		{"pad", device.G2, http + "480w_270h_50q.webp"},
+		{"web", device.WiFi, http + "1280w_720h.webp"},
+		{"web", device.G4, http + "1280w_720h.webp"},
+		{"web", device.G2, http + "1280w_720h.webp"},
+		{"mini", device.WiFi, https + "480w_270h.jpg"},
+		{"mini", device.G5, https + "480w_270h.jpg"},
+		{"mini", device.G4, https + "320w_180h.jpg"},
+		{"mini", device.G3, https + "320w_180h_50q.jpg"},
+		{"mini", device.G2, https + "320w_180h_50q.jpg"},
+	}
+	for _, tt := range tests {
+		if got := card(t, tt.dev, device.View{Network: tt.net})["cover"]; got != tt.want {
+			t.Errorf("%s on %s: cover %v, want %s", tt.dev, tt.net, got, tt.want)
+		}
+	}
+}
+
+func TestCountsByDeviceAndLanguage(t *testing.T) {
+	tests := []struct {
+		dev  string
+		lang device.Lang
+		path []string
+		want any
+	}{
+		{"app", device.Chinese, []string{"stats", "view"}, map[string]any{"num": 123456.0, "text": "12.3万"}},
+		{"app", device.English, []string{"stats", "danmaku"}, map[string]any{"num": 340000000.0, "text": "340M"}},
+		{"app", device.Chinese, []string{"stats", "danmaku"}, map[string]any{"num": 340000000.0, "text": "3.4亿"}},
+		{"pad", device.English, []string{"stats", "like"}, map[string]any{"num": 1500.0, "text": "1.5K"}},
+		{"pad", device.Chinese, []string{"stats", "view"}, map[string]any{"num": 123456.0, "text": "12.3万"}},
+		{"web", device.Chinese, []string{"stats", "view"}, 123456.0},
+		{"web", device.English, []string{"stats", "danmaku"}, 340000000.0},
+		{"mini", device.Chinese, []string{"view"}, "12.3万"},
+		{"mini", device.English, []string{"view"}, "123.4K"},
+	}
+	for _, tt := range tests {
+		if got := dig(card(t, tt.dev, device.View{Lang: tt.lang}), tt.path...); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s %v %v = %v, want %v", tt.dev, tt.lang, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestStatsShownByDevice(t *testing.T) {
+	tests := []struct {
+		dev  string
+		want []string
+	}{
+		{"app", []string{"danmaku", "view"}},
+		{"pad", []string{"danmaku", "like", "view"}},
+		{"web", []string{"coin", "danmaku", "favorite", "like", "reply", "share", "view"}},
+	}
+	for _, tt := range tests {
+		stats, _ := card(t, tt.dev, device.View{})["stats"].(map[string]any)
+		if got := keys(stats); !slices.Equal(got, tt.want) {
+			t.Errorf("%s stats %v, want %v", tt.dev, got, tt.want)
+		}
+	}
+	// mini shows the view count only, flat.
+	c := card(t, "mini", device.View{})
+	if _, ok := c["stats"]; ok || c["view"] == nil {
+		t.Errorf("mini card %v: want a flat view and no stats", c)
+	}
+	for _, k := range []string{"danmaku", "like", "reply", "coin", "favorite", "share"} {
+		if _, ok := c[k]; ok {
+			t.Errorf("mini card has %s", k)
+		}
+	}
+}
+
+func TestDescByDevice(t *testing.T) {
+	tests := []struct {
+		dev  string
+		want any // nil: absent
+	}{
+		{"app", nil},
+		{"pad", strings.Repeat("abcdefghij", 7) + "视频简介视频简介视频"},
+		{"web", fixtureDesc},
+		{"mini", nil},
+	}
+	for _, tt := range tests {
+		if got := card(t, tt.dev, device.View{})["desc"]; got != tt.want {
+			t.Errorf("%s desc %q, want %q", tt.dev, got, tt.want)
+		}
+	}
+}
+
+func TestTimesByDevice(t *testing.T) {
+	tests := []struct {
+		dev  string
+		want any
+	}{
+		{"app", 1700000000.0},
+		{"pad", 1700000000.0},
+		{"web", "2023-11-14T22:13:20Z"},
+		{"mini", nil},
+	}
+	for _, tt := range tests {
+		if got := card(t, tt.dev, device.View{})["pubdate"]; got != tt.want {
+			t.Errorf("%s pubdate %v, want %v", tt.dev, got, tt.want)
+		}
+	}
+}
+
+func TestLegacyCardForOldAppBuilds(t *testing.T) {
+	tests := []struct {
+		dev    string
+		build  int64
+		legacy bool
+	}{
+		{"app", 0, false},
+		{"app", 1, true},
+		{"app", 7999999, true},
+		{"app", 8000000, false},
+		{"app", 9100000, false},
+		{"pad", 7000000, false}, // the legacy card is the phone app's only
+	}
+	for _, tt := range tests {
+		c := card(t, tt.dev, device.View{Build: tt.build, Lang: device.Chinese})
+		_, nested := c["owner"]
+		_, hasStats := c["stats"]
+		if tt.legacy {
+			want := map[string]any{"owner_name": "up", "owner_face": "http://i0.hdslb.example/bfs/face/9.jpg", "play": 123456.0, "play_text": "12.3万"}
+			for k, v := range want {
+				if c[k] != v {
+					t.Errorf("%s build %d: %s = %v, want %v", tt.dev, tt.build, k, c[k], v)
+				}
+			}
+			if nested || hasStats {
+				t.Errorf("%s build %d: legacy card has nested owner or stats: %v", tt.dev, tt.build, c)
+			}
+		} else if !nested || !hasStats || c["owner_name"] != nil || c["play"] != nil {
+			t.Errorf("%s build %d: want the nested card, got %v", tt.dev, tt.build, c)
+		}
+	}
+}
+
+func TestOnlyMiniForcesHTTPS(t *testing.T) {
+	for _, dev := range devices {
+		raw, _ := json.Marshal(card(t, dev, device.View{}))
+		hasHTTP := strings.Contains(string(raw), "http://")
+		if dev == "mini" && hasHTTP {
+			t.Errorf("mini card carries an http URL: %s", raw)
+		}
+		if dev != "mini" && !hasHTTP {
+			t.Errorf("%s card rewrote http URLs: %s", dev, raw)
+		}
+	}
+}
+
+func dig(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[p]
+	}
+	return v
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,123 @@
+package apitest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"mosaic"
+	"mosaic/bff"
+	"mosaic/bff/endpoint"
+	"mosaic/bff/request"
+	"mosaic/bff/scene"
+	"mosaic/clients"
+	"mosaic/mocks"
+)
+
+// Seed is the dataset every end-to-end test and golden file uses.
+const Seed = 1
+
+// Options tune the topology of one test.
+type Options struct {
+	// Latency is added to every downstream call.
+	Latency time.Duration
+	// Deadline is the scene deadline; 0 means the production default.
+	Deadline time.Duration
+	// Interceptors run at the mock servers, after the latency (to slow down
+	// or fail one service).
+	Interceptors []grpc.UnaryServerInterceptor
+}
+
+// Server is a running mosaic over the mock downstreams.
+type Server struct {
+	URL      string
+	Data     *mocks.Dataset
+	Recorder *mocks.Recorder
+	Spec     *Spec
+}
+
+// Start runs the topology for the life of t.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	spec, err := LoadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := mocks.SharedDataset(Seed)
+	rec := &mocks.Recorder{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cluster, err := mocks.Start(ctx, data, mocks.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	targets := map[string]string{}
+	for _, svc := range clients.Services() {
+		targets[svc] = "static:///" + cluster.Addr(svc)
+	}
+	set, closeConns, err := clients.Dial(targets, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := opts.Deadline
+	if deadline == 0 {
+		deadline = 800 * time.Millisecond
+	}
+	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: request.Loopback(), Deadline: deadline}
+	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI))
+	t.Cleanup(func() {
+		srv.Close()
+		closeConns()
+		cluster.Stop()
+		cancel()
+	})
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec}
+}
+
+// Response is one answer, already checked against the spec.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Get requests path with headers (name, value, name, value...) and fails t
+// if the response does not match api.openapi.yaml.
+func (s *Server) Get(t testing.TB, path string, headers ...string) Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Spec.Validate(req, resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("%v\nbody: %s", err, clip(body))
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+}
+
+func clip(b []byte) string {
+	s := string(b)
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"mosaic/bff/device"
+	"mosaic/bff/scene"
+	"mosaic/dto"
+)
+
+// AdaptFeed picks the card shape by build: old builds only parse the flat one.
+func AdaptFeed(f scene.Feed, v device.View) any {
+	if v.Legacy() {
+		return device.FeedBody(f, v, legacyCard)
+	}
+	return device.FeedBody(f, v, card)
+}
+
+func card(c scene.Card, v device.View) dto.AppCard {
+	a := c.Archive
+	out := dto.AppCard{
+		Aid:      a.GetAid(),
+		Title:    a.GetTitle(),
+		Cover:    device.ImageURL(a.GetCover(), covers().For(v.Network), false),
+		Duration: a.GetDurationS(),
+		Pubdate:  a.GetPubdate(),
+		Reason:   c.Reason,
+		Owner:    device.Owner(c, false),
+	}
+	if s := c.Stat; s != nil {
+		out.Stats = &dto.AppStats{View: device.Count(s.GetView(), v.Lang), Danmaku: device.Count(s.GetDanmaku(), v.Lang)}
+	}
+	return out
+}
+
+// legacyCard flattens owner and stats: builds below 8000000 read owner_name,
+// owner_face and play, and break on nested objects.
+func legacyCard(c scene.Card, v device.View) dto.AppLegacyCard {
+	a := c.Archive
+	play := c.Stat.GetView()
+	return dto.AppLegacyCard{
+		Aid:       a.GetAid(),
+		Title:     a.GetTitle(),
+		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network), false),
+		Duration:  a.GetDurationS(),
+		Pubdate:   a.GetPubdate(),
+		OwnerName: c.Owner.GetName(),
+		OwnerFace: c.Owner.GetFace(),
+		Play:      play,
+		PlayText:  device.Display(play, v.Lang),
+	}
+}

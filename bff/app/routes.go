@@ -1,0 +1,15 @@
+package app
+
+import (
+	"github.com/go-chi/chi/v5"
+
+	"mosaic/bff/endpoint"
+)
+
+// Routes mounts the app's scenes.
+func Routes(env endpoint.Env) func(chi.Router) {
+	dev := endpoint.Device{Name: Name, PageSize: pageSize()}
+	return func(r chi.Router) {
+		r.Get("/v1/feed", endpoint.Feed(env, dev, AdaptFeed))
+	}
+}

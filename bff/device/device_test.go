@@ -1,0 +1,104 @@
+package device_test
+
+import (
+	"testing"
+
+	"mosaic/bff/device"
+)
+
+func TestDisplay(t *testing.T) {
+	tests := []struct {
+		n      int64
+		zh, en string
+	}{
+		{0, "0", "0"},
+		{999, "999", "999"},
+		{1000, "1000", "1K"},
+		{1234, "1234", "1.2K"},
+		{9999, "9999", "9.9K"},
+		{10000, "1万", "10K"},
+		{12345, "1.2万", "12.3K"},
+		{99999, "9.9万", "99.9K"},
+		{999999, "99.9万", "999.9K"},
+		{1000000, "100万", "1M"},
+		{3400000, "340万", "3.4M"},
+		{99999999, "9999.9万", "99.9M"},
+		{100000000, "1亿", "100M"},
+		{340000000, "3.4亿", "340M"},
+		{1200000000, "12亿", "1.2B"},
+		{-12345, "-1.2万", "-12.3K"},
+	}
+	for _, tt := range tests {
+		if got := device.Display(tt.n, device.Chinese); got != tt.zh {
+			t.Errorf("Display(%d, zh) = %q, want %q", tt.n, got, tt.zh)
+		}
+		if got := device.Display(tt.n, device.English); got != tt.en {
+			t.Errorf("Display(%d, en) = %q, want %q", tt.n, got, tt.en)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"", 80, ""},
+		{"short", 80, "short"},
+		{"abcdef", 3, "abc"},
+		{"视频简介很长", 4, "视频简介"},
+		{"a视b频", 2, "a视"},
+		{"exactly", 7, "exactly"},
+		{"anything", 0, ""},
+	}
+	for _, tt := range tests {
+		if got := device.Truncate(tt.s, tt.n); got != tt.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestImageURL(t *testing.T) {
+	const u = "http://i0.hdslb.example/bfs/archive/1.jpg"
+	tests := []struct {
+		url   string
+		img   device.Image
+		https bool
+		want  string
+	}{
+		{u, device.Image{W: 320, H: 180, Q: 50, Format: "webp"}, false, u + "@320w_180h_50q.webp"},
+		{u, device.Image{W: 640, H: 360, Format: "webp"}, false, u + "@640w_360h.webp"},
+		{u, device.Image{W: 480, H: 270, Format: "jpg"}, true, "https://i0.hdslb.example/bfs/archive/1.jpg@480w_270h.jpg"},
+		{"https://x/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, "https://x/1.jpg@1w_2h.jpg"},
+		{"", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
+	}
+	for _, tt := range tests {
+		if got := device.ImageURL(tt.url, tt.img, tt.https); got != tt.want {
+			t.Errorf("ImageURL(%q, %+v, %v) = %q, want %q", tt.url, tt.img, tt.https, got, tt.want)
+		}
+	}
+}
+
+func TestCoversForNetwork(t *testing.T) {
+	c := device.Covers{Fast: device.Image{W: 3}, Mid: device.Image{W: 2}, Slow: device.Image{W: 1}}
+	for n, want := range map[device.Network]int{device.WiFi: 3, device.G5: 3, device.G4: 2, device.G3: 1, device.G2: 1} {
+		if got := c.For(n).W; got != want {
+			t.Errorf("For(%s) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestLegacy(t *testing.T) {
+	for build, want := range map[int64]bool{0: false, 1: true, 7999999: true, 8000000: false, 8000001: false} {
+		if got := (device.View{Build: build}).Legacy(); got != want {
+			t.Errorf("Legacy(build %d) = %v", build, got)
+		}
+	}
+}
+
+func TestRFC3339IsUTC(t *testing.T) {
+	if got := device.RFC3339(0); got != "1970-01-01T00:00:00Z" {
+		t.Errorf("RFC3339(0) = %q", got)
+	}
+}

@@ -1,0 +1,48 @@
+package device
+
+import (
+	"mosaic/bff/scene"
+	"mosaic/dto"
+)
+
+// FeedBody adapts every card of f with card and wraps them in the envelope
+// all devices share.
+func FeedBody[C any](f scene.Feed, v View, card func(scene.Card, View) C) dto.Feed[C] {
+	cards := make([]C, len(f.Cards))
+	for i, c := range f.Cards {
+		cards[i] = card(c, v)
+	}
+	return dto.Feed[C]{Page: f.Page, PageSize: f.PS, Cards: cards, Degraded: Degraded(f.Degraded)}
+}
+
+// Degraded lists the sections a scene left out.
+func Degraded(d []scene.Degraded) []dto.Degraded {
+	if len(d) == 0 {
+		return nil
+	}
+	out := make([]dto.Degraded, len(d))
+	for i, s := range d {
+		out[i] = dto.Degraded{Section: s.Section, Reason: s.Reason}
+	}
+	return out
+}
+
+// Count pairs a number with its display string (app and pad).
+func Count(n int64, lang Lang) dto.Count {
+	return dto.Count{Num: n, Text: Display(n, lang)}
+}
+
+// Owner is a card's uploader as native and web clients show it: name and
+// face when the profile is known, following when the relation is.
+func Owner(c scene.Card, httpsOnly bool) dto.Owner {
+	o := dto.Owner{Mid: c.Archive.GetOwnerMid()}
+	if c.Owner != nil {
+		o.Name = c.Owner.GetName()
+		o.Face = Scheme(c.Owner.GetFace(), httpsOnly)
+	}
+	if c.Relation != nil {
+		following := c.Relation.GetFollowing()
+		o.Following = &following
+	}
+	return o
+}

@@ -1,0 +1,19 @@
+// Package mini serves and adapts scenes for the mini-program: the fewest
+// bytes (no desc, no times, one display count), jpg covers and https only,
+// because the host app refuses plain-http resources.
+package mini
+
+import "mosaic/bff/device"
+
+// Name is the device segment of the mini-program's routes.
+const Name = "mini"
+
+func pageSize() device.PageSize { return device.PageSize{Default: 6, Max: 12} }
+
+func covers() device.Covers {
+	return device.Covers{
+		Fast: device.Image{W: 480, H: 270, Format: "jpg"},
+		Mid:  device.Image{W: 320, H: 180, Format: "jpg"},
+		Slow: device.Image{W: 320, H: 180, Q: 50, Format: "jpg"},
+	}
+}

@@ -1,0 +1,21 @@
+// Package pad serves and adapts scenes for the tablet app: larger covers than
+// the phone, an 80-rune desc, three counters with display strings.
+package pad
+
+import "mosaic/bff/device"
+
+// Name is the device segment of the pad's routes.
+const Name = "pad"
+
+// descRunes is how much of a desc fits under a pad card.
+const descRunes = 80
+
+func pageSize() device.PageSize { return device.PageSize{Default: 20, Max: 40} }
+
+func covers() device.Covers {
+	return device.Covers{
+		Fast: device.Image{W: 960, H: 540, Format: "webp"},
+		Mid:  device.Image{W: 640, H: 360, Format: "webp"},
+		Slow: device.Image{W: 480, H: 270, Q: 50, Format: "webp"},
+	}
+}

@@ -1,0 +1,128 @@
+// Package request parses and validates what a scene request carries: query
+// parameters and the headers set by the client and by the gateway.
+package request
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"mosaic/bff/device"
+)
+
+// MaxPage bounds deep paging: no screen pages that far, a scraper does.
+const MaxPage = 10000
+
+// Params is a validated scene request.
+type Params struct {
+	Page   int
+	PS     int
+	Viewer int64 // 0: anonymous
+	View   device.View
+}
+
+// Error names the parameter or header that was wrong.
+type Error struct {
+	Param  string
+	Detail string
+}
+
+func (e *Error) Error() string { return e.Param + ": " + e.Detail }
+
+func bad(param, format string, args ...any) *Error {
+	return &Error{Param: param, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Parse validates r for a device with page sizes ps. X-User-Id is read only
+// when the direct peer is trusted (the gateway); from anyone else the
+// request is anonymous.
+func Parse(r *http.Request, ps device.PageSize, trust Trust) (Params, error) {
+	var p Params
+	var err error
+	q := r.URL.Query()
+	if p.Page, err = intParam("page", q.Get("page"), 1, 1, MaxPage); err != nil {
+		return p, err
+	}
+	if p.PS, err = intParam("ps", q.Get("ps"), ps.Default, 1, int(^uint(0)>>1)); err != nil {
+		return p, err
+	}
+	p.PS = min(p.PS, ps.Max) // above the device's max is clamped, not rejected
+	if p.View, err = View(r.Header); err != nil {
+		return p, err
+	}
+	if trust.Allows(r.RemoteAddr) {
+		if p.Viewer, err = ID("X-User-Id", r.Header.Get("X-User-Id"), true); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// View reads the device headers: X-Network, Accept-Language, X-Client-Build.
+func View(h http.Header) (device.View, error) {
+	var v device.View
+	v.Network = device.WiFi
+	if s := h.Get("X-Network"); s != "" {
+		n, ok := device.ParseNetwork(strings.ToLower(s))
+		if !ok {
+			return v, bad("X-Network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", clip(s))
+		}
+		v.Network = n
+	}
+	if s := h.Get("Accept-Language"); s != "" {
+		tags, _, err := language.ParseAcceptLanguage(s)
+		if err != nil {
+			return v, bad("Accept-Language", "is not a valid language list: %v", err)
+		}
+		if len(tags) > 0 {
+			if base, _ := tags[0].Base(); base.String() == "zh" {
+				v.Lang = device.Chinese
+			}
+		}
+	}
+	if s := h.Get("X-Client-Build"); s != "" {
+		b, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || b <= 0 {
+			return v, bad("X-Client-Build", "must be a positive integer, got %q", clip(s))
+		}
+		v.Build = b
+	}
+	return v, nil
+}
+
+// ID parses a positive int64 identifier; empty is 0 when optional.
+func ID(param, s string, optional bool) (int64, error) {
+	if s == "" && optional {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, bad(param, "must be a positive integer, got %q", clip(s))
+	}
+	return id, nil
+}
+
+func intParam(name, s string, def, lo, hi int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo {
+		return 0, bad(name, "must be an integer of at least %d, got %q", lo, clip(s))
+	}
+	if n > hi {
+		return 0, bad(name, "must be at most %d, got %d", hi, n)
+	}
+	return n, nil
+}
+
+// clip keeps echoed input short: a problem body is no place for 8 KB of junk.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

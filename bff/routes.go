@@ -1,0 +1,31 @@
+// Package bff is mosaic's public HTTP surface: every device's scene routes,
+// mounted in one place.
+package bff
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"mosaic/bff/app"
+	"mosaic/bff/endpoint"
+	"mosaic/bff/mini"
+	"mosaic/bff/pad"
+	"mosaic/bff/web"
+)
+
+// NewServer returns the public handler: scene APIs for each device and the
+// OpenAPI document they follow.
+func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte) http.Handler {
+	r := chi.NewRouter()
+	r.Use(recoverer(logger))
+	r.Route("/"+app.Name, app.Routes(env))
+	r.Route("/"+pad.Name, pad.Routes(env))
+	r.Route("/"+web.Name, web.Routes(env))
+	r.Route("/"+mini.Name, mini.Routes(env))
+	r.Get("/openapi.yaml", serveSpec(spec))
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+	return r
+}

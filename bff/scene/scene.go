@@ -1,0 +1,11 @@
+// Package scene assembles device-neutral screens from the downstream
+// services. Each scene is a dataflow (flow.go) whose code reads like its
+// row in DESIGN.md; adapting the result for a device happens elsewhere.
+package scene
+
+import "mosaic/clients"
+
+// Service assembles scenes from the six downstream clients.
+type Service struct {
+	*clients.Set
+}

@@ -1,0 +1,14 @@
+// Package web serves and adapts scenes for browsers: the full card, large
+// covers on every network, plain numbers and RFC 3339 times.
+package web
+
+import "mosaic/bff/device"
+
+// Name is the device segment of the web's routes.
+const Name = "web"
+
+func pageSize() device.PageSize { return device.PageSize{Default: 20, Max: 50} }
+
+// cover is the same on every network: a browser's network class says little
+// about its bandwidth.
+func cover() device.Image { return device.Image{W: 1280, H: 720, Format: "webp"} }

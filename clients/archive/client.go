@@ -1,0 +1,37 @@
+// Package archive is the typed client of archive.v1.ArchiveService.
+package archive
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/batch"
+)
+
+// Client reads archives in batches and lists an owner's archives.
+type Client struct {
+	rpc archivev1.ArchiveServiceClient
+}
+
+// New returns a Client over cc.
+func New(cc grpc.ClientConnInterface) *Client {
+	return &Client{rpc: archivev1.NewArchiveServiceClient(cc)}
+}
+
+// Archives returns the archives among aids that exist, hidden ones included:
+// whether to show a hidden archive is the caller's decision.
+func (c *Client) Archives(ctx context.Context, aids []int64) (map[int64]*archivev1.Archive, error) {
+	return batch.Fetch(ctx, aids, batch.MaxBatch, func(ctx context.Context, ids []int64) (map[int64]*archivev1.Archive, error) {
+		resp, err := c.rpc.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: ids})
+		return resp.GetArchives(), err
+	})
+}
+
+// ListByOwner returns one page of mid's archive IDs, newest first, and how
+// many archives mid has in all.
+func (c *Client) ListByOwner(ctx context.Context, mid int64, page, ps int) ([]int64, int64, error) {
+	resp, err := c.rpc.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: mid, Page: int32(page), Ps: int32(ps)})
+	return resp.GetAids(), resp.GetTotal(), err
+}

@@ -1,0 +1,70 @@
+// Package batch turns one logical batch read into as few downstream calls as
+// the service's batch limit allows: IDs are deduplicated, split into chunks of
+// at most max, and the chunks are fetched concurrently.
+package batch
+
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// MaxBatch is the largest ID set every downstream accepts in one call
+// (DESIGN.md: larger batches are rejected with InvalidArgument).
+const MaxBatch = 50
+
+// Fetch calls fetch once per chunk of at most max distinct ids and merges the
+// results. IDs absent from the downstream's answer are absent from the map.
+// With a single chunk (the common case) no goroutine is started.
+func Fetch[K comparable, V any](ctx context.Context, ids []K, max int, fetch func(context.Context, []K) (map[K]V, error)) (map[K]V, error) {
+	uniq := Dedup(ids)
+	if len(uniq) == 0 {
+		return map[K]V{}, nil
+	}
+	if len(uniq) <= max {
+		return fetch(ctx, uniq)
+	}
+	var (
+		mu  sync.Mutex
+		out = make(map[K]V, len(uniq))
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	for start := 0; start < len(uniq); start += max {
+		chunk := uniq[start:min(start+max, len(uniq))]
+		g.Go(func() error {
+			got, err := fetch(gctx, chunk)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for k, v := range got {
+				out[k] = v
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Dedup returns ids without repeats, in first-seen order, so that a request
+// is the same for the same input and the downstream never sees a duplicate.
+func Dedup[K comparable](ids []K) []K {
+	if len(ids) < 2 {
+		return ids
+	}
+	seen := make(map[K]struct{}, len(ids))
+	out := make([]K, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; ok {
+			continue
+		}
+		seen[id] = struct{}{}
+		out = append(out, id)
+	}
+	return out
+}

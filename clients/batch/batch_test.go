@@ -1,0 +1,86 @@
+package batch_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"mosaic/clients/batch"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestFetchChunksDistinctIDs(t *testing.T) {
+	tests := []struct {
+		name   string
+		ids    []int64
+		chunks []int
+	}{
+		{"empty", nil, nil},
+		{"duplicates collapse", []int64{1, 1, 2, 2, 3}, []int{3}},
+		{"exactly the limit", seq(50), []int{50}},
+		{"one over", seq(51), []int{50, 1}},
+		{"many", append(seq(120), seq(120)...), []int{50, 50, 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				mu    sync.Mutex
+				sizes []int
+			)
+			got, err := batch.Fetch(context.Background(), tt.ids, 50, func(_ context.Context, ids []int64) (map[int64]int64, error) {
+				mu.Lock()
+				sizes = append(sizes, len(ids))
+				mu.Unlock()
+				out := map[int64]int64{}
+				for _, id := range ids {
+					if id%7 != 0 { // 7, 14, ... do not exist downstream
+						out[id] = id * 10
+					}
+				}
+				return out, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(sizes)
+			want := slices.Clone(tt.chunks)
+			slices.Sort(want)
+			if !slices.Equal(sizes, want) {
+				t.Errorf("chunk sizes = %v, want %v", sizes, want)
+			}
+			for _, id := range tt.ids {
+				v, ok := got[id]
+				if ok == (id%7 == 0) || (ok && v != id*10) {
+					t.Errorf("id %d: got %d, %v", id, v, ok)
+				}
+			}
+		})
+	}
+}
+
+func TestFetchFailsWhenAChunkFails(t *testing.T) {
+	boom := errors.New("boom")
+	_, err := batch.Fetch(context.Background(), seq(101), 50, func(ctx context.Context, ids []int64) (map[int64]int64, error) {
+		if ids[0] == 51 {
+			return nil, boom
+		}
+		<-ctx.Done() // the failure must cancel the sibling chunks
+		return nil, ctx.Err()
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want boom", err)
+	}
+}
+
+func seq(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i + 1)
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"mosaic/bff/request"
+	"mosaic/clients"
+)
+
+type config struct {
+	addr, adminAddr string
+	seed            int64
+	deadline        time.Duration
+	grace           time.Duration
+	mockLatency     time.Duration
+	mockJitter      time.Duration
+	trusted         string
+	// targets maps a downstream service name to its gRPC target; empty
+	// means mock mode.
+	targets map[string]string
+}
+
+func (c config) mock() bool { return len(c.targets) == 0 }
+
+// parseConfig reads flags, falling back to MOSAIC_* environment variables
+// (MOSAIC_ADDR, MOSAIC_ACCOUNT_TARGET, ...) for containers.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv("MOSAIC_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.addr, "addr", env("ADDR", ":8080"), "public listener: scene APIs and /openapi.yaml")
+	fs.StringVar(&c.adminAddr, "admin-addr", env("ADMIN_ADDR", "127.0.0.1:9090"), "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
+	fs.Int64Var(&c.seed, "seed", 1, "mock mode: faker seed; the same seed gives the same data")
+	fs.DurationVar(&c.deadline, "scene-deadline", 800*time.Millisecond, "deadline of one scene request, downstream calls included")
+	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
+	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
+	fs.StringVar(&c.trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
+	targets := map[string]*string{}
+	for _, svc := range clients.Services() {
+		name := strings.ToUpper(svc) + "_TARGET"
+		targets[svc] = fs.String(svc+"-target", env(name, ""), "gRPC target of the "+svc+" service (static:///h:p,h:p or dns:///name:port)")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	c.targets = map[string]string{}
+	var missing []string
+	for svc, t := range targets {
+		if *t == "" {
+			missing = append(missing, svc)
+			continue
+		}
+		c.targets[svc] = *t
+	}
+	if len(c.targets) > 0 && len(missing) > 0 {
+		return c, fmt.Errorf("targets for %v are missing: configure all six downstreams, or none for mock mode", missing)
+	}
+	if c.deadline <= 0 {
+		return c, errors.New("-scene-deadline must be positive")
+	}
+	return c, nil
+}
+
+// trust is who may set X-User-Id: the configured CIDRs, else loopback in mock mode.
+func (c config) trust() (request.Trust, error) {
+	if c.trusted == "" {
+		if c.mock() {
+			return request.Loopback(), nil
+		}
+		return nil, nil
+	}
+	var t request.Trust
+	for _, s := range strings.Split(c.trusted, ",") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("-trusted-proxies: %w", err)
+		}
+		t = append(t, p)
+	}
+	return t, nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"mosaic"
+	"mosaic/bff"
+	"mosaic/bff/admin"
+	"mosaic/bff/endpoint"
+	"mosaic/bff/scene"
+	"mosaic/clients"
+	"mosaic/clients/conn"
+	"mosaic/mocks"
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	trust, err := cfg.trust()
+	if err != nil {
+		return err
+	}
+
+	targets := cfg.targets
+	if cfg.mock() {
+		cluster, err := mocks.Start(ctx, mocks.NewDataset(cfg.seed), mocks.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter})
+		if err != nil {
+			return fmt.Errorf("starting mock downstreams: %w", err)
+		}
+		// Stopped last, after the HTTP servers have drained.
+		defer cluster.Stop()
+		targets = map[string]string{}
+		for _, svc := range clients.Services() {
+			targets[svc] = "static:///" + cluster.Addr(svc)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	downstreams, closeConns, err := clients.Dial(targets, conn.NewMetrics(reg))
+	if err != nil {
+		return err
+	}
+	defer closeConns()
+
+	var ready atomic.Bool
+	env := endpoint.Env{Scenes: &scene.Service{Set: downstreams}, Trust: trust, Deadline: cfg.deadline}
+	public := &http.Server{
+		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      cfg.deadline + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	adminSrv := &http.Server{Handler: admin.NewHandler(reg, ready.Load), ReadHeaderTimeout: 5 * time.Second}
+
+	publicLn, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("public listener: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.adminAddr)
+	if err != nil {
+		publicLn.Close()
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	announce(stdout, cfg, publicLn.Addr(), adminLn.Addr())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serve(public, publicLn) })
+	g.Go(func() error { return serve(adminSrv, adminLn) })
+	ready.Store(true)
+	g.Go(func() error {
+		<-gctx.Done()
+		// Stop taking traffic first, then let in-flight requests finish.
+		ready.Store(false)
+		logger.Info("shutting down", "grace", cfg.grace)
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.grace)
+		defer cancel()
+		return errors.Join(public.Shutdown(sctx), adminSrv.Shutdown(sctx))
+	})
+	return g.Wait()
+}
+
+func serve(s *http.Server, ln net.Listener) error {
+	if err := s.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func announce(w io.Writer, cfg config, public, adminAddr net.Addr) {
+	base := "http://" + hostPort(public)
+	mode := "real downstreams"
+	if cfg.mock() {
+		mode = fmt.Sprintf("embedded mock downstreams (seed %d)", cfg.seed)
+	}
+	fmt.Fprintf(w, "mosaic is serving on %s with %s\n", base, mode)
+	fmt.Fprintf(w, "  try:   curl -s '%s/app/v1/feed' -H 'X-User-Id: 42' -H 'X-Network: 4g'\n", base)
+	fmt.Fprintf(w, "         curl -s '%s/web/v1/feed?ps=5' -H 'Accept-Language: zh-CN'\n", base)
+	fmt.Fprintf(w, "  spec:  %s/openapi.yaml\n", base)
+	fmt.Fprintf(w, "  admin: http://%s/metrics /healthz /readyz /debug/pprof/\n", hostPort(adminAddr))
+}
+
+// hostPort makes a wildcard listen address something a browser can open.
+func hostPort(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}

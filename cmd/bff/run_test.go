@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	servingRe = regexp.MustCompile(`serving on (http://\S+)`)
+	adminRe   = regexp.MustCompile(`admin: (http://\S+)/metrics`)
+)
+
+// addrs reads the announcement from a run's stdout.
+func addrs(t *testing.T, out io.Reader) (public, admin string) {
+	t.Helper()
+	sc := bufio.NewScanner(out)
+	for (public == "" || admin == "") && sc.Scan() {
+		if m := servingRe.FindStringSubmatch(sc.Text()); m != nil {
+			public = m[1]
+		}
+		if m := adminRe.FindStringSubmatch(sc.Text()); m != nil {
+			admin = m[1]
+		}
+	}
+	if public == "" || admin == "" {
+		t.Fatalf("no addresses announced (scan error %v)", sc.Err())
+	}
+	go io.Copy(io.Discard, out) // keep the writer unblocked
+	return public, admin
+}
+
+// waitReady polls /readyz until it answers 200.
+func waitReady(t *testing.T, admin string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(admin + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("not ready in 20s")
+}
+
+func get(t *testing.T, url string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// run with no downstream configured serves every device on the embedded
+// mocks, exposes the admin routes on their own listener, and stops cleanly
+// when its context ends.
+func TestRunServesMockMode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	public, admin := addrs(t, pr)
+	waitReady(t, admin)
+
+	for _, dev := range []string{"app", "pad", "web", "mini"} {
+		if code, body := get(t, public+"/"+dev+"/v1/feed", "X-User-Id", "42"); code != http.StatusOK || !strings.Contains(body, `"cards":[{`) {
+			t.Errorf("%s feed: %d %.200s", dev, code, body)
+		}
+	}
+	if code, _ := get(t, public+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener: %d, want 404", code)
+	}
+	code, metrics := get(t, admin+"/metrics")
+	if code != http.StatusOK || !strings.Contains(metrics, `bff_downstream_calls_total{code="OK",method="Recommend",service="feed"} 4`) {
+		t.Errorf("admin /metrics: %d, no downstream call counts:\n%.2000s", code, metrics)
+	}
+	if code, _ := get(t, admin+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d", code)
+	}
+	if code, spec := get(t, public+"/openapi.yaml"); code != http.StatusOK || !strings.HasPrefix(spec, "openapi: 3.0") {
+		t.Errorf("/openapi.yaml: %d", code)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunRejectsPartialTargets(t *testing.T) {
+	err := run(context.Background(), []string{"bff", "-archive-target", "static:///127.0.0.1:1"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("err = %v, want a complaint about missing targets", err)
+	}
+}
+
+// buildBinary compiles cmd/bff once for the process-level tests.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bff")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// process starts the binary and returns its public and admin URLs.
+func process(t *testing.T, bin string, args ...string) (public, admin string, cmd *exec.Cmd) {
+	t.Helper()
+	cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	public, admin = addrs(t, out)
+	waitReady(t, admin)
+	return public, admin, cmd
+}
+
+// The same seed gives byte-identical bodies in separate processes; another
+// seed gives other data.
+func TestSameSeedSameBytesAcrossProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the binary three times")
+	}
+	bin := buildBinary(t)
+	bodies := func(seed string) map[string]string {
+		public, _, _ := process(t, bin, "-seed", seed)
+		out := map[string]string{}
+		for _, dev := range []string{"app", "pad", "web", "mini"} {
+			for _, h := range [][]string{{"X-User-Id", "42", "X-Network", "4g", "Accept-Language", "zh-CN"}, {"X-Client-Build", "7000000"}} {
+				path := fmt.Sprintf("/%s/v1/feed?page=3", dev)
+				code, body := get(t, public+path, h...)
+				if code != http.StatusOK {
+					t.Fatalf("seed %s %s: %d %s", seed, path, code, body)
+				}
+				out[path+fmt.Sprint(h)] = body
+			}
+		}
+		return out
+	}
+	first, second, other := bodies("1"), bodies("1"), bodies("2")
+	for k, b := range first {
+		if second[k] != b {
+			t.Errorf("%s: seed 1 differs between runs:\n%s\n%s", k, b, second[k])
+		}
+		if other[k] == b {
+			t.Errorf("%s: seed 2 gives the same body as seed 1", k)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package mocks
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	"mosaic/clients"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	feedv1 "mosaic/clients/feed/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+	statv1 "mosaic/clients/stat/v1"
+)
+
+// Service names accepted by Register and Cluster.Addr: the clients' names,
+// so a mock and the client that calls it always agree.
+const (
+	Account  = clients.Account
+	Archive  = clients.Archive
+	Stat     = clients.Stat
+	Relation = clients.Relation
+	Feed     = clients.Feed
+	Reply    = clients.Reply
+)
+
+// ServiceNames returns the six service names, in a fixed order.
+func ServiceNames() []string { return clients.Services() }
+
+// Register registers the named services, backed by ds, on s. It is how
+// cmd/mocksvc serves any subset of the six on one address.
+func Register(s grpc.ServiceRegistrar, ds *Dataset, services ...string) error {
+	for _, name := range services {
+		switch name {
+		case Account:
+			accountv1.RegisterAccountServiceServer(s, &AccountServer{Data: ds})
+		case Archive:
+			archivev1.RegisterArchiveServiceServer(s, &ArchiveServer{Data: ds})
+		case Stat:
+			statv1.RegisterStatServiceServer(s, &StatServer{Data: ds})
+		case Relation:
+			relationv1.RegisterRelationServiceServer(s, &RelationServer{Data: ds})
+		case Feed:
+			feedv1.RegisterFeedServiceServer(s, &FeedServer{Data: ds})
+		case Reply:
+			replyv1.RegisterReplyServiceServer(s, &ReplyServer{Data: ds})
+		default:
+			return fmt.Errorf("mocks: unknown service %q (want one of %v)", name, ServiceNames())
+		}
+	}
+	return nil
+}
+
+// LatencyInterceptor delays every call by latency plus a uniform [0, jitter),
+// returning the context's status early if the caller gives up first. Each
+// interceptor has its own jitter source.
+func LatencyInterceptor(latency, jitter time.Duration) grpc.UnaryServerInterceptor {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) // jitter need not be reproducible
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		d := latency
+		if jitter > 0 {
+			mu.Lock()
+			d += time.Duration(rng.Int64N(int64(jitter)))
+			mu.Unlock()
+		}
+		if d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return nil, status.FromContextError(ctx.Err()).Err()
+			case <-t.C:
+			}
+		}
+		return handler(ctx, req)
+	}
+}
+
+// Options configures Start.
+type Options struct {
+	Recorder *Recorder     // records every call, latency included; may be nil
+	Latency  time.Duration // added to every call
+	Jitter   time.Duration // uniform extra [0, Jitter) per call
+	// Interceptors run after the recorder and the latency, closest to the handler
+	// (e.g. fault injection from metadata).
+	Interceptors []grpc.UnaryServerInterceptor
+}
+
+// Cluster is the six mock services, each on its own loopback gRPC server.
+type Cluster struct {
+	addrs    map[string]string
+	servers  []*grpc.Server
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// Start serves every service of ds on its own 127.0.0.1 port over real gRPC (not
+// bufconn), so callers exercise real dialing, deadlines and metadata. ctx bounds the
+// setup only; the cluster runs until Stop.
+func Start(ctx context.Context, ds *Dataset, opts Options) (*Cluster, error) {
+	var chain []grpc.UnaryServerInterceptor
+	if opts.Recorder != nil {
+		chain = append(chain, opts.Recorder.Interceptor())
+	}
+	if opts.Latency > 0 || opts.Jitter > 0 {
+		chain = append(chain, LatencyInterceptor(opts.Latency, opts.Jitter))
+	}
+	chain = append(chain, opts.Interceptors...)
+
+	c := &Cluster{addrs: make(map[string]string)}
+	var lc net.ListenConfig
+	for _, name := range ServiceNames() {
+		lis, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			c.Stop()
+			return nil, fmt.Errorf("mocks: listen for %s: %w", name, err)
+		}
+		srv := grpc.NewServer(grpc.ChainUnaryInterceptor(chain...))
+		if err := Register(srv, ds, name); err != nil {
+			lis.Close()
+			c.Stop()
+			return nil, err
+		}
+		c.addrs[name] = lis.Addr().String()
+		c.servers = append(c.servers, srv)
+		c.wg.Go(func() { _ = srv.Serve(lis) }) // returns nil after Stop
+	}
+	return c, nil
+}
+
+// Addr returns the host:port of the named service, or "" if there is none.
+func (c *Cluster) Addr(service string) string { return c.addrs[service] }
+
+// stopGrace bounds how long Stop waits for in-flight calls before cutting them.
+const stopGrace = 2 * time.Second
+
+// Stop gracefully stops every server, forcing them after a short grace period,
+// and waits for their goroutines. It is safe to call more than once.
+func (c *Cluster) Stop() {
+	c.stopOnce.Do(func() {
+		var wg sync.WaitGroup
+		for _, srv := range c.servers {
+			wg.Go(func() {
+				done := make(chan struct{})
+				go func() { srv.GracefulStop(); close(done) }()
+				t := time.NewTimer(stopGrace)
+				defer t.Stop()
+				select {
+				case <-done:
+				case <-t.C:
+					srv.Stop()
+					<-done
+				}
+			})
+		}
+		wg.Wait()
+		c.wg.Wait()
+	})
+}

@@ -1,0 +1,213 @@
+package mocks
+
+import (
+	"cmp"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+
+	feedv1 "mosaic/clients/feed/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+)
+
+// The data below is too large to store (relations are viewer × target) or only
+// needed on demand, so it is a pure function of (seed, key): the same on every call,
+// in every process.
+
+// Domains keep the hash-derived sequences of different features independent.
+const (
+	domRelation = iota + 1
+	domRecommend
+	domRelated
+	domReply
+)
+
+// mix hashes its arguments with the splitmix64 finaliser.
+func mix(vs ...uint64) uint64 {
+	h := uint64(0x9e3779b97f4a7c15)
+	for _, v := range vs {
+		h ^= v
+		h += 0x9e3779b97f4a7c15
+		h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
+		h = (h ^ h>>27) * 0x94d049bb133111eb
+		h ^= h >> 31
+	}
+	return h
+}
+
+func strHash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// Relation is how viewer relates to target. Viewer 0 is anonymous and follows
+// nobody; nobody follows themselves. About 20% of pairs follow, 10% are followed.
+func (d *Dataset) Relation(viewer, target int64) *relationv1.Relation {
+	if viewer <= 0 || viewer == target {
+		return &relationv1.Relation{}
+	}
+	h := mix(d.seed, domRelation, uint64(viewer), uint64(target))
+	return &relationv1.Relation{Following: h%100 < 20, FollowedBy: (h>>32)%100 < 10}
+}
+
+// Recommend returns exactly ps (capped at MaxBatch) items for one page of a viewer's
+// feed on device, or nil if page or ps is below 1. The base stream is a keyed
+// permutation of the visible archives, so successive pages differ; about one
+// item in 20 is swapped for a hidden archive and about one in 20 for another archive
+// of the previous item's owner, so the BFF has to filter and can dedup owners.
+func (d *Dataset) Recommend(viewer int64, device string, page, ps int) []*feedv1.Item {
+	if page < 1 || ps < 1 || len(d.visible) < MaxBatch {
+		return nil
+	}
+	ps = min(ps, MaxBatch)
+	n := uint64(len(d.visible))
+	key := mix(d.seed, domRecommend, uint64(viewer), strHash(device))
+	items := make([]*feedv1.Item, 0, ps)
+	used := make(map[int64]bool, ps)
+	var prevOwner int64
+	for i := range ps {
+		k := uint64(page-1)*uint64(ps) + uint64(i)
+		h := mix(key, k)
+		idx := permute(k%n, n, key)
+		aid, reason := d.visible[idx], ""
+		switch {
+		case h%20 == 0 && len(d.hidden) > 0:
+			aid = d.hidden[(h>>8)%uint64(len(d.hidden))]
+		case prevOwner != 0 && (h>>8)%100 < 5:
+			own := d.byOwner[prevOwner-1]
+			aid, reason = own[(h>>16)%uint64(len(own))], "more from this uploader"
+		}
+		for used[aid] { // probe the base stream so the page still has ps distinct aids
+			idx = (idx + 1) % n
+			aid, reason = d.visible[idx], ""
+		}
+		used[aid] = true
+		owner := d.archives[aid-1].OwnerMid
+		if reason == "" {
+			reason = d.reason(viewer, owner, h)
+		}
+		items = append(items, &feedv1.Item{Aid: aid, Reason: reason})
+		prevOwner = owner
+	}
+	return items
+}
+
+func (d *Dataset) reason(viewer, owner int64, h uint64) string {
+	if d.Relation(viewer, owner).GetFollowing() {
+		return "followed"
+	}
+	switch (h >> 24) % 4 {
+	case 0:
+		return "hot"
+	case 1:
+		return "similar to what you watched"
+	case 2:
+		return "trending"
+	default:
+		return "new upload"
+	}
+}
+
+// permute is a keyed bijection on [0, n): a few invertible mixing rounds on the
+// smallest power-of-two domain holding n, cycle-walking until the value falls below
+// n. Unlike an affine map, consecutive k land far apart with no visible stride.
+func permute(k, n, key uint64) uint64 {
+	bits := 1
+	for uint64(1)<<bits < n {
+		bits++
+	}
+	mask := uint64(1)<<bits - 1
+	for {
+		for r := range uint64(4) {
+			rk := mix(key, r)
+			k = (k * (rk | 1)) & mask // odd multiplier: invertible mod 2^bits
+			k ^= k >> (bits/2 + 1)    // xorshift: invertible
+			k = (k + rk>>8) & mask
+		}
+		if k < n {
+			return k
+		}
+	}
+}
+
+// Related returns n (capped at MaxBatch) distinct aids related to aid, never aid
+// itself; some share its owner and about one in 20 is hidden. A shorter answer is a
+// prefix of a longer one. Unknown aid or n < 1 gives nil.
+func (d *Dataset) Related(aid int64, n int) []int64 {
+	a := d.archive(aid)
+	if a == nil || n < 1 || len(d.visible) < MaxBatch+1 {
+		return nil
+	}
+	n = min(n, MaxBatch)
+	rng := rand.New(rand.NewPCG(mix(d.seed, domRelated, uint64(aid)), streamData))
+	own := d.byOwner[a.OwnerMid-1]
+	out := make([]int64, 0, n)
+	used := map[int64]bool{aid: true}
+	for len(out) < n {
+		var c int64
+		switch r := rng.IntN(20); {
+		case r == 0 && len(d.hidden) > 0:
+			c = d.hidden[rng.IntN(len(d.hidden))]
+		case r < 4 && len(own) > 1:
+			c = own[rng.IntN(len(own))]
+		default:
+			c = d.visible[rng.IntN(len(d.visible))]
+		}
+		if !used[c] {
+			used[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ListByOwner returns one page of mid's archives, hidden ones included (the BFF
+// filters), newest pubdate first, and the total count of mid's archives. ps is
+// capped at MaxBatch; page or ps below 1, or an unknown mid, give no aids.
+func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int64) {
+	if !d.hasMid(mid) {
+		return nil, 0
+	}
+	all := d.byOwner[mid-1]
+	total = int64(len(all))
+	if page < 1 || ps < 1 {
+		return nil, total
+	}
+	ps = min(ps, MaxBatch)
+	start := int64(page-1) * int64(ps)
+	if start >= total {
+		return nil, total
+	}
+	return slices.Clone(all[start:min(start+int64(ps), total)]), total
+}
+
+// HotReplies returns up to n (capped at MaxBatch) hot replies of aid, most liked
+// first. Each archive has a fixed set of 0..40 replies, so a smaller n gives a
+// prefix of a larger one. Unknown aid or n < 1 gives nil.
+func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
+	a := d.archive(aid)
+	if a == nil || n < 1 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(mix(d.seed, domReply, uint64(aid)), streamData))
+	count := 0
+	if rng.IntN(100) >= 15 {
+		count = 1 + rng.IntN(40)
+	}
+	replies := make([]*replyv1.Reply, count)
+	for i := range replies {
+		replies[i] = &replyv1.Reply{
+			Rpid:    aid*100 + int64(i) + 1,
+			Mid:     1 + rng.Int64N(int64(len(d.profiles))),
+			Message: d.replyTexts[rng.IntN(len(d.replyTexts))],
+			Like:    zeroOr(rng, 10, logInt(rng, 6)),
+			Ctime:   a.Pubdate + rng.Int64N(pubTo-a.Pubdate),
+		}
+	}
+	slices.SortFunc(replies, func(x, y *replyv1.Reply) int {
+		return cmp.Or(cmp.Compare(y.Like, x.Like), cmp.Compare(x.Rpid, y.Rpid))
+	})
+	return replies[:min(n, MaxBatch, count)]
+}
