@@ -3,12 +3,17 @@
 // desc, and the flat legacy card for builds that predate the nested one.
 package app
 
-import "mosaic/bff/device"
+import (
+	"mosaic/bff/device"
+	"mosaic/bff/endpoint"
+)
 
 // Name is the device segment of the app's routes.
 const Name = "app"
 
-func pageSize() device.PageSize { return device.PageSize{Default: 10, Max: 20} }
+func spec() endpoint.Device {
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5}
+}
 
 func covers() device.Covers {
 	return device.Covers{

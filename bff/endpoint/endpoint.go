@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"mosaic/bff/device"
 	"mosaic/bff/problem"
 	"mosaic/bff/request"
@@ -29,28 +31,62 @@ type Env struct {
 	Deadline time.Duration
 }
 
-// Device is a device's name (as in its route) and page sizes.
+// Device is what the shared handlers need to know of a device: its name (as
+// in its routes), page sizes, and how many related videos and hot replies
+// its video page shows.
 type Device struct {
 	Name     string
 	PageSize device.PageSize
+	Related  int
+	Replies  int
 }
 
 // Feed serves GET /{device}/v1/feed with adapt's body.
 func Feed[T any](env Env, dev Device, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
+	return serve(env, dev, adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, error) {
+		return env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
+	})
+}
+
+// Video serves GET /{device}/v1/videos/{aid} with adapt's body.
+func Video[T any](env Env, dev Device, adapt func(scene.Video, device.View) T) http.HandlerFunc {
+	return serve(env, dev, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.Video, error) {
+		aid, err := request.ID("aid", chi.URLParam(r, "aid"), false)
+		if err != nil {
+			return scene.Video{}, err
+		}
+		return env.Scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: dev.Related, Replies: dev.Replies})
+	})
+}
+
+// User serves GET /{device}/v1/users/{mid} with adapt's body.
+func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) http.HandlerFunc {
+	return serve(env, dev, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.User, error) {
+		mid, err := request.ID("mid", chi.URLParam(r, "mid"), false)
+		if err != nil {
+			return scene.User{}, err
+		}
+		return env.Scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
+	})
+}
+
+// serve is every scene handler: validate, load the scene under the
+// deadline, adapt, write.
+func serve[S, T any](env Env, dev Device, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := request.Parse(r, dev.PageSize, env.Trust)
 		if err != nil {
-			badRequest(w, err)
+			fail(w, err)
 			return
 		}
 		ctx, cancel := env.deadline(r.Context())
 		defer cancel()
-		f, err := env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
+		s, err := load(ctx, r, p)
 		if err != nil {
-			sceneFailed(w, err)
+			fail(w, err)
 			return
 		}
-		writeJSON(w, adapt(f, p.View))
+		writeJSON(w, adapt(s, p.View))
 	}
 }
 
@@ -61,24 +97,23 @@ func (env Env) deadline(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, env.Deadline)
 }
 
-func badRequest(w http.ResponseWriter, err error) {
+// fail maps an error to its problem: bad input is 400, a missing entity 404,
+// a critical dependency past the deadline 504, any other critical failure 503.
+func fail(w http.ResponseWriter, err error) {
 	var re *request.Error
 	if errors.As(err, &re) {
 		problem.BadParam(w, re.Param, re.Detail)
 		return
 	}
-	problem.Write(w, dto.Problem{Status: http.StatusBadRequest, Detail: err.Error()})
-}
-
-// sceneFailed maps a failed scene to its status: a missing entity is 404, a
-// critical dependency past the deadline 504, any other critical failure 503.
-func sceneFailed(w http.ResponseWriter, err error) {
+	var se *scene.Error
 	if errors.Is(err, scene.ErrNotFound) {
+		if errors.As(err, &se) {
+			err = se.Err // "video 5: not found", not the step that found out
+		}
 		problem.NotFound(w, err.Error())
 		return
 	}
 	p := dto.Problem{Status: http.StatusServiceUnavailable, Detail: "a dependency the screen cannot do without failed"}
-	var se *scene.Error
 	if errors.As(err, &se) {
 		p.Section = se.Section
 		p.Detail = se.Section + " " + se.Reason

@@ -3,12 +3,17 @@
 // because the host app refuses plain-http resources.
 package mini
 
-import "mosaic/bff/device"
+import (
+	"mosaic/bff/device"
+	"mosaic/bff/endpoint"
+)
 
 // Name is the device segment of the mini-program's routes.
 const Name = "mini"
 
-func pageSize() device.PageSize { return device.PageSize{Default: 6, Max: 12} }
+func spec() endpoint.Device {
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3}
+}
 
 func covers() device.Covers {
 	return device.Covers{

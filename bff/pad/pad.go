@@ -2,7 +2,10 @@
 // the phone, an 80-rune desc, three counters with display strings.
 package pad
 
-import "mosaic/bff/device"
+import (
+	"mosaic/bff/device"
+	"mosaic/bff/endpoint"
+)
 
 // Name is the device segment of the pad's routes.
 const Name = "pad"
@@ -10,7 +13,9 @@ const Name = "pad"
 // descRunes is how much of a desc fits under a pad card.
 const descRunes = 80
 
-func pageSize() device.PageSize { return device.PageSize{Default: 20, Max: 40} }
+func spec() endpoint.Device {
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8}
+}
 
 func covers() device.Covers {
 	return device.Covers{

@@ -35,10 +35,17 @@ func (f *flow) wait() ([]Degraded, error) {
 	return f.degraded, err
 }
 
+// degrade records a missing section once, whichever of its steps (or the
+// steps they wait for) failed first.
 func (f *flow) degrade(section string, err error) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.degraded {
+		if d.Section == section {
+			return
+		}
+	}
 	f.degraded = append(f.degraded, Degraded{Section: section, Reason: ReasonOf(err)})
-	f.mu.Unlock()
 }
 
 // step says what a failure of one step means to the scene.

@@ -2,12 +2,17 @@
 // covers on every network, plain numbers and RFC 3339 times.
 package web
 
-import "mosaic/bff/device"
+import (
+	"mosaic/bff/device"
+	"mosaic/bff/endpoint"
+)
 
 // Name is the device segment of the web's routes.
 const Name = "web"
 
-func pageSize() device.PageSize { return device.PageSize{Default: 20, Max: 50} }
+func spec() endpoint.Device {
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10}
+}
 
 // cover is the same on every network: a browser's network class says little
 // about its bandwidth.

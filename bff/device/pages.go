@@ -1,0 +1,85 @@
+package device
+
+import (
+	"mosaic/bff/scene"
+	"mosaic/dto"
+)
+
+// VideoBody adapts a video page with the device's card and reply adapters.
+func VideoBody[C, R any](s scene.Video, v View, card func(scene.Card, View) C, reply func(scene.Reply, View) R) dto.Video[C, R] {
+	return dto.Video[C, R]{
+		Video:    card(s.Card, v),
+		Related:  mapSlice(s.Related, v, card),
+		Replies:  mapSlice(s.Replies, v, reply),
+		Degraded: Degraded(s.Degraded),
+	}
+}
+
+// UserBody adapts a user page with the device's user and card adapters.
+func UserBody[U, C any](s scene.User, v View, user func(scene.User, View) U, card func(scene.Card, View) C) dto.User[U, C] {
+	return dto.User[U, C]{
+		User:     user(s, v),
+		Page:     s.Page,
+		PageSize: s.PS,
+		Total:    s.Total,
+		Archives: mapSlice(s.Archives, v, card),
+		Degraded: Degraded(s.Degraded),
+	}
+}
+
+// mapSlice adapts each item; never nil, so lists encode as [] not null.
+func mapSlice[In, Out any](in []In, v View, fn func(In, View) Out) []Out {
+	out := make([]Out, len(in))
+	for i, x := range in {
+		out[i] = fn(x, v)
+	}
+	return out
+}
+
+// Member is a reply's author.
+func Member(r scene.Reply, httpsOnly bool) dto.Member {
+	m := dto.Member{Mid: r.GetMid()}
+	if r.Member != nil {
+		m.Name = r.Member.GetName()
+		m.Face = Scheme(r.Member.GetFace(), httpsOnly)
+	}
+	return m
+}
+
+// Relation is the viewer's relation to a user, nil when unknown.
+func Relation(s scene.User) *dto.Relation {
+	if s.Relation == nil {
+		return nil
+	}
+	return &dto.Relation{Following: s.Relation.GetFollowing(), FollowedBy: s.Relation.GetFollowedBy()}
+}
+
+// NativeReply is a reply for the app and the pad: display counts, unix times.
+func NativeReply(r scene.Reply, v View) dto.NativeReply {
+	return dto.NativeReply{
+		Rpid:    r.GetRpid(),
+		Message: r.GetMessage(),
+		Like:    Count(r.GetLike(), v.Lang),
+		Ctime:   r.GetCtime(),
+		Member:  Member(r, false),
+	}
+}
+
+// NativeUser is a user's header for the app and the pad.
+func NativeUser(s scene.User, v View) dto.NativeUser {
+	p := s.Profile
+	u := dto.NativeUser{
+		Mid:           p.GetMid(),
+		Name:          p.GetName(),
+		Face:          p.GetFace(),
+		Sign:          p.GetSign(),
+		Level:         p.GetLevel(),
+		Vip:           p.GetVip(),
+		OfficialTitle: p.GetOfficialTitle(),
+		Relation:      Relation(s),
+	}
+	if c := s.Counts; c != nil {
+		u.Counts = &dto.NativeCounts{Follower: Count(c.GetFollower(), v.Lang), Following: Count(c.GetFollowing(), v.Lang)}
+	}
+	return u
+}

@@ -1,0 +1,104 @@
+package scene
+
+import (
+	"context"
+	"fmt"
+
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+	statv1 "mosaic/clients/stat/v1"
+)
+
+// VideoQuery asks for one video page. Related and Replies are how many
+// related videos and hot replies the device shows.
+type VideoQuery struct {
+	Viewer  int64
+	Aid     int64
+	Related int
+	Replies int
+}
+
+// Video is the video page before device adaptation: the video as a card
+// (Relation is the viewer's to its owner), its visible related videos and
+// its hot replies.
+type Video struct {
+	Card
+	Related  []Card
+	Replies  []Reply
+	Degraded []Degraded
+}
+
+// Reply is a hot reply with its author's profile (nil if unknown or degraded).
+type Reply struct {
+	*replyv1.Reply
+	Member *accountv1.Profile
+}
+
+// Sections of the video page that can be degraded.
+const (
+	SectionRelated  = "related"
+	SectionReplies  = "replies"
+	SectionRelation = "relation"
+)
+
+// Video: (Related ‖ HotReplies) → (Archives ‖ Stats) of the video and its
+// related → (Profiles of owner, repliers and related owners ‖ Relation to owner).
+func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {
+	fl := newFlow(ctx)
+	related := start(fl, optional(SectionRelated), func(ctx context.Context) ([]int64, error) {
+		return s.Recommender.Related(ctx, q.Aid, q.Related)
+	})
+	replies := start(fl, optional(SectionReplies), func(ctx context.Context) (map[int64][]*replyv1.Reply, error) {
+		return s.Replies.HotReplies(ctx, []int64{q.Aid}, q.Replies)
+	})
+	// The video and its related travel in one batch; without related
+	// videos (degraded) the batch is the video alone.
+	batch := func() []int64 {
+		rel, _ := related.get()
+		return append([]int64{q.Aid}, rel...)
+	}
+	archives := start(fl, critical("archive"), func(ctx context.Context) (map[int64]*archivev1.Archive, error) {
+		a, err := s.Archives.Archives(ctx, batch())
+		if v, ok := a[q.Aid]; err == nil && (!ok || !visible(v)) {
+			return nil, fmt.Errorf("video %d: %w", q.Aid, ErrNotFound)
+		}
+		return a, err
+	})
+	stats := start(fl, optional(SectionStats), func(ctx context.Context) (map[int64]*statv1.Stat, error) {
+		return s.Stats.Stats(ctx, batch())
+	})
+	profiles := then(fl, optional(SectionOwners), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*accountv1.Profile, error) {
+		mids := owners(a)
+		if r, err := replies.get(); err == nil {
+			for _, rp := range r[q.Aid] {
+				mids = append(mids, rp.GetMid())
+			}
+		}
+		return s.Accounts.Profiles(ctx, mids)
+	})
+	relation := then(fl, optional(SectionRelation), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*relationv1.Relation, error) {
+		return s.relations(ctx, q.Viewer, []int64{a[q.Aid].GetOwnerMid()})
+	})
+	degraded, err := fl.wait()
+	if err != nil {
+		return Video{}, err
+	}
+
+	arcs, st, prof := archives.value(), stats.value(), profiles.value()
+	card := func(a *archivev1.Archive) Card {
+		return Card{Archive: a, Stat: st[a.GetAid()], Owner: prof[a.GetOwnerMid()]}
+	}
+	v := Video{Card: card(arcs[q.Aid]), Degraded: degraded}
+	v.Relation = relation.value()[v.Archive.GetOwnerMid()]
+	for _, aid := range related.value() {
+		if a, ok := arcs[aid]; ok && visible(a) && aid != q.Aid {
+			v.Related = append(v.Related, card(a))
+		}
+	}
+	for _, r := range replies.value()[q.Aid] {
+		v.Replies = append(v.Replies, Reply{Reply: r, Member: prof[r.GetMid()]})
+	}
+	return v, nil
+}

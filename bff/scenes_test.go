@@ -1,0 +1,135 @@
+package bff_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"mosaic/bff/apitest"
+)
+
+const (
+	mRelated   = "/feed.v1.FeedService/Related"
+	mReplies   = "/reply.v1.ReplyService/BatchGetHotReplies"
+	mFollowers = "/relation.v1.RelationService/BatchGetFollowerCounts"
+	mList      = "/archive.v1.ArchiveService/ListByOwner"
+)
+
+// A video and a user that exist and are visible in the test dataset.
+func someVideo(t *testing.T, srv *apitest.Server) int64 { return srv.Data.VisibleAids()[7] }
+
+// busyUser is a user with more uploads than any page size.
+func busyUser(t *testing.T, srv *apitest.Server) int64 {
+	for _, mid := range srv.Data.Mids() {
+		if _, total := srv.Data.ListByOwner(mid, 1, 1); total > 60 {
+			return mid
+		}
+	}
+	t.Fatal("no user with more than 60 uploads")
+	return 0
+}
+
+func TestVideoAndUserServeEveryDevice(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	aid, mid := someVideo(t, srv), busyUser(t, srv)
+	for _, dev := range devices {
+		for _, h := range [][]string{
+			nil,
+			{"X-User-Id", "42", "X-Network", "2g", "Accept-Language", "zh-CN"},
+			{"X-User-Id", "7", "Accept-Language", "en", "X-Client-Build", "7100000"},
+		} {
+			for _, path := range []string{fmt.Sprintf("/%s/v1/videos/%d", dev, aid), fmt.Sprintf("/%s/v1/users/%d?page=2", dev, mid)} {
+				resp := srv.Get(t, path, h...)
+				if resp.Status != http.StatusOK {
+					t.Errorf("%s %v: %d %s", path, h, resp.Status, resp.Body)
+				}
+			}
+		}
+	}
+}
+
+// Video: 6 calls and user: 6 calls, each method once, whatever the number of
+// related videos, replies or uploads each device shows.
+func TestVideoAndUserCallEachDownstreamOnce(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	aid, mid := someVideo(t, srv), busyUser(t, srv)
+	check := func(path string, want []string) {
+		t.Helper()
+		srv.Recorder.Reset()
+		if resp := srv.Get(t, path, "X-User-Id", "42"); resp.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, resp.Status, resp.Body)
+		}
+		if got := srv.Recorder.Calls(); len(got) != len(want) {
+			t.Errorf("%s: %d calls %v, want %d", path, len(got), methods(got), len(want))
+		}
+		for _, m := range want {
+			if n := srv.Recorder.Count(m); n != 1 {
+				t.Errorf("%s: %s called %d times", path, m, n)
+			}
+		}
+	}
+	for _, dev := range devices {
+		check(fmt.Sprintf("/%s/v1/videos/%d", dev, aid), []string{mRelated, mReplies, mArchives, mStats, mProfiles, mRelations})
+		for _, ps := range []int{1, 12, 50} {
+			check(fmt.Sprintf("/%s/v1/users/%d?ps=%d", dev, mid, ps), []string{mProfiles, mFollowers, mRelations, mList, mArchives, mStats})
+		}
+	}
+}
+
+func TestHiddenAndUnknownEntities(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	hidden := srv.Data.HiddenAids()[0]
+	for _, dev := range devices {
+		for _, path := range []string{
+			fmt.Sprintf("/%s/v1/videos/%d", dev, hidden),
+			fmt.Sprintf("/%s/v1/videos/%d", dev, 99999999),
+			fmt.Sprintf("/%s/v1/users/%d", dev, 99999999),
+		} {
+			if resp := srv.Get(t, path); resp.Status != http.StatusNotFound {
+				t.Errorf("%s: %d, want 404", path, resp.Status)
+			}
+		}
+		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0"} {
+			if resp := srv.Get(t, "/"+dev+"/v1"+path); resp.Status != http.StatusBadRequest {
+				t.Errorf("%s%s: %d, want 400", dev, path, resp.Status)
+			}
+		}
+	}
+}
+
+// A hidden related video or upload is dropped from the page.
+func TestHiddenItemsAreDropped(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	isHidden := func(aid int64) bool { return slices.Contains(srv.Data.HiddenAids(), aid) }
+
+	var video int64
+	for _, aid := range srv.Data.VisibleAids() {
+		if slices.ContainsFunc(srv.Data.Related(aid, 20), isHidden) {
+			video = aid
+			break
+		}
+	}
+	body := string(srv.Get(t, fmt.Sprintf("/web/v1/videos/%d", video)).Body)
+	for _, aid := range srv.Data.Related(video, 20) {
+		if shown := strings.Contains(body, fmt.Sprintf(`"aid":%d,`, aid)); shown == isHidden(aid) {
+			t.Errorf("video %d: related %d hidden=%v shown=%v", video, aid, isHidden(aid), shown)
+		}
+	}
+
+	for _, mid := range srv.Data.Mids() {
+		aids, _ := srv.Data.ListByOwner(mid, 1, 50)
+		if !slices.ContainsFunc(aids, isHidden) {
+			continue
+		}
+		body := string(srv.Get(t, fmt.Sprintf("/web/v1/users/%d?ps=50", mid)).Body)
+		for _, aid := range aids {
+			if shown := strings.Contains(body, fmt.Sprintf(`"aid":%d,`, aid)); shown == isHidden(aid) {
+				t.Errorf("user %d: upload %d hidden=%v shown=%v", mid, aid, isHidden(aid), shown)
+			}
+		}
+		return
+	}
+	t.Fatal("no user with a hidden upload on page 1")
+}

@@ -1,0 +1,108 @@
+package dto
+
+// Video is the body of GET /{device}/v1/videos/{aid}: the video as its
+// device's card, its related videos and hot replies.
+type Video[C, R any] struct {
+	Video    C          `json:"video"`
+	Related  []C        `json:"related"`
+	Replies  []R        `json:"replies"`
+	Degraded []Degraded `json:"degraded,omitempty"`
+}
+
+// User is the body of GET /{device}/v1/users/{mid}: the user and one page of
+// their uploads.
+type User[U, C any] struct {
+	User     U          `json:"user"`
+	Page     int        `json:"page"`
+	PageSize int        `json:"ps"`
+	Total    int64      `json:"total"`
+	Archives []C        `json:"archives"`
+	Degraded []Degraded `json:"degraded,omitempty"`
+}
+
+// Member is a reply's author. Name and face are absent when profiles are
+// degraded.
+type Member struct {
+	Mid  int64  `json:"mid"`
+	Name string `json:"name,omitempty"`
+	Face string `json:"face,omitempty"`
+}
+
+// Relation is how the viewer and a user follow each other.
+type Relation struct {
+	Following  bool `json:"following"`
+	FollowedBy bool `json:"followed_by"`
+}
+
+// NativeReply is a hot reply as the app and the pad show it.
+type NativeReply struct {
+	Rpid    int64  `json:"rpid"`
+	Message string `json:"message"`
+	Like    Count  `json:"like"`
+	Ctime   int64  `json:"ctime"`
+	Member  Member `json:"member"`
+}
+
+// WebReply is a hot reply for the web.
+type WebReply struct {
+	Rpid    int64  `json:"rpid"`
+	Message string `json:"message"`
+	Like    int64  `json:"like"`
+	Ctime   string `json:"ctime"`
+	Member  Member `json:"member"`
+}
+
+// MiniReply is a hot reply for the mini-program: text, author, likes.
+type MiniReply struct {
+	Rpid       int64  `json:"rpid"`
+	Message    string `json:"message"`
+	MemberName string `json:"member_name,omitempty"`
+	Like       string `json:"like"`
+}
+
+// NativeUser is a user's header as the app and the pad show it.
+type NativeUser struct {
+	Mid           int64         `json:"mid"`
+	Name          string        `json:"name"`
+	Face          string        `json:"face"`
+	Sign          string        `json:"sign"`
+	Level         int32         `json:"level"`
+	Vip           bool          `json:"vip"`
+	OfficialTitle string        `json:"official_title,omitempty"`
+	Counts        *NativeCounts `json:"counts,omitempty"`
+	Relation      *Relation     `json:"relation,omitempty"`
+}
+
+// NativeCounts are follow counts with display strings.
+type NativeCounts struct {
+	Follower  Count `json:"follower"`
+	Following Count `json:"following"`
+}
+
+// WebUser is a user's header for the web.
+type WebUser struct {
+	Mid           int64      `json:"mid"`
+	Name          string     `json:"name"`
+	Face          string     `json:"face"`
+	Sign          string     `json:"sign"`
+	Level         int32      `json:"level"`
+	Vip           bool       `json:"vip"`
+	OfficialTitle string     `json:"official_title"`
+	Counts        *WebCounts `json:"counts,omitempty"`
+	Relation      *Relation  `json:"relation,omitempty"`
+}
+
+// WebCounts are follow counts as plain numbers.
+type WebCounts struct {
+	Follower  int64 `json:"follower"`
+	Following int64 `json:"following"`
+}
+
+// MiniUser is the mini-program's user header.
+type MiniUser struct {
+	Mid       int64  `json:"mid"`
+	Name      string `json:"name"`
+	Face      string `json:"face"`
+	Follower  string `json:"follower,omitempty"`
+	Following *bool  `json:"following,omitempty"`
+}
