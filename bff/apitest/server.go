@@ -1,3 +1,6 @@
+// Package apitest runs mosaic end to end for tests: the mock downstreams
+// over real gRPC on loopback, the public handler on an httptest server, and
+// every response checked against api.openapi.yaml.
 package apitest
 
 import (
@@ -15,6 +18,7 @@ import (
 	"mosaic"
 	"mosaic/bff"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/openapi"
 	"mosaic/bff/request"
 	"mosaic/bff/scene"
 	"mosaic/clients"
@@ -40,13 +44,13 @@ type Server struct {
 	URL      string
 	Data     *mocks.Dataset
 	Recorder *mocks.Recorder
-	Spec     *Spec
+	Spec     *openapi.Spec
 }
 
 // Start runs the topology for the life of t.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	spec, err := LoadSpec()
+	spec, err := openapi.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

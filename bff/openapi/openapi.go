@@ -1,7 +1,7 @@
-// Package apitest runs mosaic end to end for tests: the mock downstreams
-// over real gRPC on loopback, the public handler on an httptest server, and
-// every response checked against api.openapi.yaml.
-package apitest
+// Package openapi checks responses against api.openapi.yaml, the contract
+// with the frontends: the tests validate every response with it, and
+// bffctl compare validates what a running mosaic serves.
+package openapi
 
 import (
 	"bytes"
@@ -25,8 +25,8 @@ type Spec struct {
 	router routers.Router
 }
 
-// LoadSpec parses and validates api.openapi.yaml.
-func LoadSpec() (*Spec, error) {
+// Load parses and validates api.openapi.yaml.
+func Load() (*Spec, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(mosaic.OpenAPI)
 	if err != nil {
