@@ -16,6 +16,7 @@ import (
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
 	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
 )
 
@@ -38,29 +39,87 @@ func fixture() scene.Feed {
 	}}}
 }
 
-// card adapts the fixture for dev and returns its first card as JSON values.
-func card(t *testing.T, dev string, v device.View) map[string]any {
+func fixtureVideo() scene.Video {
+	c := fixture().Cards[0]
+	return scene.Video{Card: c, Related: []scene.Card{c}, Replies: []scene.Reply{{
+		Reply:  &replyv1.Reply{Rpid: 5, Mid: 9, Message: "m", Like: 23456, Ctime: 1700000000},
+		Member: c.Owner,
+	}}}
+}
+
+func fixtureUser() scene.User {
+	c := fixture().Cards[0]
+	return scene.User{
+		Profile: c.Owner, Counts: &relationv1.FollowerCount{Follower: 340000000, Following: 1500},
+		Relation: &relationv1.Relation{Following: true}, Page: 1, PS: 10, Total: 1, Archives: []scene.Card{c},
+	}
+}
+
+// bodies adapts the fixtures of every scene for dev and returns the bodies
+// as JSON values, keyed by scene.
+func bodies(t *testing.T, dev string, v device.View) map[string]map[string]any {
 	t.Helper()
-	var body any
+	var feed, video, user any
 	switch dev {
 	case "app":
-		body = app.AdaptFeed(fixture(), v)
+		feed, video, user = app.AdaptFeed(fixture(), v), app.AdaptVideo(fixtureVideo(), v), app.AdaptUser(fixtureUser(), v)
 	case "pad":
-		body = pad.AdaptFeed(fixture(), v)
+		feed, video, user = pad.AdaptFeed(fixture(), v), pad.AdaptVideo(fixtureVideo(), v), pad.AdaptUser(fixtureUser(), v)
 	case "web":
-		body = web.AdaptFeed(fixture(), v)
+		feed, video, user = web.AdaptFeed(fixture(), v), web.AdaptVideo(fixtureVideo(), v), web.AdaptUser(fixtureUser(), v)
 	case "mini":
-		body = mini.AdaptFeed(fixture(), v)
+		feed, video, user = mini.AdaptFeed(fixture(), v), mini.AdaptVideo(fixtureVideo(), v), mini.AdaptUser(fixtureUser(), v)
 	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]map[string]any{}
+	for name, body := range map[string]any{"feed": feed, "video": video, "user": user} {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = m
 	}
-	var f struct{ Cards []map[string]any }
-	if err := json.Unmarshal(raw, &f); err != nil || len(f.Cards) != 1 {
-		t.Fatalf("%s: %s", dev, raw)
+	return out
+}
+
+// cardsIn returns every card the scenes carry for dev: the feed's, the
+// video itself, its related video and the user's upload. Each rule of the
+// table must hold for all of them.
+func cardsIn(t *testing.T, dev string, v device.View) map[string]map[string]any {
+	t.Helper()
+	b := bodies(t, dev, v)
+	first := func(list any) map[string]any {
+		l, _ := list.([]any)
+		if len(l) != 1 {
+			t.Fatalf("%s: want one item, got %v", dev, list)
+		}
+		return l[0].(map[string]any)
 	}
-	return f.Cards[0]
+	return map[string]map[string]any{
+		"feed card":     first(b["feed"]["cards"]),
+		"video":         b["video"]["video"].(map[string]any),
+		"related video": first(b["video"]["related"]),
+		"user upload":   first(b["user"]["archives"]),
+	}
+}
+
+// card checks that a rule gives the same answer in every scene, and returns it.
+func card(t *testing.T, dev string, v device.View) map[string]any {
+	t.Helper()
+	var want map[string]any
+	for where, c := range cardsIn(t, dev, v) {
+		if want == nil {
+			want = c
+			continue
+		}
+		if !reflect.DeepEqual(c, want) {
+			t.Fatalf("%s: the %s is adapted differently from another scene's card:\n%v\n%v", dev, where, c, want)
+		}
+	}
+	return want
 }
 
 func TestCoverByDeviceAndNetwork(t *testing.T) {
@@ -246,4 +305,59 @@ func keys(m map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func TestRepliesByDevice(t *testing.T) {
+	tests := []struct {
+		dev  string
+		lang device.Lang
+		like any
+		time any
+	}{
+		{"app", device.Chinese, map[string]any{"num": 23456.0, "text": "2.3万"}, 1700000000.0},
+		{"pad", device.English, map[string]any{"num": 23456.0, "text": "23.4K"}, 1700000000.0},
+		{"web", device.Chinese, 23456.0, "2023-11-14T22:13:20Z"},
+		{"mini", device.Chinese, "2.3万", nil},
+		{"mini", device.English, "23.4K", nil},
+	}
+	for _, tt := range tests {
+		r := dig(bodies(t, tt.dev, device.View{Lang: tt.lang})["video"], "replies").([]any)[0].(map[string]any)
+		if !reflect.DeepEqual(r["like"], tt.like) || r["ctime"] != tt.time {
+			t.Errorf("%s %v reply: like %v ctime %v, want %v %v", tt.dev, tt.lang, r["like"], r["ctime"], tt.like, tt.time)
+		}
+		raw, _ := json.Marshal(r)
+		if tt.dev == "mini" && strings.Contains(string(raw), "http://") {
+			t.Errorf("mini reply carries http: %s", raw)
+		}
+	}
+}
+
+func TestUserHeaderByDevice(t *testing.T) {
+	tests := []struct {
+		dev      string
+		lang     device.Lang
+		path     []string
+		want     any
+		httpFace bool
+	}{
+		{"app", device.Chinese, []string{"counts", "follower"}, map[string]any{"num": 340000000.0, "text": "3.4亿"}, true},
+		{"pad", device.English, []string{"counts", "following"}, map[string]any{"num": 1500.0, "text": "1.5K"}, true},
+		{"web", device.Chinese, []string{"counts", "follower"}, 340000000.0, true},
+		{"mini", device.Chinese, []string{"follower"}, "3.4亿", false},
+		{"mini", device.English, []string{"follower"}, "340M", false},
+	}
+	for _, tt := range tests {
+		u := dig(bodies(t, tt.dev, device.View{Lang: tt.lang})["user"], "user").(map[string]any)
+		if got := dig(u, tt.path...); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s %v user %v = %v, want %v", tt.dev, tt.lang, tt.path, got, tt.want)
+		}
+		if face := u["face"].(string); strings.HasPrefix(face, "http://") != tt.httpFace {
+			t.Errorf("%s user face %q", tt.dev, face)
+		}
+		for _, private := range []string{"email", "phone", "birthday"} {
+			if _, ok := u[private]; ok {
+				t.Errorf("%s user carries %s", tt.dev, private)
+			}
+		}
+	}
 }
