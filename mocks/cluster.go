@@ -89,9 +89,31 @@ type Options struct {
 	Recorder *Recorder     // records every call, latency included; may be nil
 	Latency  time.Duration // added to every call
 	Jitter   time.Duration // uniform extra [0, Jitter) per call
-	// Interceptors run after the recorder and the latency, closest to the handler
-	// (e.g. fault injection from metadata).
+	// Scenarios makes the servers honor x-mock-scenario metadata
+	// (ScenarioInterceptor), after the recorder and the latency.
+	Scenarios bool
+	// Interceptors run after the recorder, the latency and the scenarios,
+	// closest to the handler (e.g. a test's own fault injection).
 	Interceptors []grpc.UnaryServerInterceptor
+}
+
+// ServerOptions are the options of a mock gRPC server configured by o: one chain
+// of unary interceptors, in order the recorder (outermost, so it records the
+// final code and the whole duration), the latency, the scenarios, then
+// o.Interceptors. Start and cmd/mocksvc build their servers with it.
+func (o Options) ServerOptions() []grpc.ServerOption {
+	var chain []grpc.UnaryServerInterceptor
+	if o.Recorder != nil {
+		chain = append(chain, o.Recorder.Interceptor())
+	}
+	if o.Latency > 0 || o.Jitter > 0 {
+		chain = append(chain, LatencyInterceptor(o.Latency, o.Jitter))
+	}
+	if o.Scenarios {
+		chain = append(chain, ScenarioInterceptor())
+	}
+	chain = append(chain, o.Interceptors...)
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(chain...)}
 }
 
 // Cluster is the six mock services, each on its own loopback gRPC server.
@@ -106,15 +128,6 @@ type Cluster struct {
 // bufconn), so callers exercise real dialing, deadlines and metadata. ctx bounds the
 // setup only; the cluster runs until Stop.
 func Start(ctx context.Context, ds *Dataset, opts Options) (*Cluster, error) {
-	var chain []grpc.UnaryServerInterceptor
-	if opts.Recorder != nil {
-		chain = append(chain, opts.Recorder.Interceptor())
-	}
-	if opts.Latency > 0 || opts.Jitter > 0 {
-		chain = append(chain, LatencyInterceptor(opts.Latency, opts.Jitter))
-	}
-	chain = append(chain, opts.Interceptors...)
-
 	c := &Cluster{addrs: make(map[string]string)}
 	var lc net.ListenConfig
 	for _, name := range ServiceNames() {
@@ -123,7 +136,7 @@ func Start(ctx context.Context, ds *Dataset, opts Options) (*Cluster, error) {
 			c.Stop()
 			return nil, fmt.Errorf("mocks: listen for %s: %w", name, err)
 		}
-		srv := grpc.NewServer(grpc.ChainUnaryInterceptor(chain...))
+		srv := grpc.NewServer(opts.ServerOptions()...)
 		if err := Register(srv, ds, name); err != nil {
 			lis.Close()
 			c.Stop()

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	accountv1 "mosaic/clients/account/v1"
+	feedv1 "mosaic/clients/feed/v1"
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// lockedBuffer is a bytes.Buffer safe for run's writes and the test's reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startRun runs run in the background and returns the address it announces.
+// Cleanup cancels it and checks it returns nil promptly.
+func startRun(t *testing.T, env map[string]string, args ...string) (addr string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, append([]string{"mocksvc"}, args...), func(k string) string { return env[k] }, pw, stderr)
+		pw.Close() // ends the scan below if run fails before announcing
+		done <- err
+	}()
+
+	var line string
+	sc := bufio.NewScanner(pr)
+	if sc.Scan() { // one line only: run writes nothing else to stdout
+		line = sc.Text()
+	}
+	// Drain anything else run writes, so it never blocks on the pipe; this
+	// ends when run returns and closes pw.
+	drained := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, pr); close(drained) }()
+
+	var once sync.Once
+	var result error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(10 * time.Second):
+				result = errors.New("run did not return within 10s of cancel")
+				return
+			}
+			<-drained
+		})
+		return result
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+
+	const prefix = "mocksvc serving "
+	if !strings.HasPrefix(line, prefix) {
+		t.Fatalf("announcement %q (stderr %q, run: %v)", line, stderr.String(), stop())
+	}
+	_, after, ok := strings.Cut(line, " on ")
+	if !ok {
+		t.Fatalf("no address in %q", line)
+	}
+	addr, _, _ = strings.Cut(after, " ")
+	return addr, stop
+}
+
+func TestRun(t *testing.T) {
+	addr, stop := startRun(t, nil, "-addr", "127.0.0.1:0", "-services", "stat, feed", "-seed", "1")
+	if !strings.HasPrefix(addr, "127.0.0.1:") || strings.HasSuffix(addr, ":0") {
+		t.Fatalf("announced address %q", addr)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := t.Context()
+
+	stats, err := statv1.NewStatServiceClient(conn).BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{1, 2, 3}})
+	if err != nil || len(stats.GetStats()) != 3 {
+		t.Fatalf("BatchGetStats: %v, %v", stats, err)
+	}
+	if want, _ := mocks.SharedDataset(1).Stat(1); stats.GetStats()[1].GetView() != want.GetView() {
+		t.Errorf("stat 1 view %d, want %d (seed 1)", stats.GetStats()[1].GetView(), want.GetView())
+	}
+	if r, err := feedv1.NewFeedServiceClient(conn).Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 3}); err != nil || len(r.GetAids()) != 3 {
+		t.Errorf("Related: %v, %v", r, err)
+	}
+	_, err = accountv1.NewAccountServiceClient(conn).BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: []int64{1}})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("account, not served: %v, want Unimplemented", err)
+	}
+
+	// Scenarios are honored by default.
+	sctx := metadata.AppendToOutgoingContext(ctx, mocks.ScenarioMetadataKey, "stat=error:RESOURCE_EXHAUSTED")
+	if _, err := statv1.NewStatServiceClient(conn).BatchGetStats(sctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}}); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("stat under scenario: %v, want ResourceExhausted", err)
+	}
+
+	hc := healthpb.NewHealthClient(conn)
+	for svc, want := range map[string]healthpb.HealthCheckResponse_ServingStatus{
+		"":                          healthpb.HealthCheckResponse_SERVING,
+		"stat.v1.StatService":       healthpb.HealthCheckResponse_SERVING,
+		"feed.v1.FeedService":       healthpb.HealthCheckResponse_SERVING,
+		"account.v1.AccountService": 0, // not registered: NotFound
+	} {
+		r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		switch {
+		case want == 0 && status.Code(err) != codes.NotFound:
+			t.Errorf("health of %q: %v, %v; want NotFound", svc, r, err)
+		case want != 0 && (err != nil || r.GetStatus() != want):
+			t.Errorf("health of %q: %v, %v; want %v", svc, r, err, want)
+		}
+	}
+
+	// A health watcher sees NOT_SERVING on shutdown, and its open stream does not
+	// stop run from returning.
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	watch, err := hc.Watch(wctx, &healthpb.HealthCheckRequest{Service: "stat.v1.StatService"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("watch: %v, %v", r, err)
+	}
+	stopped := make(chan error, 1)
+	begin := time.Now()
+	go func() { stopped <- stop() }()
+	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("watch after cancel: %v, %v; want NOT_SERVING", r, err)
+	}
+	if r, err := watch.Recv(); err == nil {
+		t.Errorf("watch still open after NOT_SERVING: %v", r)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("run returned %v after cancel", err)
+	}
+	if d := time.Since(begin); d >= shutdownGrace {
+		t.Errorf("shutdown with a health watcher took %v: the watch held GracefulStop", d)
+	}
+	wcancel()
+}
+
+func TestRunStopsPromptly(t *testing.T) {
+	addr, stop := startRun(t, map[string]string{"MOSAIC_ADDR": "127.0.0.1:0", "MOSAIC_SERVICES": "reply"})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{Service: "reply.v1.ReplyService"}); err != nil {
+		t.Fatalf("env-configured service: %v", err)
+	}
+	begin := time.Now()
+	if err := stop(); err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if d := time.Since(begin); d > 3*time.Second {
+		t.Errorf("idle shutdown took %v", d)
+	}
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-services", "stat,nope"}, nil, `unknown service "nope"`},
+		{nil, map[string]string{"MOSAIC_SERVICES": "bogus"}, `unknown service "bogus"`},
+		{[]string{"-services", "stat,stat"}, nil, "stat is listed twice"},
+		{[]string{"-services", " , "}, nil, "no service"},
+		{nil, map[string]string{"MOSAIC_SEED": "x"}, "MOSAIC_SEED"},
+		{[]string{"-latency", "-1s"}, nil, "negative"},
+		{[]string{"extra"}, nil, "unexpected arguments"},
+		{[]string{"-addr", "256.0.0.1:0"}, nil, "listen"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		getenv := func(k string) string { return tt.env[k] }
+		err := run(t.Context(), append([]string{"mocksvc"}, tt.args...), getenv, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run %q %v: %v, want an error mentioning %q", tt.args, tt.env, err, tt.want)
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("run %q announced %q", tt.args, stdout.String())
+		}
+	}
+}
+
+func TestFlagsOverrideEnv(t *testing.T) {
+	env := map[string]string{"MOSAIC_SERVICES": "nope", "MOSAIC_SEED": "7", "MOSAIC_SCENARIOS": "false", "MOSAIC_LATENCY": "5ms"}
+	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.services) != 1 || cfg.services[0] != "feed" || cfg.seed != 7 || cfg.scenarios || cfg.latency != 5*time.Millisecond {
+		t.Errorf("config %+v", cfg)
+	}
+	cfg, err = parseConfig([]string{"mocksvc"}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.addr != ":9000" || len(cfg.services) != 6 || cfg.seed != 1 || !cfg.scenarios {
+		t.Errorf("defaults %+v", cfg)
+	}
+}
