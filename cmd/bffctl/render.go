@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// deviceReport is one device's column in the footer.
+type deviceReport struct {
+	name   string
+	status string // the HTTP status, or "error" when there was no response
+	spec   string // ok, FAIL, or - when not checked
+	bytes  int
+	cards  cardSet
+	parsed bool // whether cards holds the body's cards
+}
+
+// render writes the comparison: one line per path, then the footer (status,
+// spec, sizes, cards per device) and the budget. Columns are aligned for a
+// terminal.
+func render(w io.Writer, rows []row, reports []deviceReport, b budgetCheck) error {
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	cells := func(label string, cols []string, note string) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", label, strings.Join(cols, "\t"), note)
+	}
+	names := make([]string, len(reports))
+	for i, r := range reports {
+		names[i] = r.name
+	}
+
+	cells("path", names, "note")
+	for _, r := range rows {
+		cols := make([]string, len(reports))
+		for i := range reports {
+			cols[i] = "absent"
+			if r.present(i) {
+				cols[i] = "present"
+			}
+		}
+		cells(r.path, cols, r.note(names))
+	}
+
+	cells("", make([]string, len(reports)), "")
+	perDevice := func(label string, f func(deviceReport) string) {
+		cols := make([]string, len(reports))
+		for i, r := range reports {
+			cols[i] = f(r)
+		}
+		cells(label, cols, "")
+	}
+	perDevice("status", func(r deviceReport) string { return r.status })
+	perDevice("spec", func(r deviceReport) string { return r.spec })
+	perDevice("bytes", func(r deviceReport) string { return strconv.Itoa(r.bytes) })
+	list := ""
+	for _, r := range reports {
+		if r.cards.list != "" {
+			list = r.cards.list
+			break
+		}
+	}
+	if list != "" {
+		perDevice("#"+list, func(r deviceReport) string {
+			if !r.parsed || r.cards.list == "" {
+				return "-"
+			}
+			return strconv.Itoa(len(r.cards.items))
+		})
+		perDevice("bytes/card", func(r deviceReport) string {
+			if !r.parsed || len(r.cards.items) == 0 {
+				return "-"
+			}
+			return strconv.FormatFloat(avgBytes(r.cards.items), 'f', 0, 64)
+		})
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(&buf)
+	renderBudget(&buf, b)
+
+	// tabwriter pads the last cell of lines without a note; trim that.
+	var out bytes.Buffer
+	for line := range strings.Lines(buf.String()) {
+		out.WriteString(strings.TrimRight(line, " \n"))
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+func renderBudget(w io.Writer, b budgetCheck) {
+	verdict := func(over bool) string {
+		if over {
+			return "OVER BUDGET"
+		}
+		return "ok"
+	}
+	switch {
+	case b.skipped != "":
+		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: not checked, %s\n", b.budget, b.skipped)
+	case b.averaged():
+		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: no aid on both, averages %.0f B / %.0f B = %.2f: %s\n",
+			b.budget, b.miniAvg, b.webAvg, b.ratio, verdict(b.ratio > b.budget))
+	default:
+		worst := b.pairs[0]
+		over := 0
+		for _, p := range b.pairs {
+			if p.ratio > worst.ratio {
+				worst = p
+			}
+			if p.overBudget {
+				over++
+			}
+		}
+		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: %d cards paired by aid, worst aid %d at %.2f (%d B / %d B): %s\n",
+			b.budget, len(b.pairs), worst.aid, worst.ratio, worst.mini, worst.web, verdict(over > 0))
+		for _, p := range b.pairs {
+			if p.overBudget {
+				fmt.Fprintf(w, "  over: aid %d at %.2f (%d B / %d B)\n", p.aid, p.ratio, p.mini, p.web)
+			}
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRender(t *testing.T) {
+	app := mustFlatten(t, `{"cards":[{"aid":1,"stats":{"view":{"num":1,"text":"1"}}}]}`)
+	web := mustFlatten(t, `{"cards":[{"aid":1,"stats":{"view":1}}]}`)
+	mini := mustFlatten(t, `{"cards":[{"aid":1,"view":"1"}]}`)
+	rows := diffRows([]fields{app, nil, web, mini})
+	cs := func(first, n, size int) cardSet {
+		s := cardSet{list: "cards"}
+		for i := range n {
+			s.items = append(s.items, card{aid: int64(first + i), hasAid: true, bytes: size})
+		}
+		return s
+	}
+	reports := []deviceReport{
+		{name: "app", status: "200", spec: "ok", bytes: 1234, cards: cs(100, 10, 100), parsed: true},
+		{name: "pad", status: "503", spec: "ok", bytes: 80},
+		{name: "web", status: "200", spec: "FAIL", bytes: 5000, cards: cs(200, 20, 240), parsed: true},
+		{name: "mini", status: "200", spec: "ok", bytes: 700, cards: cs(300, 6, 110), parsed: true},
+	}
+	b := checkBudget(reports[3].cards.all(), reports[2].cards.all(), 0.40)
+
+	var buf bytes.Buffer
+	if err := render(&buf, rows, reports, b); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	t.Log("\n" + out)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	fieldsOf := func(prefix string) []string {
+		for _, l := range lines {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == prefix {
+				return f
+			}
+		}
+		t.Fatalf("no line for %q in\n%s", prefix, out)
+		return nil
+	}
+	for prefix, want := range map[string]string{
+		"path":                   "path app pad web mini note",
+		"cards[].stats.view":     "cards[].stats.view present absent present absent differs: object on app; number on web",
+		"cards[].view":           "cards[].view absent absent absent present",
+		"status":                 "status 200 503 200 200",
+		"spec":                   "spec ok ok FAIL ok",
+		"bytes":                  "bytes 1234 80 5000 700",
+		"cards[]":                "cards[] present absent present present",
+		"bytes/card":             "bytes/card 100 - 240 110",
+		"cards[].stats.view.num": "cards[].stats.view.num present absent absent absent",
+	} {
+		if got := strings.Join(fieldsOf(prefix), " "); got != want {
+			t.Errorf("line %q, want %q", got, want)
+		}
+	}
+	if !strings.Contains(out, "budget: mini/web card bytes <= 0.40: no aid on both, averages 110 B / 240 B = 0.46: OVER BUDGET") {
+		t.Errorf("no budget line in\n%s", out)
+	}
+	for i, l := range lines {
+		if strings.TrimRight(l, " ") != l {
+			t.Errorf("line %d has trailing spaces: %q", i, l)
+		}
+	}
+	// Columns line up: every device column starts at the same offset.
+	header := lines[0]
+	col := strings.Index(header, "web")
+	for _, l := range lines[1:] {
+		if l == "" || strings.HasPrefix(l, "budget") {
+			break
+		}
+		if len(l) > col && l[col-1] != ' ' {
+			t.Errorf("web column misaligned in %q", l)
+		}
+	}
+}
+
+func TestRenderBudgetPairs(t *testing.T) {
+	b := checkBudget(cards(1, 30, 2, 50), cards(1, 100, 2, 100), 0.40)
+	var buf bytes.Buffer
+	renderBudget(&buf, b)
+	want := "budget: mini/web card bytes <= 0.40: 2 cards paired by aid, worst aid 2 at 0.50 (50 B / 100 B): OVER BUDGET\n" +
+		"  over: aid 2 at 0.50 (50 B / 100 B)\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+
+	buf.Reset()
+	renderBudget(&buf, checkBudget(nil, cards(1, 100), 0.40))
+	if !strings.Contains(buf.String(), "not checked, no mini cards") {
+		t.Errorf("got %q", buf.String())
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+)
+
+// command is one bffctl subcommand. args starts after the subcommand's name.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists the subcommands by name; add new tools here.
+func commands(getenv func(string) string) map[string]command {
+	_ = getenv // no subcommand reads the environment yet
+	return map[string]command{
+		"compare": {
+			summary: "request a scene for every device, validate each against the spec, diff fields, check the mini card budget",
+			run:     compare,
+		},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmds := commands(getenv)
+	if len(args) < 2 {
+		usage(stderr, cmds)
+		return errors.New("no subcommand")
+	}
+	name := args[1]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		usage(stdout, cmds)
+		return nil
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		usage(stderr, cmds)
+		return fmt.Errorf("unknown subcommand %q", name)
+	}
+	return cmd.run(ctx, args[2:], stdout, stderr)
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: bffctl <subcommand> [flags] [args]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "subcommands:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	names := make([]string, 0, len(cmds))
+	for name := range cmds {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(tw, "  %s\t%s\n", name, cmds[name].summary)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "bffctl <subcommand> -h" for its flags.`)
+}
