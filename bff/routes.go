@@ -16,14 +16,18 @@ import (
 )
 
 // NewServer returns the public handler: scene APIs for each device and the
-// OpenAPI document they follow.
-func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte) http.Handler {
+// OpenAPI document they follow. maxInflight bounds the scene requests
+// served at once.
+func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight int) http.Handler {
 	r := chi.NewRouter()
-	r.Use(recoverer(logger))
-	r.Route("/"+app.Name, app.Routes(env))
-	r.Route("/"+pad.Name, pad.Routes(env))
-	r.Route("/"+web.Name, web.Routes(env))
-	r.Route("/"+mini.Name, mini.Routes(env))
+	r.Use(recoverer(logger), requestID, limitURI)
+	r.Group(func(r chi.Router) {
+		r.Use(shed(maxInflight))
+		r.Route("/"+app.Name, app.Routes(env))
+		r.Route("/"+pad.Name, pad.Routes(env))
+		r.Route("/"+web.Name, web.Routes(env))
+		r.Route("/"+mini.Name, mini.Routes(env))
+	})
 	r.Get("/openapi.yaml", serveSpec(spec))
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)

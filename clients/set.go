@@ -27,7 +27,7 @@ type Set struct {
 // Dial connects to the six downstreams, targets keyed by service name (see
 // Services). Connections are lazy: a downstream that is down fails its
 // calls, not the start. close releases every connection.
-func Dial(targets map[string]string, m *conn.Metrics, opts ...grpc.DialOption) (set *Set, close func(), err error) {
+func Dial(targets map[string]string, o conn.Options, opts ...grpc.DialOption) (set *Set, close func(), err error) {
 	conns := map[string]*grpc.ClientConn{}
 	close = func() {
 		for _, c := range conns {
@@ -40,7 +40,7 @@ func Dial(targets map[string]string, m *conn.Metrics, opts ...grpc.DialOption) (
 			close()
 			return nil, nil, fmt.Errorf("no target for the %s service", svc)
 		}
-		cc, err := conn.Dial(t, m, opts...)
+		cc, err := conn.Dial(svc, t, o, opts...)
 		if err != nil {
 			close()
 			return nil, nil, fmt.Errorf("%s: %w", svc, err)

@@ -22,6 +22,7 @@ import (
 	"mosaic/bff/request"
 	"mosaic/bff/scene"
 	"mosaic/clients"
+	"mosaic/clients/conn"
 	"mosaic/mocks"
 )
 
@@ -37,6 +38,26 @@ type Options struct {
 	// Interceptors run at the mock servers, after the latency (to slow down
 	// or fail one service).
 	Interceptors []grpc.UnaryServerInterceptor
+	// Breaker tunes the downstream circuit breakers; zero is the default.
+	Breaker conn.BreakerSettings
+	// Trust replaces loopback as who may set X-User-Id.
+	Trust request.Trust
+	// MaxInflight bounds concurrent scene requests; 0 means 512.
+	MaxInflight int
+	// CallTimeout bounds each downstream call; 0 means the production
+	// default of 500ms.
+	CallTimeout time.Duration
+	// RealMode wires the BFF as against real downstreams: X-Mock-Scenario
+	// is neither validated nor forwarded. The mocks still honor it, so a
+	// leak would show.
+	RealMode bool
+}
+
+func (o Options) maxInflight() int {
+	if o.MaxInflight > 0 {
+		return o.MaxInflight
+	}
+	return 512
 }
 
 // Server is a running mosaic over the mock downstreams.
@@ -45,6 +66,8 @@ type Server struct {
 	Data     *mocks.Dataset
 	Recorder *mocks.Recorder
 	Spec     *openapi.Spec
+	// Deadline is the scene deadline in force.
+	Deadline time.Duration
 }
 
 // Start runs the topology for the life of t.
@@ -57,7 +80,7 @@ func Start(t testing.TB, opts Options) *Server {
 	data := mocks.SharedDataset(Seed)
 	rec := &mocks.Recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
-	cluster, err := mocks.Start(ctx, data, mocks.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors})
+	cluster, err := mocks.Start(ctx, data, mocks.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors, Scenarios: true})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -66,7 +89,11 @@ func Start(t testing.TB, opts Options) *Server {
 	for _, svc := range clients.Services() {
 		targets[svc] = "static:///" + cluster.Addr(svc)
 	}
-	set, closeConns, err := clients.Dial(targets, nil)
+	callTimeout := opts.CallTimeout
+	if callTimeout == 0 {
+		callTimeout = 500 * time.Millisecond
+	}
+	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +101,25 @@ func Start(t testing.TB, opts Options) *Server {
 	if deadline == 0 {
 		deadline = 800 * time.Millisecond
 	}
-	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: request.Loopback(), Deadline: deadline}
-	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI))
+	trust := opts.Trust
+	if trust == nil {
+		trust = request.Loopback()
+	}
+	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: trust, Deadline: deadline}
+	if !opts.RealMode {
+		env.CheckScenario = func(s string) error {
+			_, err := mocks.ParseScenario(s)
+			return err
+		}
+	}
+	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, opts.maxInflight()))
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()
 		cluster.Stop()
 		cancel()
 	})
-	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec}
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline}
 }
 
 // Response is one answer, already checked against the spec.

@@ -19,6 +19,7 @@ import (
 	"mosaic/bff/problem"
 	"mosaic/bff/request"
 	"mosaic/bff/scene"
+	"mosaic/clients/conn"
 	"mosaic/dto"
 )
 
@@ -29,6 +30,12 @@ type Env struct {
 	Trust request.Trust
 	// Deadline bounds one scene request, downstream calls included.
 	Deadline time.Duration
+	// Metrics may be nil.
+	Metrics *Metrics
+	// CheckScenario validates X-Mock-Scenario, which is then carried to
+	// the mock downstreams. Only mock mode sets it; elsewhere the header is
+	// ignored and never forwarded.
+	CheckScenario func(string) error
 }
 
 // Device is what the shared handlers need to know of a device: its name (as
@@ -43,50 +50,67 @@ type Device struct {
 
 // Feed serves GET /{device}/v1/feed with adapt's body.
 func Feed[T any](env Env, dev Device, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
-	return serve(env, dev, adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, error) {
-		return env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
+	return serve(env, dev, "feed", adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, []scene.Degraded, error) {
+		f, err := env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
+		return f, f.Degraded, err
 	})
 }
 
 // Video serves GET /{device}/v1/videos/{aid} with adapt's body.
 func Video[T any](env Env, dev Device, adapt func(scene.Video, device.View) T) http.HandlerFunc {
-	return serve(env, dev, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.Video, error) {
+	return serve(env, dev, "video", adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.Video, []scene.Degraded, error) {
 		aid, err := request.ID("aid", chi.URLParam(r, "aid"), false)
 		if err != nil {
-			return scene.Video{}, err
+			return scene.Video{}, nil, err
 		}
-		return env.Scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: dev.Related, Replies: dev.Replies})
+		v, err := env.Scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: dev.Related, Replies: dev.Replies})
+		return v, v.Degraded, err
 	})
 }
 
 // User serves GET /{device}/v1/users/{mid} with adapt's body.
 func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) http.HandlerFunc {
-	return serve(env, dev, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.User, error) {
+	return serve(env, dev, "user", adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.User, []scene.Degraded, error) {
 		mid, err := request.ID("mid", chi.URLParam(r, "mid"), false)
 		if err != nil {
-			return scene.User{}, err
+			return scene.User{}, nil, err
 		}
-		return env.Scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
+		u, err := env.Scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
+		return u, u.Degraded, err
 	})
 }
 
 // serve is every scene handler: validate, load the scene under the
-// deadline, adapt, write.
-func serve[S, T any](env Env, dev Device, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, error)) http.HandlerFunc {
+// deadline with its downstream calls timed, adapt, write, observe.
+func serve[S, T any](env Env, dev Device, name string, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, []scene.Degraded, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := request.Parse(r, dev.PageSize, env.Trust)
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		ctx, cancel := env.deadline(r.Context())
-		defer cancel()
-		s, err := load(ctx, r, p)
-		if err != nil {
-			fail(w, err)
-			return
-		}
-		writeJSON(w, adapt(s, p.View))
+		start := time.Now()
+		code, degraded := func() (int, []scene.Degraded) {
+			p, err := request.Parse(r, dev.PageSize, env.Trust)
+			if err != nil {
+				return fail(w, err), nil
+			}
+			ctx, cancel := env.deadline(r.Context())
+			defer cancel()
+			ctx = conn.WithColor(ctx, p.Color)
+			if env.CheckScenario != nil {
+				s := r.Header.Get("X-Mock-Scenario")
+				if err := env.CheckScenario(s); err != nil {
+					return fail(w, &request.Error{Param: "X-Mock-Scenario", Detail: err.Error()}), nil
+				}
+				ctx = conn.WithScenario(ctx, s)
+			}
+			var timings conn.Timings
+			s, degraded, err := load(conn.WithTimings(ctx, &timings), r, p)
+			if t := timings.Header(); t != "" {
+				w.Header().Set("Server-Timing", t)
+			}
+			if err != nil {
+				return fail(w, err), nil
+			}
+			return writeJSON(w, adapt(s, p.View)), degraded
+		}()
+		env.Metrics.observe(dev.Name, name, code, time.Since(start), degraded)
 	}
 }
 
@@ -99,11 +123,11 @@ func (env Env) deadline(ctx context.Context) (context.Context, context.CancelFun
 
 // fail maps an error to its problem: bad input is 400, a missing entity 404,
 // a critical dependency past the deadline 504, any other critical failure 503.
-func fail(w http.ResponseWriter, err error) {
+func fail(w http.ResponseWriter, err error) int {
 	var re *request.Error
 	if errors.As(err, &re) {
 		problem.BadParam(w, re.Param, re.Detail)
-		return
+		return http.StatusBadRequest
 	}
 	var se *scene.Error
 	if errors.Is(err, scene.ErrNotFound) {
@@ -111,7 +135,7 @@ func fail(w http.ResponseWriter, err error) {
 			err = se.Err // "video 5: not found", not the step that found out
 		}
 		problem.NotFound(w, err.Error())
-		return
+		return http.StatusNotFound
 	}
 	p := dto.Problem{Status: http.StatusServiceUnavailable, Detail: "a dependency the screen cannot do without failed"}
 	if errors.As(err, &se) {
@@ -122,19 +146,21 @@ func fail(w http.ResponseWriter, err error) {
 		}
 	}
 	problem.Write(w, p)
+	return p.Status
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, v any) int {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // titles with & and < are text, not markup
 	if err := enc.Encode(v); err != nil {
 		problem.Write(w, dto.Problem{Status: http.StatusInternalServerError, Detail: "encoding the response failed"})
-		return
+		return http.StatusInternalServerError
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
+	return http.StatusOK
 }

@@ -22,6 +22,9 @@ type Params struct {
 	PS     int
 	Viewer int64 // 0: anonymous
 	View   device.View
+	// Color is the traffic color (X-Color) routing this request to colored
+	// instances; empty for ordinary traffic.
+	Color string
 }
 
 // Error names the parameter or header that was wrong.
@@ -51,6 +54,9 @@ func Parse(r *http.Request, ps device.PageSize, trust Trust) (Params, error) {
 	}
 	p.PS = min(p.PS, ps.Max) // above the device's max is clamped, not rejected
 	if p.View, err = View(r.Header); err != nil {
+		return p, err
+	}
+	if p.Color, err = Color(r.Header.Get("X-Color")); err != nil {
 		return p, err
 	}
 	if trust.Allows(r.RemoteAddr) {
@@ -91,6 +97,23 @@ func View(h http.Header) (device.View, error) {
 		v.Build = b
 	}
 	return v, nil
+}
+
+// Color validates a traffic color: 1 to 32 of a-z, 0-9 and '-', starting
+// with a letter or digit; empty means uncolored.
+func Color(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if len(s) > 32 || s[0] == '-' {
+		return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", clip(s))
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", clip(s))
+		}
+	}
+	return s, nil
 }
 
 // ID parses a positive int64 identifier; empty is 0 when optional.

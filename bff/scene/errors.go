@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"mosaic/clients/conn"
 )
 
 // Reasons a section is missing, as DESIGN.md names them.
@@ -16,9 +18,6 @@ const (
 	ReasonCircuitOpen = "circuit_open"
 	ReasonError       = "error"
 )
-
-// ErrCircuitOpen marks a call refused by a client-side circuit breaker.
-var ErrCircuitOpen = errors.New("circuit open")
 
 // ErrNotFound is returned when the entity a scene is about does not exist
 // or is hidden.
@@ -43,7 +42,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // ReasonOf classifies a downstream failure.
 func ReasonOf(err error) string {
 	switch {
-	case errors.Is(err, ErrCircuitOpen):
+	case errors.Is(err, conn.ErrCircuitOpen):
 		return ReasonCircuitOpen
 	case errors.Is(err, context.DeadlineExceeded):
 		return ReasonTimeout

@@ -1,23 +1,57 @@
 // Package conn dials downstream targets: it resolves the target schemes mosaic
-// understands and installs the interceptors every downstream call goes through.
+// understands and installs what every downstream call goes through: a
+// per-call timeout under the scene deadline, bounded retries of idempotent
+// reads, a circuit breaker per service, metadata forwarding and metrics.
 package conn
 
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// roundRobin spreads calls over every resolved instance instead of pinning
-// one (grpc's default, pick_first).
-const roundRobin = `{"loadBalancingConfig":[{"round_robin":{}}]}`
+// Options configure the calls to one downstream service.
+type Options struct {
+	Metrics *Metrics
+	// CallTimeout bounds one call (all its retries) below the scene
+	// deadline; 0 leaves only the caller's deadline.
+	CallTimeout time.Duration
+	// Breaker opens the circuit on sustained failures; the zero value
+	// uses DefaultBreaker.
+	Breaker BreakerSettings
+	// ForwardScenario carries X-Mock-Scenario to the downstream. Only mock
+	// mode sets it: real services never see the header.
+	ForwardScenario bool
+}
 
-// Dial returns a client connection to target, one of
+// serviceConfig spreads calls over every resolved instance (round_robin,
+// not grpc's default pick_first) and retries reads that failed with
+// UNAVAILABLE, at most twice more, with jittered backoff, never past the
+// call's deadline. All downstream methods are idempotent batch reads. The
+// retry throttle stops retrying once more than about one call in ten
+// fails, so retries never multiply load on a struggling service.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{}],
+    "retryPolicy": {
+      "maxAttempts": 3,
+      "initialBackoff": "0.01s",
+      "maxBackoff": "0.05s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }],
+  "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1}
+}`
+
+// Dial returns a client connection to service at target, one of
 // static:///host:port[,host:port...] or dns:///name:port.
 // The connection is lazy: it connects on first use.
-func Dial(target string, m *Metrics, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	scheme, _, ok := strings.Cut(target, ":///")
 	if !ok {
 		return nil, fmt.Errorf("downstream target %q: want scheme:///endpoint", target)
@@ -27,13 +61,21 @@ func Dial(target string, m *Metrics, opts ...grpc.DialOption) (*grpc.ClientConn,
 	default:
 		return nil, fmt.Errorf("downstream target %q: unsupported scheme %q (static, dns)", target, scheme)
 	}
-	base := []grpc.DialOption{
+	// Outermost first: metrics see the breaker's fast failures, the
+	// breaker sees each call once with its retries inside.
+	chain := []grpc.UnaryClientInterceptor{}
+	if o.Metrics != nil {
+		chain = append(chain, o.Metrics.interceptor)
+	}
+	chain = append(chain, timing, newBreaker(service, o.Breaker).interceptor, forward(o.ForwardScenario))
+	if o.CallTimeout > 0 {
+		chain = append(chain, callTimeout(o.CallTimeout))
+	}
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(staticBuilder{}),
-		grpc.WithDefaultServiceConfig(roundRobin),
+		grpc.WithDefaultServiceConfig(serviceConfig),
+		grpc.WithChainUnaryInterceptor(chain...),
 	}
-	if m != nil {
-		base = append(base, grpc.WithChainUnaryInterceptor(m.interceptor))
-	}
-	return grpc.NewClient(target, append(base, opts...)...)
+	return grpc.NewClient(target, append(opts, extra...)...)
 }

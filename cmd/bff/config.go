@@ -17,7 +17,10 @@ type config struct {
 	addr, adminAddr string
 	seed            int64
 	deadline        time.Duration
+	callTimeout     time.Duration
 	grace           time.Duration
+	drain           time.Duration
+	maxInflight     int
 	mockLatency     time.Duration
 	mockJitter      time.Duration
 	trusted         string
@@ -44,7 +47,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.adminAddr, "admin-addr", env("ADMIN_ADDR", "127.0.0.1:9090"), "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
 	fs.Int64Var(&c.seed, "seed", 1, "mock mode: faker seed; the same seed gives the same data")
 	fs.DurationVar(&c.deadline, "scene-deadline", 800*time.Millisecond, "deadline of one scene request, downstream calls included")
+	fs.DurationVar(&c.callTimeout, "call-timeout", 500*time.Millisecond, "timeout of one downstream call (retries included), below the scene deadline")
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
+	fs.IntVar(&c.maxInflight, "max-inflight", 512, "scene requests served at once; more are shed with 503 and Retry-After")
 	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
 	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
 	fs.StringVar(&c.trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
@@ -71,8 +77,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if len(c.targets) > 0 && len(missing) > 0 {
 		return c, fmt.Errorf("targets for %v are missing: configure all six downstreams, or none for mock mode", missing)
 	}
-	if c.deadline <= 0 {
-		return c, errors.New("-scene-deadline must be positive")
+	if c.deadline <= 0 || c.callTimeout < 0 || c.callTimeout > c.deadline {
+		return c, errors.New("-scene-deadline must be positive and -call-timeout between 0 and it")
+	}
+	if c.maxInflight < 1 {
+		return c, errors.New("-max-inflight must be at least 1")
 	}
 	return c, nil
 }

@@ -37,8 +37,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	targets := cfg.targets
+	var checkScenario func(string) error
 	if cfg.mock() {
-		cluster, err := mocks.Start(ctx, mocks.NewDataset(cfg.seed), mocks.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter})
+		cluster, err := mocks.Start(ctx, mocks.NewDataset(cfg.seed), mocks.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter, Scenarios: true})
 		if err != nil {
 			return fmt.Errorf("starting mock downstreams: %w", err)
 		}
@@ -48,20 +49,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for _, svc := range clients.Services() {
 			targets[svc] = "static:///" + cluster.Addr(svc)
 		}
+		checkScenario = func(s string) error {
+			_, err := mocks.ParseScenario(s)
+			return err
+		}
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	downstreams, closeConns, err := clients.Dial(targets, conn.NewMetrics(reg))
+	downstreams, closeConns, err := clients.Dial(targets, conn.Options{
+		Metrics:         conn.NewMetrics(reg),
+		CallTimeout:     cfg.callTimeout,
+		ForwardScenario: cfg.mock(),
+	})
 	if err != nil {
 		return err
 	}
 	defer closeConns()
 
 	var ready atomic.Bool
-	env := endpoint.Env{Scenes: &scene.Service{Set: downstreams}, Trust: trust, Deadline: cfg.deadline}
+	env := endpoint.Env{
+		Scenes:        &scene.Service{Set: downstreams},
+		Trust:         trust,
+		Deadline:      cfg.deadline,
+		Metrics:       endpoint.NewMetrics(reg),
+		CheckScenario: checkScenario,
+	}
 	public := &http.Server{
-		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI),
+		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      cfg.deadline + 5*time.Second,
@@ -87,12 +102,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ready.Store(true)
 	g.Go(func() error {
 		<-gctx.Done()
-		// Stop taking traffic first, then let in-flight requests finish.
+		// Readiness goes false at once, so the load balancer stops sending;
+		// after the drain delay (its time to notice) the public listener
+		// closes and in-flight requests finish within the grace period. The
+		// admin listener goes last, so /readyz answers 503 throughout.
 		ready.Store(false)
-		logger.Info("shutting down", "grace", cfg.grace)
+		logger.Info("shutting down", "drain", cfg.drain, "grace", cfg.grace)
+		time.Sleep(cfg.drain)
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.grace)
 		defer cancel()
-		return errors.Join(public.Shutdown(sctx), adminSrv.Shutdown(sctx))
+		err := public.Shutdown(sctx)
+		return errors.Join(err, adminSrv.Shutdown(sctx))
 	})
 	return g.Wait()
 }

@@ -1,0 +1,49 @@
+package endpoint
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"mosaic/bff/scene"
+)
+
+// Metrics are the scene series of DESIGN.md.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	degraded *prometheus.CounterVec
+}
+
+// NewMetrics creates the scene series and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bff_http_requests_total",
+			Help: "Scene requests by device, scene and HTTP status.",
+		}, []string{"device", "scene", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bff_http_request_duration_seconds",
+			Help:    "Scene request latency, from parsing to the last byte handed to the server.",
+			Buckets: []float64{.005, .01, .02, .03, .04, .05, .075, .1, .2, .4, .8, 1.6},
+		}, []string{"device", "scene"}),
+		degraded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bff_degraded_sections_total",
+			Help: "Sections left out of a 200 response because an optional dependency failed.",
+		}, []string{"scene", "section", "reason"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.degraded)
+	return m
+}
+
+func (m *Metrics) observe(device, sceneName string, code int, took time.Duration, degraded []scene.Degraded) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(device, sceneName, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(device, sceneName).Observe(took.Seconds())
+	for _, d := range degraded {
+		m.degraded.WithLabelValues(sceneName, d.Section, d.Reason).Inc()
+	}
+}

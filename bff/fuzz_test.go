@@ -1,0 +1,88 @@
+package bff_test
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"mosaic/bff/app"
+	"mosaic/bff/device"
+	"mosaic/bff/mini"
+	"mosaic/bff/openapi"
+	"mosaic/bff/pad"
+	"mosaic/bff/scene"
+	"mosaic/bff/web"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+	statv1 "mosaic/clients/stat/v1"
+)
+
+// FuzzAdapters: whatever the downstreams say, every device's adapters
+// produce bodies that match their schema in api.openapi.yaml, and the
+// mini-program never gets an http URL.
+func FuzzAdapters(f *testing.F) {
+	spec, err := openapi.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("title", "desc 视频简介", "i0.hdslb.example/1.jpg", "name", "sign", true, int64(12345), int64(-1), int64(1700000000), int64(7000000), uint8(2), true)
+	f.Add("", "", "", "", "", false, int64(0), int64(1<<62), int64(-5), int64(0), uint8(0), false)
+	f.Add("\xff\xfe", strings.Repeat("長", 81), "a b/c?d=e#f", "<script>", "&", true, int64(999999999999), int64(99999), int64(0), int64(8000000), uint8(4), true)
+	f.Fuzz(func(t *testing.T, title, desc, path, name, sign string, https bool, view, like, when, build int64, network uint8, zh bool) {
+		scheme := "http://"
+		if https {
+			scheme = "https://"
+		}
+		cover := ""
+		if path != "" {
+			cover = scheme + url.PathEscape(path)
+		}
+		c := scene.Card{
+			Archive:  &archivev1.Archive{Aid: 1, Title: title, Desc: desc, Cover: cover, DurationS: like, Pubdate: when, OwnerMid: 2, Tags: []string{title}},
+			Reason:   sign,
+			Stat:     &statv1.Stat{View: view, Danmaku: like, Reply: view, Favorite: like, Coin: view, Share: like, Like: view},
+			Owner:    &accountv1.Profile{Mid: 2, Name: name, Face: cover, Sign: sign, Email: "private@example.com"},
+			Relation: &relationv1.Relation{Following: https},
+		}
+		feed := scene.Feed{Page: 1, PS: 10, Cards: []scene.Card{c, {Archive: c.Archive}}}
+		video := scene.Video{Card: c, Related: feed.Cards, Replies: []scene.Reply{{Reply: &replyv1.Reply{Rpid: 3, Mid: 2, Message: desc, Like: like, Ctime: when}, Member: c.Owner}, {Reply: &replyv1.Reply{Mid: 9}}}}
+		user := scene.User{Profile: c.Owner, Counts: &relationv1.FollowerCount{Follower: view, Following: like}, Page: 1, PS: 10, Archives: feed.Cards}
+		nets := []device.Network{device.WiFi, device.G5, device.G4, device.G3, device.G2}
+		v := device.View{Network: nets[int(network)%len(nets)], Build: max(build, 0)}
+		if zh {
+			v.Lang = device.Chinese
+		}
+		appSchema := "App"
+		if v.Legacy() {
+			appSchema = "AppLegacy"
+		}
+		bodies := map[string]any{
+			appSchema + "Feed": app.AdaptFeed(feed, v), appSchema + "VideoPage": app.AdaptVideo(video, v), appSchema + "UserPage": app.AdaptUser(user, v),
+			"PadFeed": pad.AdaptFeed(feed, v), "PadVideoPage": pad.AdaptVideo(video, v), "PadUserPage": pad.AdaptUser(user, v),
+			"WebFeed": web.AdaptFeed(feed, v), "WebVideoPage": web.AdaptVideo(video, v), "WebUserPage": web.AdaptUser(user, v),
+			"MiniFeed": mini.AdaptFeed(feed, v), "MiniVideoPage": mini.AdaptVideo(video, v), "MiniUserPage": mini.AdaptUser(user, v),
+		}
+		for schema, body := range bodies {
+			raw, err := json.Marshal(body)
+			if err != nil {
+				t.Fatalf("%s: %v", schema, err)
+			}
+			if strings.Contains(string(raw), "private@example.com") {
+				t.Fatalf("%s leaks the email: %s", schema, raw)
+			}
+			if strings.HasPrefix(schema, "Mini") && strings.Contains(string(raw), `"http://`) {
+				t.Fatalf("%s carries http: %s", schema, raw)
+			}
+			var decoded any
+			if err := json.Unmarshal(raw, &decoded); err != nil {
+				t.Fatal(err)
+			}
+			if err := spec.Doc.Components.Schemas[schema].Value.VisitJSON(decoded); err != nil {
+				t.Fatalf("%s does not match its schema: %v\n%s", schema, err, raw)
+			}
+		}
+	})
+}

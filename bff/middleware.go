@@ -1,0 +1,70 @@
+package bff
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+
+	"mosaic/bff/problem"
+	"mosaic/dto"
+)
+
+// maxURI bounds the request line: no scene needs more, a scanner might.
+const maxURI = 2048
+
+// limitURI answers 414 to oversized request URIs before any parsing.
+func limitURI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxURI {
+			problem.Write(w, dto.Problem{Status: http.StatusRequestURITooLong, Detail: "the request URI is longer than 2048 bytes"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// shed bounds the scene requests in flight: past the bound, a request is
+// refused at once (503 with Retry-After) rather than queued behind work the
+// instance cannot finish within the deadline anyway.
+func shed(limit int) func(http.Handler) http.Handler {
+	slots := make(chan struct{}, limit)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				next.ServeHTTP(w, r)
+			default:
+				w.Header().Set("Retry-After", "1")
+				problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "overloaded: too many requests in flight, retry shortly"})
+			}
+		})
+	}
+}
+
+// requestID echoes a sane X-Request-Id, or makes one, so a request can be
+// followed through logs on both sides.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !saneID(id) {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func saneID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}

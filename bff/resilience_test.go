@@ -1,0 +1,143 @@
+package bff_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"mosaic/bff/apitest"
+)
+
+// faultKinds are the X-Mock-Scenario faults, applied at the downstream.
+var faultKinds = []string{"unavailable", "timeout", "delay:100ms", "partial", "empty", "error:RESOURCE_EXHAUSTED"}
+
+// dependency is what one downstream service is to one scene: critical (the
+// scene fails without it) or the optional sections it feeds.
+type dependency struct {
+	critical string   // the problem's section when it fails
+	sections []string // the degraded sections when it fails
+}
+
+var sceneDeps = map[string]map[string]dependency{
+	"feed": {
+		"feed":     {critical: "recommend"},
+		"archive":  {critical: "archives"},
+		"stat":     {sections: []string{"stats"}},
+		"account":  {sections: []string{"owners"}},
+		"relation": {sections: []string{"relations"}},
+	},
+	"video": {
+		"archive":  {critical: "archive"},
+		"feed":     {sections: []string{"related"}},
+		"reply":    {sections: []string{"replies"}},
+		"stat":     {sections: []string{"stats"}},
+		"account":  {sections: []string{"owners"}},
+		"relation": {sections: []string{"relation"}},
+	},
+	"user": {
+		"account":  {critical: "profile"},
+		"relation": {sections: []string{"follower_counts", "relation"}},
+		"archive":  {sections: []string{"archives", "stats"}},
+		"stat":     {sections: []string{"stats"}},
+	},
+}
+
+type outcome struct {
+	status   int
+	section  string   // of the problem, for 503/504
+	degraded []string // "section:reason"
+}
+
+// expect is the criticality table of DESIGN.md applied to one fault.
+func expect(scene, service, fault string, dep dependency) outcome {
+	reason := map[string]string{"unavailable": "unavailable", "timeout": "timeout", "error:RESOURCE_EXHAUSTED": "error"}[fault]
+	if reason == "" {
+		// delay, partial and empty are answers, not failures: the page is
+		// complete with what the downstream said, unless the entity the
+		// page is about is now missing.
+		if fault == "empty" && dep.critical != "" && scene != "feed" {
+			return outcome{status: http.StatusNotFound}
+		}
+		return outcome{status: http.StatusOK}
+	}
+	if dep.critical != "" {
+		status := http.StatusServiceUnavailable
+		if reason == "timeout" {
+			status = http.StatusGatewayTimeout
+		}
+		return outcome{status: status, section: dep.critical}
+	}
+	o := outcome{status: http.StatusOK}
+	for _, s := range dep.sections {
+		o.degraded = append(o.degraded, s+":"+reason)
+	}
+	slices.Sort(o.degraded)
+	return o
+}
+
+func TestEveryFaultOnEveryDependency(t *testing.T) {
+	for scene, deps := range sceneDeps {
+		for service, dep := range deps {
+			t.Run(scene+"/"+service, func(t *testing.T) {
+				t.Parallel()
+				// A fresh topology per dependency: breakers start closed.
+				srv := apitest.Start(t, apitest.Options{})
+				path := map[string]string{
+					"feed":  "/web/v1/feed?ps=20",
+					"video": fmt.Sprintf("/web/v1/videos/%d", evenVideo(t, srv)),
+					"user":  fmt.Sprintf("/web/v1/users/%d", busyUser(t, srv)),
+				}[scene]
+				for _, fault := range faultKinds {
+					want := expect(scene, service, fault, dep)
+					start := time.Now()
+					resp := srv.Get(t, path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault)
+					took := time.Since(start)
+					got := observe(t, resp)
+					if got.status != want.status || got.section != want.section || !slices.Equal(got.degraded, want.degraded) {
+						t.Errorf("%s=%s: got %+v, want %+v\n%.300s", service, fault, got, want, resp.Body)
+					}
+					if limit := srv.Deadline + 250*time.Millisecond; took > limit {
+						t.Errorf("%s=%s: answered in %v, past the deadline plus 250ms (%v)", service, fault, took, limit)
+					}
+				}
+			})
+		}
+	}
+}
+
+// evenVideo is a visible video that the partial fault keeps: it keeps the
+// entries at even positions of the sorted keys, and the web video page
+// asks for the video with its 20 related ones in one batch.
+func evenVideo(t *testing.T, srv *apitest.Server) int64 {
+	for _, aid := range srv.Data.VisibleAids() {
+		batch := append([]int64{aid}, srv.Data.Related(aid, 20)...)
+		slices.Sort(batch)
+		if slices.Index(batch, aid)%2 == 0 {
+			return aid
+		}
+	}
+	t.Fatal("no video survives a partial archive batch")
+	return 0
+}
+
+func observe(t *testing.T, resp apitest.Response) outcome {
+	t.Helper()
+	var body struct {
+		Section  string `json:"section"`
+		Degraded []struct {
+			Section, Reason string
+		} `json:"degraded"`
+	}
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		t.Fatalf("body: %v: %s", err, resp.Body)
+	}
+	o := outcome{status: resp.Status, section: body.Section}
+	for _, d := range body.Degraded {
+		o.degraded = append(o.degraded, d.Section+":"+d.Reason)
+	}
+	slices.Sort(o.degraded)
+	return o
+}

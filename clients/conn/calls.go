@@ -1,0 +1,119 @@
+package conn
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+)
+
+// Metadata keys mosaic sets on downstream calls.
+const (
+	ColorKey    = "x-color"
+	ScenarioKey = "x-mock-scenario"
+)
+
+type ctxKey int
+
+const (
+	colorKey ctxKey = iota
+	scenarioKey
+	timingsKey
+)
+
+// WithColor marks ctx's downstream calls with a traffic color.
+func WithColor(ctx context.Context, color string) context.Context {
+	if color == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, colorKey, color)
+}
+
+// WithScenario carries a mock fault scenario to the downstream calls of
+// ctx; Dial forwards it only with Options.ForwardScenario.
+func WithScenario(ctx context.Context, scenario string) context.Context {
+	if scenario == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, scenarioKey, scenario)
+}
+
+func forward(scenario bool) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if c, ok := ctx.Value(colorKey).(string); ok {
+			ctx = metadata.AppendToOutgoingContext(ctx, ColorKey, c)
+		}
+		if s, ok := ctx.Value(scenarioKey).(string); ok && scenario {
+			ctx = metadata.AppendToOutgoingContext(ctx, ScenarioKey, s)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+func callTimeout(d time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// Timing is one downstream call as Server-Timing reports it.
+type Timing struct {
+	Name     string // "archive.BatchGetArchives"
+	Duration time.Duration
+}
+
+// Timings collects the downstream calls of one request.
+type Timings struct {
+	mu    sync.Mutex
+	calls []Timing
+}
+
+// WithTimings returns a ctx whose downstream calls are recorded in t.
+func WithTimings(ctx context.Context, t *Timings) context.Context {
+	return context.WithValue(ctx, timingsKey, t)
+}
+
+// Calls returns the recorded calls in completion order.
+func (t *Timings) Calls() []Timing {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Timing(nil), t.calls...)
+}
+
+// Header renders t as a Server-Timing value: one entry per call.
+func (t *Timings) Header() string {
+	var b strings.Builder
+	for i, c := range t.Calls() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Name)
+		b.WriteString(";dur=")
+		b.WriteString(formatMillis(c.Duration))
+	}
+	return b.String()
+}
+
+func formatMillis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+}
+
+func timing(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	t, ok := ctx.Value(timingsKey).(*Timings)
+	if !ok {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	start := time.Now()
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	service, name := splitMethod(method)
+	t.mu.Lock()
+	t.calls = append(t.calls, Timing{Name: service + "." + name, Duration: time.Since(start)})
+	t.mu.Unlock()
+	return err
+}
