@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,8 +151,10 @@ func process(t *testing.T, bin string, args ...string) (public, admin string, cm
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
 	})
 	public, admin = addrs(t, out)
 	waitReady(t, admin)
@@ -188,5 +191,61 @@ func TestSameSeedSameBytesAcrossProcesses(t *testing.T) {
 		if other[k] == b {
 			t.Errorf("%s: seed 2 gives the same body as seed 1", k)
 		}
+	}
+}
+
+// SIGTERM while 20 requests are in flight (each waits on three 300 ms
+// downstream hops): readiness turns 503 at once, every request still gets
+// its 200, and the process exits 0.
+func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the binary")
+	}
+	bin := buildBinary(t)
+	public, admin, cmd := process(t, bin, "-mock-latency", "300ms", "-scene-deadline", "5s", "-call-timeout", "4s", "-grace", "10s")
+
+	const inflight = 20
+	codes := make(chan int, inflight)
+	for range inflight {
+		go func() {
+			resp, err := http.Get(public + "/web/v1/feed")
+			if err != nil {
+				codes <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	// The requests take at least 900 ms; give them 300 ms to be in flight.
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	notReady := false
+	for deadline := time.Now().Add(250 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if code, _ := get(t, admin+"/readyz"); code == http.StatusServiceUnavailable {
+			notReady = true
+			break
+		}
+	}
+	if !notReady {
+		t.Error("/readyz did not turn 503 within 250 ms of SIGTERM")
+	}
+	for range inflight {
+		if code := <-codes; code != http.StatusOK {
+			t.Errorf("in-flight request got %d, want 200", code)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v, want 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit within the grace period")
 	}
 }
