@@ -1,0 +1,69 @@
+package scene_test
+
+import (
+	"context"
+	"testing"
+
+	"mosaic/bff/scene"
+	"mosaic/clients"
+	"mosaic/clients/conn"
+	"mosaic/mocks"
+)
+
+// BenchmarkScene measures assembling each scene: the dataflow and its
+// batched gRPC calls to the mock downstreams on loopback (no added
+// latency), without HTTP or device adaptation.
+func BenchmarkScene(b *testing.B) {
+	data := mocks.SharedDataset(1)
+	cluster, err := mocks.Start(context.Background(), data, mocks.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cluster.Stop()
+	targets := map[string]string{}
+	for _, svc := range clients.Services() {
+		targets[svc] = "static:///" + cluster.Addr(svc)
+	}
+	set, closeConns, err := clients.Dial(targets, conn.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeConns()
+	s := &scene.Service{Set: set}
+	aid := data.VisibleAids()[7]
+	var mid int64
+	for _, m := range data.Mids() {
+		if _, total := data.ListByOwner(m, 1, 1); total > 20 {
+			mid = m
+			break
+		}
+	}
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		run  func() error
+	}{
+		{"feed", func() error {
+			_, err := s.Feed(ctx, scene.FeedQuery{Viewer: 42, Device: "web", Page: 1, PS: 20})
+			return err
+		}},
+		{"video", func() error {
+			_, err := s.Video(ctx, scene.VideoQuery{Viewer: 42, Aid: aid, Related: 20, Replies: 10})
+			return err
+		}},
+		{"user", func() error {
+			_, err := s.User(ctx, scene.UserQuery{Viewer: 42, Mid: mid, Page: 1, PS: 20})
+			return err
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
