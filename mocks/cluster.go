@@ -71,14 +71,8 @@ func LatencyInterceptor(latency, jitter time.Duration) grpc.UnaryServerIntercept
 			d += time.Duration(rng.Int64N(int64(jitter)))
 			mu.Unlock()
 		}
-		if d > 0 {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return nil, status.FromContextError(ctx.Err()).Err()
-			case <-t.C:
-			}
+		if err := sleep(ctx, d); err != nil {
+			return nil, err
 		}
 		return handler(ctx, req)
 	}
@@ -161,20 +155,40 @@ func (c *Cluster) Stop() {
 	c.stopOnce.Do(func() {
 		var wg sync.WaitGroup
 		for _, srv := range c.servers {
-			wg.Go(func() {
-				done := make(chan struct{})
-				go func() { srv.GracefulStop(); close(done) }()
-				t := time.NewTimer(stopGrace)
-				defer t.Stop()
-				select {
-				case <-done:
-				case <-t.C:
-					srv.Stop()
-					<-done
-				}
-			})
+			wg.Go(func() { GracefulStop(srv, stopGrace) })
 		}
 		wg.Wait()
 		c.wg.Wait()
 	})
+}
+
+// GracefulStop stops srv gracefully, cutting the calls still running after
+// grace (and streams such as health watches, which never end on their own).
+func GracefulStop(srv *grpc.Server, grace time.Duration) {
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		srv.Stop()
+		<-done
+	}
+}
+
+// sleep waits d, or returns the status of ctx's end if the caller gives up
+// first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	case <-t.C:
+		return nil
+	}
 }

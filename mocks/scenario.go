@@ -277,12 +277,8 @@ func (f Fault) apply(ctx context.Context, svc string, req any, handler grpc.Unar
 		<-wait.Done()
 		return nil, status.Errorf(codes.DeadlineExceeded, "mock scenario: %s timeout", svc)
 	case FaultDelay:
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
-		case <-t.C:
+		if err := sleep(ctx, f.Delay); err != nil {
+			return nil, err
 		}
 		return handler(ctx, req)
 	case FaultError:

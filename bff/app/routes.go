@@ -6,12 +6,8 @@ import (
 	"mosaic/bff/endpoint"
 )
 
-// Routes mounts the app's scenes.
+// Routes mounts the shared scene routes with the app's page sizes and
+// adapters.
 func Routes(env endpoint.Env) func(chi.Router) {
-	dev := spec()
-	return func(r chi.Router) {
-		r.Get("/v1/feed", endpoint.Feed(env, dev, AdaptFeed))
-		r.Get("/v1/videos/{aid}", endpoint.Video(env, dev, AdaptVideo))
-		r.Get("/v1/users/{mid}", endpoint.User(env, dev, AdaptUser))
-	}
+	return endpoint.Routes(env, spec(), AdaptFeed, AdaptVideo, AdaptUser)
 }

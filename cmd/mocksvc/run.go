@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintln(stderr, "mocksvc: shutting down")
 	hs.Shutdown() // every service NOT_SERVING, so health-checking clients move away
 	close(draining)
-	stop(srv, shutdownGrace)
+	mocks.GracefulStop(srv, shutdownGrace)
 	return <-served
 }
 
@@ -122,21 +122,6 @@ func (w *watchStream) SendMsg(m any) error {
 		w.once.Do(func() { close(w.notServing) })
 	}
 	return err
-}
-
-// stop stops srv gracefully, cutting the calls still running after grace (and
-// health Watch streams, which never end on their own).
-func stop(srv *grpc.Server, grace time.Duration) {
-	done := make(chan struct{})
-	go func() { srv.GracefulStop(); close(done) }()
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		srv.Stop()
-		<-done
-	}
 }
 
 // parseConfig reads the flags; a flag not given on the command line falls back
