@@ -102,6 +102,21 @@ func TestRunServesMockMode(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(metrics, `bff_downstream_calls_total{code="OK",method="Recommend",service="feed"} 4`) {
 		t.Errorf("admin /metrics: %d, no downstream call counts:\n%.2000s", code, metrics)
 	}
+	for _, series := range []string{
+		`bff_http_requests_total{code="200",device="mini",scene="feed"} 1`,
+		`bff_http_request_duration_seconds_count{device="app",scene="feed"} 1`,
+		`bff_downstream_call_duration_seconds_count{method="BatchGetStats",service="stat"} 4`,
+		`bff_downstream_batch_size_count{method="BatchGetArchives",service="archive"} 4`,
+	} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("admin /metrics lacks %s", series)
+		}
+	}
+	// A degraded section is counted by scene, section and reason.
+	get(t, public+"/web/v1/feed", "X-Mock-Scenario", "stat=unavailable")
+	if _, m := get(t, admin+"/metrics"); !strings.Contains(m, `bff_degraded_sections_total{reason="unavailable",scene="feed",section="stats"} 1`) {
+		t.Errorf("degraded section not counted")
+	}
 	if code, _ := get(t, admin+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz: %d", code)
 	}
