@@ -222,3 +222,15 @@ func TestBoundedLoadUnderFaults(t *testing.T) {
 	load("stat=unavailable,reply=error:INTERNAL,relation=timeout,account=delay:20ms", func(c int) bool { return c == 200 })
 	load("archive=unavailable,account=unavailable", func(c int) bool { return c == 503 || c == 504 })
 }
+
+// An oversized request URI is refused before any parsing, as a problem.
+func TestOversizedURIIsRefused(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	resp := srv.Get(t, "/web/v1/feed?junk="+strings.Repeat("x", 3000))
+	if resp.Status != http.StatusRequestURITooLong || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("status %d, %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if resp := srv.Get(t, "/web/v1/feed", "X-Request-Id", "trace-1"); resp.Header.Get("X-Request-Id") != "trace-1" {
+		t.Errorf("X-Request-Id not echoed: %q", resp.Header.Get("X-Request-Id"))
+	}
+}
