@@ -60,36 +60,30 @@ type MiniReply struct {
 	Like       string `json:"like"`
 }
 
-// NativeUser is a user's header as the app and the pad show it.
-type NativeUser struct {
-	Mid           int64         `json:"mid"`
-	Name          string        `json:"name"`
-	Face          string        `json:"face"`
-	Sign          string        `json:"sign"`
-	Level         int32         `json:"level"`
-	Vip           bool          `json:"vip"`
-	OfficialTitle string        `json:"official_title,omitempty"`
-	Counts        *NativeCounts `json:"counts,omitempty"`
-	Relation      *Relation     `json:"relation,omitempty"`
+// UserInfo is a user's header for the app, the pad and the web; C is how
+// follow counts look on the device.
+type UserInfo[C any] struct {
+	Mid           int64     `json:"mid"`
+	Name          string    `json:"name"`
+	Face          string    `json:"face"`
+	Sign          string    `json:"sign"`
+	Level         int32     `json:"level"`
+	Vip           bool      `json:"vip"`
+	OfficialTitle string    `json:"official_title"`
+	Counts        *C        `json:"counts,omitempty"`
+	Relation      *Relation `json:"relation,omitempty"`
 }
+
+// NativeUser is the app's and the pad's user header.
+type NativeUser = UserInfo[NativeCounts]
+
+// WebUser is the web's user header.
+type WebUser = UserInfo[WebCounts]
 
 // NativeCounts are follow counts with display strings.
 type NativeCounts struct {
 	Follower  Count `json:"follower"`
 	Following Count `json:"following"`
-}
-
-// WebUser is a user's header for the web.
-type WebUser struct {
-	Mid           int64      `json:"mid"`
-	Name          string     `json:"name"`
-	Face          string     `json:"face"`
-	Sign          string     `json:"sign"`
-	Level         int32      `json:"level"`
-	Vip           bool       `json:"vip"`
-	OfficialTitle string     `json:"official_title"`
-	Counts        *WebCounts `json:"counts,omitempty"`
-	Relation      *Relation  `json:"relation,omitempty"`
 }
 
 // WebCounts are follow counts as plain numbers.

@@ -2,6 +2,7 @@ package device
 
 import (
 	"mosaic/bff/scene"
+	relationv1 "mosaic/clients/relation/v1"
 	"mosaic/dto"
 )
 
@@ -65,10 +66,11 @@ func NativeReply(r scene.Reply, v View) dto.NativeReply {
 	}
 }
 
-// NativeUser is a user's header for the app and the pad.
-func NativeUser(s scene.User, v View) dto.NativeUser {
+// UserInfo is a user's header with counts shaped by counts (nil when the
+// follow counts are degraded).
+func UserInfo[C any](s scene.User, counts func(*relationv1.FollowerCount) C) dto.UserInfo[C] {
 	p := s.Profile
-	u := dto.NativeUser{
+	u := dto.UserInfo[C]{
 		Mid:           p.GetMid(),
 		Name:          p.GetName(),
 		Face:          p.GetFace(),
@@ -78,8 +80,16 @@ func NativeUser(s scene.User, v View) dto.NativeUser {
 		OfficialTitle: p.GetOfficialTitle(),
 		Relation:      Relation(s),
 	}
-	if c := s.Counts; c != nil {
-		u.Counts = &dto.NativeCounts{Follower: Count(c.GetFollower(), v.Lang), Following: Count(c.GetFollowing(), v.Lang)}
+	if s.Counts != nil {
+		c := counts(s.Counts)
+		u.Counts = &c
 	}
 	return u
+}
+
+// NativeUser is a user's header for the app and the pad: display counts.
+func NativeUser(s scene.User, v View) dto.NativeUser {
+	return UserInfo(s, func(c *relationv1.FollowerCount) dto.NativeCounts {
+		return dto.NativeCounts{Follower: Count(c.GetFollower(), v.Lang), Following: Count(c.GetFollowing(), v.Lang)}
+	})
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"mosaic/bff/device"
 	"mosaic/bff/scene"
+	relationv1 "mosaic/clients/relation/v1"
 	"mosaic/dto"
 )
 
@@ -27,19 +28,7 @@ func reply(r scene.Reply, _ device.View) dto.WebReply {
 }
 
 func user(s scene.User, _ device.View) dto.WebUser {
-	p := s.Profile
-	u := dto.WebUser{
-		Mid:           p.GetMid(),
-		Name:          p.GetName(),
-		Face:          p.GetFace(),
-		Sign:          p.GetSign(),
-		Level:         p.GetLevel(),
-		Vip:           p.GetVip(),
-		OfficialTitle: p.GetOfficialTitle(),
-		Relation:      device.Relation(s),
-	}
-	if c := s.Counts; c != nil {
-		u.Counts = &dto.WebCounts{Follower: c.GetFollower(), Following: c.GetFollowing()}
-	}
-	return u
+	return device.UserInfo(s, func(c *relationv1.FollowerCount) dto.WebCounts {
+		return dto.WebCounts{Follower: c.GetFollower(), Following: c.GetFollowing()}
+	})
 }
