@@ -1,0 +1,73 @@
+package scene
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"mosaic/clients/conn"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestOptionalFailureDegradesItsSectionAndDependents(t *testing.T) {
+	fl := newFlow(context.Background())
+	a := start(fl, optional("a"), func(context.Context) (int, error) { return 0, status.Error(codes.Unavailable, "down") })
+	b := then(fl, optional("b"), a, func(_ context.Context, v int) (int, error) { return v + 1, nil })
+	c := start(fl, critical("c"), func(context.Context) (int, error) { return 7, nil })
+	d := then(fl, optional("a"), a, func(_ context.Context, v int) (int, error) { return v, nil }) // same section: reported once
+	degraded, err := fl.wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Degraded{{"a", ReasonUnavailable}, {"b", ReasonUnavailable}}
+	if len(degraded) != 2 || degraded[0] != want[0] || degraded[1] != want[1] {
+		t.Errorf("degraded %v, want %v", degraded, want)
+	}
+	if b.value() != 0 || c.value() != 7 || d.value() != 0 {
+		t.Errorf("values b=%d c=%d d=%d", b.value(), c.value(), d.value())
+	}
+}
+
+func TestCriticalFailureCancelsTheRest(t *testing.T) {
+	fl := newFlow(context.Background())
+	start(fl, critical("archives"), func(context.Context) (int, error) {
+		return 0, status.Error(codes.DeadlineExceeded, "slow")
+	})
+	slow := start(fl, optional("stats"), func(ctx context.Context) (int, error) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(10 * time.Second):
+			return 1, nil
+		}
+	})
+	_, err := fl.wait()
+	var se *Error
+	if !errors.As(err, &se) || se.Section != "archives" || se.Reason != ReasonTimeout {
+		t.Fatalf("err = %v, want the archives step's timeout", err)
+	}
+	if _, serr := slow.get(); !errors.Is(serr, context.Canceled) {
+		t.Errorf("the optional step was not cancelled: %v", serr)
+	}
+}
+
+func TestReasonOf(t *testing.T) {
+	for err, want := range map[error]string{
+		status.Error(codes.Unavailable, ""):       ReasonUnavailable,
+		status.Error(codes.DeadlineExceeded, ""):  ReasonTimeout,
+		context.DeadlineExceeded:                  ReasonTimeout,
+		conn.ErrCircuitOpen:                       ReasonCircuitOpen,
+		status.Error(codes.ResourceExhausted, ""): ReasonError,
+		errors.New("x"):                           ReasonError,
+	} {
+		if got := ReasonOf(err); got != want {
+			t.Errorf("ReasonOf(%v) = %s, want %s", err, got, want)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+func TestParseStatic(t *testing.T) {
+	addrs, err := parseStatic("127.0.0.1:1, [::1]:2,host:3")
+	if err != nil || len(addrs) != 3 || addrs[1].Addr != "[::1]:2" {
+		t.Fatalf("got %v, %v", addrs, err)
+	}
+	for _, bad := range []string{"", "nohost", "a:1,,b:2"} {
+		if _, err := parseStatic(bad); err == nil {
+			t.Errorf("parseStatic(%q) accepted", bad)
+		}
+	}
+}
+
+func TestDialRejectsUnknownSchemes(t *testing.T) {
+	for _, target := range []string{"127.0.0.1:1", "etcd-ish:///x", "http:///x"} {
+		if _, err := Dial("stat", target, Options{}); err == nil {
+			t.Errorf("Dial(%q) accepted", target)
+		}
+	}
+}
+
+func invoke(err error) grpc.UnaryInvoker {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		return err
+	}
+}
+
+func TestBreakerCountsServiceFaultsOnly(t *testing.T) {
+	b := newBreaker("stat", BreakerSettings{ConsecutiveFailures: 2, Open: time.Hour, Probes: 1})
+	call := func(err error) error {
+		return b.interceptor(context.Background(), "/stat.v1.StatService/BatchGetStats", nil, nil, nil, invoke(err))
+	}
+	// Client errors and cancellations never open the circuit.
+	for range 5 {
+		call(status.Error(codes.InvalidArgument, "bad"))
+		call(status.Error(codes.Canceled, "gone"))
+	}
+	if err := call(nil); err != nil {
+		t.Fatalf("closed breaker refused: %v", err)
+	}
+	call(status.Error(codes.Unavailable, ""))
+	call(status.Error(codes.Internal, ""))
+	if err := call(nil); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("after two service faults: %v, want ErrCircuitOpen", err)
+	}
+}
+
+func TestForwardCarriesColorAlwaysAndScenarioOnlyInMockMode(t *testing.T) {
+	var seen metadata.MD
+	capture := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		seen, _ = metadata.FromOutgoingContext(ctx)
+		return nil
+	}
+	ctx := WithScenario(WithColor(context.Background(), "canary"), "stat=unavailable")
+	forward(false)(ctx, "/m", nil, nil, nil, capture)
+	if got := seen.Get(ColorKey); len(got) != 1 || got[0] != "canary" || len(seen.Get(ScenarioKey)) != 0 {
+		t.Errorf("real mode metadata %v", seen)
+	}
+	forward(true)(ctx, "/m", nil, nil, nil, capture)
+	if got := seen.Get(ScenarioKey); len(got) != 1 || got[0] != "stat=unavailable" {
+		t.Errorf("mock mode metadata %v", seen)
+	}
+}
+
+func TestTimingsHeader(t *testing.T) {
+	var tm Timings
+	ctx := WithTimings(context.Background(), &tm)
+	slowly := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		time.Sleep(2 * time.Millisecond)
+		return nil
+	}
+	timing(ctx, "/archive.v1.ArchiveService/BatchGetArchives", nil, nil, nil, slowly)
+	timing(ctx, "/stat.v1.StatService/BatchGetStats", nil, nil, nil, slowly)
+	h := tm.Header()
+	if !strings.HasPrefix(h, "archive.BatchGetArchives;dur=") || !strings.Contains(h, ", stat.BatchGetStats;dur=") {
+		t.Errorf("Server-Timing %q", h)
+	}
+}
