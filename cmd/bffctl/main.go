@@ -4,6 +4,11 @@
 //	                              response against api.openapi.yaml, print which
 //	                              fields each device gets and check the mini
 //	                              card budget
+//	bffctl bench [flags]          measure mosaic against a floor and a naive
+//	                              (N+1) BFF over the same mock downstreams:
+//	                              throughput, latency percentiles, downstream
+//	                              calls, CPU, allocations and memory; writes
+//	                              bench.md, bench.json and bench.svg
 //
 // Run "bffctl help" for the list of subcommands and "bffctl compare -h" for
 // their flags.

@@ -13,6 +13,8 @@ import (
 type command struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// hidden commands are internal plumbing, left out of the usage.
+	hidden bool
 }
 
 // commands lists the subcommands by name; add new tools here.
@@ -23,6 +25,12 @@ func commands(getenv func(string) string) map[string]command {
 			summary: "request a scene for every device, validate each against the spec, diff fields, check the mini card budget",
 			run:     compare,
 		},
+		"bench": {
+			summary: "measure mosaic against a floor and a naive BFF over the same mock downstreams: throughput, latency, calls, CPU, allocations, memory",
+			run:     bench,
+		},
+		// bench-serve runs the floor or the naive BFF as bench's child process.
+		"bench-serve": {run: benchServe, hidden: true},
 	}
 }
 
@@ -52,7 +60,10 @@ func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "subcommands:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	names := make([]string, 0, len(cmds))
-	for name := range cmds {
+	for name, cmd := range cmds {
+		if cmd.hidden {
+			continue
+		}
 		names = append(names, name)
 	}
 	slices.Sort(names)
