@@ -85,6 +85,7 @@ func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) htt
 func serve[S, T any](env Env, dev Device, name string, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, []scene.Degraded, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		defer env.Metrics.begin()()
 		code, degraded := func() (int, []scene.Degraded) {
 			p, err := request.Parse(r, dev.PageSize, env.Trust)
 			if err != nil {

@@ -14,6 +14,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	degraded *prometheus.CounterVec
+	inFlight prometheus.Gauge
 }
 
 // NewMetrics creates the scene series and registers them on reg.
@@ -33,7 +34,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Sections left out of a 200 response because an optional dependency failed.",
 		}, []string{"scene", "section", "reason"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.degraded)
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "bff_http_requests_in_flight",
+		Help: "Scene requests being served now.",
+	})
+	reg.MustRegister(m.requests, m.duration, m.degraded, m.inFlight)
 	return m
 }
 
@@ -46,4 +51,13 @@ func (m *Metrics) observe(device, sceneName string, code int, took time.Duration
 	for _, d := range degraded {
 		m.degraded.WithLabelValues(sceneName, d.Section, d.Reason).Inc()
 	}
+}
+
+// begin counts a request in flight until the returned func is called.
+func (m *Metrics) begin() func() {
+	if m == nil {
+		return func() {}
+	}
+	m.inFlight.Inc()
+	return m.inFlight.Dec
 }

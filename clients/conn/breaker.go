@@ -1,13 +1,10 @@
 package conn
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -33,7 +30,7 @@ func DefaultBreaker() BreakerSettings {
 }
 
 type breaker struct {
-	cb *gobreaker.CircuitBreaker[struct{}]
+	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 }
 
 func newBreaker(service string, s BreakerSettings) *breaker {
@@ -47,17 +44,20 @@ func newBreaker(service string, s BreakerSettings) *breaker {
 	if s.Probes == 0 {
 		s.Probes = d.Probes
 	}
-	return &breaker{cb: gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        service,
-		MaxRequests: s.Probes,
-		Timeout:     s.Open,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.ConsecutiveFailures },
-		IsSuccessful: func(err error) bool {
-			return err == nil || !serviceFault(err)
-		},
+	return &breaker{cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:         service,
+		MaxRequests:  s.Probes,
+		Timeout:      s.Open,
+		ReadyToTrip:  func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.ConsecutiveFailures },
+		IsSuccessful: func(err error) bool { return err == nil || !serviceFault(err) },
 		// A caller that gave up says nothing about the service.
 		IsExcluded: func(err error) bool { return status.Code(err) == codes.Canceled },
 	})}
+}
+
+// allow asks to make a call; done reports its outcome.
+func (b *breaker) allow() (done func(error), err error) {
+	return b.cb.Allow()
 }
 
 // serviceFault: the service is failing, not the request. Bad arguments
@@ -68,14 +68,4 @@ func serviceFault(err error) bool {
 		return true
 	}
 	return false
-}
-
-func (b *breaker) interceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	_, err := b.cb.Execute(func() (struct{}, error) {
-		return struct{}{}, invoker(ctx, method, req, reply, cc, opts...)
-	})
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return fmt.Errorf("%s: %w", b.cb.Name(), ErrCircuitOpen)
-	}
-	return err
 }

@@ -6,9 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 )
 
 // Metadata keys mosaic sets on downstream calls.
@@ -40,26 +37,6 @@ func WithScenario(ctx context.Context, scenario string) context.Context {
 		return ctx
 	}
 	return context.WithValue(ctx, scenarioKey, scenario)
-}
-
-func forward(scenario bool) grpc.UnaryClientInterceptor {
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		if c, ok := ctx.Value(colorKey).(string); ok {
-			ctx = metadata.AppendToOutgoingContext(ctx, ColorKey, c)
-		}
-		if s, ok := ctx.Value(scenarioKey).(string); ok && scenario {
-			ctx = metadata.AppendToOutgoingContext(ctx, ScenarioKey, s)
-		}
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
-}
-
-func callTimeout(d time.Duration) grpc.UnaryClientInterceptor {
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		ctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
 }
 
 // Timing is one downstream call as Server-Timing reports it.
@@ -104,16 +81,9 @@ func formatMillis(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
 }
 
-func timing(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	t, ok := ctx.Value(timingsKey).(*Timings)
-	if !ok {
-		return invoker(ctx, method, req, reply, cc, opts...)
-	}
-	start := time.Now()
-	err := invoker(ctx, method, req, reply, cc, opts...)
-	service, name := splitMethod(method)
+func (t *Timings) add(service, fullMethod string, took time.Duration) {
+	_, name := splitMethod(fullMethod)
 	t.mu.Lock()
-	t.calls = append(t.calls, Timing{Name: service + "." + name, Duration: time.Since(start)})
+	t.calls = append(t.calls, Timing{Name: service + "." + name, Duration: took})
 	t.mu.Unlock()
-	return err
 }

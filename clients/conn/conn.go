@@ -61,21 +61,18 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	default:
 		return nil, fmt.Errorf("downstream target %q: unsupported scheme %q (static, dns)", target, scheme)
 	}
-	// Outermost first: metrics see the breaker's fast failures, the
-	// breaker sees each call once with its retries inside.
-	chain := []grpc.UnaryClientInterceptor{}
-	if o.Metrics != nil {
-		chain = append(chain, o.Metrics.interceptor)
-	}
-	chain = append(chain, timing, newBreaker(service, o.Breaker).interceptor, forward(o.ForwardScenario))
-	if o.CallTimeout > 0 {
-		chain = append(chain, callTimeout(o.CallTimeout))
+	c := &caller{
+		service:         service,
+		breaker:         newBreaker(service, o.Breaker),
+		metrics:         o.Metrics.forService(service),
+		timeout:         o.CallTimeout,
+		forwardScenario: o.ForwardScenario,
 	}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(staticBuilder{}),
 		grpc.WithDefaultServiceConfig(serviceConfig),
-		grpc.WithChainUnaryInterceptor(chain...),
+		grpc.WithUnaryInterceptor(c.intercept),
 	}
 	return grpc.NewClient(target, append(opts, extra...)...)
 }

@@ -40,9 +40,9 @@ func invoke(err error) grpc.UnaryInvoker {
 }
 
 func TestBreakerCountsServiceFaultsOnly(t *testing.T) {
-	b := newBreaker("stat", BreakerSettings{ConsecutiveFailures: 2, Open: time.Hour, Probes: 1})
+	c := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{ConsecutiveFailures: 2, Open: time.Hour, Probes: 1})}
 	call := func(err error) error {
-		return b.interceptor(context.Background(), "/stat.v1.StatService/BatchGetStats", nil, nil, nil, invoke(err))
+		return c.intercept(context.Background(), "/stat.v1.StatService/BatchGetStats", nil, nil, nil, invoke(err))
 	}
 	// Client errors and cancellations never open the circuit.
 	for range 5 {
@@ -66,11 +66,13 @@ func TestForwardCarriesColorAlwaysAndScenarioOnlyInMockMode(t *testing.T) {
 		return nil
 	}
 	ctx := WithScenario(WithColor(context.Background(), "canary"), "stat=unavailable")
-	forward(false)(ctx, "/m", nil, nil, nil, capture)
+	real := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{})}
+	real.intercept(ctx, "/m", nil, nil, nil, capture)
 	if got := seen.Get(ColorKey); len(got) != 1 || got[0] != "canary" || len(seen.Get(ScenarioKey)) != 0 {
 		t.Errorf("real mode metadata %v", seen)
 	}
-	forward(true)(ctx, "/m", nil, nil, nil, capture)
+	mock := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{}), forwardScenario: true}
+	mock.intercept(ctx, "/m", nil, nil, nil, capture)
 	if got := seen.Get(ScenarioKey); len(got) != 1 || got[0] != "stat=unavailable" {
 		t.Errorf("mock mode metadata %v", seen)
 	}
@@ -83,8 +85,11 @@ func TestTimingsHeader(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		return nil
 	}
-	timing(ctx, "/archive.v1.ArchiveService/BatchGetArchives", nil, nil, nil, slowly)
-	timing(ctx, "/stat.v1.StatService/BatchGetStats", nil, nil, nil, slowly)
+	for _, svc := range []string{"archive", "stat"} {
+		c := &caller{service: svc, breaker: newBreaker(svc, BreakerSettings{})}
+		method := map[string]string{"archive": "/archive.v1.ArchiveService/BatchGetArchives", "stat": "/stat.v1.StatService/BatchGetStats"}[svc]
+		c.intercept(ctx, method, nil, nil, nil, slowly)
+	}
 	h := tm.Header()
 	if !strings.HasPrefix(h, "archive.BatchGetArchives;dur=") || !strings.Contains(h, ", stat.BatchGetStats;dur=") {
 		t.Errorf("Server-Timing %q", h)

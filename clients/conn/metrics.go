@@ -1,12 +1,12 @@
 package conn
 
 import (
-	"context"
+	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 )
 
@@ -23,11 +23,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bff_downstream_calls_total",
-			Help: "Downstream gRPC calls by service, method and status code.",
+			Help: "Downstream gRPC calls by service, method and status code (circuit_open: refused by the breaker).",
 		}, []string{"service", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "bff_downstream_call_duration_seconds",
-			Help:    "Downstream gRPC call latency.",
+			Help:    "Downstream gRPC call latency, retries included.",
 			Buckets: []float64{.001, .0025, .005, .01, .02, .04, .08, .16, .32, .64, 1.28},
 		}, []string{"service", "method"}),
 		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -40,16 +40,60 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) interceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	service, name := splitMethod(method)
-	start := time.Now()
-	err := invoker(ctx, method, req, reply, cc, opts...)
-	m.duration.WithLabelValues(service, name).Observe(time.Since(start).Seconds())
-	m.calls.WithLabelValues(service, name, status.Code(err).String()).Inc()
-	if n, ok := BatchSize(req); ok {
-		m.batch.WithLabelValues(service, name).Observe(float64(n))
+// serviceMetrics caches one service's series per method, so that a call
+// does not hash its label values three times.
+type serviceMetrics struct {
+	m       *Metrics
+	service string
+	methods sync.Map // full method → *methodMetrics
+}
+
+type methodMetrics struct {
+	name     string
+	ok       prometheus.Counter
+	duration prometheus.Observer
+	batch    prometheus.Observer
+}
+
+func (m *Metrics) forService(service string) *serviceMetrics {
+	if m == nil {
+		return nil
 	}
-	return err
+	return &serviceMetrics{m: m, service: service}
+}
+
+func (s *serviceMetrics) observe(fullMethod string, req any, took time.Duration, err error) {
+	if s == nil {
+		return
+	}
+	mm := s.method(fullMethod)
+	mm.duration.Observe(took.Seconds())
+	if n, ok := BatchSize(req); ok {
+		mm.batch.Observe(float64(n))
+	}
+	switch {
+	case err == nil:
+		mm.ok.Inc()
+	case errors.Is(err, ErrCircuitOpen):
+		s.m.calls.WithLabelValues(s.service, mm.name, "circuit_open").Inc()
+	default:
+		s.m.calls.WithLabelValues(s.service, mm.name, status.Code(err).String()).Inc()
+	}
+}
+
+func (s *serviceMetrics) method(fullMethod string) *methodMetrics {
+	if mm, ok := s.methods.Load(fullMethod); ok {
+		return mm.(*methodMetrics)
+	}
+	_, name := splitMethod(fullMethod)
+	mm := &methodMetrics{
+		name:     name,
+		ok:       s.m.calls.WithLabelValues(s.service, name, "OK"),
+		duration: s.m.duration.WithLabelValues(s.service, name),
+		batch:    s.m.batch.WithLabelValues(s.service, name),
+	}
+	actual, _ := s.methods.LoadOrStore(fullMethod, mm)
+	return actual.(*methodMetrics)
 }
 
 // splitMethod turns "/archive.v1.ArchiveService/BatchGetArchives" into

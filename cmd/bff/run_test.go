@@ -234,20 +234,28 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 			codes <- resp.StatusCode
 		}()
 	}
-	// The requests take at least 900 ms; give them 300 ms to be in flight.
-	time.Sleep(300 * time.Millisecond)
+	// Each request takes at least 900 ms: wait until all are being served.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, m := get(t, admin+"/metrics")
+		if strings.Contains(m, fmt.Sprintf("bff_http_requests_in_flight %d\n", inflight)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the requests never were all in flight")
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	notReady := false
-	for deadline := time.Now().Add(250 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if code, _ := get(t, admin+"/readyz"); code == http.StatusServiceUnavailable {
 			notReady = true
 			break
 		}
 	}
 	if !notReady {
-		t.Error("/readyz did not turn 503 within 250 ms of SIGTERM")
+		t.Error("/readyz did not turn 503 within 500 ms of SIGTERM")
 	}
 	for range inflight {
 		if code := <-codes; code != http.StatusOK {
