@@ -150,8 +150,13 @@ func fail(w http.ResponseWriter, err error) int {
 	return p.Status
 }
 
+// bodyHint is room for a typical scene body (4–20 KB), so that encoding
+// does not regrow the buffer on every request.
+const bodyHint = 16 << 10
+
 func writeJSON(w http.ResponseWriter, v any) int {
 	var buf bytes.Buffer
+	buf.Grow(bodyHint)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // titles with & and < are text, not markup
 	if err := enc.Encode(v); err != nil {

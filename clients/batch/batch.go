@@ -5,6 +5,7 @@ package batch
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -53,10 +54,25 @@ func Fetch[K comparable, V any](ctx context.Context, ids []K, max int, fetch fun
 
 // Dedup returns ids without repeats, in first-seen order, so that a request
 // is the same for the same input and the downstream never sees a duplicate.
+// Scene batches are small (at most a page of IDs), where a quadratic scan
+// beats building a map.
 func Dedup[K comparable](ids []K) []K {
 	if len(ids) < 2 {
 		return ids
 	}
+	if len(ids) > 64 {
+		return dedupLarge(ids)
+	}
+	out := make([]K, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func dedupLarge[K comparable](ids []K) []K {
 	seen := make(map[K]struct{}, len(ids))
 	out := make([]K, 0, len(ids))
 	for _, id := range ids {

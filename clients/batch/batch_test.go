@@ -84,3 +84,16 @@ func seq(n int) []int64 {
 	}
 	return out
 }
+
+func TestDedupKeepsFirstSeenOrder(t *testing.T) {
+	for _, n := range []int{10, 200} { // both the small and the large path
+		var ids []int64
+		for i := range n {
+			ids = append(ids, int64(n-i), int64(n-i)) // descending, each twice
+		}
+		got := batch.Dedup(ids)
+		if len(got) != n || got[0] != int64(n) || got[n-1] != 1 {
+			t.Errorf("n=%d: %v", n, got)
+		}
+	}
+}

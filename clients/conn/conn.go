@@ -27,14 +27,13 @@ type Options struct {
 	ForwardScenario bool
 }
 
-// serviceConfig spreads calls over every resolved instance (round_robin,
-// not grpc's default pick_first) and retries reads that failed with
-// UNAVAILABLE, at most twice more, with jittered backoff, never past the
-// call's deadline. All downstream methods are idempotent batch reads. The
-// retry throttle stops retrying once more than about one call in ten
-// fails, so retries never multiply load on a struggling service.
+// serviceConfig retries reads that failed with UNAVAILABLE, at most twice
+// more, with jittered backoff, never past the call's deadline. All
+// downstream methods are idempotent batch reads. The retry throttle stops
+// retrying once more than about one call in ten fails, so retries never
+// multiply load on a struggling service. %s is the balancing policy.
 const serviceConfig = `{
-  "loadBalancingConfig": [{"round_robin": {}}],
+  "loadBalancingConfig": [{"%s": {}}],
   "methodConfig": [{
     "name": [{}],
     "retryPolicy": {
@@ -48,11 +47,21 @@ const serviceConfig = `{
   "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1}
 }`
 
+// balancer spreads calls over every resolved instance (round_robin, not
+// grpc's default pick_first), except for a static target of one address,
+// where there is nothing to spread and pick_first is the cheaper picker.
+func balancer(scheme, endpoint string) string {
+	if scheme == staticScheme && !strings.Contains(endpoint, ",") {
+		return "pick_first"
+	}
+	return "round_robin"
+}
+
 // Dial returns a client connection to service at target, one of
 // static:///host:port[,host:port...] or dns:///name:port.
 // The connection is lazy: it connects on first use.
 func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
-	scheme, _, ok := strings.Cut(target, ":///")
+	scheme, endpoint, ok := strings.Cut(target, ":///")
 	if !ok {
 		return nil, fmt.Errorf("downstream target %q: want scheme:///endpoint", target)
 	}
@@ -71,7 +80,7 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(staticBuilder{}),
-		grpc.WithDefaultServiceConfig(serviceConfig),
+		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, balancer(scheme, endpoint))),
 		grpc.WithUnaryInterceptor(c.intercept),
 	}
 	return grpc.NewClient(target, append(opts, extra...)...)

@@ -95,3 +95,15 @@ func TestTimingsHeader(t *testing.T) {
 		t.Errorf("Server-Timing %q", h)
 	}
 }
+
+func TestBalancerSpreadsOnlyOverSeveralInstances(t *testing.T) {
+	for _, tc := range []struct{ scheme, endpoint, want string }{
+		{"static", "127.0.0.1:1", "pick_first"},
+		{"static", "127.0.0.1:1,127.0.0.1:2", "round_robin"},
+		{"dns", "stat.default.svc:9000", "round_robin"},
+	} {
+		if got := balancer(tc.scheme, tc.endpoint); got != tc.want {
+			t.Errorf("balancer(%s, %s) = %s, want %s", tc.scheme, tc.endpoint, got, tc.want)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&cfg.out, "out", ".", "`directory` for bench.md, bench.json and bench.svg")
 	fs.Int64Var(&cfg.seed, "seed", 1, "mock dataset seed")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a target of issue 5 is missed")
-	fs.StringVar(&cfg.profile, "profile", "", "`directory` to write mosaic.cpu.pprof into: a 5s CPU profile of mosaic under feed saturation with no downstream latency")
+	fs.StringVar(&cfg.profile, "profile", "", "`directory` to write mosaic.cpu.pprof and floor.cpu.pprof into: 5s CPU profiles under feed saturation with no downstream latency")
 	fs.StringVar(&cfg.bffBinary, "bff-binary", "", "a built cmd/bff to measure (default: go build ./cmd/bff of the module in the working directory)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.Usage = func() {
@@ -632,10 +632,13 @@ func (b *bencher) costPass(ctx context.Context) error {
 			n := float64(a.requests)
 			r.CPUmsPerReq, r.AllocsPerReq, r.LoadCallsPerReq = a.cpu*1000/n, a.mallocs/n, float64(a.calls)/n
 		}
-		if scene == sceneFeed && b.cfg.profile != "" && b.children[implMosaic] != nil {
-			c := b.children[implMosaic]
-			if err := b.profileMosaic(ctx, c, b.target(c, scene, refDeviceName, b.cfg.loadPS)); err != nil {
-				return err
+		if scene == sceneFeed && b.cfg.profile != "" {
+			for _, impl := range []string{implMosaic, implFloor} {
+				if c := b.children[impl]; c != nil {
+					if err := b.profile(ctx, c, b.target(c, scene, refDeviceName, b.cfg.loadPS)); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
@@ -677,8 +680,8 @@ func (b *bencher) shapes(ctx context.Context, c *child) error {
 	return nil
 }
 
-// profileMosaic takes a 5s CPU profile of mosaic while saturating it.
-func (b *bencher) profileMosaic(ctx context.Context, c *child, t loadTarget) error {
+// profile takes a 5s CPU profile of c (mosaic or floor) while saturating it.
+func (b *bencher) profile(ctx context.Context, c *child, t loadTarget) error {
 	const secs = 5
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -689,24 +692,30 @@ func (b *bencher) profileMosaic(ctx context.Context, c *child, t loadTarget) err
 	}()
 	defer func() { cancel(); <-loadDone; b.rec.Reset() }()
 	time.Sleep(200 * time.Millisecond)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", c.admin, secs), nil)
+	base := c.admin
+	if base == "" {
+		base = c.base // bench-serve children serve pprof on their one listener
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
 	if err != nil {
 		return err
 	}
 	resp, err := (&http.Client{Transport: b.transport, Timeout: (secs + 10) * time.Second}).Do(req)
 	if err != nil {
-		return fmt.Errorf("mosaic CPU profile: %w", err)
+		return fmt.Errorf("%s CPU profile: %w", c.impl, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("mosaic CPU profile: status %d, %v", resp.StatusCode, err)
+		return fmt.Errorf("%s CPU profile: status %d, %v", c.impl, resp.StatusCode, err)
 	}
-	path := filepath.Join(b.cfg.profile, "mosaic.cpu.pprof")
+	path := filepath.Join(b.cfg.profile, c.impl+".cpu.pprof")
 	if err := os.WriteFile(path, body, 0o644); err != nil {
 		return err
 	}
-	b.profiled = path
+	if c.impl == implMosaic {
+		b.profiled = path
+	}
 	fmt.Fprintf(b.stderr, "  wrote %s\n", path)
 	return nil
 }

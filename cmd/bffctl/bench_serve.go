@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -75,8 +76,12 @@ func benchServe(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	scenes := &refServer{s: s, naive: *impl == implNaive}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/metrics" {
+			switch r.URL.Path {
+			case "/metrics":
 				metrics.ServeHTTP(w, r)
+				return
+			case "/debug/pprof/profile": // for bench -profile, as on mosaic's admin listener
+				pprof.Profile(w, r)
 				return
 			}
 			scenes.ServeHTTP(w, r)
