@@ -5,34 +5,68 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// flow runs one scene's downstream steps as a dataflow over an errgroup:
-// each step is a goroutine that starts at once, waits for the futures it
-// needs, and resolves its own. A critical step's failure fails the flow and
-// cancels the rest; an optional step's failure is recorded as a degraded
-// section and only its dependents see it.
+// flow runs one scene's downstream steps as a dataflow of typed futures. A
+// step runs as soon as the futures it needs resolve: the root steps start
+// when the flow is waited on, and a future that resolves hands on to the
+// steps waiting for it, running the first on its own goroutine (whose
+// stack has already grown through a gRPC call) and each other one on a
+// goroutine of the errgroup. So a chain of calls costs one goroutine, and
+// only the parallel branches cost more.
+//
+// A critical step's failure fails the flow and cancels the steps still
+// running; an optional step's failure is recorded as a degraded section and
+// only the steps that need its value see it.
 type flow struct {
-	g   *errgroup.Group
-	ctx context.Context
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	g      errgroup.Group
+	roots  []func()
 
 	mu       sync.Mutex
+	failed   error
 	degraded []Degraded
 }
 
 func newFlow(ctx context.Context) *flow {
-	g, ctx := errgroup.WithContext(ctx)
-	return &flow{g: g, ctx: ctx}
+	ctx, cancel := context.WithCancelCause(ctx)
+	return &flow{ctx: ctx, cancel: cancel}
 }
 
-// wait blocks until every step has finished and returns the first critical
-// failure as an *Error.
+// wait runs the flow to the end and returns the degraded sections and the
+// first critical failure, as an *Error.
 func (f *flow) wait() ([]Degraded, error) {
-	err := f.g.Wait()
+	roots := f.roots
+	f.roots = nil
+	f.run(roots)
+	f.g.Wait()
+	f.cancel(nil)
 	slices.SortFunc(f.degraded, func(a, b Degraded) int { return strings.Compare(a.Section, b.Section) })
-	return f.degraded, err
+	return f.degraded, f.failed
+}
+
+// run runs steps now: the first on this goroutine, each other on its own.
+func (f *flow) run(steps []func()) {
+	if len(steps) == 0 {
+		return
+	}
+	for _, s := range steps[1:] {
+		f.g.Go(func() error { s(); return nil })
+	}
+	steps[0]()
+}
+
+func (f *flow) fail(err *Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failed == nil {
+		f.failed = err
+		f.cancel(err)
+	}
 }
 
 // degrade records a missing section once, whichever of its steps (or the
@@ -57,47 +91,94 @@ type step struct {
 func critical(section string) step { return step{section: section, critical: true} }
 func optional(section string) step { return step{section: section} }
 
-// future is the value of one step, available once done is closed.
+// future is the value of one step.
 type future[T any] struct {
-	done chan struct{}
+	fl   *flow
+	mu   sync.Mutex
+	done bool
 	val  T
 	err  error
+	next []func() // steps waiting for this one
 }
 
-// get waits for the step. Inside a step it is always safe: the step that
-// resolves f was started before, and a failed critical step cancels the flow.
-func (f *future[T]) get() (T, error) {
-	<-f.done
+func (f *future[T]) resolve(v T, err error) {
+	f.mu.Lock()
+	f.val, f.err, f.done = v, err, true
+	next := f.next
+	f.next = nil
+	f.mu.Unlock()
+	f.fl.run(next)
+}
+
+// onResolve runs fn once f has resolved.
+func (f *future[T]) onResolve(fn func()) {
+	f.mu.Lock()
+	if !f.done {
+		f.next = append(f.next, fn)
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	fn()
+}
+
+// result is the step's outcome; call it only once f has resolved (in a step
+// that waits for f, or after flow.wait).
+func (f *future[T]) result() (T, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.val, f.err
 }
 
-// value returns the resolved value, or the zero value if the step failed.
-// Only call it after flow.wait.
-func (f *future[T]) value() T { return f.val }
+// value is the step's value, or the zero value if it failed.
+func (f *future[T]) value() T {
+	v, _ := f.result()
+	return v
+}
 
-// start runs fn as a step of fl.
-func start[T any](fl *flow, s step, fn func(context.Context) (T, error)) *future[T] {
-	fut := &future[T]{done: make(chan struct{})}
-	fl.g.Go(func() error {
-		defer close(fut.done)
-		fut.val, fut.err = fn(fl.ctx)
-		if fut.err == nil {
-			return nil
-		}
+// exec runs one step and resolves its future. Once the flow has failed,
+// no further downstream call is made.
+func exec[T any](fl *flow, fut *future[T], s step, fn func(context.Context) (T, error)) {
+	var (
+		v   T
+		err = fl.ctx.Err()
+	)
+	if err == nil {
+		v, err = fn(fl.ctx)
+	}
+	if err != nil {
 		if s.critical {
-			return &Error{Section: s.section, Reason: ReasonOf(fut.err), Err: fut.err}
+			fl.fail(&Error{Section: s.section, Reason: ReasonOf(err), Err: err})
+		} else {
+			fl.degrade(s.section, err)
 		}
-		fl.degrade(s.section, fut.err)
-		return nil
+	}
+	fut.resolve(v, err)
+}
+
+// start adds a step that needs nothing: it runs when the flow is waited on.
+func start[T any](fl *flow, s step, fn func(context.Context) (T, error)) *future[T] {
+	fut := &future[T]{fl: fl}
+	fl.roots = append(fl.roots, func() { exec(fl, fut, s, fn) })
+	return fut
+}
+
+// after adds a step that runs when in resolves, whether or not in failed.
+func after[In, T any](fl *flow, s step, in *future[In], fn func(context.Context, In, error) (T, error)) *future[T] {
+	fut := &future[T]{fl: fl}
+	in.onResolve(func() {
+		exec(fl, fut, s, func(ctx context.Context) (T, error) {
+			v, err := in.result()
+			return fn(ctx, v, err)
+		})
 	})
 	return fut
 }
 
-// then runs fn on in's value as soon as in resolves. If in failed, so does
-// this step, with the same cause.
+// then adds a step on in's value. If in failed, so does this step, with the
+// same cause.
 func then[In, T any](fl *flow, s step, in *future[In], fn func(context.Context, In) (T, error)) *future[T] {
-	return start(fl, s, func(ctx context.Context) (T, error) {
-		v, err := in.get()
+	return after(fl, s, in, func(ctx context.Context, v In, err error) (T, error) {
 		if err != nil {
 			var zero T
 			return zero, err
@@ -106,19 +187,22 @@ func then[In, T any](fl *flow, s step, in *future[In], fn func(context.Context, 
 	})
 }
 
-// then2 runs fn once both a and b resolve.
-func then2[A, B, T any](fl *flow, s step, a *future[A], b *future[B], fn func(context.Context, A, B) (T, error)) *future[T] {
-	return start(fl, s, func(ctx context.Context) (T, error) {
-		av, err := a.get()
-		if err != nil {
-			var zero T
-			return zero, err
+// after2 adds a step that runs when both a and b have resolved.
+func after2[A, B, T any](fl *flow, s step, a *future[A], b *future[B], fn func(context.Context, A, error, B, error) (T, error)) *future[T] {
+	fut := &future[T]{fl: fl}
+	var pending atomic.Int32
+	pending.Store(2)
+	ready := func() {
+		if pending.Add(-1) != 0 {
+			return
 		}
-		bv, err := b.get()
-		if err != nil {
-			var zero T
-			return zero, err
-		}
-		return fn(ctx, av, bv)
-	})
+		exec(fl, fut, s, func(ctx context.Context) (T, error) {
+			av, aerr := a.result()
+			bv, berr := b.result()
+			return fn(ctx, av, aerr, bv, berr)
+		})
+	}
+	a.onResolve(ready)
+	b.onResolve(ready)
+	return fut
 }

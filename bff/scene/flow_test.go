@@ -52,7 +52,7 @@ func TestCriticalFailureCancelsTheRest(t *testing.T) {
 	if !errors.As(err, &se) || se.Section != "archives" || se.Reason != ReasonTimeout {
 		t.Fatalf("err = %v, want the archives step's timeout", err)
 	}
-	if _, serr := slow.get(); !errors.Is(serr, context.Canceled) {
+	if _, serr := slow.result(); !errors.Is(serr, context.Canceled) {
 		t.Errorf("the optional step was not cancelled: %v", serr)
 	}
 }

@@ -55,26 +55,26 @@ func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {
 	})
 	// The video and its related travel in one batch; without related
 	// videos (degraded) the batch is the video alone.
-	batch := func() []int64 {
-		rel, _ := related.get()
-		return append([]int64{q.Aid}, rel...)
-	}
-	archives := start(fl, critical("archive"), func(ctx context.Context) (map[int64]*archivev1.Archive, error) {
-		a, err := s.Archives.Archives(ctx, batch())
+	batch := func(related []int64) []int64 { return append([]int64{q.Aid}, related...) }
+	archives := after(fl, critical("archive"), related, func(ctx context.Context, rel []int64, _ error) (map[int64]*archivev1.Archive, error) {
+		a, err := s.Archives.Archives(ctx, batch(rel))
 		if v, ok := a[q.Aid]; err == nil && (!ok || !visible(v)) {
 			return nil, fmt.Errorf("video %d: %w", q.Aid, ErrNotFound)
 		}
 		return a, err
 	})
-	stats := start(fl, optional(SectionStats), func(ctx context.Context) (map[int64]*statv1.Stat, error) {
-		return s.Stats.Stats(ctx, batch())
+	stats := after(fl, optional(SectionStats), related, func(ctx context.Context, rel []int64, _ error) (map[int64]*statv1.Stat, error) {
+		return s.Stats.Stats(ctx, batch(rel))
 	})
-	profiles := then(fl, optional(SectionOwners), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*accountv1.Profile, error) {
+	// Repliers' profiles ride in the owners' batch; without replies
+	// (degraded) it is the owners alone.
+	profiles := after2(fl, optional(SectionOwners), archives, replies, func(ctx context.Context, a map[int64]*archivev1.Archive, aerr error, r map[int64][]*replyv1.Reply, _ error) (map[int64]*accountv1.Profile, error) {
+		if aerr != nil {
+			return nil, aerr
+		}
 		mids := owners(a)
-		if r, err := replies.get(); err == nil {
-			for _, rp := range r[q.Aid] {
-				mids = append(mids, rp.GetMid())
-			}
+		for _, rp := range r[q.Aid] {
+			mids = append(mids, rp.GetMid())
 		}
 		return s.Accounts.Profiles(ctx, mids)
 	})
