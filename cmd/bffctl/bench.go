@@ -193,15 +193,18 @@ type result struct {
 
 // report is everything a run found.
 type report struct {
-	Machine     string             `json:"machine"`
-	Command     string             `json:"command"`
-	Latency     string             `json:"mock_latency"`
-	Concurrency int                `json:"concurrency"`
-	Duration    string             `json:"saturation_duration"`
-	OpenDur     string             `json:"open_loop_duration"`
-	Rounds      int                `json:"cost_rounds"`
-	Seed        int64              `json:"seed"`
-	Fraction    float64            `json:"load_fraction"`
+	Machine     string  `json:"machine"`
+	Command     string  `json:"command"`
+	Latency     string  `json:"mock_latency"`
+	Concurrency int     `json:"concurrency"`
+	Duration    string  `json:"saturation_duration"`
+	OpenDur     string  `json:"open_loop_duration"`
+	Rounds      int     `json:"cost_rounds"`
+	Seed        int64   `json:"seed"`
+	Fraction    float64 `json:"load_fraction"`
+	// HopP50ms is one downstream call (mock latency included) from a bare
+	// gRPC client, one at a time: what a step of a chain costs at least.
+	HopP50ms    float64            `json:"hop_p50_ms"`
 	LoadPS      int                `json:"load_ps"`
 	PS          []int              `json:"ps"`
 	Video       int64              `json:"video_aid"`
@@ -353,6 +356,7 @@ type bencher struct {
 	rss       *rssSampler
 	rep       *report
 	profiled  string
+	cluster   *mocks.Cluster // of the pass under way
 
 	rec      *mocks.Recorder
 	children map[string]*child
@@ -427,6 +431,7 @@ func (b *bencher) pass(ctx context.Context, latency time.Duration, fn func(conte
 		return fmt.Errorf("starting the mock downstreams: %w", err)
 	}
 	defer cluster.Stop()
+	b.cluster = cluster
 	b.children = map[string]*child{}
 	defer func() {
 		b.transport.CloseIdleConnections()
@@ -510,6 +515,12 @@ func (b *bencher) note(r *result, res loadResult) {
 // latencyPass: for each implementation and scene, saturation, then the open
 // loop at a fraction of it.
 func (b *bencher) latencyPass(ctx context.Context) error {
+	hop, err := hopLatency(ctx, b.cluster.Addr(mocks.Stat), b.ds.VisibleAids()[:20], 200)
+	if err != nil {
+		return err
+	}
+	b.rep.HopP50ms = ms(hop)
+	fmt.Fprintf(b.stderr, "  one downstream call from a bare gRPC client: p50 %.2fms\n", b.rep.HopP50ms)
 	for _, impl := range b.cfg.impls {
 		if err := b.latencyOf(ctx, b.children[impl]); err != nil {
 			return err

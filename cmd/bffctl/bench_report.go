@@ -350,6 +350,10 @@ func checkTargets(r *report) []target {
 		if f := r.find(implFloor, c.scene); f != nil && f.OpenRequests > 0 {
 			detail += fmt.Sprintf(" (floor: p50 %sms, p99 %sms at %s req/s; idle p50 %sms)", num(f.P50ms), num(f.P99ms), num(f.OpenRPS), num(f.IdleP50ms))
 		}
+		if r.HopP50ms > 0 {
+			chain := map[string]float64{sceneFeed: 3, sceneUser: 2}[c.scene]
+			detail += fmt.Sprintf("; one bare 10ms call costs p50 %sms here, so the chain of %.0f alone takes %sms", num(r.HopP50ms), chain, num(chain*r.HopP50ms))
+		}
 		out = append(out, target{2, name, status(ok), detail})
 	}
 

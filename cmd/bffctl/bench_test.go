@@ -697,3 +697,16 @@ func TestNum(t *testing.T) {
 		t.Errorf("msLabel(1500) = %s", got)
 	}
 }
+
+func TestHopLatencyIncludesTheMockLatency(t *testing.T) {
+	ds := mocks.SharedDataset(1)
+	cluster, err := mocks.Start(t.Context(), ds, mocks.Options{Latency: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	p50, err := hopLatency(t.Context(), cluster.Addr(mocks.Stat), ds.VisibleAids()[:20], 5)
+	if err != nil || p50 < 5*time.Millisecond {
+		t.Fatalf("hop p50 %v, %v; want at least the 5ms mock latency", p50, err)
+	}
+}
