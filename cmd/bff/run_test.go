@@ -91,8 +91,10 @@ func TestRunServesMockMode(t *testing.T) {
 	waitReady(t, admin)
 
 	for _, dev := range []string{"app", "pad", "web", "mini"} {
-		if code, body := get(t, public+"/"+dev+"/v1/feed", "X-User-Id", "42"); code != http.StatusOK || !strings.Contains(body, `"cards":[{`) {
-			t.Errorf("%s feed: %d %.200s", dev, code, body)
+		for path, want := range map[string]string{"/v1/feed": `"cards":[{`, "/v1/videos/8": `"related":[{`, "/v1/users/1": `"archives":[{`} {
+			if code, body := get(t, public+"/"+dev+path, "X-User-Id", "42"); code != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("%s%s: %d %.200s", dev, path, code, body)
+			}
 		}
 	}
 	if code, _ := get(t, public+"/metrics"); code != http.StatusNotFound {
@@ -104,9 +106,11 @@ func TestRunServesMockMode(t *testing.T) {
 	}
 	for _, series := range []string{
 		`bff_http_requests_total{code="200",device="mini",scene="feed"} 1`,
+		`bff_http_requests_total{code="200",device="pad",scene="video"} 1`,
+		`bff_http_requests_total{code="200",device="web",scene="user"} 1`,
 		`bff_http_request_duration_seconds_count{device="app",scene="feed"} 1`,
-		`bff_downstream_call_duration_seconds_count{method="BatchGetStats",service="stat"} 4`,
-		`bff_downstream_batch_size_count{method="BatchGetArchives",service="archive"} 4`,
+		`bff_downstream_call_duration_seconds_count{method="BatchGetStats",service="stat"} 12`,
+		`bff_downstream_batch_size_count{method="BatchGetArchives",service="archive"} 12`,
 	} {
 		if !strings.Contains(metrics, series) {
 			t.Errorf("admin /metrics lacks %s", series)
