@@ -547,8 +547,8 @@ func TestReferenceBFFs(t *testing.T) {
 	if err := json.Unmarshal(body, &feed); err != nil {
 		t.Fatal(err)
 	}
-	if len(feed.Cards) == 0 || feed.PS != 10 {
-		t.Fatalf("feed: %d cards, ps %d", len(feed.Cards), feed.PS)
+	if len(feed.Cards) == 0 || feed.PageSize != 10 {
+		t.Fatalf("feed: %d cards, ps %d", len(feed.Cards), feed.PageSize)
 	}
 	for _, c := range feed.Cards {
 		a, ok := rt.data.Archive(c.Aid)

@@ -37,6 +37,7 @@ import (
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/dto"
 )
 
 // What the reference BFFs show, as mosaic's web device does.
@@ -92,85 +93,21 @@ func dialStubs(targets map[string]string) (s *stubs, close func(), err error) {
 	}, close, nil
 }
 
-// The JSON the reference BFFs answer: the information of mosaic's web
-// response (api.openapi.yaml's web shapes), without its image-URL and
+// The JSON the reference BFFs answer: mosaic's web types (dto), filled
+// straight from the downstream messages, without mosaic's image-URL and
 // number adaptation.
 type (
-	refOwner struct {
-		Mid       int64  `json:"mid"`
-		Name      string `json:"name,omitempty"`
-		Face      string `json:"face,omitempty"`
-		Following *bool  `json:"following,omitempty"`
-	}
-	refStats struct {
-		View     int64 `json:"view"`
-		Danmaku  int64 `json:"danmaku"`
-		Reply    int64 `json:"reply"`
-		Favorite int64 `json:"favorite"`
-		Coin     int64 `json:"coin"`
-		Share    int64 `json:"share"`
-		Like     int64 `json:"like"`
-	}
-	refCard struct {
-		Aid      int64     `json:"aid"`
-		Title    string    `json:"title"`
-		Desc     string    `json:"desc"`
-		Cover    string    `json:"cover"`
-		Duration int64     `json:"duration"`
-		Pubdate  string    `json:"pubdate"`
-		Tags     []string  `json:"tags"`
-		Reason   string    `json:"reason,omitempty"`
-		Owner    refOwner  `json:"owner"`
-		Stats    *refStats `json:"stats,omitempty"`
-	}
-	refFeed struct {
-		Page  int       `json:"page"`
-		PS    int       `json:"ps"`
-		Cards []refCard `json:"cards"`
-	}
-	refMember struct {
-		Mid  int64  `json:"mid"`
-		Name string `json:"name,omitempty"`
-		Face string `json:"face,omitempty"`
-	}
-	refReply struct {
-		Rpid    int64     `json:"rpid"`
-		Message string    `json:"message"`
-		Like    int64     `json:"like"`
-		Ctime   string    `json:"ctime"`
-		Member  refMember `json:"member"`
-	}
-	refVideo struct {
-		Video   refCard    `json:"video"`
-		Related []refCard  `json:"related"`
-		Replies []refReply `json:"replies"`
-	}
-	refRelation struct {
-		Following  bool `json:"following"`
-		FollowedBy bool `json:"followed_by"`
-	}
-	refCounts struct {
-		Follower  int64 `json:"follower"`
-		Following int64 `json:"following"`
-	}
-	refUserHeader struct {
-		Mid           int64        `json:"mid"`
-		Name          string       `json:"name"`
-		Face          string       `json:"face"`
-		Sign          string       `json:"sign"`
-		Level         int32        `json:"level"`
-		Vip           bool         `json:"vip"`
-		OfficialTitle string       `json:"official_title"`
-		Counts        *refCounts   `json:"counts,omitempty"`
-		Relation      *refRelation `json:"relation,omitempty"`
-	}
-	refUser struct {
-		User     refUserHeader `json:"user"`
-		Page     int           `json:"page"`
-		PS       int           `json:"ps"`
-		Total    int64         `json:"total"`
-		Archives []refCard     `json:"archives"`
-	}
+	refOwner      = dto.Owner
+	refStats      = dto.WebStats
+	refCard       = dto.WebCard
+	refFeed       = dto.Feed[dto.WebCard]
+	refMember     = dto.Member
+	refReply      = dto.WebReply
+	refVideo      = dto.Video[dto.WebCard, dto.WebReply]
+	refRelation   = dto.Relation
+	refCounts     = dto.WebCounts
+	refUserHeader = dto.WebUser
+	refUser       = dto.User[dto.WebUser, dto.WebCard]
 )
 
 // fetched is everything a scene read from the downstreams, keyed by ID;
@@ -227,7 +164,7 @@ func (f *fetched) card(a *archivev1.Archive, reason string, withRelation bool) r
 }
 
 func (f *fetched) feedBody(page, ps int, items []*feedv1.Item) refFeed {
-	out := refFeed{Page: page, PS: ps, Cards: make([]refCard, 0, len(items))}
+	out := refFeed{Page: page, PageSize: ps, Cards: make([]refCard, 0, len(items))}
 	for _, it := range items {
 		if a := f.archives[it.GetAid()]; visibleArchive(a) {
 			out.Cards = append(out.Cards, f.card(a, it.GetReason(), true))
@@ -263,7 +200,7 @@ func (f *fetched) userBody(mid int64, page, ps int, counts *relationv1.FollowerC
 			Mid: p.GetMid(), Name: p.GetName(), Face: p.GetFace(), Sign: p.GetSign(),
 			Level: p.GetLevel(), Vip: p.GetVip(), OfficialTitle: p.GetOfficialTitle(),
 		},
-		Page: page, PS: ps, Total: total, Archives: make([]refCard, 0, len(aids)),
+		Page: page, PageSize: ps, Total: total, Archives: make([]refCard, 0, len(aids)),
 	}
 	if counts != nil {
 		out.User.Counts = &refCounts{Follower: counts.GetFollower(), Following: counts.GetFollowing()}
