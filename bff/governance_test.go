@@ -32,7 +32,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		}
 		return h(ctx, req)
 	}
-	const open = 300 * time.Millisecond
+	const open = time.Second
 	srv := apitest.Start(t, apitest.Options{
 		Interceptors: []grpc.UnaryServerInterceptor{flaky},
 		Breaker:      conn.BreakerSettings{ConsecutiveFailures: 3, Open: open, Probes: 1},
