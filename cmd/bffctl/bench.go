@@ -31,10 +31,8 @@ const (
 	sceneUser  = "user"
 )
 
-var (
-	allImpls  = []string{implMosaic, implFloor, implNaive}
-	allScenes = []string{sceneFeed, sceneVideo, sceneUser}
-)
+func allImpls() []string  { return []string{implMosaic, implFloor, implNaive} }
+func allScenes() []string { return []string{sceneFeed, sceneVideo, sceneUser} }
 
 // benchViewer is the viewer every request is sent for.
 const benchViewer = 42
@@ -75,8 +73,8 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.Float64Var(&cfg.fraction, "load-fraction", 0.5, "open-loop rate as a `fraction` of the saturation rate")
 	fs.StringVar(&psList, "ps", "10,20,50", "page sizes at which downstream calls per request are counted (feed, user)")
 	fs.IntVar(&cfg.loadPS, "load-ps", 20, "page size of the feed and user requests under load")
-	fs.StringVar(&scenes, "scenes", strings.Join(allScenes, ","), "scenes to measure")
-	fs.StringVar(&impls, "impls", strings.Join(allImpls, ","), "implementations to measure: mosaic, floor (batched calls, no framework), naive (N+1 calls)")
+	fs.StringVar(&scenes, "scenes", strings.Join(allScenes(), ","), "scenes to measure")
+	fs.StringVar(&impls, "impls", strings.Join(allImpls(), ","), "implementations to measure: mosaic, floor (batched calls, no framework), naive (N+1 calls)")
 	fs.StringVar(&cfg.out, "out", ".", "`directory` for bench.md, bench.json and bench.svg")
 	fs.Int64Var(&cfg.seed, "seed", 1, "mock dataset seed")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a target of issue 5 is missed")
@@ -111,10 +109,10 @@ flags:`)
 	if cfg.ps, err = parseInts(psList); err != nil {
 		return cfg, fmt.Errorf("-ps: %w", err)
 	}
-	if cfg.scenes, err = parseNames(scenes, allScenes); err != nil {
+	if cfg.scenes, err = parseNames(scenes, allScenes()); err != nil {
 		return cfg, fmt.Errorf("-scenes: %w", err)
 	}
-	if cfg.impls, err = parseNames(impls, allImpls); err != nil {
+	if cfg.impls, err = parseNames(impls, allImpls()); err != nil {
 		return cfg, fmt.Errorf("-impls: %w", err)
 	}
 	switch {

@@ -288,7 +288,7 @@ func checkTargets(r *report) []target {
 
 	// 1. Downstream calls per request.
 	want := map[string]float64{sceneFeed: 5, sceneVideo: 6, sceneUser: 6}
-	for _, scene := range allScenes {
+	for _, scene := range allScenes() {
 		name := fmt.Sprintf("mosaic %s makes %v downstream calls per request at every page size", scene, want[scene])
 		m := r.find(implMosaic, scene)
 		if m == nil || len(m.CallsPerReq) == 0 {
@@ -358,7 +358,7 @@ func checkTargets(r *report) []target {
 	}
 
 	// 3. Throughput and allocations against the floor, no latency.
-	for _, scene := range allScenes {
+	for _, scene := range allScenes() {
 		m, f := r.find(implMosaic, scene), r.find(implFloor, scene)
 		tName := fmt.Sprintf("%s throughput >= 0.8 x floor", scene)
 		aName := fmt.Sprintf("%s allocations <= 1.5 x floor", scene)

@@ -24,11 +24,11 @@ type chartValue struct {
 	v             [3]float64 // ms: p50, p99, p99.9
 }
 
-var (
-	percentileNames   = [3]string{"p50", "p99", "p99.9"}
-	percentileOpacity = [3]float64{1, 0.62, 0.32}
-	seriesColors      = []string{"#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e"}
-)
+// seriesColors are the implementations' colors, in order.
+func seriesColors() []string { return []string{"#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e"} }
+
+func percentileNames() [3]string    { return [3]string{"p50", "p99", "p99.9"} }
+func percentileOpacity() [3]float64 { return [3]float64{1, 0.62, 0.32} }
 
 // logRange returns the decades spanning every positive value.
 func logRange(values []chartValue) (lo, hi float64) {
@@ -102,13 +102,13 @@ func writeSVG(out io.Writer, c chart) error {
 	// Legend: a colour per series, a shade per percentile.
 	lx := float64(left)
 	for i, s := range c.series {
-		p(`<rect x="%.1f" y="44" width="14" height="14" fill="%s"/>`, lx, seriesColors[i%len(seriesColors)])
+		p(`<rect x="%.1f" y="44" width="14" height="14" fill="%s"/>`, lx, seriesColors()[i%len(seriesColors())])
 		p(`<text x="%.1f" y="56" font-size="13">%s</text>`+"\n", lx+19, esc(s))
 		lx += 30 + 8*float64(len(s))
 	}
 	lx += 24
-	for i, name := range percentileNames {
-		p(`<rect x="%.1f" y="44" width="14" height="14" fill="#555555" fill-opacity="%.2f"/>`, lx, percentileOpacity[i])
+	for i, name := range percentileNames() {
+		p(`<rect x="%.1f" y="44" width="14" height="14" fill="#555555" fill-opacity="%.2f"/>`, lx, percentileOpacity()[i])
 		p(`<text x="%.1f" y="56" font-size="13">%s</text>`+"\n", lx+19, name)
 		lx += 30 + 8*float64(len(name))
 	}
@@ -145,7 +145,7 @@ func writeSVG(out io.Writer, c chart) error {
 		gx := float64(left) + groupW*float64(gi) + groupW*0.08
 		for si, s := range c.series {
 			cx := gx + clusterW*float64(si)
-			color := seriesColors[si%len(seriesColors)]
+			color := seriesColors()[si%len(seriesColors())]
 			for _, cv := range c.values {
 				if cv.group != g || cv.series != s {
 					continue
@@ -157,7 +157,7 @@ func writeSVG(out io.Writer, c chart) error {
 					bx := cx + clusterW*0.09 + barW*float64(pi)
 					by := y(v)
 					p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="%.2f"><title>%s %s %s: %s ms</title></rect>`+"\n",
-						bx, by, barW-1, base-by, color, percentileOpacity[pi], esc(g), esc(s), percentileNames[pi], esc(fmt.Sprintf("%.2f", v)))
+						bx, by, barW-1, base-by, color, percentileOpacity()[pi], esc(g), esc(s), percentileNames()[pi], esc(fmt.Sprintf("%.2f", v)))
 					p(`<text transform="translate(%.1f %.1f) rotate(-90)" font-size="10">%s</text>`+"\n", bx+barW/2+3, by-4, esc(msLabel(v)))
 				}
 			}

@@ -359,14 +359,14 @@ func TestBenchUsage(t *testing.T) {
 }
 
 func TestCheckTargets(t *testing.T) {
-	cfg := benchConfig{latency: 10 * time.Millisecond, scenes: allScenes, impls: allImpls, ps: []int{10, 20, 50}}
+	cfg := benchConfig{latency: 10 * time.Millisecond, scenes: allScenes(), impls: allImpls(), ps: []int{10, 20, 50}}
 	r := &report{cfg: cfg, PS: cfg.ps, Fraction: 0.5, Latency: "10ms", MaxRSSMB: map[string]float64{implMosaic: 40}}
 	calls := map[string]map[string]float64{
 		sceneFeed:  {"10": 5, "20": 5, "50": 5},
 		sceneVideo: {"-": 6},
 		sceneUser:  {"10": 6, "20": 6, "50": 6},
 	}
-	for _, scene := range allScenes {
+	for _, scene := range allScenes() {
 		m, f, n := r.get(implMosaic, scene), r.get(implFloor, scene), r.get(implNaive, scene)
 		m.CallsPerReq, f.CallsPerReq = calls[scene], calls[scene]
 		n.CallsPerReq = map[string]float64{"10": 41, "20": 81, "50": 201, "-": 76}

@@ -8,7 +8,7 @@ import (
 
 // listKeys are the main lists of the scenes, in the order they are looked
 // for: the feed's cards, the video page's related videos, a user's archives.
-var listKeys = []string{"cards", "related", "archives"}
+func listKeys() []string { return []string{"cards", "related", "archives"} }
 
 // card is one card of a body: its aid (when it has one) and its size,
 // compactly encoded.
@@ -42,7 +42,7 @@ func extractCards(body []byte) (cardSet, error) {
 		return cardSet{}, fmt.Errorf("body is not a JSON object: %w", err)
 	}
 	var s cardSet
-	for _, key := range listKeys {
+	for _, key := range listKeys() {
 		raw, ok := top[key]
 		if !ok {
 			continue

@@ -69,7 +69,7 @@ flags:`)
 	if !strings.HasPrefix(cfg.path, "/") {
 		cfg.path = "/" + cfg.path
 	}
-	for _, dev := range devices {
+	for _, dev := range devices() {
 		if strings.HasPrefix(cfg.path, "/"+dev+"/") {
 			return cfg, fmt.Errorf("PATH %q names a device; give it without the device prefix, e.g. %s", cfg.path, strings.TrimPrefix(cfg.path, "/"+dev))
 		}
@@ -135,23 +135,23 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	client := &http.Client{Transport: transport, Timeout: cfg.timeout}
 	header := cfg.header()
 
-	responses := make([]response, len(devices))
+	responses := make([]response, len(devices()))
 	var wg sync.WaitGroup
-	for i, dev := range devices {
+	for i, dev := range devices() {
 		wg.Go(func() { responses[i] = fetch(ctx, client, cfg.base, "/"+dev+cfg.path, dev, header) })
 	}
 	wg.Wait()
 
 	var problems []error
-	byDevice := make([]fields, len(devices))
-	reports := make([]deviceReport, len(devices))
+	byDevice := make([]fields, len(devices()))
+	reports := make([]deviceReport, len(devices()))
 	for i, resp := range responses {
 		var errs []error
 		reports[i], byDevice[i], errs = inspect(spec, resp, header)
 		problems = append(problems, errs...)
 	}
 
-	mini, web := reports[slices.Index(devices, "mini")], reports[slices.Index(devices, "web")]
+	mini, web := reports[slices.Index(devices(), "mini")], reports[slices.Index(devices(), "web")]
 	var b budgetCheck
 	switch {
 	case !mini.parsed:
@@ -165,7 +165,7 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	fmt.Fprintf(stdout, "GET %s/{%s}%s  %s\n\n", cfg.base, strings.Join(devices, ","), cfg.path, describe(header))
+	fmt.Fprintf(stdout, "GET %s/{%s}%s  %s\n\n", cfg.base, strings.Join(devices(), ","), cfg.path, describe(header))
 	if err := render(stdout, diffRows(byDevice), reports, b); err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// devices are compared in this order: the table's columns and the footer.
-var devices = []string{"app", "pad", "web", "mini"}
+// devices() are compared in this order: the table's columns and the footer.
+func devices() []string { return []string{"app", "pad", "web", "mini"} }
 
 // fieldPath is a location in a JSON body, one segment per key, with "[]" for
 // "any element of an array": cards[].owner.name is
@@ -102,10 +102,10 @@ func jsonType(v any) string {
 // row is one line of the comparison: a path and what each device has there.
 type row struct {
 	path string
-	// types per device, in the order of devices; nil where the path is
+	// types per device, in the order of devices(); nil where the path is
 	// absent.
 	types [][]string
-	// differs is set when the path is present on several devices with
+	// differs is set when the path is present on several devices() with
 	// different JSON types.
 	differs bool
 }
@@ -149,7 +149,7 @@ func diffRows(byDevice []fields) []row {
 	return rows
 }
 
-// note explains a row that differs: which devices have which types.
+// note explains a row that differs: which devices() have which types.
 func (r row) note(names []string) string {
 	if !r.differs {
 		return ""

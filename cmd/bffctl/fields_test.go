@@ -108,7 +108,7 @@ func TestDiffRows(t *testing.T) {
 	}
 	present := func(r row) string {
 		var b strings.Builder
-		for i := range devices {
+		for i := range devices() {
 			if r.present(i) {
 				b.WriteByte('+')
 			} else {
@@ -134,10 +134,10 @@ func TestDiffRows(t *testing.T) {
 			t.Errorf("%s differs = %v", r.path, r.differs)
 		}
 	}
-	if got, want := byPath["video.stats.view"].note(devices), "differs: object on app; number on web"; got != want {
+	if got, want := byPath["video.stats.view"].note(devices()), "differs: object on app; number on web"; got != want {
 		t.Errorf("note %q, want %q", got, want)
 	}
-	if got := byPath["video.owner.name"].note(devices); got != "" {
+	if got := byPath["video.owner.name"].note(devices()); got != "" {
 		t.Errorf("note %q for a path that does not differ", got)
 	}
 }
@@ -149,7 +149,7 @@ func TestDiffRowsGroupsTypesInNote(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("rows %v", rows)
 	}
-	if got, want := rows[0].note(devices), "differs: number on app,web; string on pad,mini"; got != want {
+	if got, want := rows[0].note(devices()), "differs: number on app,web; string on pad,mini"; got != want {
 		t.Errorf("note %q, want %q", got, want)
 	}
 }

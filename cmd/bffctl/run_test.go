@@ -115,12 +115,12 @@ func TestCompareScenes(t *testing.T) {
 			}
 			for i, b := range devicesRow(t, stdout, "bytes") {
 				if n, err := strconv.Atoi(b); err != nil || n == 0 {
-					t.Errorf("%s bytes %q", devices[i], b)
+					t.Errorf("%s bytes %q", devices()[i], b)
 				}
 			}
 			for i, cell := range devicesRow(t, stdout, "#"+tc.list) {
 				if n, err := strconv.Atoi(cell); err != nil || n == 0 {
-					t.Errorf("%s has %q %s", devices[i], cell, tc.list)
+					t.Errorf("%s has %q %s", devices()[i], cell, tc.list)
 				}
 			}
 			devicesRow(t, stdout, "bytes/card")
