@@ -3,7 +3,9 @@
 package request
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,10 +48,13 @@ func Parse(r *http.Request, ps device.PageSize, trust Trust) (Params, error) {
 	var p Params
 	var err error
 	q := r.URL.Query()
-	if p.Page, err = intParam("page", q.Get("page"), 1, 1, MaxPage); err != nil {
+	if p.Page, err = positive("page", q.Get("page"), 1); err != nil {
 		return p, err
 	}
-	if p.PS, err = intParam("ps", q.Get("ps"), ps.Default, 1, int(^uint(0)>>1)); err != nil {
+	if p.Page > MaxPage {
+		return p, bad("page", "must be at most %d, got %s", MaxPage, clip(q.Get("page")))
+	}
+	if p.PS, err = positive("ps", q.Get("ps"), ps.Default); err != nil {
 		return p, err
 	}
 	p.PS = min(p.PS, ps.Max) // above the device's max is clamped, not rejected
@@ -128,16 +133,19 @@ func ID(param, s string, optional bool) (int64, error) {
 	return id, nil
 }
 
-func intParam(name, s string, def, lo, hi int) (int, error) {
+// positive parses a positive integer parameter, def when absent. One too
+// large for int is still a positive integer: it comes back as math.MaxInt,
+// above any bound, for the caller to clamp or refuse.
+func positive(name, s string, def int) (int, error) {
 	if s == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < lo {
-		return 0, bad(name, "must be an integer of at least %d, got %q", lo, clip(s))
+	if errors.Is(err, strconv.ErrRange) && n > 0 {
+		return math.MaxInt, nil
 	}
-	if n > hi {
-		return 0, bad(name, "must be at most %d, got %d", hi, n)
+	if err != nil || n < 1 {
+		return 0, bad(name, "must be a positive integer, got %q", clip(s))
 	}
 	return n, nil
 }

@@ -29,6 +29,8 @@ func TestParse(t *testing.T) {
 		{"english", "", map[string]string{"Accept-Language": "en-US,zh;q=0.1"}, "127.0.0.1:1", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
 		{"untrusted viewer ignored", "", map[string]string{"X-User-Id": "42"}, "10.1.2.3:4", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
 		{"untrusted bad viewer ignored too", "", map[string]string{"X-User-Id": "x"}, "10.1.2.3:4", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
+		{"ps beyond int64 is clamped too", "ps=99999999999999999999999", nil, "127.0.0.1:1", request.Params{Page: 1, PS: 20, View: device.View{Network: device.WiFi}}, ""},
+		{"page beyond int64", "page=99999999999999999999999", nil, "", request.Params{}, "page"},
 		{"page zero", "page=0", nil, "", request.Params{}, "page"},
 		{"page huge", "page=10001", nil, "", request.Params{}, "page"},
 		{"ps words", "ps=ten", nil, "", request.Params{}, "ps"},
