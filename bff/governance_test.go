@@ -234,3 +234,21 @@ func TestOversizedURIIsRefused(t *testing.T) {
 		t.Errorf("X-Request-Id not echoed: %q", resp.Header.Get("X-Request-Id"))
 	}
 }
+
+// A slow first step that uses up the scene's budget makes the next step
+// time out, but that is not the next service's fault: its circuit must stay
+// closed and the other screens keep working.
+func TestSceneDeadlineDoesNotOpenAHealthyServicesCircuit(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	for range 6 {
+		got := observe(t, srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "feed=delay:450ms,archive=delay:400ms"))
+		if got.status != http.StatusGatewayTimeout {
+			t.Fatalf("slow chain: %+v, want 504", got)
+		}
+	}
+	for _, path := range []string{"/web/v1/feed", "/web/v1/videos/8"} {
+		if got := observe(t, srv.Get(t, path)); got.status != http.StatusOK {
+			t.Errorf("%s after the slow chain: %+v, want 200 (archive is healthy)", path, got)
+		}
+	}
+}

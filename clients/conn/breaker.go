@@ -13,6 +13,11 @@ import (
 // circuit is open (or half-open and already probing).
 var ErrCircuitOpen = errors.New("circuit open")
 
+// errCallerDone is reported to the breaker instead of a call's error when
+// the caller's context ended first: a scene whose budget an earlier, slower
+// step used up must not open the circuit of a healthy service.
+var errCallerDone = errors.New("caller's context ended")
+
 // BreakerSettings tune one service's circuit breaker.
 type BreakerSettings struct {
 	// Failures in a row that open the circuit.
@@ -50,8 +55,9 @@ func newBreaker(service string, s BreakerSettings) *breaker {
 		Timeout:      s.Open,
 		ReadyToTrip:  func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.ConsecutiveFailures },
 		IsSuccessful: func(err error) bool { return err == nil || !serviceFault(err) },
-		// A caller that gave up says nothing about the service.
-		IsExcluded: func(err error) bool { return status.Code(err) == codes.Canceled },
+		// A caller that gave up, or whose own deadline (the scene's) ran
+		// out, says nothing about the service.
+		IsExcluded: func(err error) bool { return errors.Is(err, errCallerDone) || status.Code(err) == codes.Canceled },
 	})}
 }
 

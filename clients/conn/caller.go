@@ -32,14 +32,18 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 		c.observe(ctx, method, req, start, err)
 		return err
 	}
-	ctx = c.outgoing(ctx)
+	callCtx := c.outgoing(ctx)
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		callCtx, cancel = context.WithTimeout(callCtx, c.timeout)
 		defer cancel()
 	}
-	err = invoker(ctx, method, req, reply, cc, opts...)
-	done(err)
+	err = invoker(callCtx, method, req, reply, cc, opts...)
+	if err != nil && ctx.Err() != nil {
+		done(errCallerDone) // the scene's deadline, not this service's fault
+	} else {
+		done(err)
+	}
 	c.observe(ctx, method, req, start, err)
 	return err
 }

@@ -107,3 +107,30 @@ func TestBalancerSpreadsOnlyOverSeveralInstances(t *testing.T) {
 		}
 	}
 }
+
+// A call cut short by its caller's deadline (the scene's budget, used up by
+// earlier steps) is no evidence against the service: it never opens the
+// circuit. Only the service's own timeout or errors do.
+func TestBreakerIgnoresTheCallersDeadline(t *testing.T) {
+	c := &caller{service: "archive", breaker: newBreaker("archive", BreakerSettings{ConsecutiveFailures: 2, Open: time.Hour}), timeout: time.Second}
+	slow := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		<-ctx.Done()
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		c.intercept(ctx, "/archive.v1.ArchiveService/BatchGetArchives", nil, nil, nil, slow)
+		cancel()
+	}
+	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invoke(nil)); err != nil {
+		t.Fatalf("the caller's deadlines opened the circuit: %v", err)
+	}
+	// The call's own timeout is the service's fault.
+	c.timeout = 5 * time.Millisecond
+	for range 2 {
+		c.intercept(context.Background(), "/m", nil, nil, nil, slow)
+	}
+	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invoke(nil)); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("two per-call timeouts did not open the circuit: %v", err)
+	}
+}
