@@ -152,6 +152,9 @@ func TestFeedRejectsBadInput(t *testing.T) {
 		{"/mini/v1/feed?ps=", nil, 200, ""},
 		{"/web/v1/feed", []string{"X-Network", "6g"}, 400, "X-Network"},
 		{"/app/v1/feed", []string{"X-Client-Build", "latest"}, 400, "X-Client-Build"},
+		{"/pad/v1/feed", []string{"X-Client-Build", "-1"}, 400, "X-Client-Build"},
+		{"/web/v1/feed", []string{"X-Client-Build", "latest"}, 200, ""}, // web has no builds
+		{"/web/v1/feed", []string{"Accept-Language", "en-US;q=abc"}, 200, ""},
 		{"/app/v1/feed", []string{"X-User-Id", "-3"}, 400, "X-User-Id"},
 	} {
 		resp := srv.Get(t, tc.path, tc.headers...)

@@ -91,6 +91,10 @@ func TestHiddenAndUnknownEntities(t *testing.T) {
 				t.Errorf("%s: %d, want 404", path, resp.Status)
 			}
 		}
+		// The video page has no page: its page and ps are not inputs.
+		if resp := srv.Get(t, fmt.Sprintf("/%s/v1/videos/%d?page=abc&ps=0", dev, someVideo(t, srv))); resp.Status != http.StatusOK {
+			t.Errorf("%s video with stray page/ps: %d", dev, resp.Status)
+		}
 		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0"} {
 			if resp := srv.Get(t, "/"+dev+"/v1"+path); resp.Status != http.StatusBadRequest {
 				t.Errorf("%s%s: %d, want 400", dev, path, resp.Status)

@@ -12,7 +12,7 @@ import (
 const Name = "app"
 
 func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5}
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true}
 }
 
 func covers() device.Covers {

@@ -46,11 +46,17 @@ type Device struct {
 	PageSize device.PageSize
 	Related  int
 	Replies  int
+	// Builds: the device's clients send X-Client-Build.
+	Builds bool
+}
+
+func (d Device) shape(paged bool) request.Shape {
+	return request.Shape{Paged: paged, PageSize: d.PageSize, Builds: d.Builds}
 }
 
 // Feed serves GET /{device}/v1/feed with adapt's body.
 func Feed[T any](env Env, dev Device, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
-	return serve(env, dev, "feed", adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, []scene.Degraded, error) {
+	return serve(env, dev.shape(true), "feed", dev.Name, adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, []scene.Degraded, error) {
 		f, err := env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
 		return f, f.Degraded, err
 	})
@@ -58,7 +64,7 @@ func Feed[T any](env Env, dev Device, adapt func(scene.Feed, device.View) T) htt
 
 // Video serves GET /{device}/v1/videos/{aid} with adapt's body.
 func Video[T any](env Env, dev Device, adapt func(scene.Video, device.View) T) http.HandlerFunc {
-	return serve(env, dev, "video", adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.Video, []scene.Degraded, error) {
+	return serve(env, dev.shape(false), "video", dev.Name, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.Video, []scene.Degraded, error) {
 		aid, err := request.ID("aid", chi.URLParam(r, "aid"), false)
 		if err != nil {
 			return scene.Video{}, nil, err
@@ -70,7 +76,7 @@ func Video[T any](env Env, dev Device, adapt func(scene.Video, device.View) T) h
 
 // User serves GET /{device}/v1/users/{mid} with adapt's body.
 func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) http.HandlerFunc {
-	return serve(env, dev, "user", adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.User, []scene.Degraded, error) {
+	return serve(env, dev.shape(true), "user", dev.Name, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.User, []scene.Degraded, error) {
 		mid, err := request.ID("mid", chi.URLParam(r, "mid"), false)
 		if err != nil {
 			return scene.User{}, nil, err
@@ -82,12 +88,12 @@ func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) htt
 
 // serve is every scene handler: validate, load the scene under the
 // deadline with its downstream calls timed, adapt, write, observe.
-func serve[S, T any](env Env, dev Device, name string, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, []scene.Degraded, error)) http.HandlerFunc {
+func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, []scene.Degraded, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer env.Metrics.begin()()
 		code, degraded := func() (int, []scene.Degraded) {
-			p, err := request.Parse(r, dev.PageSize, env.Trust)
+			p, err := request.Parse(r, shape, env.Trust)
 			if err != nil {
 				return fail(w, err), nil
 			}
@@ -111,7 +117,7 @@ func serve[S, T any](env Env, dev Device, name string, adapt func(S, device.View
 			}
 			return writeJSON(w, adapt(s, p.View)), degraded
 		}()
-		env.Metrics.observe(dev.Name, name, code, time.Since(start), degraded)
+		env.Metrics.observe(deviceName, sceneName, code, time.Since(start), degraded)
 	}
 }
 

@@ -14,7 +14,7 @@ const Name = "pad"
 const descRunes = 80
 
 func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8}
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8, Builds: true}
 }
 
 func covers() device.Covers {

@@ -41,24 +41,36 @@ func bad(param, format string, args ...any) *Error {
 	return &Error{Param: param, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Parse validates r for a device with page sizes ps. X-User-Id is read only
-// when the direct peer is trusted (the gateway); from anyone else the
-// request is anonymous.
-func Parse(r *http.Request, ps device.PageSize, trust Trust) (Params, error) {
+// Shape is which inputs a route takes beyond the common headers.
+type Shape struct {
+	// Paged routes take page and ps, with these page sizes; others ignore
+	// both (the video page has no page).
+	Paged    bool
+	PageSize device.PageSize
+	// Builds: the client sends X-Client-Build (app and pad).
+	Builds bool
+}
+
+// Parse validates r for a route of shape s. X-User-Id is read only when the
+// direct peer is trusted (the gateway); from anyone else the request is
+// anonymous.
+func Parse(r *http.Request, s Shape, trust Trust) (Params, error) {
 	var p Params
 	var err error
-	q := r.URL.Query()
-	if p.Page, err = positive("page", q.Get("page"), 1); err != nil {
-		return p, err
+	if s.Paged {
+		q := r.URL.Query()
+		if p.Page, err = positive("page", q.Get("page"), 1); err != nil {
+			return p, err
+		}
+		if p.Page > MaxPage {
+			return p, bad("page", "must be at most %d, got %s", MaxPage, clip(q.Get("page")))
+		}
+		if p.PS, err = positive("ps", q.Get("ps"), s.PageSize.Default); err != nil {
+			return p, err
+		}
+		p.PS = min(p.PS, s.PageSize.Max) // above the device's max is clamped, not rejected
 	}
-	if p.Page > MaxPage {
-		return p, bad("page", "must be at most %d, got %s", MaxPage, clip(q.Get("page")))
-	}
-	if p.PS, err = positive("ps", q.Get("ps"), ps.Default); err != nil {
-		return p, err
-	}
-	p.PS = min(p.PS, ps.Max) // above the device's max is clamped, not rejected
-	if p.View, err = View(r.Header); err != nil {
+	if p.View, err = View(r.Header, s.Builds); err != nil {
 		return p, err
 	}
 	if p.Color, err = Color(r.Header.Get("X-Color")); err != nil {
@@ -72,8 +84,9 @@ func Parse(r *http.Request, ps device.PageSize, trust Trust) (Params, error) {
 	return p, nil
 }
 
-// View reads the device headers: X-Network, Accept-Language, X-Client-Build.
-func View(h http.Header) (device.View, error) {
+// View reads the device headers: X-Network, Accept-Language and, for
+// clients with builds, X-Client-Build.
+func View(h http.Header, builds bool) (device.View, error) {
 	var v device.View
 	v.Network = device.WiFi
 	if s := h.Get("X-Network"); s != "" {
@@ -83,18 +96,16 @@ func View(h http.Header) (device.View, error) {
 		}
 		v.Network = n
 	}
+	// A malformed Accept-Language only costs the reader their number
+	// format: fall back to the default rather than fail the screen.
 	if s := h.Get("Accept-Language"); s != "" {
-		tags, _, err := language.ParseAcceptLanguage(s)
-		if err != nil {
-			return v, bad("Accept-Language", "is not a valid language list: %v", err)
-		}
-		if len(tags) > 0 {
+		if tags, _, err := language.ParseAcceptLanguage(s); err == nil && len(tags) > 0 {
 			if base, _ := tags[0].Base(); base.String() == "zh" {
 				v.Lang = device.Chinese
 			}
 		}
 	}
-	if s := h.Get("X-Client-Build"); s != "" {
+	if s := h.Get("X-Client-Build"); s != "" && builds {
 		b, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || b <= 0 {
 			return v, bad("X-Client-Build", "must be a positive integer, got %q", clip(s))

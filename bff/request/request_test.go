@@ -13,6 +13,9 @@ import (
 
 var ps = device.PageSize{Default: 10, Max: 20}
 
+// app is a paged route of a device with builds, where every input counts.
+var app = request.Shape{Paged: true, PageSize: ps, Builds: true}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -37,7 +40,7 @@ func TestParse(t *testing.T) {
 		{"ps negative", "ps=-1", nil, "", request.Params{}, "ps"},
 		{"network", "", map[string]string{"X-Network": "lte"}, "", request.Params{}, "X-Network"},
 		{"build", "", map[string]string{"X-Client-Build": "0"}, "", request.Params{}, "X-Client-Build"},
-		{"language", "", map[string]string{"Accept-Language": "this is not;q=a language"}, "", request.Params{}, "Accept-Language"},
+		{"malformed language falls back to English", "", map[string]string{"Accept-Language": "this is not;q=a language"}, "", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
 		{"color", "", map[string]string{"X-Color": "Blue"}, "", request.Params{}, "X-Color"},
 		{"viewer", "", map[string]string{"X-User-Id": "0"}, "127.0.0.1:9", request.Params{}, "X-User-Id"},
 	}
@@ -48,7 +51,7 @@ func TestParse(t *testing.T) {
 			for k, v := range tt.headers {
 				r.Header.Set(k, v)
 			}
-			got, err := request.Parse(r, ps, request.Loopback())
+			got, err := request.Parse(r, app, request.Loopback())
 			var re *request.Error
 			switch {
 			case tt.param == "" && err != nil:
@@ -59,6 +62,17 @@ func TestParse(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// Routes ignore the inputs they do not take: page and ps on the video page,
+// X-Client-Build on devices without builds.
+func TestParseIgnoresWhatTheRouteDoesNotTake(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/web/v1/videos/8?page=abc&ps=0", nil)
+	r.Header.Set("X-Client-Build", "abc")
+	p, err := request.Parse(r, request.Shape{PageSize: ps}, request.Loopback())
+	if err != nil || p.View.Build != 0 {
+		t.Fatalf("got %+v, %v", p, err)
 	}
 }
 
@@ -84,7 +98,7 @@ func FuzzParse(f *testing.F) {
 				r.Header.Set(k, v)
 			}
 		}
-		p, err := request.Parse(r, ps, request.Loopback())
+		p, err := request.Parse(r, app, request.Loopback())
 		if err != nil {
 			var re *request.Error
 			if !errors.As(err, &re) || re.Param == "" || re.Detail == "" {
