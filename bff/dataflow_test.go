@@ -41,8 +41,20 @@ func timeline(t *testing.T, srv *apitest.Server, path string) map[string]mocks.C
 	return c
 }
 
+// called fails the test if method was not called: every ordering check
+// below would pass vacuously on a missing call's zero times.
+func called(t *testing.T, c map[string]mocks.Call, methods ...string) {
+	t.Helper()
+	for _, m := range methods {
+		if _, ok := c[m]; !ok {
+			t.Fatalf("%s was not called", m)
+		}
+	}
+}
+
 func startsAfter(t *testing.T, c map[string]mocks.Call, step, input string) {
 	t.Helper()
+	called(t, c, step, input)
 	if c[step].Start.Before(c[input].End) {
 		t.Errorf("%s started before its input %s ended", step, input)
 	}
@@ -50,6 +62,7 @@ func startsAfter(t *testing.T, c map[string]mocks.Call, step, input string) {
 
 func startsBeforeEnd(t *testing.T, c map[string]mocks.Call, step, other string) {
 	t.Helper()
+	called(t, c, step, other)
 	if !c[step].Start.Before(c[other].End) {
 		t.Errorf("%s waited for %s, which it does not need", step, other)
 	}

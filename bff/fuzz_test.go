@@ -31,7 +31,10 @@ func FuzzAdapters(f *testing.F) {
 	f.Add("title", "desc 视频简介", "i0.hdslb.example/1.jpg", "name", "sign", true, int64(12345), int64(-1), int64(1700000000), int64(7000000), uint8(2), true)
 	f.Add("", "", "", "", "", false, int64(0), int64(1<<62), int64(-5), int64(0), uint8(0), false)
 	f.Add("\xff\xfe", strings.Repeat("長", 81), "a b/c?d=e#f", "<script>", "&", true, int64(999999999999), int64(99999), int64(0), int64(8000000), uint8(4), true)
+	f.Add("t", "d", "!//cdn.example/1.jpg", "n", "s", false, int64(1), int64(2), int64(3), int64(0), uint8(1), false)
+	f.Add("t", "d", "!ftp://cdn.example/1 .jpg", "n", "s", true, int64(1), int64(2), int64(3), int64(1), uint8(3), true)
 	f.Fuzz(func(t *testing.T, title, desc, path, name, sign string, https bool, view, like, when, build int64, network uint8, zh bool) {
+		// Any scheme at all: the adapters must drop what no client can load.
 		scheme := "http://"
 		if https {
 			scheme = "https://"
@@ -39,6 +42,9 @@ func FuzzAdapters(f *testing.F) {
 		cover := ""
 		if path != "" {
 			cover = scheme + url.PathEscape(path)
+			if len(path) > 3 && path[0] == '!' {
+				cover = path[1:] // raw: other schemes, protocol-relative, junk
+			}
 		}
 		c := scene.Card{
 			Archive:  &archivev1.Archive{Aid: 1, Title: title, Desc: desc, Cover: cover, DurationS: like, Pubdate: when, OwnerMid: 2, Tags: []string{title}},

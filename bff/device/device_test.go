@@ -72,6 +72,10 @@ func TestImageURL(t *testing.T) {
 		{u, device.Image{W: 480, H: 270, Format: "jpg"}, true, "https://i0.hdslb.example/bfs/archive/1.jpg@480w_270h.jpg"},
 		{"https://x/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, "https://x/1.jpg@1w_2h.jpg"},
 		{"", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
+		{"//cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, false, "https://cdn/1.jpg@1w_2h.webp"},
+		{"ftp://cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, false, ""},
+		{"https://cdn/a b.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
+		{"javascript:alert(1)", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
 	}
 	for _, tt := range tests {
 		if got := device.ImageURL(tt.url, tt.img, tt.https); got != tt.want {

@@ -31,14 +31,14 @@ func (c Covers) For(n Network) Image {
 	return c.Fast
 }
 
-// ImageURL appends the CDN suffix {url}@{w}w_{h}h[_{q}q].{fmt} to url.
-// httpsOnly upgrades an http URL, for clients (the mini-program) that refuse
-// plain http. An empty url stays empty: there is nothing to resize.
+// ImageURL appends the CDN suffix {url}@{w}w_{h}h[_{q}q].{fmt} to url, after
+// Scheme. A url that is empty, or that no client could load, stays empty:
+// there is nothing to resize.
 func ImageURL(url string, img Image, httpsOnly bool) string {
+	url = Scheme(url, httpsOnly)
 	if url == "" {
 		return ""
 	}
-	url = Scheme(url, httpsOnly)
 	var b strings.Builder
 	b.Grow(len(url) + 24)
 	b.WriteString(url)
@@ -57,12 +57,25 @@ func ImageURL(url string, img Image, httpsOnly bool) string {
 	return b.String()
 }
 
-// Scheme upgrades an http:// URL to https:// when httpsOnly is set.
+// Scheme returns url in a form every client can load: http is upgraded to
+// https when httpsOnly (the mini-program refuses plain http), a
+// protocol-relative //host/... gets https (an API body has no page whose
+// scheme it could inherit), and anything but http(s), or with spaces or
+// control characters in it, is dropped.
 func Scheme(url string, httpsOnly bool) string {
-	if httpsOnly {
-		if rest, ok := strings.CutPrefix(url, "http://"); ok {
-			return "https://" + rest
-		}
+	if strings.ContainsFunc(url, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return ""
 	}
-	return url
+	switch {
+	case strings.HasPrefix(url, "https://"):
+		return url
+	case strings.HasPrefix(url, "http://"):
+		if httpsOnly {
+			return "https://" + url[len("http://"):]
+		}
+		return url
+	case strings.HasPrefix(url, "//"):
+		return "https:" + url
+	}
+	return ""
 }

@@ -23,6 +23,9 @@ const (
 // or is hidden.
 var ErrNotFound = errors.New("not found")
 
+// ErrPanic marks a step that panicked; its section fails with reason error.
+var ErrPanic = errors.New("step panicked")
+
 // Degraded names a section left out of a scene and why.
 type Degraded struct {
 	Section string

@@ -2,6 +2,7 @@ package scene
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -144,7 +145,7 @@ func exec[T any](fl *flow, fut *future[T], s step, fn func(context.Context) (T, 
 		err = fl.ctx.Err()
 	)
 	if err == nil {
-		v, err = fn(fl.ctx)
+		v, err = guard(fl.ctx, fn)
 	}
 	if err != nil {
 		if s.critical {
@@ -205,4 +206,16 @@ func after2[A, B, T any](fl *flow, s step, a *future[A], b *future[B], fn func(c
 	a.onResolve(ready)
 	b.onResolve(ready)
 	return fut
+}
+
+// guard runs fn, turning a panic into the step's error: a step may run on a
+// goroutine of its own, where no HTTP recoverer would catch it, and one bad
+// downstream answer must fail a section or a screen, not the process.
+func guard[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, p)
+		}
+	}()
+	return fn(ctx)
 }

@@ -36,16 +36,21 @@ func TestOptionalFailureDegradesItsSectionAndDependents(t *testing.T) {
 
 func TestCriticalFailureCancelsTheRest(t *testing.T) {
 	fl := newFlow(context.Background())
-	start(fl, critical("archives"), func(context.Context) (int, error) {
-		return 0, status.Error(codes.DeadlineExceeded, "slow")
-	})
+	started := make(chan struct{})
 	slow := start(fl, optional("stats"), func(ctx context.Context) (int, error) {
+		close(started)
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		case <-time.After(10 * time.Second):
 			return 1, nil
 		}
+	})
+	// The critical step fails only once the slow one is in flight, so the
+	// test shows a running call being cancelled, not one never started.
+	start(fl, critical("archives"), func(context.Context) (int, error) {
+		<-started
+		return 0, status.Error(codes.DeadlineExceeded, "slow")
 	})
 	_, err := fl.wait()
 	var se *Error
@@ -69,5 +74,18 @@ func TestReasonOf(t *testing.T) {
 		if got := ReasonOf(err); got != want {
 			t.Errorf("ReasonOf(%v) = %s, want %s", err, got, want)
 		}
+	}
+}
+
+func TestAPanickingStepFailsItsSectionNotTheProcess(t *testing.T) {
+	fl := newFlow(context.Background())
+	start(fl, critical("recommend"), func(context.Context) (int, error) { return 1, nil })
+	start(fl, optional("stats"), func(context.Context) (int, error) {
+		var m map[int64]*int
+		return *m[1], nil // nil dereference
+	})
+	degraded, err := fl.wait()
+	if err != nil || len(degraded) != 1 || degraded[0] != (Degraded{"stats", ReasonError}) {
+		t.Fatalf("degraded %v, err %v; want stats:error", degraded, err)
 	}
 }
