@@ -228,6 +228,7 @@ func TestFeedDataflow(t *testing.T) {
 	for _, call := range srv.Recorder.Calls() {
 		c[call.Method] = call
 	}
+	called(t, c, mRecommend, mArchives, mStats, mProfiles, mRelations)
 	rec, arc, st, prof, rel := c[mRecommend], c[mArchives], c[mStats], c[mProfiles], c[mRelations]
 
 	after := func(name string, call mocks.Call, dep string, of mocks.Call) {
