@@ -69,7 +69,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.DurationVar(&cfg.openDur, "open-duration", 3*time.Second, "length of each open-loop latency phase")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each saturation phase")
 	fs.IntVar(&cfg.concurrency, "concurrency", 64, "closed-loop workers in the saturation phases")
-	fs.IntVar(&cfg.rounds, "rounds", 3, "saturation rounds per scene in the cost pass, interleaved across the implementations (throughput: the best round)")
+	fs.IntVar(&cfg.rounds, "rounds", 5, "saturation rounds per scene in the cost pass, interleaved across the implementations (throughput: the best round; ratios: the median of the rounds' ratios)")
 	fs.Float64Var(&cfg.fraction, "load-fraction", 0.5, "open-loop rate as a `fraction` of the saturation rate")
 	fs.StringVar(&psList, "ps", "10,20,50", "page sizes at which downstream calls per request are counted (feed, user)")
 	fs.IntVar(&cfg.loadPS, "load-ps", 20, "page size of the feed and user requests under load")
@@ -78,7 +78,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&cfg.out, "out", ".", "`directory` for bench.md, bench.json and bench.svg")
 	fs.Int64Var(&cfg.seed, "seed", 1, "mock dataset seed")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a target of issue 5 is missed")
-	fs.StringVar(&cfg.profile, "profile", "", "`directory` to write mosaic.cpu.pprof and floor.cpu.pprof into: 5s CPU profiles under feed saturation with no downstream latency")
+	fs.StringVar(&cfg.profile, "profile", "", "`directory` to write mosaic.cpu.pprof and floor.cpu.pprof into: 5s CPU profiles under saturation of the first of -scenes, with no downstream latency")
 	fs.StringVar(&cfg.bffBinary, "bff-binary", "", "a built cmd/bff to measure (default: go build ./cmd/bff of the module in the working directory)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.Usage = func() {
@@ -176,10 +176,11 @@ type result struct {
 	SendLagMs     float64 `json:"open_loop_send_lag_ms"`
 
 	// Cost pass (no downstream latency).
-	SatRPS          float64 `json:"saturation_rps"`
-	CPUmsPerReq     float64 `json:"cpu_ms_per_request"`
-	AllocsPerReq    float64 `json:"allocs_per_request"`
-	LoadCallsPerReq float64 `json:"downstream_calls_per_request_under_load"`
+	SatRPS          float64   `json:"saturation_rps"` // the best round
+	RoundRPS        []float64 `json:"round_rps"`      // every round, in order
+	CPUmsPerReq     float64   `json:"cpu_ms_per_request"`
+	AllocsPerReq    float64   `json:"allocs_per_request"`
+	LoadCallsPerReq float64   `json:"downstream_calls_per_request_under_load"`
 	// CallsPerReq is keyed by page size ("10", "20"...), or "-" for the
 	// video page, which has none.
 	CallsPerReq map[string]float64 `json:"downstream_calls_per_request"`
@@ -623,6 +624,7 @@ func (b *bencher) costPass(ctx context.Context) error {
 				a.cpu += after.cpuSeconds - before.cpuSeconds
 				a.mallocs += after.mallocs - before.mallocs
 				r.SatRPS = max(r.SatRPS, sat.rps())
+				r.RoundRPS = append(r.RoundRPS, sat.rps())
 				fmt.Fprintf(b.stderr, "  %-6s %-5s round %d: %7.0f req/s, %.3f CPU ms/req, %.0f allocs/req\n", impl, scene, round+1, sat.rps(),
 					(after.cpuSeconds-before.cpuSeconds)*1000/float64(max(sat.ok+sat.errors, 1)), (after.mallocs-before.mallocs)/float64(max(sat.ok+sat.errors, 1)))
 				if err := ctx.Err(); err != nil {
@@ -641,7 +643,7 @@ func (b *bencher) costPass(ctx context.Context) error {
 			n := float64(a.requests)
 			r.CPUmsPerReq, r.AllocsPerReq, r.LoadCallsPerReq = a.cpu*1000/n, a.mallocs/n, float64(a.calls)/n
 		}
-		if scene == sceneFeed && b.cfg.profile != "" {
+		if scene == b.cfg.scenes[0] && b.cfg.profile != "" {
 			for _, impl := range []string{implMosaic, implFloor} {
 				if c := b.children[impl]; c != nil {
 					if err := b.profile(ctx, c, b.target(c, scene, refDeviceName, b.cfg.loadPS)); err != nil {

@@ -371,12 +371,13 @@ func TestCheckTargets(t *testing.T) {
 		m.CallsPerReq, f.CallsPerReq = calls[scene], calls[scene]
 		n.CallsPerReq = map[string]float64{"10": 41, "20": 81, "50": 201, "-": 76}
 		m.SatRPS, f.SatRPS = 900, 1000
+		m.RoundRPS, f.RoundRPS = []float64{900, 850, 880}, []float64{1000, 1000, 1000}
 		m.AllocsPerReq, f.AllocsPerReq = 1400, 1000
 		m.OpenRequests, f.OpenRequests = 100, 100
 		m.P50ms, m.P99ms = 31, 39
 	}
-	r.get(implMosaic, sceneUser).P50ms = 23    // misses user p50 <= 22ms
-	r.get(implMosaic, sceneVideo).SatRPS = 700 // misses 0.8 x floor
+	r.get(implMosaic, sceneUser).P50ms = 23                           // misses user p50 <= 22ms
+	r.get(implMosaic, sceneVideo).RoundRPS = []float64{900, 700, 750} // median 0.75: misses 0.8 x floor
 	got := map[string]string{}
 	for _, tg := range checkTargets(r) {
 		got[tg.Name] = tg.Status
@@ -708,5 +709,21 @@ func TestHopLatencyIncludesTheMockLatency(t *testing.T) {
 	p50, err := hopLatency(t.Context(), cluster.Addr(mocks.Stat), ds.VisibleAids()[:20], 5)
 	if err != nil || p50 < 5*time.Millisecond {
 		t.Fatalf("hop p50 %v, %v; want at least the 5ms mock latency", p50, err)
+	}
+}
+
+func TestPairedRatioIsTheMedianOfRoundRatios(t *testing.T) {
+	for _, tc := range []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{80, 90, 100}, []float64{100, 100, 100}, 0.9},
+		{[]float64{50, 90, 100, 70}, []float64{100, 100, 100, 100}, 0.8}, // (0.7+0.9)/2
+		{[]float64{10}, []float64{0}, 0},
+		{nil, nil, 0},
+	} {
+		if got := pairedRatio(tc.a, tc.b); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("pairedRatio(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }
