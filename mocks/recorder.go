@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"mosaic/clients/conn"
 )
 
 // Call is one unary call seen by a mock server.
@@ -29,23 +31,10 @@ type Recorder struct {
 	calls []Call
 }
 
-// The generated request types expose their id list through these getters.
-type (
-	aidsGetter       interface{ GetAids() []int64 }
-	midsGetter       interface{ GetMids() []int64 }
-	targetMidsGetter interface{ GetTargetMids() []int64 }
-)
-
+// batchSize counts the IDs of a request the way the BFF's metrics do.
 func batchSize(req any) int {
-	switch r := req.(type) {
-	case aidsGetter:
-		return len(r.GetAids())
-	case midsGetter:
-		return len(r.GetMids())
-	case targetMidsGetter:
-		return len(r.GetTargetMids())
-	}
-	return 0
+	n, _ := conn.BatchSize(req)
+	return n
 }
 
 // Interceptor records the call around everything after it in the chain, so put it
