@@ -68,6 +68,8 @@ type Server struct {
 	Spec     *openapi.Spec
 	// Deadline is the scene deadline in force.
 	Deadline time.Duration
+	// Handler is the public handler URL serves, for in-process callers.
+	Handler http.Handler
 }
 
 // Start runs the topology for the life of t.
@@ -119,7 +121,7 @@ func Start(t testing.TB, opts Options) *Server {
 		cluster.Stop()
 		cancel()
 	})
-	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline}
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline, Handler: srv.Config.Handler}
 }
 
 // Response is one answer, already checked against the spec.
