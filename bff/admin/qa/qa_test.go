@@ -385,14 +385,14 @@ func TestPageAssetsAreLocal(t *testing.T) {
 			if tag == "link" || tag == "script" {
 				assets++
 				rec := get(h, ref)
-				if rec.Code != http.StatusOK || rec.Body.Len() < 200 {
+				if rec.Code != http.StatusOK || rec.Body.Len() < 100 {
 					t.Errorf("%s: %d, %d bytes", ref, rec.Code, rec.Body.Len())
 				}
 			}
 		}
 	}
-	if assets != 2 {
-		t.Errorf("%d stylesheets and scripts, want qa.css and qa.js", assets)
+	if assets != 3 {
+		t.Errorf("%d icons, stylesheets and scripts, want favicon.svg, qa.css and qa.js", assets)
 	}
 }
 
