@@ -144,17 +144,31 @@ func diffSeries(before, after series) serverDelta {
 	for key, a := range after {
 		delta := a.value - before[key].value
 		switch {
-		case a.name == metricDownstreamCalls && refusedCode(a.labels["code"]):
-			d.Refused += int(delta)
-		case a.name == metricDownstreamCalls && a.labels["code"] != "OK" && delta > 0:
-			d.DownstreamFailures[a.labels["service"]+" "+a.labels["code"]] += int(delta)
+		case a.name == metricDownstreamCalls:
+			d.addCalls(a.labels, delta)
 		case a.name == metricDegraded && delta > 0:
 			d.Degraded[a.labels["section"]+" "+a.labels["reason"]] += int(delta)
-		case breakerish(a.name) && a.gauge && (delta != 0 || a.value != 0):
-			d.BreakerGauges[key] = a.value
-		case breakerish(a.name) && !a.gauge && delta != 0:
-			d.BreakerCounters[key] = delta
+		case breakerish(a.name):
+			d.addBreaker(key, a, delta)
 		}
 	}
 	return d
+}
+
+func (d *serverDelta) addCalls(labels map[string]string, delta float64) {
+	switch code := labels["code"]; {
+	case refusedCode(code):
+		d.Refused += int(delta)
+	case code != "OK" && delta > 0:
+		d.DownstreamFailures[labels["service"]+" "+code] += int(delta)
+	}
+}
+
+func (d *serverDelta) addBreaker(key string, a sample, delta float64) {
+	switch {
+	case a.gauge && (delta != 0 || a.value != 0):
+		d.BreakerGauges[key] = a.value
+	case !a.gauge && delta != 0:
+		d.BreakerCounters[key] = delta
+	}
 }
