@@ -89,13 +89,15 @@ func writeOverloadSVG(out io.Writer, rep *overloadReport) error {
 	p(`<text transform="translate(22 %.1f) rotate(-90)" font-size="13" text-anchor="middle">answers per second</text>`+"\n", float64(top)+plotH/2)
 	p(`<line x1="%d" y1="%d" x2="%d" y2="%.1f" stroke="#333333"/>`, left, top, left, base)
 	p(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#333333"/>`+"\n", left, base, width-right, base)
+	// The best's label goes above its line, the floor's below, as the two
+	// lines are close.
 	for _, ref := range []struct {
-		v     float64
+		v, dy float64
 		label string
-	}{{rep.Best, fmt.Sprintf("best %.0f/s", rep.Best)}, {goodputFloor * rep.Best, fmt.Sprintf("%.0f%% of best", 100*goodputFloor)}} {
+	}{{rep.Best, -4, fmt.Sprintf("best %.0f/s", rep.Best)}, {goodputFloor * rep.Best, 13, fmt.Sprintf("%.0f%% of best", 100*goodputFloor)}} {
 		if ref.v > 0 {
 			p(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#2ca02c" stroke-dasharray="6 4"/>`, left, y(ref.v), width-right, y(ref.v))
-			p(`<text x="%d" y="%.1f" font-size="11" fill="#2ca02c" text-anchor="end">%s</text>`+"\n", width-right-4, y(ref.v)-4, esc(ref.label))
+			p(`<text x="%d" y="%.1f" font-size="11" fill="#2ca02c" text-anchor="end">%s</text>`+"\n", width-right-4, y(ref.v)+ref.dy, esc(ref.label))
 		}
 	}
 
