@@ -30,7 +30,6 @@ type overloadConfig struct {
 	timeout    time.Duration
 	bffFlags   []string
 	pin        bool
-	nice       int
 	bffCPU     string
 	loadCPU    string
 	md, svg    string
@@ -63,7 +62,6 @@ func parseOverload(args []string, stderr io.Writer) (overloadConfig, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Second, "the load generator's timeout of each request")
 	fs.StringVar(&bffFlags, "bff-flags", "", "extra flags for cmd/bff, space-separated (e.g. \"-max-inflight 128\")")
 	fs.BoolVar(&cfg.pin, "pin", true, "pin the BFF to -bff-cpu and the mocks and load generator to -load-cpu with taskset")
-	fs.IntVar(&cfg.nice, "nice", 0, "run the BFF, mocksvc and the generator at this niceness (e.g. -10, as root: ahead of other work on a shared machine, which then waits)")
 	fs.StringVar(&cfg.bffCPU, "bff-cpu", "0", "taskset CPU list of the BFF")
 	fs.StringVar(&cfg.loadCPU, "load-cpu", "1", "taskset CPU list of the mocks and the load generator")
 	fs.StringVar(&cfg.md, "md", "overload.md", "`path` of the Markdown report")
@@ -117,8 +115,6 @@ func (cfg overloadConfig) validate() error {
 		return errors.New("-mock-latency, -saturation and -settle must not be negative")
 	case cfg.duration <= 0 || cfg.probeDur <= 0 || cfg.deadline <= 0 || cfg.timeout <= 0:
 		return errors.New("-duration, -probe-duration, -scene-deadline and -timeout must be positive")
-	case cfg.nice < -20 || cfg.nice > 19:
-		return errors.New("-nice must be between -20 and 19")
 	case cfg.md == "" || cfg.svg == "":
 		return errors.New("-md and -svg must name files")
 	}

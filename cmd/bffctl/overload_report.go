@@ -51,7 +51,6 @@ type overloadReport struct {
 	PhaseDuration string          `json:"phase_duration"`
 	Timeout       string          `json:"client_timeout"`
 	BFFFlags      string          `json:"bff_flags,omitempty"`
-	Nice          int             `json:"nice,omitempty"` // of the rig's processes
 	Probe         []probeStep     `json:"probe,omitempty"`
 	Saturation    float64         `json:"saturation_rps"` // offered loads are multiples of it
 	Best          float64         `json:"best_goodput_rps"`
@@ -275,9 +274,6 @@ func (rep *overloadReport) header(w io.Writer, md bool) {
 		code(rep.Command), rep.WallSeconds, rep.Device, rep.Scene, rep.MockLatency, rep.Deadline)
 	if rep.BFFFlags != "" {
 		fmt.Fprintf(w, ", BFF flags %s", code(rep.BFFFlags))
-	}
-	if rep.Nice != 0 {
-		fmt.Fprintf(w, ", every rig process at nice %d", rep.Nice)
 	}
 	fmt.Fprintln(w, ".")
 }

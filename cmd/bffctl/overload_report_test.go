@@ -154,15 +154,6 @@ func TestChoosePinning(t *testing.T) {
 	}
 }
 
-func TestNiced(t *testing.T) {
-	if path, args := niced(0, "/x", []string{"-a"}); path != "/x" || !slices.Equal(args, []string{"-a"}) {
-		t.Errorf("niced(0) = %s %q", path, args)
-	}
-	if path, args := niced(-10, "taskset", []string{"-c", "0", "/x"}); path != "nice" || !slices.Equal(args, []string{"-n", "-10", "taskset", "-c", "0", "/x"}) {
-		t.Errorf("niced(-10) = %s %q", path, args)
-	}
-}
-
 func TestMocksvcAnnouncement(t *testing.T) {
 	c := &child{}
 	parse := mocksvcAnnouncement(c)
@@ -189,7 +180,7 @@ func TestParseOverloadFlags(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"-loads", "1,x"}, {"-loads", "0"}, {"-probe", "0"}, {"-scene", "home"}, {"-device", "tv"},
-		{"-ps", "-1"}, {"-duration", "0s"}, {"-nice", "-21"}, {"-md", ""}, {"extra"},
+		{"-ps", "-1"}, {"-duration", "0s"}, {"-md", ""}, {"extra"},
 	} {
 		if _, err := parseOverload(bad, io.Discard); err == nil {
 			t.Errorf("parseOverload(%q) accepted", bad)

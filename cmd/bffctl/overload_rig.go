@@ -52,15 +52,6 @@ func (p pinning) command(cpu, path string, args []string) (string, []string) {
 	return p.taskset, append([]string{"-c", cpu, path}, args...)
 }
 
-// niced runs path at niceness n (negative: ahead of other work; root only)
-// when n is not 0.
-func niced(n int, path string, args []string) (string, []string) {
-	if n == 0 {
-		return path, args
-	}
-	return "nice", append([]string{"-n", strconv.Itoa(n), path}, args...)
-}
-
 // rig is the processes of one overload run: mocksvc, the BFF over it, and
 // the binary whose overload-attack subcommand generates the load.
 type rig struct {
@@ -96,7 +87,7 @@ func startRig(ctx context.Context, cfg overloadConfig, stderr io.Writer) (*rig, 
 	r.pin = choosePinning(cfg.pin, cfg.bffCPU, cfg.loadCPU, exec.LookPath, runtime.NumCPU())
 	fmt.Fprintf(stderr, "overload: %s\n", r.pin.Note)
 
-	path, args := r.command(cfg.loadCPU, mocksPath, []string{"-addr", "127.0.0.1:0", "-latency", cfg.latency.String(), "-seed", strconv.FormatInt(cfg.seed, 10)})
+	path, args := r.pin.command(cfg.loadCPU, mocksPath, []string{"-addr", "127.0.0.1:0", "-latency", cfg.latency.String(), "-seed", strconv.FormatInt(cfg.seed, 10)})
 	if r.mocks, err = startChild(ctx, r.client, "mocksvc", path, args, mocksvcAnnouncement, func(*child) string { return "" }); err != nil {
 		return fail(err)
 	}
@@ -108,7 +99,7 @@ func startRig(ctx context.Context, cfg overloadConfig, stderr io.Writer) (*rig, 
 	for _, svc := range clients.Services() {
 		args = append(args, "-"+svc+"-target", "static:///"+r.mocks.base)
 	}
-	path, args = r.command(cfg.bffCPU, bffPath, append(args, cfg.bffFlags...))
+	path, args = r.pin.command(cfg.bffCPU, bffPath, append(args, cfg.bffFlags...))
 	if r.bff, err = startChild(ctx, r.client, "bff", path, args, mosaicAnnouncement, func(c *child) string { return c.admin + "/readyz" }); err != nil {
 		return fail(err)
 	}
@@ -199,12 +190,6 @@ func (r *rig) stop() error {
 	return err
 }
 
-// command is how the rig runs path on cpu: pinned, and niced if asked.
-func (r *rig) command(cpu, path string, args []string) (string, []string) {
-	path, args = r.pin.command(cpu, path, args)
-	return niced(r.cfg.nice, path, args)
-}
-
 func (r *rig) pids() map[string]int {
 	return map[string]int{"bff": r.bff.cmd.Process.Pid, "mocksvc": r.mocks.cmd.Process.Pid}
 }
@@ -217,7 +202,7 @@ func (r *rig) spec(rate float64, workers int, d time.Duration) attackSpec {
 // attack runs one phase in a generator child pinned with the mocks, and
 // returns its summary and the CPU time it used.
 func (r *rig) attack(ctx context.Context, s attackSpec) (attackSummary, time.Duration, error) {
-	path, args := r.command(r.cfg.loadCPU, r.self, append([]string{"overload-attack"}, s.args()...))
+	path, args := r.pin.command(r.cfg.loadCPU, r.self, append([]string{"overload-attack"}, s.args()...))
 	cmd := exec.CommandContext(ctx, path, args...)
 	var out bytes.Buffer
 	tail := &tailBuffer{}
@@ -327,7 +312,7 @@ func (r *rig) measure(ctx context.Context) (*overloadReport, error) {
 		Machine: machine(), LoadAvgStart: loadAvg(), Pinning: r.pin.Note, URL: r.url, Scene: r.cfg.scene, Device: r.cfg.device,
 		MockLatency: r.cfg.latency.String(), Deadline: r.cfg.deadline.String(), PhaseDuration: r.cfg.duration.String(),
 		Timeout:  r.cfg.timeout.String(),
-		BFFFlags: strings.Join(r.cfg.bffFlags, " "), Nice: r.cfg.nice, deadline: r.cfg.deadline,
+		BFFFlags: strings.Join(r.cfg.bffFlags, " "), deadline: r.cfg.deadline,
 	}
 	fmt.Fprintf(r.stderr, "overload: %s; %s\n", rep.Machine, r.url)
 	if _, _, err := r.attack(ctx, r.spec(0, r.cfg.probe[0], min(time.Second, r.cfg.probeDur))); err != nil {
