@@ -55,7 +55,7 @@ func niceStep(v float64) float64 {
 func writeOverloadSVG(out io.Writer, rep *overloadReport) error {
 	const (
 		width, height = 980, 560
-		left, right   = 84, 24
+		left, right   = 84, 96 // the right margin holds the reference lines' labels
 		top, bottom   = 96, 78
 	)
 	plotW, plotH := float64(width-left-right), float64(height-top-bottom)
@@ -94,10 +94,10 @@ func writeOverloadSVG(out io.Writer, rep *overloadReport) error {
 	for _, ref := range []struct {
 		v, dy float64
 		label string
-	}{{rep.Best, -4, fmt.Sprintf("best %.0f/s", rep.Best)}, {goodputFloor * rep.Best, 13, fmt.Sprintf("%.0f%% of best", 100*goodputFloor)}} {
+	}{{rep.Best, -1, fmt.Sprintf("best %.0f/s", rep.Best)}, {goodputFloor * rep.Best, 10, fmt.Sprintf("%.0f%% of best", 100*goodputFloor)}} {
 		if ref.v > 0 {
 			p(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#2ca02c" stroke-dasharray="6 4"/>`, left, y(ref.v), width-right, y(ref.v))
-			p(`<text x="%d" y="%.1f" font-size="11" fill="#2ca02c" text-anchor="end">%s</text>`+"\n", width-right-4, y(ref.v)+ref.dy, esc(ref.label))
+			p(`<text x="%d" y="%.1f" font-size="11" fill="#2ca02c">%s</text>`+"\n", width-right+4, y(ref.v)+ref.dy, esc(ref.label))
 		}
 	}
 
