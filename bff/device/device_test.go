@@ -61,25 +61,28 @@ func TestTruncate(t *testing.T) {
 
 func TestImageURL(t *testing.T) {
 	const u = "http://i0.hdslb.example/bfs/archive/1.jpg"
+	const https = "https://i0.hdslb.example/bfs/archive/1.jpg"
 	tests := []struct {
-		url   string
-		img   device.Image
-		https bool
-		want  string
+		url  string
+		img  device.Image
+		want string
 	}{
-		{u, device.Image{W: 320, H: 180, Q: 50, Format: "webp"}, false, u + "@320w_180h_50q.webp"},
-		{u, device.Image{W: 640, H: 360, Format: "webp"}, false, u + "@640w_360h.webp"},
-		{u, device.Image{W: 480, H: 270, Format: "jpg"}, true, "https://i0.hdslb.example/bfs/archive/1.jpg@480w_270h.jpg"},
-		{"https://x/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, "https://x/1.jpg@1w_2h.jpg"},
-		{"", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
-		{"//cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, false, "https://cdn/1.jpg@1w_2h.webp"},
-		{"ftp://cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, false, ""},
-		{"https://cdn/a b.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
-		{"javascript:alert(1)", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
+		{u, device.Image{W: 320, H: 180, Q: 50, Format: "webp"}, https + "@320w_180h_50q.webp"},
+		{u, device.Image{W: 640, H: 360, Format: "webp"}, https + "@640w_360h.webp"},
+		{u, device.Image{W: 480, H: 270, Format: "jpg"}, https + "@480w_270h.jpg"},
+		{"https://x/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, "https://x/1.jpg@1w_2h.jpg"},
+		{"", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		{"//cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, "https://cdn/1.jpg@1w_2h.webp"},
+		{"ftp://cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, ""},
+		{"https://cdn/a b.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		{"javascript:alert(1)", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		// Without a path the suffix would become the host: dropped.
+		{"https://cdn.example", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		{"https://cdn.example/", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn.example/@1w_2h.jpg"},
 	}
 	for _, tt := range tests {
-		if got := device.ImageURL(tt.url, tt.img, tt.https); got != tt.want {
-			t.Errorf("ImageURL(%q, %+v, %v) = %q, want %q", tt.url, tt.img, tt.https, got, tt.want)
+		if got := device.ImageURL(tt.url, tt.img); got.String() != tt.want {
+			t.Errorf("ImageURL(%q, %+v) = %q, want %q", tt.url, tt.img, got, tt.want)
 		}
 	}
 }
