@@ -2,9 +2,9 @@ package request_test
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"maps"
 	"net/url"
 	"strconv"
 	"testing"
