@@ -56,15 +56,8 @@ func safeURL(s string) error {
 	if !strings.HasPrefix(s, "https://") {
 		return fmt.Errorf("not https")
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
-		if !ok {
-			return fmt.Errorf("byte %q at %d", c, i)
-		}
-		if c == '%' && (i+2 >= len(s) || !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i+1])) || !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i+2]))) {
-			return fmt.Errorf("bad escape at %d", i)
-		}
+	if err := uriBytes(s); err != nil {
+		return err
 	}
 	u, err := url.Parse(s)
 	switch {
@@ -76,6 +69,23 @@ func safeURL(s string) error {
 		return fmt.Errorf("userinfo %q", u.User)
 	case dto.SafeURL(s).String() != s:
 		return fmt.Errorf("dto.SafeURL changes it to %q", dto.SafeURL(s))
+	}
+	return nil
+}
+
+// uriBytes checks that s holds only RFC 3986 characters and every % starts
+// a two-digit escape.
+func uriBytes(s string) error {
+	const hex = "0123456789abcdefABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
+		if !ok {
+			return fmt.Errorf("byte %q at %d", c, i)
+		}
+		if c == '%' && (i+2 >= len(s) || strings.IndexByte(hex, s[i+1]) < 0 || strings.IndexByte(hex, s[i+2]) < 0) {
+			return fmt.Errorf("bad escape at %d", i)
+		}
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 package dto
 
 import (
-	"net/url"
+	"net/netip"
 	"strings"
 )
 
@@ -22,19 +22,54 @@ type URL struct{ s string }
 //     format characters, backslashes, quotes, angle brackets or non-ASCII,
 //     which clients and browsers read in ways that differ (a leading space or
 //     tab before javascript:, a backslash as a path separator);
-//   - and anything that does not parse as https with a host, or that carries
-//     userinfo (https://cdn.example@evil.example/ names evil.example).
+//   - and anything without a host (a DNS name or an IP address, with an
+//     optional port), or with userinfo (https://cdn.example@evil.example/
+//     names evil.example).
 func SafeURL(raw string) URL {
 	rest, ok := cutScheme(raw)
 	if !ok || !rfc3986(rest) {
 		return URL{}
 	}
-	s := "https://" + rest
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if !authority(rest[:end]) {
 		return URL{}
 	}
-	return URL{s: s}
+	if strings.HasPrefix(raw, "https://") {
+		return URL{s: raw} // the common case: no copy
+	}
+	return URL{s: "https://" + rest}
+}
+
+// authority reports whether a is a host with an optional port and nothing
+// else: no userinfo, a DNS name or IP address, a port of digits.
+// (net/url parses more leniently, and allocates on every call.)
+func authority(a string) bool {
+	host, port := a, ""
+	if strings.HasPrefix(a, "[") { // IPv6 literal
+		end := strings.IndexByte(a, ']')
+		if end < 0 {
+			return false
+		}
+		host, port = a[1:end], a[end+1:]
+		if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() || ip.Zone() != "" {
+			return false
+		}
+	} else {
+		if i := strings.IndexByte(a, ':'); i >= 0 {
+			host, port = a[:i], a[i:]
+		}
+		if host == "" || strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
+			return false
+		}
+	}
+	if port == "" {
+		return true
+	}
+	digits := strings.TrimPrefix(port, ":")
+	return len(digits) < len(port) && digits != "" && len(digits) <= 5 && strings.Trim(digits, "0123456789") == ""
 }
 
 // cutScheme returns what follows http://, https:// or // in raw, ignoring

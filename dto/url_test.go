@@ -62,6 +62,18 @@ func TestSafeURL(t *testing.T) {
 		{"truncated escape", "https://cdn.example/a%2", ""},
 		{"non-hex escape", "https://cdn.example/a%zz.jpg", ""},
 		{"escaped control is fine: it stays escaped", "https://cdn.example/a%0a.jpg", "https://cdn.example/a%0a.jpg"},
+		{"IPv6 host with port kept", "http://[2001:db8::1]:8080/1.jpg", "https://[2001:db8::1]:8080/1.jpg"},
+		{"IPv4 host kept", "http://192.0.2.1/1.jpg", "https://192.0.2.1/1.jpg"},
+		{"junk IPv6 host", "https://[::::::]/1.jpg", ""},
+		{"IPv4 in brackets", "https://[192.0.2.1]/1.jpg", ""},
+		{"IPv6 zone", "https://[fe80::1%25eth0]/1.jpg", ""},
+		{"unclosed bracket", "https://[::1/1.jpg", ""},
+		{"two colons", "https://cdn.example:80:80/1.jpg", ""},
+		{"empty port", "https://cdn.example:/1.jpg", ""},
+		{"port too long", "https://cdn.example:123456/1.jpg", ""},
+		{"escape in host", "https://cdn%2eexample/1.jpg", ""},
+		{"sub-delims in host", "https://cdn.example!$/1.jpg", ""},
+		{"host only, query", "https://cdn.example?x=1", "https://cdn.example?x=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,15 @@
 package device_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"mosaic/bff/device"
+	"mosaic/bff/scene"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	replyv1 "mosaic/clients/reply/v1"
 )
 
 func TestDisplay(t *testing.T) {
@@ -107,5 +113,31 @@ func TestLegacy(t *testing.T) {
 func TestRFC3339IsUTC(t *testing.T) {
 	if got := device.RFC3339(0); got != "1970-01-01T00:00:00Z" {
 		t.Errorf("RFC3339(0) = %q", got)
+	}
+}
+
+// A face that is no safe URL is left out of an optional field, as an absent
+// profile's is; required fields keep the key, empty.
+func TestUnsafeFacesAreLeftOutOrEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		owner *accountv1.Profile
+		want  string
+	}{
+		{nil, `{"mid":2}`},
+		{&accountv1.Profile{Mid: 2, Name: "n", Face: "javascript:alert(1)"}, `{"mid":2,"name":"n"}`},
+		{&accountv1.Profile{Mid: 2, Name: "n", Face: "http://cdn.example/f.jpg"}, `{"mid":2,"name":"n","face":"https://cdn.example/f.jpg"}`},
+	} {
+		c := scene.Card{Archive: &archivev1.Archive{Aid: 1, OwnerMid: 2}, Owner: tc.owner}
+		if raw, _ := json.Marshal(device.Owner(c)); string(raw) != tc.want {
+			t.Errorf("owner %v: %s, want %s", tc.owner, raw, tc.want)
+		}
+		r := scene.Reply{Reply: &replyv1.Reply{Mid: 2}, Member: tc.owner}
+		if raw, _ := json.Marshal(device.Member(r)); string(raw) != tc.want {
+			t.Errorf("member %v: %s, want %s", tc.owner, raw, tc.want)
+		}
+	}
+	u := device.NativeUser(scene.User{Profile: &accountv1.Profile{Mid: 2, Face: "data:image/png;base64,AA=="}}, device.View{})
+	if raw, _ := json.Marshal(u); !strings.Contains(string(raw), `"face":""`) {
+		t.Errorf("user header: %s, want an empty face", raw)
 	}
 }

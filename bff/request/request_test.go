@@ -210,33 +210,45 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if p.Page < 1 || p.Page > request.MaxPage || p.PS < 1 || p.PS > ps.Max || p.Viewer < 0 || p.View.Build < 0 {
-			t.Fatalf("out of bounds: %+v", p)
-		}
-		if _, ok := device.ParseNetwork(string(p.View.Network)); !ok {
-			t.Fatalf("network %q", p.View.Network)
-		}
-		// Accepted: the query decodes as url.ParseQuery reads it, with no
-		// repeated page or ps, and page is the one given; no header but
-		// the Accept-Language list came twice.
-		ref, qerr := url.ParseQuery(query)
-		if qerr != nil {
-			t.Fatalf("accepted %q, which does not decode: %v", query, qerr)
-		}
-		for _, k := range []string{"page", "ps"} {
-			if len(ref[k]) > 1 {
-				t.Fatalf("accepted a repeated %s in %q", k, query)
-			}
-		}
-		if v := ref.Get("page"); v != "" {
-			if n, _ := strconv.Atoi(v); n != p.Page {
-				t.Fatalf("page %d from %q", p.Page, query)
-			}
-		}
-		for k, v := range r.Header {
-			if len(v) > 1 && k != "Accept-Language" {
-				t.Fatalf("accepted %s twice: %q", k, v)
-			}
-		}
+		checkAccepted(t, r, p)
 	})
+}
+
+func checkBounds(t *testing.T, p request.Params) {
+	t.Helper()
+	if p.Page < 1 || p.Page > request.MaxPage || p.PS < 1 || p.PS > ps.Max || p.Viewer < 0 || p.View.Build < 0 {
+		t.Fatalf("out of bounds: %+v", p)
+	}
+	if _, ok := device.ParseNetwork(string(p.View.Network)); !ok {
+		t.Fatalf("network %q", p.View.Network)
+	}
+}
+
+// checkAccepted: params Parse accepted are within the device's bounds; the
+// query decodes as url.ParseQuery reads it, with no repeated page or ps,
+// and page is the one given; no header but the Accept-Language list came
+// twice.
+func checkAccepted(t *testing.T, r *http.Request, p request.Params) {
+	t.Helper()
+	checkBounds(t, p)
+	query := r.URL.RawQuery
+	ref, qerr := url.ParseQuery(query)
+	if qerr != nil {
+		t.Fatalf("accepted %q, which does not decode: %v", query, qerr)
+	}
+	for _, k := range []string{"page", "ps"} {
+		if len(ref[k]) > 1 {
+			t.Fatalf("accepted a repeated %s in %q", k, query)
+		}
+	}
+	if v := ref.Get("page"); v != "" {
+		if n, _ := strconv.Atoi(v); n != p.Page {
+			t.Fatalf("page %d from %q", p.Page, query)
+		}
+	}
+	for k, v := range r.Header {
+		if len(v) > 1 && k != "Accept-Language" {
+			t.Fatalf("accepted %s twice: %q", k, v)
+		}
+	}
 }
