@@ -120,7 +120,7 @@ func (c config) validateRegistration() error {
 // empty host is not.
 func validHostPort(s string) bool {
 	host, port, err := net.SplitHostPort(s)
-	if err != nil || host == "" {
+	if ip := net.ParseIP(host); err != nil || host == "" || (ip != nil && ip.IsUnspecified()) {
 		return false
 	}
 	n, err := strconv.Atoi(port)

@@ -232,6 +232,8 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"-registry-ttl", "1500ms"}, nil, "-registry-ttl"},
 		{[]string{"-advertise", "nohost"}, nil, "-advertise"},
 		{[]string{"-advertise", ":9000"}, nil, "-advertise"},
+		{[]string{"-advertise", "0.0.0.0:9000"}, nil, "-advertise"},
+		{[]string{"-advertise", "h:0"}, nil, "-advertise"},
 		{[]string{"-instance-id", "a/b"}, nil, "-instance-id"},
 		{[]string{"-weight", "-1"}, nil, "-weight"},
 	}
