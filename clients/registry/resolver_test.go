@@ -185,6 +185,31 @@ func TestResolverSurvivesEtcdRestart(t *testing.T) {
 	t.Logf("states after the restart: %v", cc.States()[before:])
 }
 
+// The registrar is cut off from etcd (etcd runs on): its lease expires and
+// the registry lists nothing, though the instance is alive. The resolver keeps
+// it, and is back in step when the registrar registers again.
+func TestResolverKeepsTheListWhenLeasesExpire(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
+	var l logs
+	opts := append(fast(&l), WithTTL(time.Second))
+	r := newRegistrar(t, etcdtest.NewClient(t, proxy.Addr()), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, opts...)
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", opts...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+
+	proxy.Cut()
+	waitKey(t, etcd.Client(t), r.Keys()[0], false, 10*time.Second)
+	put(t, etcd.Client(t), "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2")) // the delete went by unreported
+	proxy.Heal()
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
+	noEmptyState(t, cc)
+	if len(l.matching("lists no instance .* keeping the last 1")) == 0 {
+		t.Errorf("the resolver never held its list: %q", l.matching("."))
+	}
+}
+
 func TestResolverFilterSeesTheSortedFullList(t *testing.T) {
 	etcd := etcdtest.Start(t)
 	cli := etcd.Client(t)
