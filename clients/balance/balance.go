@@ -38,14 +38,16 @@ const ColorKey = "x-color"
 
 // Defaults of Config's tuning fields.
 const (
-	// DefaultDecay is the EWMA's time constant: between Kratos's 600 ms
-	// (quick to forgive) and Linkerd's 10 s (slow to return to an instance
-	// that was slow once).
-	DefaultDecay = time.Second
+	// DefaultDecay is the EWMA's time constant, Linkerd's and Finagle's:
+	// an instance found slow is tried again only once its estimate has
+	// decayed to its peers' cost, some tens of seconds for one 40× slower.
+	// Much shorter (Kratos's 600 ms) probes a slow instance every second
+	// or so, each probe a request in the tail.
+	DefaultDecay = 10 * time.Second
 	// DefaultUnmeasured is the latency assumed of an instance never
-	// measured, as Linkerd's default RTT: high enough that a new instance
-	// does not take a flood before its first answer, and decaying like any
-	// estimate so it is soon tried.
+	// measured while none of its pool's peers is either (a cold start),
+	// Linkerd's default RTT. Among measured peers a new instance is
+	// presumed as fast as the best of them instead.
 	DefaultUnmeasured = 30 * time.Millisecond
 	// DefaultErrorPenalty is the latency charged for a call the instance
 	// failed (UNAVAILABLE, INTERNAL...), so an instance that fails fast

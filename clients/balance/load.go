@@ -24,13 +24,14 @@ type load struct {
 	estimate atomic.Uint64 // float64 bits, nanoseconds
 	stamp    atomic.Int64  // when estimate was last set
 
-	mu       sync.Mutex
-	measured bool // an answer has replaced the unmeasured prior
+	measured atomic.Bool // an answer has replaced the unmeasured prior; set under mu
+
+	mu sync.Mutex
 }
 
 // newLoad starts an instance at the unmeasured estimate, decaying from now
-// like any other, as Linkerd does: an instance is tried once its assumed
-// latency has decayed below the measured ones' cost.
+// like any other, as Linkerd does. seed replaces it with a better guess
+// once the instance is ready among measured peers.
 func newLoad(unmeasured, now int64) *load {
 	l := &load{}
 	l.estimate.Store(math.Float64bits(float64(unmeasured)))
@@ -42,11 +43,16 @@ func newLoad(unmeasured, now int64) *load {
 // zero for the time since it was last set (an idle instance is forgiven
 // and tried again), times the calls that would be ahead of it.
 func (l *load) cost(now int64, decay float64) float64 {
+	return l.latency(now, decay) * float64(l.inflight.Load()+1)
+}
+
+// latency is the estimate decayed toward zero for the time since it was set.
+func (l *load) latency(now int64, decay float64) float64 {
 	est := math.Float64frombits(l.estimate.Load())
 	if dt := now - l.stamp.Load(); dt > 0 {
 		est *= math.Exp(-float64(dt) / decay)
 	}
-	return est * float64(l.inflight.Load()+1)
+	return est
 }
 
 // observe folds in one latency. The first replaces the unmeasured prior,
@@ -60,14 +66,28 @@ func (l *load) observe(rtt, now int64, decay float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	est := math.Float64frombits(l.estimate.Load())
-	if r < est && l.measured {
+	if r < est && l.measured.Load() {
 		dt := max(now-l.stamp.Load(), 0)
 		w := math.Exp(-float64(dt) / decay)
 		r = est*w + r*(1-w)
 	}
-	l.measured = true
+	l.measured.Store(true)
 	l.estimate.Store(math.Float64bits(r))
 	l.stamp.Store(now)
+}
+
+// seed presumes an instance never measured to be as fast as the best of
+// the measured peers in its pool: it then takes calls at once, as many as
+// its in-flight count allows against theirs, and its first answer puts the
+// guess right. A fixed prior would either flood a new instance (too low) or
+// leave it idle for several decay periods (too high).
+func (l *load) seed(est float64, now int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.measured.Load() {
+		l.estimate.Store(math.Float64bits(est))
+		l.stamp.Store(now)
+	}
 }
 
 // atLeast raises the estimate to rtt if it is lower, and leaves it alone

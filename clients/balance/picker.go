@@ -75,7 +75,30 @@ func newPicker(children []child, cluster string, tune tuning, clock func() int64
 			p.lanes[color] = ms
 		}
 	}
+	now := clock()
+	for _, pool := range p.lanes {
+		seed(pool, now, tune.decay)
+	}
 	return p, state
+}
+
+// seed gives the pool's unmeasured instances the best measured latency in
+// the pool (see load.seed); with none measured they keep the prior.
+func seed(pool []member, now int64, decay float64) {
+	best := math.Inf(1)
+	for _, m := range pool {
+		if m.load.measured.Load() {
+			best = min(best, m.load.latency(now, decay))
+		}
+	}
+	if math.IsInf(best, 1) {
+		return
+	}
+	for _, m := range pool {
+		if !m.load.measured.Load() {
+			m.load.seed(best, now)
+		}
+	}
 }
 
 // Pick chooses the pool by the call's color, then the instance in it, and

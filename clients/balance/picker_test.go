@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/balancer"
 	"google.golang.org/grpc/connectivity"
@@ -266,4 +267,31 @@ func BenchmarkPick(b *testing.B) {
 			res.Done(balancer.DoneInfo{BytesSent: true})
 		}
 	})
+}
+
+func TestANewInstanceIsPresumedAsFastAsTheBestPeer(t *testing.T) {
+	var f fleet
+	a := f.add("a", instance.Instance{}, connectivity.Ready)
+	b := f.add("b", instance.Instance{}, connectivity.Ready)
+	fresh := f.add("new", instance.Instance{}, connectivity.Ready)
+	// A cold start: nobody measured, everybody keeps the prior.
+	f.picker("")
+	if got := estimate(fresh); !near(got, float64(testTuning.unmeasured)) {
+		t.Errorf("cold start: new instance at %v, want the prior", time.Duration(got))
+	}
+	a.observe(5*ms, 0, testTuning.decay)
+	b.observe(8*ms, 0, testTuning.decay)
+	f.picker("")
+	if got := estimate(fresh); !near(got, float64(5*ms)) {
+		t.Errorf("new instance at %v, want the best peer's 5ms", time.Duration(got))
+	}
+	if got := estimate(b); !near(got, float64(8*ms)) {
+		t.Errorf("a measured instance was re-seeded to %v", time.Duration(got))
+	}
+	// Its first answer replaces the guess.
+	fresh.observe(40*ms, 0, testTuning.decay)
+	f.picker("")
+	if got := estimate(fresh); !near(got, float64(40*ms)) {
+		t.Errorf("after its first answer: %v, want 40ms", time.Duration(got))
+	}
 }
