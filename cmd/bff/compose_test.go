@@ -41,7 +41,7 @@ func TestComposeTopologyConfiguresBFF(t *testing.T) {
 			continue
 		}
 		replicas++
-		cfg, err := parseConfig(svc.Command, func(k string) string { return svc.Environment[k] }, io.Discard)
+		cfg, err := parseConfig(svc.Command, func(k string) string { return svc.Environment[k] }, io.Discard, io.Discard)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
