@@ -283,13 +283,31 @@ func (b *binary) startLocal(t *testing.T, flags []flagArg, registry string) loca
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
+		stopProcess(cmd, os.Kill)
+		if t.Failed() && out.String() != "" {
 			t.Logf("%s %q said:\n%s", b.name, args, out.String())
 		}
 	})
 	return l
+}
+
+// stopProcess sends sig and waits at most 15 s for the process to exit, then
+// kills it; WaitDelay keeps a grandchild holding the output pipes from
+// blocking Wait.
+func stopProcess(cmd *exec.Cmd, sig os.Signal) {
+	cmd.WaitDelay = 2 * time.Second
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
 }
 
 // syncBuffer collects a process's output while the test may read it.
@@ -381,10 +399,7 @@ func startEtcd(t *testing.T) etcd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	t.Cleanup(func() { stopProcess(cmd, os.Kill) })
 	if _, err := httpStatus("http://"+e.client+"/health", func(c int) bool { return c == http.StatusOK }); err != nil {
 		t.Fatalf("etcd did not come up: %v\n%s", err, out.String())
 	}
