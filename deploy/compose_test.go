@@ -80,7 +80,7 @@ type composeApp struct {
 	flags []flagArg
 }
 
-// TestComposeFleet checks docker-compose.yml without Docker: every bff and
+// testComposeFleet checks docker-compose.yml without Docker: every bff and
 // mocksvc command line and MOSAIC_ environment goes through the binary's own
 // flag parser; each is then started on loopback with its flags (a local etcd
 // as -registry) and its healthcheck URL must answer 200 on the port it names;
@@ -88,9 +88,8 @@ type composeApp struct {
 // port, instance ids are unique, the bff trusts only the gateway's address,
 // stop_grace_period covers the shutdown, every service_healthy dependency has
 // a healthcheck, and the fleet has the shape the README describes.
-func TestComposeFleet(t *testing.T) {
+func testComposeFleet(t *testing.T, bins map[string]*binary) {
 	c := loadCompose(t)
-	bins := buildBinaries(t)
 	reg := startEtcd(t)
 	gateway := c.Services["gateway"].ipv4()
 	if !subnetHolds(c, gateway) {

@@ -29,6 +29,15 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // repoRoot is the root module's directory, next to this module's.
 const repoRoot = ".."
 
+// TestWithBinaries builds cmd/bff and cmd/mocksvc once (linking is what a
+// build costs when the cache is warm) for the checks that run them.
+func TestWithBinaries(t *testing.T) {
+	bins := buildBinaries(t)
+	t.Run("Manifests", func(t *testing.T) { testManifestContainers(t, bins) })
+	t.Run("Compose", func(t *testing.T) { testComposeFleet(t, bins) })
+	t.Run("LocalTopology", func(t *testing.T) { testLocalTopology(t, bins) })
+}
+
 // needTool finds an outside tool, or skips the test saying how to get it;
 // under CI=true a missing tool fails instead, so CI cannot pass by skipping.
 func needTool(t testing.TB, name, apt string, fallbacks ...string) string {

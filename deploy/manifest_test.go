@@ -423,17 +423,16 @@ func registryHosts(t *testing.T, who, registry string, ws []workload) {
 	}
 }
 
-// TestManifestContainers runs every bff and mocksvc container's command line
+// testManifestContainers runs every bff and mocksvc container's command line
 // through the binary's own flag parser, starts the binary with it on
 // loopback (a local etcd as the registry) and asks each probe's path and
 // port of it; checks each probe's port is a container port its listener
 // serves, the downward API feeds -instance-id and -advertise, resources are
 // set, and shutdown fits: preStop sleep >= -drain and
 // terminationGracePeriodSeconds >= preStop + drain + grace.
-func TestManifestContainers(t *testing.T) {
+func testManifestContainers(t *testing.T, bins map[string]*binary) {
 	objs := loadManifests(t)
 	ws := workloads(objs)
-	bins := buildBinaries(t)
 	local := startEtcd(t)
 	known := etcdFlags(t)
 	seen := map[string]int{}

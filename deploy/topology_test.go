@@ -67,19 +67,18 @@ func mockCalls(t *testing.T, admin string) float64 {
 	return sum
 }
 
-// TestLocalTopology runs deploy/local/topology.sh as the README shows it, on
+// testLocalTopology runs deploy/local/topology.sh as the README shows it, on
 // a free range of ports: scene requests through the nginx gateway all
 // succeed and are served by the mocksvc fleet the bff found in etcd (counted
 // at the mocks' /metrics), and an interrupt stops every process (its ports
 // close).
-func TestLocalTopology(t *testing.T) {
+func testLocalTopology(t *testing.T, bins map[string]*binary) {
 	if testing.Short() {
 		t.Skip("starts the whole fleet: not in -short")
 	}
 	for _, tool := range [][2]string{{"etcd", "etcd-server"}, {"nginx", "nginx-light"}, {"curl", "curl"}, {"envsubst", "gettext-base"}} {
 		needTool(t, tool[0], tool[1], "/usr/sbin/"+tool[0], "/usr/bin/"+tool[0])
 	}
-	bins := buildBinaries(t)
 	base := freeBase(t)
 	cmd := exec.Command("bash", "local/topology.sh", "-p", strconv.Itoa(base), "-b", filepath.Dir(bins["bff"].path))
 	var out syncBuffer
