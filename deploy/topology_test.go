@@ -76,7 +76,7 @@ func testLocalTopology(t *testing.T, bins map[string]*binary) {
 	if testing.Short() {
 		t.Skip("starts the whole fleet: not in -short")
 	}
-	for _, tool := range [][2]string{{"etcd", "etcd-server"}, {"nginx", "nginx-light"}, {"curl", "curl"}, {"envsubst", "gettext-base"}} {
+	for _, tool := range [][2]string{{"etcd", "etcd-server"}, {"nginx", "nginx-light"}, {"curl", "curl"}} {
 		needTool(t, tool[0], tool[1], "/usr/sbin/"+tool[0], "/usr/bin/"+tool[0])
 	}
 	base := freeBase(t)

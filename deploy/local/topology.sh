@@ -120,8 +120,14 @@ for i in 1 2; do await "bff-$i" "http://127.0.0.1:$((base + 10 + i))/readyz"; do
 mkdir -p "$dir/nginx/tmp"
 chmod 711 "$dir" "$dir/nginx"
 chmod 1777 "$dir/nginx/tmp"
-GATEWAY_LISTEN=127.0.0.1:$base BFF_1=127.0.0.1:$((base + 1)) BFF_2=127.0.0.1:$((base + 2)) \
-  envsubst '${GATEWAY_LISTEN} ${BFF_1} ${BFF_2}' <"$root/deploy/gateway/mosaic.conf.template" >"$dir/nginx/mosaic.conf"
+# The three placeholders, as the nginx image's envsubst fills them in compose.
+sed -e "s|\${GATEWAY_LISTEN}|127.0.0.1:$base|g" \
+  -e "s|\${BFF_1}|127.0.0.1:$((base + 1))|g" -e "s|\${BFF_2}|127.0.0.1:$((base + 2))|g" \
+  "$root/deploy/gateway/mosaic.conf.template" >"$dir/nginx/mosaic.conf"
+if grep -n '\${' "$dir/nginx/mosaic.conf" >&2; then
+  echo "topology: the gateway template has a placeholder this script does not fill" >&2
+  exit 1
+fi
 {
   # Run as root, nginx's workers drop to nobody: they only need the temp dir.
   if [ "$(id -u)" = 0 ]; then echo "user nobody $(id -gn nobody);"; fi
