@@ -97,28 +97,26 @@ func buildBinaries(t *testing.T) map[string]*binary {
 
 // help runs the binary with args followed by -h, so its own flag set parses
 // every argument before it meets -h and prints the usage. A well-formed
-// command line ends in the help request: exit status 0 (mocksvc) or "flag:
-// help requested" (bff exits 1 with it). Anything else is the parser's
-// complaint about an argument. The process runs with no environment but
+// command line ends in the help request: usage on stdout and exit status 0.
+// Anything else is the parser's complaint about an argument, on stderr. The process runs with no environment but
 // env, and is killed after 10 s should it start serving instead.
 func (b *binary) help(env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b.path, append(slices.Clone(args), "-h")...)
 	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	out := stderr.String()
 	switch {
 	case ctx.Err() != nil:
-		return out, fmt.Errorf("did not stop at -h within 10 s (an argument ended flag parsing?): %s", out)
-	case !strings.Contains(out, "Usage of"):
-		return out, fmt.Errorf("no usage printed (%v): %s", err, out)
-	case err == nil || strings.Contains(out, "flag: help requested"):
-		return out, nil
+		return "", fmt.Errorf("did not stop at -h within 10 s (an argument ended flag parsing?): %s", stderr.String())
+	case err == nil && strings.Contains(stdout.String(), "Usage of"):
+		return stdout.String(), nil
+	case err == nil:
+		return "", fmt.Errorf("exit 0 but no usage on stdout: %s", stdout.String())
 	}
-	return out, fmt.Errorf("%s", firstLine(out))
+	return "", fmt.Errorf("%s", firstLine(stderr.String()))
 }
 
 func firstLine(s string) string {
