@@ -17,6 +17,7 @@ import (
 
 	"mosaic"
 	"mosaic/bff"
+	"mosaic/bff/admission"
 	"mosaic/bff/admin"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/scene"
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:         conn.NewMetrics(reg),
 		CallTimeout:     cfg.callTimeout,
 		ForwardScenario: cfg.mock(),
+		Starved:         admission.NewStarvation(admission.StarvationConfig{}).Starved,
 	})
 	if err != nil {
 		return err
@@ -75,8 +77,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:       endpoint.NewMetrics(reg),
 		CheckScenario: checkScenario,
 	}
+	limiter := admission.New(admission.Config{
+		Min:            cfg.minInflight,
+		Max:            cfg.maxInflight,
+		QueueWait:      cfg.queueWait,
+		LatencyCeiling: cfg.deadline / 4,
+		Metrics:        admission.NewMetrics(reg),
+	})
 	public := &http.Server{
-		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight),
+		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI, admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.mock()))),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      cfg.deadline + 5*time.Second,
