@@ -44,7 +44,9 @@ type Config struct {
 	// QueueWait bounds how long after it was read a request may start
 	// (default 50 ms). A request that finds the limit reached waits up to
 	// what is left of it for a slot (the newest waiter first: it has the
-	// most of its deadline left), then is shed. Negative: never wait.
+	// most of its deadline left), then is shed. At most as many wait as
+	// the limit admits; past that, a request is shed at once. Negative:
+	// never wait.
 	QueueWait time.Duration
 	// Tolerance is how far above its baseline the window's latency may be
 	// before the limit shrinks (default 2).
