@@ -17,8 +17,8 @@ import (
 
 	"mosaic"
 	"mosaic/bff"
-	"mosaic/bff/admission"
 	"mosaic/bff/admin"
+	"mosaic/bff/admission"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/scene"
 	"mosaic/clients"
