@@ -72,7 +72,8 @@ func (c *caller) scenario(ctx context.Context) bool {
 // service's own failures count against it; what the caller did to the
 // call does not:
 //   - the caller's context ended (the scene's deadline, used up by earlier
-//     steps, or the client went away);
+//     steps, or the client went away), or the call timed out under the
+//     caller's deadline rather than its own per-call timeout;
 //   - the call was cancelled locally;
 //   - the BFF's own per-call timeout fired while the BFF was starved of
 //     CPU: the answer may have arrived in time and sat unread, or the
@@ -92,10 +93,20 @@ func (c *caller) blame(ctx, callCtx context.Context, err error) outcome {
 		return excluded
 	case !serviceFault(err):
 		return accepted
-	case timedOut(err) && c.wasStarved(callCtx):
+	case timedOut(err) && (callersDeadline(ctx, callCtx) || c.wasStarved(callCtx)):
 		return excluded
 	}
 	return failed
+}
+
+// callersDeadline: the deadline the call ran under was the caller's, not
+// the per-call timeout. The caller's context may not show it yet: the
+// deadline travels with the call, and the service's copy of it can fire
+// and answer DeadlineExceeded a moment before ours does.
+func callersDeadline(ctx, callCtx context.Context) bool {
+	pd, ok := ctx.Deadline()
+	cd, _ := callCtx.Deadline()
+	return ok && !pd.After(cd)
 }
 
 func timedOut(err error) bool {

@@ -186,6 +186,13 @@ func TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts(t *testing.T) {
 		c.intercept(ctx, "/m", nil, nil, nil, hang)
 		cancel()
 	}
+	// The service's copy of the caller's deadline fired first: its
+	// DeadlineExceeded arrives while the caller's context is still live.
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond) // below the 1 s per-call timeout
+		c.intercept(ctx, "/m", nil, nil, nil, invokeErr(status.Error(codes.DeadlineExceeded, "the service's copy of the deadline")))
+		cancel()
+	}
 	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invokeErr(nil)); err != nil {
 		t.Fatalf("the caller's deadlines throttled the service: %v", err)
 	}
