@@ -48,19 +48,36 @@ func TestFailingServiceIsCutOffAndFoundAgain(t *testing.T) {
 				}
 				return strings.Join(got.degraded, ",")
 			}
-			for range 20 { // the throttle learns
-				if d := feed(); d != "stats:error" && d != "stats:unavailable" && d != "stats:circuit_open" {
-					t.Fatalf("stat failing: degraded %q", d)
+			// Eight clients at once, so that even a slow (-race) run puts
+			// more than MinRequests outcomes in each one-second window.
+			load := func(n int) (refused int) {
+				var (
+					wg   sync.WaitGroup
+					next atomic.Int32
+					mu   sync.Mutex
+				)
+				for range 8 {
+					wg.Go(func() {
+						for next.Add(1) <= int32(n) {
+							d := feed()
+							if d != "stats:error" && d != "stats:unavailable" && d != "stats:circuit_open" {
+								t.Errorf("stat failing: degraded %q", d)
+							}
+							if d == "stats:circuit_open" {
+								mu.Lock()
+								refused++
+								mu.Unlock()
+							}
+						}
+					})
 				}
+				wg.Wait()
+				return refused
 			}
+			load(40) // the throttle learns
 			srv.Recorder.Reset()
-			const dead = 100
-			refused := 0
-			for range dead {
-				if feed() == "stats:circuit_open" {
-					refused++
-				}
-			}
+			const dead = 200
+			refused := load(dead)
 			calls := srv.Recorder.Count(mStats)
 			t.Logf("while stat failed: %d of %d requests reached it (%d calls with retries), %d refused locally", dead-refused, dead, calls, refused)
 			if refused < dead*3/4 {
