@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,58 +16,139 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"mosaic/bff/admission"
 	"mosaic/bff/apitest"
 	"mosaic/bff/request"
 	"mosaic/clients/conn"
 )
 
-// The stat breaker opens after sustained failures, then fails fast without
-// calling stat, then lets a probe through once open time has passed and
-// closes again when the healed service answers.
-func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
-	var failing atomic.Bool
-	failing.Store(true)
-	flaky := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == mStats && failing.Load() {
-			return nil, status.Error(codes.Internal, "stat is broken")
-		}
-		return h(ctx, req)
+// A service that really fails, for everyone and without any scenario, is
+// still cut off: after a first burst of failures, the throttle lets through
+// only a trickle of calls (counted at the mock), each refused section says
+// circuit_open; once the service heals, calls resume within seconds and the
+// pages are complete again. Both an explicit Unavailable (which grpc also
+// retries) and an internal error.
+func TestFailingServiceIsCutOffAndFoundAgain(t *testing.T) {
+	for _, code := range []codes.Code{codes.Unavailable, codes.Internal} {
+		t.Run(code.String(), func(t *testing.T) {
+			var failing atomic.Bool
+			failing.Store(true)
+			broken := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+				if info.FullMethod == mStats && failing.Load() {
+					return nil, status.Error(code, "stat is broken")
+				}
+				return h(ctx, req)
+			}
+			srv := apitest.Start(t, apitest.Options{Interceptors: []grpc.UnaryServerInterceptor{broken}})
+			feed := func() string {
+				t.Helper()
+				got := observe(t, srv.Get(t, "/web/v1/feed?ps=20", "X-User-Id", "42"))
+				if got.status != http.StatusOK {
+					t.Fatalf("feed status %d", got.status)
+				}
+				return strings.Join(got.degraded, ",")
+			}
+			// Eight clients at once, so that even a slow (-race) run puts
+			// more than MinRequests outcomes in each one-second window.
+			load := func(n int) (refused int) {
+				var (
+					wg   sync.WaitGroup
+					next atomic.Int32
+					mu   sync.Mutex
+				)
+				for range 8 {
+					wg.Go(func() {
+						for next.Add(1) <= int32(n) {
+							d := feed()
+							if d != "stats:error" && d != "stats:unavailable" && d != "stats:circuit_open" {
+								t.Errorf("stat failing: degraded %q", d)
+							}
+							if d == "stats:circuit_open" {
+								mu.Lock()
+								refused++
+								mu.Unlock()
+							}
+						}
+					})
+				}
+				wg.Wait()
+				return refused
+			}
+			load(40) // the throttle learns
+			srv.Recorder.Reset()
+			const dead = 200
+			refused := load(dead)
+			calls := srv.Recorder.Count(mStats)
+			t.Logf("while stat failed: %d of %d requests reached it (%d calls with retries), %d refused locally", dead-refused, dead, calls, refused)
+			if refused < dead*3/4 {
+				t.Errorf("only %d of %d requests refused locally: the failing service is not cut off", refused, dead)
+			}
+			failing.Store(false)
+			healed := time.Now()
+			var resumed, complete time.Duration
+			streak := 0
+			for time.Since(healed) < 15*time.Second && streak < 20 {
+				srv.Recorder.Reset()
+				d := feed()
+				if srv.Recorder.Count(mStats) > 0 && resumed == 0 {
+					resumed = time.Since(healed)
+				}
+				if d == "" {
+					streak++
+				} else {
+					streak = 0
+				}
+				if streak == 1 {
+					complete = time.Since(healed)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			t.Logf("after healing: first call to stat after %v, complete pages from %v on", resumed.Round(time.Millisecond), complete.Round(time.Millisecond))
+			if streak < 20 {
+				t.Fatalf("15 s after stat healed, pages are still degraded")
+			}
+			if complete > 10*time.Second {
+				t.Errorf("pages complete again only after %v", complete)
+			}
+		})
 	}
-	const open = time.Second
-	srv := apitest.Start(t, apitest.Options{
-		Interceptors: []grpc.UnaryServerInterceptor{flaky},
-		Breaker:      conn.BreakerSettings{ConsecutiveFailures: 3, Open: open, Probes: 1},
-	})
-	feed := func() (string, int) {
-		t.Helper()
-		srv.Recorder.Reset()
-		got := observe(t, srv.Get(t, "/web/v1/feed?ps=20", "X-User-Id", "42"))
-		if got.status != http.StatusOK {
-			t.Fatalf("feed status %d", got.status)
-		}
-		return strings.Join(got.degraded, ","), srv.Recorder.Count(mStats)
-	}
+}
 
-	for i := range 3 {
-		if d, calls := feed(); d != "stats:error" || calls != 1 {
-			t.Fatalf("failure %d: degraded %q after %d stat calls, want stats:error after 1", i+1, d, calls)
+// Faults injected with X-Mock-Scenario are one developer's tool: 50
+// requests with stat=unavailable and 50 with feed=timeout leave the shared
+// throttles (and the admission limit) as they were, so the next clean
+// requests, on every scene, get complete pages with no circuit_open.
+func TestScenarioFaultsStayTheirOwn(t *testing.T) {
+	// All 100 admitted at once, and deadlines generous enough that a busy
+	// test machine (or -race) adds few timeouts of its own.
+	srv := apitest.Start(t, apitest.Options{
+		Admission:   admission.Config{Min: 100, Max: 100},
+		Deadline:    3 * time.Second,
+		CallTimeout: 2 * time.Second,
+	})
+	aid, mid := evenVideo(t, srv), busyUser(t, srv)
+	var wg sync.WaitGroup
+	for _, sc := range []struct {
+		scenario, want string
+	}{{"stat=unavailable", "stats:unavailable"}, {"feed=timeout", "504"}} {
+		for range 50 {
+			wg.Go(func() {
+				got := observe(t, srv.Get(t, "/web/v1/feed?ps=5", "X-User-Id", "42", "X-Mock-Scenario", sc.scenario))
+				if got.status != http.StatusGatewayTimeout && !slices.Contains(got.degraded, sc.want) {
+					t.Errorf("%s: %+v, want %s", sc.scenario, got, sc.want)
+				}
+			})
 		}
 	}
-	// Open: stat is not called at all, the section says why.
-	for range 3 {
-		if d, calls := feed(); d != "stats:circuit_open" || calls != 0 {
-			t.Fatalf("open: degraded %q after %d stat calls, want stats:circuit_open after 0", d, calls)
-		}
-	}
-	failing.Store(false)
-	time.Sleep(open + 50*time.Millisecond)
-	// Half-open: one probe reaches the healed service and closes the circuit.
-	if d, calls := feed(); d != "" || calls != 1 {
-		t.Fatalf("probe: degraded %q after %d stat calls, want complete after 1", d, calls)
-	}
-	for range 3 {
-		if d, calls := feed(); d != "" || calls != 1 {
-			t.Fatalf("closed again: degraded %q after %d stat calls", d, calls)
+	wg.Wait()
+	// Within the throttles' window of those failures:
+	for _, dev := range []string{"app", "pad", "web", "mini"} {
+		for _, path := range []string{"/v1/feed", fmt.Sprintf("/v1/videos/%d", aid), fmt.Sprintf("/v1/users/%d", mid)} {
+			resp := srv.Get(t, "/"+dev+path, "X-User-Id", "42")
+			got := observe(t, resp)
+			if got.status != http.StatusOK || len(got.degraded) != 0 || strings.Contains(string(resp.Body), "circuit_open") {
+				t.Errorf("%s%s after the scenarios: %+v", dev, path, got)
+			}
 		}
 	}
 }
@@ -87,40 +169,52 @@ func TestUnavailableIsRetried(t *testing.T) {
 	}
 }
 
-// Past the bound on in-flight scene requests, a request is shed at once
-// with 503, Retry-After and a problem body.
-func TestLoadSheddingPastMaxInflight(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{MaxInflight: 2, Latency: 100 * time.Millisecond})
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		results []apitest.Response
-	)
-	for range 8 {
-		wg.Go(func() {
-			r := srv.Get(t, "/mini/v1/feed")
-			mu.Lock()
-			results = append(results, r)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	var ok, shed int
-	for _, r := range results {
-		switch r.Status {
-		case http.StatusOK:
-			ok++
-		case http.StatusServiceUnavailable:
-			shed++
-			if r.Header.Get("Retry-After") == "" || r.Header.Get("Content-Type") != "application/problem+json" {
-				t.Errorf("shed response without Retry-After or problem body: %v", r.Header)
-			}
-		default:
-			t.Errorf("status %d", r.Status)
+// Past the admission limit a scene request is shed at once with 503,
+// Retry-After and a problem body, before any downstream call; allowed to
+// wait, the same burst is served in turn.
+func TestLoadSheddingPastTheLimit(t *testing.T) {
+	burst := func(srv *apitest.Server) (ok, shed int) {
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			results []apitest.Response
+		)
+		for range 8 {
+			wg.Go(func() {
+				r := srv.Get(t, "/mini/v1/feed")
+				mu.Lock()
+				results = append(results, r)
+				mu.Unlock()
+			})
 		}
+		wg.Wait()
+		for _, r := range results {
+			switch r.Status {
+			case http.StatusOK:
+				ok++
+			case http.StatusServiceUnavailable:
+				shed++
+				if r.Header.Get("Retry-After") == "" || r.Header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("shed response without Retry-After or problem body: %v", r.Header)
+				}
+			default:
+				t.Errorf("status %d", r.Status)
+			}
+		}
+		return ok, shed
 	}
+	strict := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 2, Max: 2, QueueWait: -1}, Latency: 100 * time.Millisecond})
+	ok, shed := burst(strict)
 	if ok < 2 || shed == 0 {
 		t.Errorf("%d served, %d shed; want at least 2 served and some shed", ok, shed)
+	}
+	if calls := strict.Recorder.Count(mRecommend); calls != ok {
+		t.Errorf("%d feed calls for %d served requests: shed requests reached a downstream", calls, ok)
+	}
+	// As many may wait as run: 4 run, 4 wait their turn.
+	patient := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 4, Max: 4, QueueWait: 5 * time.Second}, Latency: 100 * time.Millisecond})
+	if ok, shed := burst(patient); ok != 8 || shed != 0 {
+		t.Errorf("with a queue wait of 5 s: %d served, %d shed; want all 8 served", ok, shed)
 	}
 }
 
@@ -236,19 +330,39 @@ func TestOversizedURIIsRefused(t *testing.T) {
 }
 
 // A slow first step that uses up the scene's budget makes the next step
-// time out, but that is not the next service's fault: its circuit must stay
-// closed and the other screens keep working.
+// time out, but that is not the next service's fault: its throttle must
+// stay closed and the other screens keep working. The slowness is real
+// (server-side, for everyone), not an injected scenario, which would
+// bypass the throttle anyway.
 func TestSceneDeadlineDoesNotOpenAHealthyServicesCircuit(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{})
+	var slow atomic.Bool
+	slow.Store(true)
+	delay := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		d := map[string]time.Duration{mRecommend: 450 * time.Millisecond, mArchives: 400 * time.Millisecond}[info.FullMethod]
+		if slow.Load() && d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return nil, status.FromContextError(ctx.Err()).Err()
+			}
+		}
+		return h(ctx, req)
+	}
+	srv := apitest.Start(t, apitest.Options{
+		Interceptors: []grpc.UnaryServerInterceptor{delay},
+		Breaker:      conn.BreakerSettings{MinRequests: 2},
+		Starved:      func() bool { return false }, // a busy test machine must not hide a wrongly blamed timeout
+	})
 	for range 6 {
-		got := observe(t, srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "feed=delay:450ms,archive=delay:400ms"))
+		got := observe(t, srv.Get(t, "/web/v1/feed"))
 		if got.status != http.StatusGatewayTimeout {
 			t.Fatalf("slow chain: %+v, want 504", got)
 		}
 	}
-	for _, path := range []string{"/web/v1/feed", "/web/v1/videos/8"} {
-		if got := observe(t, srv.Get(t, path)); got.status != http.StatusOK {
-			t.Errorf("%s after the slow chain: %+v, want 200 (archive is healthy)", path, got)
+	slow.Store(false)
+	for _, path := range []string{"/web/v1/feed", "/web/v1/videos/8", "/web/v1/feed", "/web/v1/videos/8"} {
+		if got := observe(t, srv.Get(t, path)); got.status != http.StatusOK || len(got.degraded) != 0 {
+			t.Errorf("%s after the slow chain: %+v, want a complete 200 (archive is healthy)", path, got)
 		}
 	}
 }

@@ -23,25 +23,6 @@ func limitURI(next http.Handler) http.Handler {
 	})
 }
 
-// shed bounds the scene requests in flight: past the bound, a request is
-// refused at once (503 with Retry-After) rather than queued behind work the
-// instance cannot finish within the deadline anyway.
-func shed(limit int) func(http.Handler) http.Handler {
-	slots := make(chan struct{}, limit)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-				next.ServeHTTP(w, r)
-			default:
-				w.Header().Set("Retry-After", "1")
-				problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "overloaded: too many requests in flight, retry shortly"})
-			}
-		})
-	}
-}
-
 // requestID echoes a sane X-Request-Id, or makes one, so a request can be
 // followed through logs on both sides.
 func requestID(next http.Handler) http.Handler {

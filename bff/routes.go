@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"mosaic/bff/admission"
 	"mosaic/bff/app"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
@@ -17,21 +18,29 @@ import (
 )
 
 // NewServer returns the public handler: scene APIs for each device and the
-// OpenAPI document they follow. maxInflight bounds the scene requests
-// served at once.
-func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight int) http.Handler {
+// OpenAPI document they follow. admit decides which scene requests start
+// (nil: all of them); it runs first, so that a shed request costs no more
+// than its constant answer. Nothing else on this listener is limited, and
+// the admin listener (health, readiness, metrics) is a separate handler.
+func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware) http.Handler {
 	r := chi.NewRouter()
-	r.Use(recoverer(logger), requestID, limitURI)
+	r.Use(recoverer(logger))
 	r.Group(func(r chi.Router) {
-		r.Use(shed(maxInflight))
+		if admit != nil {
+			r.Use(admit.Wrap)
+		}
+		r.Use(requestID, limitURI)
 		r.Route("/"+app.Name, app.Routes(env))
 		r.Route("/"+pad.Name, pad.Routes(env))
 		r.Route("/"+web.Name, web.Routes(env))
 		r.Route("/"+mini.Name, mini.Routes(env))
 	})
-	r.Get("/openapi.yaml", serveSpec(spec))
-	r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
-	r.NotFound(notFound)
-	r.MethodNotAllowed(methodNotAllowed)
+	r.Group(func(r chi.Router) {
+		r.Use(requestID, limitURI)
+		r.Get("/openapi.yaml", serveSpec(spec))
+		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
+	})
+	r.NotFound(requestID(limitURI(http.HandlerFunc(notFound))).ServeHTTP)
+	r.MethodNotAllowed(requestID(limitURI(http.HandlerFunc(methodNotAllowed))).ServeHTTP)
 	return r
 }

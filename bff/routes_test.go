@@ -30,7 +30,7 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 			documented = append(documented, method+" "+path)
 		}
 	}
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, 1)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil)
 	var served []string
 	err = chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		if strings.HasPrefix(route, docs.Path) {

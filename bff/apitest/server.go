@@ -18,6 +18,7 @@ import (
 
 	"mosaic"
 	"mosaic/bff"
+	"mosaic/bff/admission"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
 	"mosaic/bff/request"
@@ -43,8 +44,12 @@ type Options struct {
 	Breaker conn.BreakerSettings
 	// Trust replaces loopback as who may set X-User-Id.
 	Trust request.Trust
-	// MaxInflight bounds concurrent scene requests; 0 means 512.
-	MaxInflight int
+	// Admission tunes the adaptive admission of scene requests (zero
+	// fields: the defaults; LatencyCeiling: a quarter of the deadline).
+	Admission admission.Config
+	// Starved replaces the process's starvation signal given to the
+	// downstream throttles (default: the Go scheduler's latency).
+	Starved func() bool
 	// CallTimeout bounds each downstream call; 0 means the production
 	// default of 500ms.
 	CallTimeout time.Duration
@@ -58,13 +63,6 @@ type Options struct {
 	// Policy forces the downstream balancing policy (conn.Options.Policy);
 	// "" is the production default.
 	Policy string
-}
-
-func (o Options) maxInflight() int {
-	if o.MaxInflight > 0 {
-		return o.MaxInflight
-	}
-	return 512
 }
 
 // Server is a running mosaic over the mock downstreams.
@@ -103,7 +101,11 @@ func Start(t testing.TB, opts Options) *Server {
 	if callTimeout == 0 {
 		callTimeout = 500 * time.Millisecond
 	}
-	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Policy: opts.Policy})
+	starved := opts.Starved
+	if starved == nil {
+		starved = admission.NewStarvation(admission.StarvationConfig{}).Starved
+	}
+	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Starved: starved, Policy: opts.Policy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,12 @@ func Start(t testing.TB, opts Options) *Server {
 			return err
 		}
 	}
-	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, opts.maxInflight()))
+	adm := opts.Admission
+	if adm.LatencyCeiling == 0 {
+		adm.LatencyCeiling = deadline / 4
+	}
+	admit := admission.NewMiddleware(admission.New(adm), admission.ScenarioUnsampled(!opts.RealMode))
+	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, admit))
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()

@@ -2,72 +2,199 @@ package conn
 
 import (
 	"errors"
+	"math/rand/v2"
+	"sync"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// ErrCircuitOpen is returned, without calling the service, while its
-// circuit is open (or half-open and already probing).
+// ErrCircuitOpen is returned, without calling the service, when the
+// service's adaptive throttle refuses the call locally. Scenes report the
+// section as degraded with reason circuit_open (the reason the API
+// documents for "refused locally, the service is failing").
 var ErrCircuitOpen = errors.New("circuit open")
 
-// errCallerDone is reported to the breaker instead of a call's error when
-// the caller's context ended first: a scene whose budget an earlier, slower
-// step used up must not open the circuit of a healthy service.
-var errCallerDone = errors.New("caller's context ended")
-
-// BreakerSettings tune one service's circuit breaker.
+// BreakerSettings tune one service's adaptive throttle, the client-side
+// throttling of Google's SRE book ("Handling Overload"): over a sliding
+// window, a call is refused locally with probability
+//
+//	max(0, (requests − K·accepts) / (requests + 1))
+//
+// where requests counts the calls attempted (refused ones included) and
+// accepts the calls the service answered.
+//
+// Why this rather than a consecutive-failure breaker: a breaker flips every
+// caller from "all calls" to "no calls" on a run of failures, and a run of
+// five is likely at any steady error rate once traffic is high (at 30 %
+// errors and 1,000 calls/s, about every half second), so a partly failing
+// service was cut off entirely, for everyone, for its open time. The
+// throttle degrades in proportion: below 1 − 1/K of failures (50 % with
+// K = 2) it refuses nothing, above that it sends the service about K times
+// what it is accepting. A dead service still gets 1 − MaxRefusal of the
+// calls (5 %): the formula alone would leave it about one call per window,
+// so that finding it healthy again would wait on a lucky probe; with a
+// steady trickle the first successes arrive at once and the refusal rate
+// then falls by half or more every window.
 type BreakerSettings struct {
-	// Failures in a row that open the circuit.
-	ConsecutiveFailures uint32
-	// Open is how long the circuit stays open before letting probes through.
-	Open time.Duration
-	// Probes is how many calls half-open lets through; all must succeed
-	// to close the circuit.
-	Probes uint32
+	// K is how many calls to send per call the service accepts; 2 as the
+	// SRE book recommends. Lower refuses sooner.
+	K float64
+	// Window is how far back outcomes count.
+	Window time.Duration
+	// MinRequests is how many outcomes the window must hold before any
+	// call is refused, so that one failure at low traffic refuses nothing.
+	MinRequests int
+	// MaxRefusal caps the refusal probability, so a failing service keeps
+	// getting the probes that find it healthy again.
+	MaxRefusal float64
 }
 
-// DefaultBreaker opens after 5 failures in a row, probes after 5 s.
+// DefaultBreaker: K = 2 over one second, acting from 10 outcomes, refusing
+// at most 95 % of calls.
 func DefaultBreaker() BreakerSettings {
-	return BreakerSettings{ConsecutiveFailures: 5, Open: 5 * time.Second, Probes: 3}
+	return BreakerSettings{K: 2, Window: time.Second, MinRequests: 10, MaxRefusal: 0.95}
 }
 
-type breaker struct {
-	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
-}
-
-func newBreaker(service string, s BreakerSettings) *breaker {
+func (s BreakerSettings) withDefaults() BreakerSettings {
 	d := DefaultBreaker()
-	if s.ConsecutiveFailures == 0 {
-		s.ConsecutiveFailures = d.ConsecutiveFailures
+	if s.K <= 0 {
+		s.K = d.K
 	}
-	if s.Open <= 0 {
-		s.Open = d.Open
+	if s.Window <= 0 {
+		s.Window = d.Window
 	}
-	if s.Probes == 0 {
-		s.Probes = d.Probes
+	if s.MinRequests <= 0 {
+		s.MinRequests = d.MinRequests
 	}
-	return &breaker{cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:         service,
-		MaxRequests:  s.Probes,
-		Timeout:      s.Open,
-		ReadyToTrip:  func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.ConsecutiveFailures },
-		IsSuccessful: func(err error) bool { return err == nil || !serviceFault(err) },
-		// A caller that gave up, or whose own deadline (the scene's) ran
-		// out, says nothing about the service.
-		IsExcluded: func(err error) bool { return errors.Is(err, errCallerDone) || status.Code(err) == codes.Canceled },
-	})}
+	if s.MaxRefusal <= 0 || s.MaxRefusal > 1 {
+		s.MaxRefusal = d.MaxRefusal
+	}
+	return s
 }
 
-// allow asks to make a call; done reports its outcome.
-func (b *breaker) allow() (done func(error), err error) {
-	return b.cb.Allow()
+// outcome is what one call says about the service.
+type outcome uint8
+
+const (
+	// excluded: the call says nothing about the service (the caller gave
+	// up, the BFF was starved, a mock scenario was injected).
+	excluded outcome = iota
+	accepted         // the service answered, even with "not found"
+	failed           // the service failed
+)
+
+// buckets per window: outcomes age out in steps of Window/buckets.
+const buckets = 10
+
+type bucket struct{ requests, accepts int }
+
+// throttle is one service's adaptive throttle, shared by every call to it.
+type throttle struct {
+	k        float64
+	min      int
+	cap      float64       // MaxRefusal
+	width    time.Duration // of one bucket
+	now      func() time.Time
+	chance   func() float64 // uniform in [0, 1)
+	onChange func(throttling bool)
+	onRatio  func(p float64)
+
+	mu         sync.Mutex
+	ring       [buckets]bucket
+	head       int       // bucket being filled
+	headEnd    time.Time // when the head bucket stops filling
+	requests   int       // sums over the ring
+	accepts    int
+	throttling bool
+}
+
+func newThrottle(s BreakerSettings) *throttle {
+	s = s.withDefaults()
+	return &throttle{
+		k:      s.K,
+		min:    s.MinRequests,
+		cap:    s.MaxRefusal,
+		width:  s.Window / buckets,
+		now:    time.Now,
+		chance: rand.Float64,
+	}
+}
+
+// allow reports whether to make a call now; a refused call counts as a
+// request the service did not accept, as the SRE formula has it.
+func (t *throttle) allow() bool {
+	t.mu.Lock()
+	t.advance(t.now())
+	p := t.ratio()
+	refuse := p > 0 && t.chance() < p
+	if refuse {
+		t.ring[t.head].requests++
+		t.requests++
+	}
+	changed := (p > 0) != t.throttling
+	t.throttling = p > 0
+	t.mu.Unlock()
+	t.report(changed, p)
+	return !refuse
+}
+
+// record counts a finished call's outcome.
+func (t *throttle) record(o outcome) {
+	if o == excluded {
+		return
+	}
+	t.mu.Lock()
+	t.advance(t.now())
+	b := &t.ring[t.head]
+	b.requests++
+	t.requests++
+	if o == accepted {
+		b.accepts++
+		t.accepts++
+	}
+	t.mu.Unlock()
+}
+
+// ratio is the refusal probability now. Callers hold mu.
+func (t *throttle) ratio() float64 {
+	if t.requests < t.min {
+		return 0
+	}
+	p := (float64(t.requests) - t.k*float64(t.accepts)) / float64(t.requests+1)
+	return min(t.cap, max(0, p))
+}
+
+// advance retires the buckets that have aged out by now. Callers hold mu.
+func (t *throttle) advance(now time.Time) {
+	if t.headEnd.IsZero() {
+		t.headEnd = now.Add(t.width)
+		return
+	}
+	for i := 0; i < buckets && !now.Before(t.headEnd); i++ {
+		t.head = (t.head + 1) % buckets
+		t.requests -= t.ring[t.head].requests
+		t.accepts -= t.ring[t.head].accepts
+		t.ring[t.head] = bucket{}
+		t.headEnd = t.headEnd.Add(t.width)
+	}
+	if !now.Before(t.headEnd) { // idle for more than a window: all aged out
+		t.headEnd = now.Add(t.width)
+	}
+}
+
+func (t *throttle) report(changed bool, p float64) {
+	if changed && t.onChange != nil {
+		t.onChange(p > 0)
+	}
+	if t.onRatio != nil {
+		t.onRatio(p)
+	}
 }
 
 // serviceFault: the service is failing, not the request. Bad arguments
-// or a missing entity must not open the circuit.
+// or a missing entity say the service is answering.
 func serviceFault(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.ResourceExhausted, codes.Unknown, codes.Aborted, codes.DataLoss:

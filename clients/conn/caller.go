@@ -2,33 +2,49 @@ package conn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
+// lateSlack is how late the BFF may notice its own per-call timeout before
+// the lateness itself says the BFF was starved: an idle process wakes a
+// goroutine within a millisecond or two; tens of milliseconds mean its
+// goroutines were queueing for a CPU, and a call that timed out then may
+// have been answered in time and read too late.
+const lateSlack = 10 * time.Millisecond
+
 // caller is the one interceptor every downstream call of a service goes
-// through. Its steps, in order: the breaker may refuse the call; metadata
+// through. Its steps, in order: the throttle may refuse the call; metadata
 // (color, mock scenario) is attached; the per-call timeout starts; the call
-// runs (grpc retries UNAVAILABLE inside it); the breaker, Server-Timing and
+// runs (grpc retries UNAVAILABLE inside it); the throttle, Server-Timing and
 // the metrics learn how it went. One interceptor rather than a chain of
 // five keeps the hot path shallow: every scene step runs it on a fresh
 // goroutine whose stack would otherwise grow through every layer.
 type caller struct {
 	service         string
-	breaker         *breaker
+	throttle        *throttle
 	metrics         *serviceMetrics // nil without Options.Metrics
 	timeout         time.Duration
 	forwardScenario bool
+	// starved reports whether the BFF itself lately lacked CPU; nil means
+	// only the call's own lateness can tell.
+	starved func() bool
 }
 
 func (c *caller) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	start := time.Now()
-	done, err := c.breaker.allow()
-	if err != nil {
-		err = fmt.Errorf("%s: %w", c.service, ErrCircuitOpen)
+	// A call carrying an injected fault is one developer's tool: it must
+	// neither teach the shared throttle that the service fails nor be
+	// refused because of what other calls taught it.
+	shared := !c.scenario(ctx)
+	if shared && !c.throttle.allow() {
+		err := fmt.Errorf("%s: %w", c.service, ErrCircuitOpen)
 		c.observe(ctx, method, req, start, err)
 		return err
 	}
@@ -38,14 +54,72 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 		callCtx, cancel = context.WithTimeout(callCtx, c.timeout)
 		defer cancel()
 	}
-	err = invoker(callCtx, method, req, reply, cc, opts...)
-	if err != nil && ctx.Err() != nil {
-		done(errCallerDone) // the scene's deadline, not this service's fault
-	} else {
-		done(err)
+	err := invoker(callCtx, method, req, reply, cc, opts...)
+	if shared {
+		c.throttle.record(c.blame(ctx, callCtx, err))
 	}
 	c.observe(ctx, method, req, start, err)
 	return err
+}
+
+// scenario: the call carries a mock fault scenario to the downstream.
+func (c *caller) scenario(ctx context.Context) bool {
+	s, _ := ctx.Value(scenarioKey).(string)
+	return c.forwardScenario && s != ""
+}
+
+// blame decides what a finished call says about the service. Only the
+// service's own failures count against it; what the caller did to the
+// call does not:
+//   - the caller's context ended (the scene's deadline, used up by earlier
+//     steps, or the client went away), or the call timed out under the
+//     caller's deadline rather than its own per-call timeout;
+//   - the call was cancelled locally;
+//   - the BFF's own per-call timeout fired while the BFF was starved of
+//     CPU: the answer may have arrived in time and sat unread, or the
+//     request may have left late. A slow service and a starved caller look
+//     the same from one call's wall time, so the starved side is told by
+//     two signals the call can see: how late this goroutine woke for its
+//     own timeout (lateSlack), and the process-wide starved signal (the Go
+//     scheduler's run-queue latency, see Options.Starved).
+//
+// A call that got an answer, even "not found" or "invalid argument", is an
+// accepted call: the service is up.
+func (c *caller) blame(ctx, callCtx context.Context, err error) outcome {
+	switch {
+	case err == nil:
+		return accepted
+	case ctx.Err() != nil, status.Code(err) == codes.Canceled:
+		return excluded
+	case !serviceFault(err):
+		return accepted
+	case timedOut(err) && (callersDeadline(ctx, callCtx) || c.wasStarved(callCtx)):
+		return excluded
+	}
+	return failed
+}
+
+// callersDeadline: the deadline the call ran under was the caller's, not
+// the per-call timeout. The caller's context may not show it yet: the
+// deadline travels with the call, and the service's copy of it can fire
+// and answer DeadlineExceeded a moment before ours does.
+func callersDeadline(ctx, callCtx context.Context) bool {
+	pd, ok := ctx.Deadline()
+	cd, _ := callCtx.Deadline()
+	return ok && !pd.After(cd)
+}
+
+func timedOut(err error) bool {
+	return status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded)
+}
+
+// wasStarved: this goroutine saw its own deadline late, or the process says
+// it has lately been short of CPU.
+func (c *caller) wasStarved(callCtx context.Context) bool {
+	if dl, ok := callCtx.Deadline(); ok && time.Since(dl) > lateSlack {
+		return true
+	}
+	return c.starved != nil && c.starved()
 }
 
 // outgoing attaches the request's traffic color and, in mock mode only,

@@ -1,7 +1,7 @@
 // Package conn dials downstream targets: it resolves the target schemes mosaic
 // understands and installs what every downstream call goes through: a
 // per-call timeout under the scene deadline, bounded retries of idempotent
-// reads, a circuit breaker per service, metadata forwarding and metrics.
+// reads, an adaptive throttle per service, metadata forwarding and metrics.
 package conn
 
 import (
@@ -23,9 +23,14 @@ type Options struct {
 	// CallTimeout bounds one call (all its retries) below the scene
 	// deadline; 0 leaves only the caller's deadline.
 	CallTimeout time.Duration
-	// Breaker opens the circuit on sustained failures; the zero value
-	// uses DefaultBreaker.
+	// Breaker tunes the adaptive throttle that refuses calls to a failing
+	// service; the zero value uses DefaultBreaker.
 	Breaker BreakerSettings
+	// Starved reports whether this process has lately been short of CPU
+	// (e.g. admission.Starvation.Starved); while it is, the BFF's own
+	// per-call timeouts are not held against the service. Nil: only a
+	// call's own lateness can tell.
+	Starved func() bool
 	// ForwardScenario carries X-Mock-Scenario to the downstream. Only mock
 	// mode sets it: real services never see the header.
 	ForwardScenario bool
@@ -94,11 +99,13 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	}
 	c := &caller{
 		service:         service,
-		breaker:         newBreaker(service, o.Breaker),
+		throttle:        newThrottle(o.Breaker),
 		metrics:         o.Metrics.forService(service),
 		timeout:         o.CallTimeout,
 		forwardScenario: o.ForwardScenario,
+		starved:         o.Starved,
 	}
+	c.metrics.watch(c.throttle)
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(staticBuilder{}),

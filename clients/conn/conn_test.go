@@ -2,15 +2,12 @@ package conn
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 func TestParseStatic(t *testing.T) {
@@ -39,26 +36,6 @@ func invoke(err error) grpc.UnaryInvoker {
 	}
 }
 
-func TestBreakerCountsServiceFaultsOnly(t *testing.T) {
-	c := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{ConsecutiveFailures: 2, Open: time.Hour, Probes: 1})}
-	call := func(err error) error {
-		return c.intercept(context.Background(), "/stat.v1.StatService/BatchGetStats", nil, nil, nil, invoke(err))
-	}
-	// Client errors and cancellations never open the circuit.
-	for range 5 {
-		call(status.Error(codes.InvalidArgument, "bad"))
-		call(status.Error(codes.Canceled, "gone"))
-	}
-	if err := call(nil); err != nil {
-		t.Fatalf("closed breaker refused: %v", err)
-	}
-	call(status.Error(codes.Unavailable, ""))
-	call(status.Error(codes.Internal, ""))
-	if err := call(nil); !errors.Is(err, ErrCircuitOpen) {
-		t.Fatalf("after two service faults: %v, want ErrCircuitOpen", err)
-	}
-}
-
 func TestForwardCarriesColorAlwaysAndScenarioOnlyInMockMode(t *testing.T) {
 	var seen metadata.MD
 	capture := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
@@ -66,12 +43,12 @@ func TestForwardCarriesColorAlwaysAndScenarioOnlyInMockMode(t *testing.T) {
 		return nil
 	}
 	ctx := WithScenario(WithColor(context.Background(), "canary"), "stat=unavailable")
-	real := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{})}
+	real := &caller{service: "stat", throttle: newThrottle(BreakerSettings{})}
 	real.intercept(ctx, "/m", nil, nil, nil, capture)
 	if got := seen.Get(ColorKey); len(got) != 1 || got[0] != "canary" || len(seen.Get(ScenarioKey)) != 0 {
 		t.Errorf("real mode metadata %v", seen)
 	}
-	mock := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{}), forwardScenario: true}
+	mock := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), forwardScenario: true}
 	mock.intercept(ctx, "/m", nil, nil, nil, capture)
 	if got := seen.Get(ScenarioKey); len(got) != 1 || got[0] != "stat=unavailable" {
 		t.Errorf("mock mode metadata %v", seen)
@@ -86,7 +63,7 @@ func TestTimingsHeader(t *testing.T) {
 		return nil
 	}
 	for _, svc := range []string{"archive", "stat"} {
-		c := &caller{service: svc, breaker: newBreaker(svc, BreakerSettings{})}
+		c := &caller{service: svc, throttle: newThrottle(BreakerSettings{})}
 		method := map[string]string{"archive": "/archive.v1.ArchiveService/BatchGetArchives", "stat": "/stat.v1.StatService/BatchGetStats"}[svc]
 		c.intercept(ctx, method, nil, nil, nil, slowly)
 	}
@@ -117,31 +94,4 @@ func TestBalancerIsMosaicLanesUnlessForced(t *testing.T) {
 		t.Fatalf("the default service config does not parse: %v", err)
 	}
 	cc.Close()
-}
-
-// A call cut short by its caller's deadline (the scene's budget, used up by
-// earlier steps) is no evidence against the service: it never opens the
-// circuit. Only the service's own timeout or errors do.
-func TestBreakerIgnoresTheCallersDeadline(t *testing.T) {
-	c := &caller{service: "archive", breaker: newBreaker("archive", BreakerSettings{ConsecutiveFailures: 2, Open: time.Hour}), timeout: time.Second}
-	slow := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
-		<-ctx.Done()
-		return status.FromContextError(ctx.Err()).Err()
-	}
-	for range 5 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-		c.intercept(ctx, "/archive.v1.ArchiveService/BatchGetArchives", nil, nil, nil, slow)
-		cancel()
-	}
-	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invoke(nil)); err != nil {
-		t.Fatalf("the caller's deadlines opened the circuit: %v", err)
-	}
-	// The call's own timeout is the service's fault.
-	c.timeout = 5 * time.Millisecond
-	for range 2 {
-		c.intercept(context.Background(), "/m", nil, nil, nil, slow)
-	}
-	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invoke(nil)); !errors.Is(err, ErrCircuitOpen) {
-		t.Fatalf("two per-call timeouts did not open the circuit: %v", err)
-	}
 }

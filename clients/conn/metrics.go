@@ -13,9 +13,11 @@ import (
 // Metrics are the downstream series of DESIGN.md, labelled by the short
 // service name ("archive") and the method ("BatchGetArchives").
 type Metrics struct {
-	calls    *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	batch    *prometheus.HistogramVec
+	calls       *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	batch       *prometheus.HistogramVec
+	transitions *prometheus.CounterVec
+	ratio       *prometheus.GaugeVec
 }
 
 // NewMetrics creates the downstream series and registers them on reg.
@@ -23,7 +25,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bff_downstream_calls_total",
-			Help: "Downstream gRPC calls by service, method and status code (circuit_open: refused by the breaker).",
+			Help: "Downstream gRPC calls by service, method and status code (circuit_open: refused locally by the service's adaptive throttle).",
 		}, []string{"service", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "bff_downstream_call_duration_seconds",
@@ -35,8 +37,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "IDs per downstream batch call.",
 			Buckets: []float64{1, 2, 5, 10, 20, 30, 40, 50},
 		}, []string{"service", "method"}),
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bff_downstream_breaker_transitions_total",
+			Help: "Changes of a service's adaptive throttle: to=throttling when it starts refusing calls, to=closed when it stops.",
+		}, []string{"service", "to"}),
+		ratio: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bff_downstream_throttle_ratio",
+			Help: "Probability that the adaptive throttle refuses a call to the service, as of its latest call (0: closed).",
+		}, []string{"service"}),
 	}
-	reg.MustRegister(m.calls, m.duration, m.batch)
+	reg.MustRegister(m.calls, m.duration, m.batch, m.transitions, m.ratio)
 	return m
 }
 
@@ -60,6 +70,24 @@ func (m *Metrics) forService(service string) *serviceMetrics {
 		return nil
 	}
 	return &serviceMetrics{m: m, service: service}
+}
+
+// watch counts t's state changes and exports its refusal ratio.
+func (s *serviceMetrics) watch(t *throttle) {
+	if s == nil {
+		return
+	}
+	throttling := s.m.transitions.WithLabelValues(s.service, "throttling")
+	closed := s.m.transitions.WithLabelValues(s.service, "closed")
+	ratio := s.m.ratio.WithLabelValues(s.service)
+	t.onChange = func(on bool) {
+		if on {
+			throttling.Inc()
+		} else {
+			closed.Inc()
+		}
+	}
+	t.onRatio = ratio.Set
 }
 
 func (s *serviceMetrics) observe(fullMethod string, req any, took time.Duration, err error) {

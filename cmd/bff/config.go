@@ -23,6 +23,8 @@ type config struct {
 	grace           time.Duration
 	drain           time.Duration
 	maxInflight     int
+	minInflight     int
+	queueWait       time.Duration
 	mockLatency     time.Duration
 	mockJitter      time.Duration
 	trusted         string
@@ -51,7 +53,9 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.DurationVar(&c.callTimeout, "call-timeout", 500*time.Millisecond, "timeout of one downstream call (retries included), below the scene deadline")
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
-	fs.IntVar(&c.maxInflight, "max-inflight", 512, "scene requests served at once; more are shed with 503 and Retry-After")
+	fs.IntVar(&c.maxInflight, "max-inflight", 1024, "hard ceiling on scene requests served at once; below it the limit adapts to latency, and requests past it are shed with 503 and Retry-After")
+	fs.IntVar(&c.minInflight, "min-inflight", 16, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
+	fs.DurationVar(&c.queueWait, "queue-wait", 50*time.Millisecond, "how long after it was read a scene request may wait for a slot before it is shed (negative: shed at once)")
 	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
 	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
 	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
@@ -88,8 +92,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if c.deadline <= 0 || c.callTimeout < 0 || c.callTimeout > c.deadline {
 		return c, errors.New("-scene-deadline must be positive and -call-timeout between 0 and it")
 	}
-	if c.maxInflight < 1 {
-		return c, errors.New("-max-inflight must be at least 1")
+	if c.minInflight < 1 || c.maxInflight < c.minInflight {
+		return c, errors.New("-min-inflight must be at least 1 and -max-inflight at least -min-inflight")
 	}
 	return c, nil
 }

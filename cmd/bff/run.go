@@ -18,6 +18,7 @@ import (
 	"mosaic"
 	"mosaic/bff"
 	"mosaic/bff/admin"
+	"mosaic/bff/admission"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
 	"mosaic/bff/scene"
@@ -76,6 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CallTimeout:     cfg.callTimeout,
 		ForwardScenario: cfg.mock(),
 		Cluster:         cfg.cluster,
+		Starved:         admission.NewStarvation(admission.StarvationConfig{}).Starved,
 	}, dialOpts...)
 	if err != nil {
 		return err
@@ -94,7 +96,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight)
+	limiter := admission.New(admission.Config{
+		Min:            cfg.minInflight,
+		Max:            cfg.maxInflight,
+		QueueWait:      cfg.queueWait,
+		LatencyCeiling: cfg.deadline / 4,
+		Metrics:        admission.NewMetrics(reg),
+	})
+	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.mock())))
 	public := &http.Server{
 		Handler:           publicHandler,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -1,0 +1,76 @@
+package admission
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// shedBody is the whole answer to a shed request: a constant problem, so
+// that refusing work costs next to nothing of the CPU the admitted
+// requests need.
+const shedBody = `{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"overloaded: the instance is shedding load, retry shortly"}`
+
+// Middleware admits requests through a Limiter and sheds the rest with a
+// constant 503 problem and Retry-After, before anything else runs.
+type Middleware struct {
+	l *Limiter
+	m *Metrics
+	// unsampled: the request's latency says nothing about the instance.
+	unsampled func(*http.Request) bool
+	// Header values, built once and shared read-only by every shed answer.
+	ctype, clen, retry, noStore []string
+}
+
+// NewMiddleware returns the admission middleware of l. unsampled, if not
+// nil, picks requests whose latency must not teach l (those carrying a mock
+// fault scenario in mock mode).
+func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool) *Middleware {
+	return &Middleware{
+		l:         l,
+		m:         l.cfg.Metrics,
+		unsampled: unsampled,
+		ctype:     []string{"application/problem+json"},
+		clen:      []string{strconv.Itoa(len(shedBody))},
+		retry:     []string{"1"},
+		noStore:   []string{"no-store"},
+	}
+}
+
+// Wrap is the middleware.
+func (a *Middleware) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrival := a.l.cfg.Now()
+		if v := a.l.Acquire(r.Context(), arrival); v != Admitted {
+			a.m.shed(v)
+			a.shed(w)
+			return
+		}
+		// The sample is the time served, not the time waited for a slot:
+		// waiting is what the limit causes, not what it should learn from.
+		start := a.l.cfg.Now()
+		sample := a.unsampled == nil || !a.unsampled(r)
+		defer func() { a.l.Release(start, sample) }()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *Middleware) shed(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = a.ctype
+	h["Content-Length"] = a.clen
+	h["Retry-After"] = a.retry
+	h["Cache-Control"] = a.noStore
+	w.WriteHeader(http.StatusServiceUnavailable)
+	io.WriteString(w, shedBody)
+}
+
+// ScenarioUnsampled picks, in mock mode, the requests carrying
+// X-Mock-Scenario: their latency is whatever the developer injected. In
+// real mode the header is ignored, and so is it here (nil).
+func ScenarioUnsampled(mock bool) func(*http.Request) bool {
+	if !mock {
+		return nil
+	}
+	return func(r *http.Request) bool { return r.Header.Get("X-Mock-Scenario") != "" }
+}

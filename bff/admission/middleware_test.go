@@ -1,0 +1,138 @@
+package admission
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// full returns a middleware whose only slot is taken: every request is shed.
+func full(t testing.TB, m *Metrics) (*Middleware, http.Handler) {
+	l := New(Config{Min: 1, Max: 1, QueueWait: -1, Metrics: m})
+	if l.Acquire(t.Context(), time.Now()) != Admitted {
+		t.Fatal("the first request was shed")
+	}
+	a := NewMiddleware(l, nil)
+	return a, a.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("a shed request reached the handler")
+	}))
+}
+
+// A shed request gets the constant 503 problem with Retry-After, and the
+// handler never runs; it is counted by reason.
+func TestShedAnswerIsAConstantProblem(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	_, h := full(t, m)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" || w.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%d %v", w.Code, w.Header())
+	}
+	var p struct {
+		Type, Title string
+		Status      int
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != 503 || p.Type != "about:blank" {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+	if w.Header().Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
+		t.Fatalf("Content-Length %s for %d bytes", w.Header().Get("Content-Length"), w.Body.Len())
+	}
+	if got := value(t, m.shedLimit); got != 1 {
+		t.Fatalf("bff_shed_total{reason=limit} = %v, want 1", got)
+	}
+	if got := value(t, m.limit); got != 1 {
+		t.Fatalf("bff_admission_limit = %v, want 1", got)
+	}
+}
+
+// An admitted request runs the handler and gives its slot back, even when
+// the handler panics.
+func TestAdmittedRequestReleasesItsSlot(t *testing.T) {
+	l := New(Config{Min: 1, Max: 1, QueueWait: -1})
+	h := NewMiddleware(l, nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic(http.ErrAbortHandler)
+		}
+	}))
+	for _, path := range []string{"/ok", "/panic", "/ok"} {
+		func() {
+			defer func() { recover() }()
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+			if w.Code != http.StatusOK {
+				t.Errorf("%s: %d, want 200 (the slot was not given back)", path, w.Code)
+			}
+		}()
+	}
+}
+
+// discard is a ResponseWriter that keeps nothing, reused across requests,
+// so that what a benchmark counts is the middleware's own allocations.
+type discard struct {
+	h    http.Header
+	code int
+}
+
+func (d *discard) Header() http.Header               { return d.h }
+func (d *discard) WriteHeader(code int)              { d.code = code }
+func (d *discard) Write(b []byte) (int, error)       { return len(b), nil }
+func (d *discard) WriteString(s string) (int, error) { return len(s), nil }
+
+var _ io.StringWriter = (*discard)(nil)
+
+// Shedding allocates nothing: refusing work must not take the CPU and the
+// garbage collector's time from the requests admitted.
+func TestSheddingDoesNotAllocate(t *testing.T) {
+	_, h := full(t, NewMetrics(prometheus.NewRegistry()))
+	r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+	w := &discard{h: http.Header{}}
+	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }); n != 0 {
+		t.Fatalf("%v allocations per shed request, want 0", n)
+	}
+	if w.code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d", w.code)
+	}
+}
+
+func BenchmarkShed(b *testing.B) {
+	_, h := full(b, NewMetrics(prometheus.NewRegistry()))
+	r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+	w := &discard{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
+	}
+}
+
+// The admitted path for comparison: acquire, serve nothing, release.
+func BenchmarkAdmit(b *testing.B) {
+	l := New(Config{Min: 1 << 20, Max: 1 << 20})
+	h := NewMiddleware(l, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+	w := &discard{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, r)
+	}
+}
+
+func value(t *testing.T, c prometheus.Metric) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Counter != nil {
+		return m.Counter.GetValue()
+	}
+	return m.Gauge.GetValue()
+}

@@ -1,0 +1,258 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// fakeTime is a clock the test moves by hand.
+type fakeTime struct{ t time.Time }
+
+func (f *fakeTime) now() time.Time      { return f.t }
+func (f *fakeTime) add(d time.Duration) { f.t = f.t.Add(d) }
+func newFakeTime() *fakeTime            { return &fakeTime{t: time.Unix(1_700_000_000, 0)} }
+func always(p float64) func() float64   { return func() float64 { return p } }
+func testThrottle(s BreakerSettings, clock *fakeTime) *throttle {
+	t := newThrottle(s)
+	t.now = clock.now
+	return t
+}
+
+// The refusal ratio is the SRE formula: nothing below MinRequests,
+// nothing while accepts ≥ requests/K, then (requests − K·accepts)/(requests+1).
+func TestThrottleRatioIsTheSREFormula(t *testing.T) {
+	clock := newFakeTime()
+	th := testThrottle(BreakerSettings{K: 2, Window: time.Second, MinRequests: 10}, clock)
+	for range 9 {
+		th.record(failed)
+	}
+	if p := th.ratio(); p != 0 {
+		t.Fatalf("9 failures, below MinRequests: ratio %v, want 0", p)
+	}
+	for range 9 {
+		th.record(accepted)
+	}
+	// 18 requests, 9 accepted: 18 − 2·9 = 0.
+	if p := th.ratio(); p != 0 {
+		t.Fatalf("half failing with K=2: ratio %v, want 0", p)
+	}
+	for range 6 {
+		th.record(failed)
+	}
+	// 24 requests, 9 accepted: (24 − 18)/25.
+	if p, want := th.ratio(), 6.0/25; p != want {
+		t.Fatalf("ratio %v, want %v", p, want)
+	}
+	th.chance = always(0.2) // below the ratio: refused, and counted
+	if th.allow() {
+		t.Fatal("allowed at chance 0.2 < ratio 0.24")
+	}
+	if th.requests != 25 || th.accepts != 9 {
+		t.Fatalf("a refusal must count as a request: %d/%d", th.requests, th.accepts)
+	}
+	th.chance = always(0.99)
+	if !th.allow() {
+		t.Fatal("refused at chance 0.99")
+	}
+}
+
+// Outcomes age out with the window: a second of silence forgets a dead
+// spell entirely, and state changes are reported once each.
+func TestThrottleForgetsWithTheWindowAndReportsChanges(t *testing.T) {
+	clock := newFakeTime()
+	th := testThrottle(BreakerSettings{Window: time.Second}, clock)
+	var changes []bool
+	th.onChange = func(on bool) { changes = append(changes, on) }
+	th.chance = always(0.5)
+	for range 20 {
+		th.record(failed)
+	}
+	for range 3 {
+		th.allow()
+	}
+	clock.add(500 * time.Millisecond)
+	th.chance = always(0.999)
+	th.allow()
+	if th.requests < 20 {
+		t.Fatalf("half a window later %d requests remain, want the 20 failures", th.requests)
+	}
+	clock.add(600 * time.Millisecond)
+	if !th.allow() || th.requests != 0 {
+		t.Fatalf("a window later: %d requests remain", th.requests)
+	}
+	if len(changes) != 2 || !changes[0] || changes[1] {
+		t.Fatalf("changes %v, want [throttling closed]", changes)
+	}
+}
+
+// A dead service is cut off to a trickle (MaxRefusal), and once it answers
+// again the trickle's successes reopen it within a few windows.
+func TestThrottleCutsOffADeadServiceAndFindsItAgain(t *testing.T) {
+	clock := newFakeTime()
+	th := testThrottle(BreakerSettings{}, clock) // K=2, 1s, 10
+	th.chance = rand.New(rand.NewPCG(1, 2)).Float64
+	step := func(healthy bool) (sent int) {
+		for range 100 { // 100 calls per second, 10 ms apart
+			clock.add(10 * time.Millisecond)
+			if th.allow() {
+				sent++
+				if healthy {
+					th.record(accepted)
+				} else {
+					th.record(failed)
+				}
+			}
+		}
+		return sent
+	}
+	step(false)
+	var deadSent int
+	for range 5 {
+		deadSent += step(false)
+	}
+	if deadSent > 500/10 {
+		t.Errorf("a dead service got %d of 500 calls in 5 s, want a trickle", deadSent)
+	}
+	var seconds int
+	for seconds = 1; seconds <= 10; seconds++ {
+		sent := step(true)
+		t.Logf("second %d of health: %d sent", seconds, sent)
+		if sent == 100 {
+			break
+		}
+	}
+	if seconds > 4 {
+		t.Errorf("took %d s of success to send every call again", seconds)
+	}
+	t.Logf("dead: %d of 500 calls sent; recovered in %d s", deadSent, seconds)
+}
+
+func invokeErr(err error) grpc.UnaryInvoker {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		return err
+	}
+}
+
+// failFast makes the throttle refuse as soon as its ratio is positive.
+func failFast(c *caller) *caller {
+	c.throttle.chance = always(0)
+	return c
+}
+
+// Answers, even errors about the request, and cancellations never throttle;
+// service faults do.
+func TestThrottleCountsServiceFaultsOnly(t *testing.T) {
+	c := failFast(&caller{service: "stat", throttle: newThrottle(BreakerSettings{MinRequests: 4})})
+	call := func(err error) error {
+		return c.intercept(context.Background(), "/stat.v1.StatService/BatchGetStats", nil, nil, nil, invokeErr(err))
+	}
+	for range 10 {
+		call(status.Error(codes.InvalidArgument, "bad"))
+		call(status.Error(codes.NotFound, "gone"))
+		call(status.Error(codes.Canceled, "gone"))
+	}
+	if err := call(nil); err != nil {
+		t.Fatalf("refused after answers only: %v", err)
+	}
+	for range 50 {
+		call(status.Error(codes.Unavailable, ""))
+	}
+	if err := call(nil); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("after 50 service faults: %v, want ErrCircuitOpen", err)
+	}
+}
+
+// hang waits for the call's deadline, then fails as grpc would.
+func hang(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+	<-ctx.Done()
+	return status.FromContextError(ctx.Err()).Err()
+}
+
+// A call cut short by its caller's deadline (the scene's budget, used up by
+// earlier steps) is no evidence against the service; the call's own timeout
+// is, unless the BFF was starved.
+func TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts(t *testing.T) {
+	var starved bool
+	c := failFast(&caller{service: "archive", throttle: newThrottle(BreakerSettings{MinRequests: 2}), timeout: time.Second, starved: func() bool { return starved }})
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Millisecond)
+		c.intercept(ctx, "/m", nil, nil, nil, hang)
+		cancel()
+	}
+	// The service's copy of the caller's deadline fired first: its
+	// DeadlineExceeded arrives while the caller's context is still live.
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond) // below the 1 s per-call timeout
+		c.intercept(ctx, "/m", nil, nil, nil, invokeErr(status.Error(codes.DeadlineExceeded, "the service's copy of the deadline")))
+		cancel()
+	}
+	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invokeErr(nil)); err != nil {
+		t.Fatalf("the caller's deadlines throttled the service: %v", err)
+	}
+	c.timeout = 2 * time.Millisecond
+	starved = true
+	for range 5 {
+		c.intercept(context.Background(), "/m", nil, nil, nil, hang)
+	}
+	if c.throttle.requests != 1 {
+		t.Fatalf("timeouts while starved were counted: %d requests", c.throttle.requests)
+	}
+	starved = false
+	for range 5 {
+		c.intercept(context.Background(), "/m", nil, nil, nil, hang)
+	}
+	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invokeErr(nil)); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("five per-call timeouts of a healthy process did not throttle: %v", err)
+	}
+}
+
+// A goroutine that notices its own timeout long after it fired was starved:
+// the timeout is not the service's fault.
+func TestLateTimeoutIsNotBlamed(t *testing.T) {
+	c := &caller{service: "archive", throttle: newThrottle(BreakerSettings{}), timeout: time.Millisecond}
+	late := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		<-ctx.Done()
+		time.Sleep(3 * lateSlack) // as if the goroutine sat in the run queue
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	c.intercept(context.Background(), "/m", nil, nil, nil, late)
+	c.intercept(context.Background(), "/m", nil, nil, nil, hang)
+	if c.throttle.requests != 1 {
+		t.Fatalf("%d outcomes counted, want only the prompt timeout", c.throttle.requests)
+	}
+}
+
+// Calls with a mock scenario neither feed the throttle nor are refused by it.
+func TestScenarioCallsBypassTheThrottle(t *testing.T) {
+	c := failFast(&caller{service: "stat", throttle: newThrottle(BreakerSettings{MinRequests: 2}), forwardScenario: true})
+	scn := WithScenario(context.Background(), "stat=unavailable")
+	unavailable := invokeErr(status.Error(codes.Unavailable, "scenario"))
+	for range 50 {
+		c.intercept(scn, "/m", nil, nil, nil, unavailable)
+	}
+	if c.throttle.requests != 0 {
+		t.Fatalf("scenario calls fed the throttle: %d", c.throttle.requests)
+	}
+	for range 10 {
+		c.intercept(context.Background(), "/m", nil, nil, nil, unavailable)
+	}
+	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invokeErr(nil)); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("plain calls: %v, want refused", err)
+	}
+	if err := c.intercept(scn, "/m", nil, nil, nil, invokeErr(nil)); err != nil {
+		t.Fatalf("a scenario call was refused by the shared throttle: %v", err)
+	}
+	// In real mode the scenario is not forwarded, so the call is an
+	// ordinary one and the throttle applies.
+	c.forwardScenario = false
+	if err := c.intercept(scn, "/m", nil, nil, nil, invokeErr(nil)); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("real mode: %v, want refused", err)
+	}
+}
