@@ -12,13 +12,15 @@ import (
 	"mosaic/bff/endpoint"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
+	"mosaic/bff/specmock"
 	"mosaic/bff/web"
 )
 
 // NewServer returns the public handler: scene APIs for each device and the
 // OpenAPI document they follow. maxInflight bounds the scene requests
-// served at once.
-func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight int) http.Handler {
+// served at once. mocks serves the operations the spec marks as not built
+// yet (nil: none).
+func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight int, mocks *specmock.Mocks) http.Handler {
 	r := chi.NewRouter()
 	r.Use(recoverer(logger), requestID, limitURI)
 	r.Group(func(r chi.Router) {
@@ -29,6 +31,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight i
 		r.Route("/"+mini.Name, mini.Routes(env))
 	})
 	r.Get("/openapi.yaml", serveSpec(spec))
+	mocks.Mount(r) // last: only what no real handler serves
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	return r

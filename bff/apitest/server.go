@@ -21,6 +21,7 @@ import (
 	"mosaic/bff/openapi"
 	"mosaic/bff/request"
 	"mosaic/bff/scene"
+	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/mocks"
@@ -112,7 +113,11 @@ func Start(t testing.TB, opts Options) *Server {
 			return err
 		}
 	}
-	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, opts.maxInflight()))
+	specMocks, err := specmock.New(spec.Doc, Seed, !opts.RealMode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, opts.maxInflight(), specMocks))
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()

@@ -19,7 +19,9 @@ import (
 	"mosaic/bff"
 	"mosaic/bff/admin"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/openapi"
 	"mosaic/bff/scene"
+	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/mocks"
@@ -75,8 +77,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:       endpoint.NewMetrics(reg),
 		CheckScenario: checkScenario,
 	}
+	spec, err := openapi.Load()
+	if err != nil {
+		return err
+	}
+	specMocks, err := specmock.New(spec.Doc, cfg.seed, cfg.mock())
+	if err != nil {
+		return err
+	}
 	public := &http.Server{
-		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight),
+		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight, specMocks),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      cfg.deadline + 5*time.Second,
