@@ -91,41 +91,31 @@ func TestStringsByFormatAndName(t *testing.T) {
                   token: {type: string, minLength: 16, maxLength: 16}
 `)
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	isEmail := func(v string) bool { _, err := mail.ParseAddress(v); return err == nil }
+	isHTTPS := func(v string) bool { u, err := url.Parse(v); return err == nil && u.Scheme == "https" && u.Host != "" }
+	parses := func(layout string) func(string) bool {
+		return func(v string) bool { _, err := time.Parse(layout, v); return err == nil }
+	}
+	checks := map[string]func(string) bool{
+		"email":         isEmail,
+		"contact_email": isEmail,
+		"link":          isHTTPS,
+		"avatar":        isHTTPS,
+		"when":          parses(time.RFC3339),
+		"day":           parses(time.DateOnly),
+		"uuid":          uuid.MatchString,
+		"ip":            func(v string) bool { return strings.HasPrefix(v, "192.0.2.") }, // TEST-NET-1
+		"name":          func(v string) bool { return v != "" && !strings.Contains(v, ".") },
+		"title":         func(v string) bool { return v != "" && !strings.HasSuffix(v, ".") },
+		"message":       func(v string) bool { return strings.HasSuffix(v, ".") && len(strings.Fields(v)) >= 4 },
+		"phone":         func(v string) bool { return strings.ContainsAny(v, "0123456789") },
+		"token":         func(v string) bool { return utf8.RuneCountInString(v) == 16 },
+	}
 	for _, b := range bodies(t, doc, 20) {
-		for _, k := range []string{"email", "contact_email"} {
-			if _, err := mail.ParseAddress(b[k].(string)); err != nil {
-				t.Errorf("%s %q: %v", k, b[k], err)
+		for field, ok := range checks {
+			if v, _ := b[field].(string); !ok(v) {
+				t.Errorf("%s: %q does not look like one", field, b[field])
 			}
-		}
-		for _, k := range []string{"link", "avatar"} {
-			u, err := url.Parse(b[k].(string))
-			if err != nil || u.Scheme != "https" || u.Host == "" {
-				t.Errorf("%s %q is not an https URL", k, b[k])
-			}
-		}
-		if _, err := time.Parse(time.RFC3339, b["when"].(string)); err != nil {
-			t.Error(err)
-		}
-		if _, err := time.Parse(time.DateOnly, b["day"].(string)); err != nil {
-			t.Error(err)
-		}
-		if !uuid.MatchString(b["uuid"].(string)) {
-			t.Errorf("uuid %q", b["uuid"])
-		}
-		if !strings.HasPrefix(b["ip"].(string), "192.0.2.") {
-			t.Errorf("ip %q is not in TEST-NET-1", b["ip"])
-		}
-		if n := b["name"].(string); n == "" || strings.Contains(n, ".") {
-			t.Errorf("name %q does not look like a person", n)
-		}
-		if m := b["message"].(string); !strings.HasSuffix(m, ".") || len(strings.Fields(m)) < 4 {
-			t.Errorf("message %q is not sentences", m)
-		}
-		if p := b["phone"].(string); strings.IndexFunc(p, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
-			t.Errorf("phone %q has no digits", p)
-		}
-		if n := utf8.RuneCountInString(b["token"].(string)); n != 16 {
-			t.Errorf("token %q: %d runes, want 16", b["token"], n)
 		}
 	}
 }
@@ -151,46 +141,61 @@ func TestBoundsAndNamedRanges(t *testing.T) {
                     uniqueItems: true
                     items: {type: string, enum: [a, b, c]}
 `)
+	year := func(y int) float64 { return float64(time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix()) }
+	checks := map[string]func(any) bool{
+		"level":      between(0, 6),
+		"aid":        between(1, 1<<53), // a positive id
+		"view_count": between(0, 1<<53),
+		"pubdate":    between(year(2024), year(2026)), // a unix time near the mock epoch
+		"ratio":      func(v any) bool { f, ok := v.(float64); return ok && f >= 0 && f < 1 },
+		"odd":        func(v any) bool { return v == 10.0 || v == 15.0 || v == 20.0 },
+		"tags":       length(2, 4),
+		"short":      length(3, 5),
+		"kinds":      distinct(3),
+	}
 	counts := map[bool]int{}
 	for _, b := range bodies(t, doc, 30) {
-		num := func(k string) float64 { return b[k].(float64) }
-		if l := num("level"); l < 0 || l > 6 || l != float64(int(l)) {
-			t.Errorf("level %v", l)
+		for field, ok := range checks {
+			if !ok(b[field]) {
+				t.Errorf("%s: %v is out of its bounds", field, b[field])
+			}
 		}
-		if a := num("aid"); a < 1 {
-			t.Errorf("aid %v is not a positive id", a)
-		}
-		if v := num("view_count"); v < 0 {
-			t.Errorf("view_count %v", v)
-		} else {
-			counts[v >= 1000]++
-		}
-		if p := num("pubdate"); p < float64(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()) || p > float64(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()) {
-			t.Errorf("pubdate %v is not a unix time near the mock epoch", p)
-		}
-		if r := num("ratio"); r < 0 || r >= 1 {
-			t.Errorf("ratio %v", r)
-		}
-		if o := num("odd"); o != 10 && o != 15 && o != 20 {
-			t.Errorf("odd %v", o)
-		}
-		if n := len(b["tags"].([]any)); n < 2 || n > 4 {
-			t.Errorf("%d tags", n)
-		}
-		if n := utf8.RuneCountInString(b["short"].(string)); n < 3 || n > 5 {
-			t.Errorf("short %q", b["short"])
-		}
-		seen := map[any]bool{}
-		for _, k := range b["kinds"].([]any) {
-			seen[k] = true
-		}
-		if len(seen) != 3 {
-			t.Errorf("kinds %v are not 3 unique items", b["kinds"])
-		}
+		counts[b["view_count"].(float64) >= 1000]++
 	}
 	// Counts span magnitudes: some small, some large.
 	if counts[true] == 0 || counts[false] == 0 {
 		t.Errorf("view counts all on one side of 1000: %v", counts)
+	}
+}
+
+// between checks for an integer within [lo, hi].
+func between(lo, hi float64) func(any) bool {
+	return func(v any) bool { f, ok := v.(float64); return ok && f >= lo && f <= hi && f == float64(int64(f)) }
+}
+
+// length checks a string's runes or an array's items are within [lo, hi].
+func length(lo, hi int) func(any) bool {
+	return func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			n := utf8.RuneCountInString(v)
+			return n >= lo && n <= hi
+		case []any:
+			return len(v) >= lo && len(v) <= hi
+		}
+		return false
+	}
+}
+
+// distinct checks for an array of n different items.
+func distinct(n int) func(any) bool {
+	return func(v any) bool {
+		items, _ := v.([]any)
+		seen := map[any]bool{}
+		for _, k := range items {
+			seen[k] = true
+		}
+		return len(items) == n && len(seen) == n
 	}
 }
 
