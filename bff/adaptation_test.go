@@ -123,25 +123,26 @@ func card(t *testing.T, dev string, v device.View) map[string]any {
 }
 
 func TestCoverByDeviceAndNetwork(t *testing.T) {
-	const http, https = "http://i0.hdslb.example/bfs/archive/1.jpg@", "https://i0.hdslb.example/bfs/archive/1.jpg@"
+	// The fixture's cover is http: every device gets it upgraded.
+	const https = "https://i0.hdslb.example/bfs/archive/1.jpg@"
 	tests := []struct {
 		dev  string
 		net  device.Network
 		want string
 	}{
-		{"app", device.WiFi, http + "640w_360h.webp"},
-		{"app", device.G5, http + "640w_360h.webp"},
-		{"app", device.G4, http + "480w_270h.webp"},
-		{"app", device.G3, http + "320w_180h_50q.webp"},
-		{"app", device.G2, http + "320w_180h_50q.webp"},
-		{"pad", device.WiFi, http + "960w_540h.webp"},
-		{"pad", device.G5, http + "960w_540h.webp"},
-		{"pad", device.G4, http + "640w_360h.webp"},
-		{"pad", device.G3, http + "480w_270h_50q.webp"},
-		{"pad", device.G2, http + "480w_270h_50q.webp"},
-		{"web", device.WiFi, http + "1280w_720h.webp"},
-		{"web", device.G4, http + "1280w_720h.webp"},
-		{"web", device.G2, http + "1280w_720h.webp"},
+		{"app", device.WiFi, https + "640w_360h.webp"},
+		{"app", device.G5, https + "640w_360h.webp"},
+		{"app", device.G4, https + "480w_270h.webp"},
+		{"app", device.G3, https + "320w_180h_50q.webp"},
+		{"app", device.G2, https + "320w_180h_50q.webp"},
+		{"pad", device.WiFi, https + "960w_540h.webp"},
+		{"pad", device.G5, https + "960w_540h.webp"},
+		{"pad", device.G4, https + "640w_360h.webp"},
+		{"pad", device.G3, https + "480w_270h_50q.webp"},
+		{"pad", device.G2, https + "480w_270h_50q.webp"},
+		{"web", device.WiFi, https + "1280w_720h.webp"},
+		{"web", device.G4, https + "1280w_720h.webp"},
+		{"web", device.G2, https + "1280w_720h.webp"},
 		{"mini", device.WiFi, https + "480w_270h.jpg"},
 		{"mini", device.G5, https + "480w_270h.jpg"},
 		{"mini", device.G4, https + "320w_180h.jpg"},
@@ -258,7 +259,7 @@ func TestLegacyCardForOldAppBuilds(t *testing.T) {
 		_, nested := c["owner"]
 		_, hasStats := c["stats"]
 		if tt.legacy {
-			want := map[string]any{"owner_name": "up", "owner_face": "http://i0.hdslb.example/bfs/face/9.jpg", "play": 123456.0, "play_text": "12.3万"}
+			want := map[string]any{"owner_name": "up", "owner_face": "https://i0.hdslb.example/bfs/face/9.jpg", "play": 123456.0, "play_text": "12.3万"}
 			for k, v := range want {
 				if c[k] != v {
 					t.Errorf("%s build %d: %s = %v, want %v", tt.dev, tt.build, k, c[k], v)
@@ -273,15 +274,20 @@ func TestLegacyCardForOldAppBuilds(t *testing.T) {
 	}
 }
 
-func TestOnlyMiniForcesHTTPS(t *testing.T) {
+// The fixture's cover and faces are http: every device, old app builds
+// included, gets each of them upgraded to https, in every scene.
+func TestEveryDeviceGetsHTTPS(t *testing.T) {
 	for _, dev := range devices {
-		raw, _ := json.Marshal(card(t, dev, device.View{}))
-		hasHTTP := strings.Contains(string(raw), "http://")
-		if dev == "mini" && hasHTTP {
-			t.Errorf("mini card carries an http URL: %s", raw)
-		}
-		if dev != "mini" && !hasHTTP {
-			t.Errorf("%s card rewrote http URLs: %s", dev, raw)
+		for _, v := range []device.View{{}, {Build: 7000000}} {
+			for scene, body := range bodies(t, dev, v) {
+				raw, _ := json.Marshal(body)
+				if strings.Contains(string(raw), "http://") {
+					t.Errorf("%s %s (build %d) carries an http URL: %s", dev, scene, v.Build, raw)
+				}
+				if !strings.Contains(string(raw), "https://i0.hdslb.example/bfs/archive/1.jpg@") {
+					t.Errorf("%s %s (build %d) lost the upgraded cover: %s", dev, scene, v.Build, raw)
+				}
+			}
 		}
 	}
 }
@@ -334,24 +340,23 @@ func TestRepliesByDevice(t *testing.T) {
 
 func TestUserHeaderByDevice(t *testing.T) {
 	tests := []struct {
-		dev      string
-		lang     device.Lang
-		path     []string
-		want     any
-		httpFace bool
+		dev  string
+		lang device.Lang
+		path []string
+		want any
 	}{
-		{"app", device.Chinese, []string{"counts", "follower"}, map[string]any{"num": 340000000.0, "text": "3.4亿"}, true},
-		{"pad", device.English, []string{"counts", "following"}, map[string]any{"num": 1500.0, "text": "1.5K"}, true},
-		{"web", device.Chinese, []string{"counts", "follower"}, 340000000.0, true},
-		{"mini", device.Chinese, []string{"follower"}, "3.4亿", false},
-		{"mini", device.English, []string{"follower"}, "340M", false},
+		{"app", device.Chinese, []string{"counts", "follower"}, map[string]any{"num": 340000000.0, "text": "3.4亿"}},
+		{"pad", device.English, []string{"counts", "following"}, map[string]any{"num": 1500.0, "text": "1.5K"}},
+		{"web", device.Chinese, []string{"counts", "follower"}, 340000000.0},
+		{"mini", device.Chinese, []string{"follower"}, "3.4亿"},
+		{"mini", device.English, []string{"follower"}, "340M"},
 	}
 	for _, tt := range tests {
 		u := dig(bodies(t, tt.dev, device.View{Lang: tt.lang})["user"], "user").(map[string]any)
 		if got := dig(u, tt.path...); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s %v user %v = %v, want %v", tt.dev, tt.lang, tt.path, got, tt.want)
 		}
-		if face := u["face"].(string); strings.HasPrefix(face, "http://") != tt.httpFace {
+		if face := u["face"].(string); face != "https://i0.hdslb.example/bfs/face/9.jpg" {
 			t.Errorf("%s user face %q", tt.dev, face)
 		}
 		for _, private := range []string{"email", "phone", "birthday"} {

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/app"
+	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
@@ -31,6 +32,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight i
 		r.Route("/"+mini.Name, mini.Routes(env))
 	})
 	r.Get("/openapi.yaml", serveSpec(spec))
+	r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	mocks.Mount(r) // last: only what no real handler serves
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)

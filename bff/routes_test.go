@@ -12,6 +12,7 @@ import (
 
 	"mosaic"
 	"mosaic/bff"
+	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
 	"mosaic/bff/specmock"
@@ -40,6 +41,9 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 		h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, 1, mocks)
 		var served []string
 		err = chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+			if strings.HasPrefix(route, docs.Path) {
+				return nil // the reference page renders the spec; it is no operation of it
+			}
 			served = append(served, method+" "+strings.TrimSuffix(route, "/"))
 			return nil
 		})

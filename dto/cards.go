@@ -4,7 +4,7 @@ package dto
 type AppCard struct {
 	Aid      int64     `json:"aid"`
 	Title    string    `json:"title"`
-	Cover    string    `json:"cover"`
+	Cover    URL       `json:"cover"`
 	Duration int64     `json:"duration"`
 	Pubdate  int64     `json:"pubdate"`
 	Reason   string    `json:"reason,omitempty"`
@@ -22,11 +22,11 @@ type AppStats struct {
 type AppLegacyCard struct {
 	Aid       int64  `json:"aid"`
 	Title     string `json:"title"`
-	Cover     string `json:"cover"`
+	Cover     URL    `json:"cover"`
 	Duration  int64  `json:"duration"`
 	Pubdate   int64  `json:"pubdate"`
 	OwnerName string `json:"owner_name"`
-	OwnerFace string `json:"owner_face"`
+	OwnerFace URL    `json:"owner_face"`
 	Play      int64  `json:"play"`
 	PlayText  string `json:"play_text"`
 }
@@ -36,7 +36,7 @@ type PadCard struct {
 	Aid      int64     `json:"aid"`
 	Title    string    `json:"title"`
 	Desc     string    `json:"desc"`
-	Cover    string    `json:"cover"`
+	Cover    URL       `json:"cover"`
 	Duration int64     `json:"duration"`
 	Pubdate  int64     `json:"pubdate"`
 	Reason   string    `json:"reason,omitempty"`
@@ -56,7 +56,7 @@ type WebCard struct {
 	Aid      int64     `json:"aid"`
 	Title    string    `json:"title"`
 	Desc     string    `json:"desc"`
-	Cover    string    `json:"cover"`
+	Cover    URL       `json:"cover"`
 	Duration int64     `json:"duration"`
 	Pubdate  string    `json:"pubdate"`
 	Tags     []string  `json:"tags"`
@@ -80,7 +80,7 @@ type WebStats struct {
 type MiniCard struct {
 	Aid       int64  `json:"aid"`
 	Title     string `json:"title"`
-	Cover     string `json:"cover"`
+	Cover     URL    `json:"cover"`
 	Duration  int64  `json:"duration"`
 	OwnerName string `json:"owner_name,omitempty"`
 	View      string `json:"view,omitempty"`

@@ -1,6 +1,7 @@
 // Package dto holds the JSON bodies mosaic sends to devices. Each device has
 // its own card type where its shape differs (see api.openapi.yaml); the
-// envelope and the small building blocks are shared.
+// envelope and the small building blocks are shared. Every link is a URL,
+// which only SafeURL builds.
 package dto
 
 // Feed is the body of GET /{device}/v1/feed.
@@ -25,12 +26,13 @@ type Count struct {
 }
 
 // Owner is an uploader as native and web clients show it. Name and face are
-// absent when profiles are degraded; following when relations are (or the
-// viewer is anonymous).
+// absent when profiles are degraded, face also when the profile's is no URL a
+// client can load safely; following when relations are (or the viewer is
+// anonymous).
 type Owner struct {
 	Mid       int64  `json:"mid"`
 	Name      string `json:"name,omitempty"`
-	Face      string `json:"face,omitempty"`
+	Face      URL    `json:"face,omitzero"`
 	Following *bool  `json:"following,omitempty"`
 }
 

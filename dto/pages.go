@@ -21,11 +21,11 @@ type User[U, C any] struct {
 }
 
 // Member is a reply's author. Name and face are absent when profiles are
-// degraded.
+// degraded, face also when the profile's is no URL a client can load safely.
 type Member struct {
 	Mid  int64  `json:"mid"`
 	Name string `json:"name,omitempty"`
-	Face string `json:"face,omitempty"`
+	Face URL    `json:"face,omitzero"`
 }
 
 // Relation is how the viewer and a user follow each other.
@@ -65,7 +65,7 @@ type MiniReply struct {
 type UserInfo[C any] struct {
 	Mid           int64     `json:"mid"`
 	Name          string    `json:"name"`
-	Face          string    `json:"face"`
+	Face          URL       `json:"face"`
 	Sign          string    `json:"sign"`
 	Level         int32     `json:"level"`
 	Vip           bool      `json:"vip"`
@@ -96,7 +96,7 @@ type WebCounts struct {
 type MiniUser struct {
 	Mid       int64  `json:"mid"`
 	Name      string `json:"name"`
-	Face      string `json:"face"`
+	Face      URL    `json:"face"`
 	Follower  string `json:"follower,omitempty"`
 	Following *bool  `json:"following,omitempty"`
 }

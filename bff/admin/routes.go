@@ -1,5 +1,5 @@
-// Package admin is the operator listener: health, readiness, metrics and
-// pprof. It is never mounted on the public listener.
+// Package admin is the operator listener: health, readiness, metrics, pprof
+// and the QA page. It is never mounted on the public listener.
 package admin
 
 import (
@@ -9,11 +9,24 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mosaic/bff/admin/qa"
+	"mosaic/bff/openapi"
 )
+
+// Option adds a page to the admin routes.
+type Option func(chi.Router)
+
+// QA mounts the QA page, /debug/compare, which serves a scene request to
+// every device through public, the public listener's handler, and checks
+// the answers against spec.
+func QA(public http.Handler, spec *openapi.Spec) Option {
+	return qa.New(public, spec).Routes
+}
 
 // NewHandler returns the admin routes. ready reports whether this instance
 // should receive traffic; it turns false as soon as shutdown begins.
-func NewHandler(gatherer prometheus.Gatherer, ready func() bool) http.Handler {
+func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -29,5 +42,8 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool) http.Handler {
 	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	for _, o := range opts {
+		o(r)
+	}
 	return r
 }

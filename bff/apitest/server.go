@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -52,6 +53,12 @@ type Options struct {
 	// is neither validated nor forwarded. The mocks still honor it, so a
 	// leak would show.
 	RealMode bool
+	// Targets replace the mock cluster's target of the services they name,
+	// e.g. static:///a,b,c for several instances the test runs itself.
+	Targets map[string]string
+	// Policy forces the downstream balancing policy (conn.Options.Policy);
+	// "" is the production default.
+	Policy string
 }
 
 func (o Options) maxInflight() int {
@@ -69,6 +76,8 @@ type Server struct {
 	Spec     *openapi.Spec
 	// Deadline is the scene deadline in force.
 	Deadline time.Duration
+	// Handler is the public handler URL serves, for in-process callers.
+	Handler http.Handler
 }
 
 // Start runs the topology for the life of t.
@@ -90,11 +99,12 @@ func Start(t testing.TB, opts Options) *Server {
 	for _, svc := range clients.Services() {
 		targets[svc] = "static:///" + cluster.Addr(svc)
 	}
+	maps.Copy(targets, opts.Targets)
 	callTimeout := opts.CallTimeout
 	if callTimeout == 0 {
 		callTimeout = 500 * time.Millisecond
 	}
-	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker})
+	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Policy: opts.Policy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +134,7 @@ func Start(t testing.TB, opts Options) *Server {
 		cluster.Stop()
 		cancel()
 	})
-	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline}
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline, Handler: srv.Config.Handler}
 }
 
 // Response is one answer, already checked against the spec.

@@ -19,11 +19,11 @@ func card(c scene.Card, v device.View) dto.AppCard {
 	out := dto.AppCard{
 		Aid:      a.GetAid(),
 		Title:    a.GetTitle(),
-		Cover:    device.ImageURL(a.GetCover(), covers().For(v.Network), false),
+		Cover:    device.ImageURL(a.GetCover(), covers().For(v.Network)),
 		Duration: a.GetDurationS(),
 		Pubdate:  a.GetPubdate(),
 		Reason:   c.Reason,
-		Owner:    device.Owner(c, false),
+		Owner:    device.Owner(c),
 	}
 	if s := c.Stat; s != nil {
 		out.Stats = &dto.AppStats{View: device.Count(s.GetView(), v.Lang), Danmaku: device.Count(s.GetDanmaku(), v.Lang)}
@@ -39,11 +39,11 @@ func legacyCard(c scene.Card, v device.View) dto.AppLegacyCard {
 	return dto.AppLegacyCard{
 		Aid:       a.GetAid(),
 		Title:     a.GetTitle(),
-		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network), false),
+		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network)),
 		Duration:  a.GetDurationS(),
 		Pubdate:   a.GetPubdate(),
 		OwnerName: c.Owner.GetName(),
-		OwnerFace: c.Owner.GetFace(),
+		OwnerFace: dto.SafeURL(c.Owner.GetFace()),
 		Play:      play,
 		PlayText:  device.Display(play, v.Lang),
 	}

@@ -29,12 +29,13 @@ func Count(n int64, lang Lang) dto.Count {
 }
 
 // Owner is a card's uploader as native and web clients show it: name and
-// face when the profile is known, following when the relation is.
-func Owner(c scene.Card, httpsOnly bool) dto.Owner {
+// face when the profile is known (face only if it is a safe URL), following
+// when the relation is.
+func Owner(c scene.Card) dto.Owner {
 	o := dto.Owner{Mid: c.Archive.GetOwnerMid()}
 	if c.Owner != nil {
 		o.Name = c.Owner.GetName()
-		o.Face = Scheme(c.Owner.GetFace(), httpsOnly)
+		o.Face = dto.SafeURL(c.Owner.GetFace())
 	}
 	if c.Relation != nil {
 		following := c.Relation.GetFollowing()

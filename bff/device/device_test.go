@@ -1,9 +1,15 @@
 package device_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"mosaic/bff/device"
+	"mosaic/bff/scene"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	replyv1 "mosaic/clients/reply/v1"
 )
 
 func TestDisplay(t *testing.T) {
@@ -61,25 +67,28 @@ func TestTruncate(t *testing.T) {
 
 func TestImageURL(t *testing.T) {
 	const u = "http://i0.hdslb.example/bfs/archive/1.jpg"
+	const https = "https://i0.hdslb.example/bfs/archive/1.jpg"
 	tests := []struct {
-		url   string
-		img   device.Image
-		https bool
-		want  string
+		url  string
+		img  device.Image
+		want string
 	}{
-		{u, device.Image{W: 320, H: 180, Q: 50, Format: "webp"}, false, u + "@320w_180h_50q.webp"},
-		{u, device.Image{W: 640, H: 360, Format: "webp"}, false, u + "@640w_360h.webp"},
-		{u, device.Image{W: 480, H: 270, Format: "jpg"}, true, "https://i0.hdslb.example/bfs/archive/1.jpg@480w_270h.jpg"},
-		{"https://x/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, "https://x/1.jpg@1w_2h.jpg"},
-		{"", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
-		{"//cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, false, "https://cdn/1.jpg@1w_2h.webp"},
-		{"ftp://cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, false, ""},
-		{"https://cdn/a b.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
-		{"javascript:alert(1)", device.Image{W: 1, H: 2, Format: "jpg"}, true, ""},
+		{u, device.Image{W: 320, H: 180, Q: 50, Format: "webp"}, https + "@320w_180h_50q.webp"},
+		{u, device.Image{W: 640, H: 360, Format: "webp"}, https + "@640w_360h.webp"},
+		{u, device.Image{W: 480, H: 270, Format: "jpg"}, https + "@480w_270h.jpg"},
+		{"https://x/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, "https://x/1.jpg@1w_2h.jpg"},
+		{"", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		{"//cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, "https://cdn/1.jpg@1w_2h.webp"},
+		{"ftp://cdn/1.jpg", device.Image{W: 1, H: 2, Format: "webp"}, ""},
+		{"https://cdn/a b.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		{"javascript:alert(1)", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		// Without a path the suffix would become the host: dropped.
+		{"https://cdn.example", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		{"https://cdn.example/", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn.example/@1w_2h.jpg"},
 	}
 	for _, tt := range tests {
-		if got := device.ImageURL(tt.url, tt.img, tt.https); got != tt.want {
-			t.Errorf("ImageURL(%q, %+v, %v) = %q, want %q", tt.url, tt.img, tt.https, got, tt.want)
+		if got := device.ImageURL(tt.url, tt.img); got.String() != tt.want {
+			t.Errorf("ImageURL(%q, %+v) = %q, want %q", tt.url, tt.img, got, tt.want)
 		}
 	}
 }
@@ -104,5 +113,31 @@ func TestLegacy(t *testing.T) {
 func TestRFC3339IsUTC(t *testing.T) {
 	if got := device.RFC3339(0); got != "1970-01-01T00:00:00Z" {
 		t.Errorf("RFC3339(0) = %q", got)
+	}
+}
+
+// A face that is no safe URL is left out of an optional field, as an absent
+// profile's is; required fields keep the key, empty.
+func TestUnsafeFacesAreLeftOutOrEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		owner *accountv1.Profile
+		want  string
+	}{
+		{nil, `{"mid":2}`},
+		{&accountv1.Profile{Mid: 2, Name: "n", Face: "javascript:alert(1)"}, `{"mid":2,"name":"n"}`},
+		{&accountv1.Profile{Mid: 2, Name: "n", Face: "http://cdn.example/f.jpg"}, `{"mid":2,"name":"n","face":"https://cdn.example/f.jpg"}`},
+	} {
+		c := scene.Card{Archive: &archivev1.Archive{Aid: 1, OwnerMid: 2}, Owner: tc.owner}
+		if raw, _ := json.Marshal(device.Owner(c)); string(raw) != tc.want {
+			t.Errorf("owner %v: %s, want %s", tc.owner, raw, tc.want)
+		}
+		r := scene.Reply{Reply: &replyv1.Reply{Mid: 2}, Member: tc.owner}
+		if raw, _ := json.Marshal(device.Member(r)); string(raw) != tc.want {
+			t.Errorf("member %v: %s, want %s", tc.owner, raw, tc.want)
+		}
+	}
+	u := device.NativeUser(scene.User{Profile: &accountv1.Profile{Mid: 2, Face: "data:image/png;base64,AA=="}}, device.View{})
+	if raw, _ := json.Marshal(u); !strings.Contains(string(raw), `"face":""`) {
+		t.Errorf("user header: %s, want an empty face", raw)
 	}
 }

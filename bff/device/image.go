@@ -3,6 +3,8 @@ package device
 import (
 	"strconv"
 	"strings"
+
+	"mosaic/dto"
 )
 
 // Image is one rendition the CDN can produce.
@@ -31,13 +33,15 @@ func (c Covers) For(n Network) Image {
 	return c.Fast
 }
 
-// ImageURL appends the CDN suffix {url}@{w}w_{h}h[_{q}q].{fmt} to url, after
-// Scheme. A url that is empty, or that no client could load, stays empty:
-// there is nothing to resize.
-func ImageURL(url string, img Image, httpsOnly bool) string {
-	url = Scheme(url, httpsOnly)
+// ImageURL is the CDN rendition {url}@{w}w_{h}h[_{q}q].{fmt} of url, made
+// safe by dto.SafeURL (https only). The check runs on the whole rendition,
+// suffix included: a cover with no path, https://host, would otherwise turn
+// into https://host@640w_360h.webp, a URL whose host is the suffix. A url
+// that is empty, or that no client could load, gives the zero URL: there is
+// nothing to resize.
+func ImageURL(url string, img Image) dto.URL {
 	if url == "" {
-		return ""
+		return dto.URL{}
 	}
 	var b strings.Builder
 	b.Grow(len(url) + 24)
@@ -54,28 +58,5 @@ func ImageURL(url string, img Image, httpsOnly bool) string {
 	}
 	b.WriteByte('.')
 	b.WriteString(img.Format)
-	return b.String()
-}
-
-// Scheme returns url in a form every client can load: http is upgraded to
-// https when httpsOnly (the mini-program refuses plain http), a
-// protocol-relative //host/... gets https (an API body has no page whose
-// scheme it could inherit), and anything but http(s), or with spaces or
-// control characters in it, is dropped.
-func Scheme(url string, httpsOnly bool) string {
-	if strings.ContainsFunc(url, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return ""
-	}
-	switch {
-	case strings.HasPrefix(url, "https://"):
-		return url
-	case strings.HasPrefix(url, "http://"):
-		if httpsOnly {
-			return "https://" + url[len("http://"):]
-		}
-		return url
-	case strings.HasPrefix(url, "//"):
-		return "https:" + url
-	}
-	return ""
+	return dto.SafeURL(b.String())
 }

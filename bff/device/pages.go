@@ -37,12 +37,13 @@ func mapSlice[In, Out any](in []In, v View, fn func(In, View) Out) []Out {
 	return out
 }
 
-// Member is a reply's author.
-func Member(r scene.Reply, httpsOnly bool) dto.Member {
+// Member is a reply's author: name and face when the profile is known
+// (face only if it is a safe URL).
+func Member(r scene.Reply) dto.Member {
 	m := dto.Member{Mid: r.GetMid()}
 	if r.Member != nil {
 		m.Name = r.Member.GetName()
-		m.Face = Scheme(r.Member.GetFace(), httpsOnly)
+		m.Face = dto.SafeURL(r.Member.GetFace())
 	}
 	return m
 }
@@ -62,7 +63,7 @@ func NativeReply(r scene.Reply, v View) dto.NativeReply {
 		Message: r.GetMessage(),
 		Like:    Count(r.GetLike(), v.Lang),
 		Ctime:   r.GetCtime(),
-		Member:  Member(r, false),
+		Member:  Member(r),
 	}
 }
 
@@ -73,7 +74,7 @@ func UserInfo[C any](s scene.User, counts func(*relationv1.FollowerCount) C) dto
 	u := dto.UserInfo[C]{
 		Mid:           p.GetMid(),
 		Name:          p.GetName(),
-		Face:          p.GetFace(),
+		Face:          dto.SafeURL(p.GetFace()),
 		Sign:          p.GetSign(),
 		Level:         p.GetLevel(),
 		Vip:           p.GetVip(),

@@ -89,6 +89,7 @@ func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) htt
 // serve is every scene handler: validate, load the scene under the
 // deadline with its downstream calls timed, adapt, write, observe.
 func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, []scene.Degraded, error)) http.HandlerFunc {
+	shape.Scenario = env.CheckScenario != nil // mock mode reads X-Mock-Scenario
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer env.Metrics.begin()()
@@ -101,11 +102,10 @@ func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string,
 			defer cancel()
 			ctx = conn.WithColor(ctx, p.Color)
 			if env.CheckScenario != nil {
-				s := r.Header.Get("X-Mock-Scenario")
-				if err := env.CheckScenario(s); err != nil {
+				if err := env.CheckScenario(p.Scenario); err != nil {
 					return fail(w, &request.Error{Param: "X-Mock-Scenario", Detail: err.Error()}), nil
 				}
-				ctx = conn.WithScenario(ctx, s)
+				ctx = conn.WithScenario(ctx, p.Scenario)
 			}
 			var timings conn.Timings
 			s, degraded, err := load(conn.WithTimings(ctx, &timings), r, p)

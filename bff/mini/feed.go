@@ -16,7 +16,7 @@ func card(c scene.Card, v device.View) dto.MiniCard {
 	out := dto.MiniCard{
 		Aid:       a.GetAid(),
 		Title:     a.GetTitle(),
-		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network), true),
+		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network)),
 		Duration:  a.GetDurationS(),
 		OwnerName: c.Owner.GetName(),
 	}

@@ -1,6 +1,7 @@
 // Package mini serves and adapts scenes for the mini-program: the fewest
-// bytes (no desc, no times, one display count), jpg covers and https only,
-// because the host app refuses plain-http resources.
+// bytes (no desc, no times, one display count) and jpg covers. Its URLs are
+// https, as every device's are (dto.SafeURL); the host app would refuse
+// plain-http resources anyway.
 package mini
 
 import (

@@ -29,7 +29,7 @@ func user(s scene.User, v device.View) dto.MiniUser {
 	u := dto.MiniUser{
 		Mid:  s.Profile.GetMid(),
 		Name: s.Profile.GetName(),
-		Face: device.Scheme(s.Profile.GetFace(), true),
+		Face: dto.SafeURL(s.Profile.GetFace()),
 	}
 	if s.Counts != nil {
 		u.Follower = device.Display(s.Counts.GetFollower(), v.Lang)

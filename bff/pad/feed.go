@@ -17,11 +17,11 @@ func card(c scene.Card, v device.View) dto.PadCard {
 		Aid:      a.GetAid(),
 		Title:    a.GetTitle(),
 		Desc:     device.Truncate(a.GetDesc(), descRunes),
-		Cover:    device.ImageURL(a.GetCover(), covers().For(v.Network), false),
+		Cover:    device.ImageURL(a.GetCover(), covers().For(v.Network)),
 		Duration: a.GetDurationS(),
 		Pubdate:  a.GetPubdate(),
 		Reason:   c.Reason,
-		Owner:    device.Owner(c, false),
+		Owner:    device.Owner(c),
 	}
 	if s := c.Stat; s != nil {
 		out.Stats = &dto.PadStats{

@@ -27,6 +27,9 @@ type Params struct {
 	// Color is the traffic color (X-Color) routing this request to colored
 	// instances; empty for ordinary traffic.
 	Color string
+	// Scenario is X-Mock-Scenario as sent, when the route reads it (mock
+	// mode); Parse checks only that it came once, the mocks validate it.
+	Scenario string
 }
 
 // Error names the parameter or header that was wrong.
@@ -49,39 +52,73 @@ type Shape struct {
 	PageSize device.PageSize
 	// Builds: the client sends X-Client-Build (app and pad).
 	Builds bool
+	// Scenario: the route reads X-Mock-Scenario (mock mode only).
+	Scenario bool
 }
 
 // Parse validates r for a route of shape s. X-User-Id is read only when the
 // direct peer is trusted (the gateway); from anyone else the request is
 // anonymous.
+//
+// Ambiguous input is refused, not resolved by first-value-wins: a query that
+// does not decode, a parameter the route reads given twice, or a
+// single-valued header it reads sent twice (see Query and Single). Inputs a
+// route does not take are ignored, repeated or not.
 func Parse(r *http.Request, s Shape, trust Trust) (Params, error) {
 	var p Params
-	var err error
+	var names []string // every route refuses a query that does not decode
 	if s.Paged {
-		q := r.URL.Query()
-		if p.Page, err = positive("page", q.Get("page"), 1); err != nil {
+		names = []string{"page", "ps"}
+	}
+	q, err := Query(r.URL.RawQuery, names...)
+	if err != nil {
+		return p, err
+	}
+	if s.Paged {
+		if p.Page, p.PS, err = paging(q["page"], q["ps"], s.PageSize); err != nil {
 			return p, err
 		}
-		if p.Page > MaxPage {
-			return p, bad("page", "must be at most %d, got %s", MaxPage, clip(q.Get("page")))
-		}
-		if p.PS, err = positive("ps", q.Get("ps"), s.PageSize.Default); err != nil {
-			return p, err
-		}
-		p.PS = min(p.PS, s.PageSize.Max) // above the device's max is clamped, not rejected
 	}
 	if p.View, err = View(r.Header, s.Builds); err != nil {
 		return p, err
 	}
-	if p.Color, err = Color(r.Header.Get("X-Color")); err != nil {
+	color, err := Single(r.Header, "X-Color")
+	if err != nil {
 		return p, err
 	}
+	if p.Color, err = Color(color); err != nil {
+		return p, err
+	}
+	if s.Scenario {
+		if p.Scenario, err = Single(r.Header, "X-Mock-Scenario"); err != nil {
+			return p, err
+		}
+	}
 	if trust.Allows(r.RemoteAddr) {
-		if p.Viewer, err = ID("X-User-Id", r.Header.Get("X-User-Id"), true); err != nil {
+		id, err := Single(r.Header, "X-User-Id")
+		if err != nil {
+			return p, err
+		}
+		if p.Viewer, err = ID("X-User-Id", id, true); err != nil {
 			return p, err
 		}
 	}
 	return p, nil
+}
+
+// paging validates page and ps: page from 1 to MaxPage, ps positive and
+// clamped to the device's max.
+func paging(pageParam, psParam string, size device.PageSize) (page, ps int, err error) {
+	if page, err = positive("page", pageParam, 1); err != nil {
+		return 0, 0, err
+	}
+	if page > MaxPage {
+		return 0, 0, bad("page", "must be at most %d, got %s", MaxPage, clip(pageParam))
+	}
+	if ps, err = positive("ps", psParam, size.Default); err != nil {
+		return 0, 0, err
+	}
+	return page, min(ps, size.Max), nil // above the device's max is clamped, not rejected
 }
 
 // View reads the device headers: X-Network, Accept-Language and, for
@@ -89,7 +126,11 @@ func Parse(r *http.Request, s Shape, trust Trust) (Params, error) {
 func View(h http.Header, builds bool) (device.View, error) {
 	var v device.View
 	v.Network = device.WiFi
-	if s := h.Get("X-Network"); s != "" {
+	s, err := Single(h, "X-Network")
+	if err != nil {
+		return v, err
+	}
+	if s != "" {
 		n, ok := device.ParseNetwork(strings.ToLower(s))
 		if !ok {
 			return v, bad("X-Network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", clip(s))
@@ -97,15 +138,23 @@ func View(h http.Header, builds bool) (device.View, error) {
 		v.Network = n
 	}
 	// A malformed Accept-Language only costs the reader their number
-	// format: fall back to the default rather than fail the screen.
-	if s := h.Get("Accept-Language"); s != "" {
+	// format: fall back to the default rather than fail the screen. It is a
+	// list, so repeated fields are one list (RFC 9110, section 5.3), not
+	// ambiguous.
+	if s := strings.Join(h.Values("Accept-Language"), ","); s != "" {
 		if tags, _, err := language.ParseAcceptLanguage(s); err == nil && len(tags) > 0 {
 			if base, _ := tags[0].Base(); base.String() == "zh" {
 				v.Lang = device.Chinese
 			}
 		}
 	}
-	if s := h.Get("X-Client-Build"); s != "" && builds {
+	if !builds {
+		return v, nil
+	}
+	if s, err = Single(h, "X-Client-Build"); err != nil {
+		return v, err
+	}
+	if s != "" {
 		b, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || b <= 0 {
 			return v, bad("X-Client-Build", "must be a positive integer, got %q", clip(s))

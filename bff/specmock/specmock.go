@@ -40,6 +40,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/problem"
+	"mosaic/bff/request"
 	"mosaic/dto"
 	"mosaic/mocks"
 )
@@ -208,10 +209,29 @@ func (m *Mocks) handler(o *operation) http.HandlerFunc {
 // here), and the request body is not read: marked operations are reads.
 func (o *operation) validate(r *http.Request) error {
 	params := map[string]string{}
-	for _, p := range append(o.route.PathItem.Parameters, o.route.Operation.Parameters...) {
-		if p.Value != nil && p.Value.In == openapi3.ParameterInPath {
-			params[p.Value.Name] = chi.URLParam(r, p.Value.Name)
+	var single []string
+	for _, ref := range append(o.route.PathItem.Parameters, o.route.Operation.Parameters...) {
+		p := ref.Value
+		if p == nil {
+			continue
 		}
+		switch {
+		case p.In == openapi3.ParameterInPath:
+			params[p.Name] = chi.URLParam(r, p.Name)
+		case p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeArray):
+		case p.In == openapi3.ParameterInQuery:
+			single = append(single, p.Name)
+		case p.In == openapi3.ParameterInHeader:
+			if _, err := request.Single(r.Header, p.Name); err != nil {
+				return err
+			}
+		}
+	}
+	// kin-openapi takes the first of repeated values; the scene routes
+	// refuse them (and queries that decode more than one way), and so do
+	// their mocks.
+	if _, err := request.Query(r.URL.RawQuery, single...); err != nil {
+		return err
 	}
 	return openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 		Request:    r,
@@ -226,6 +246,11 @@ func (o *operation) validate(r *http.Request) error {
 }
 
 func badRequest(w http.ResponseWriter, err error) {
+	var pe *request.Error
+	if errors.As(err, &pe) {
+		problem.BadParam(w, pe.Param, pe.Detail)
+		return
+	}
 	var re *openapi3filter.RequestError
 	if errors.As(err, &re) && re.Parameter != nil {
 		problem.BadParam(w, re.Parameter.Name, re.Error())

@@ -73,6 +73,20 @@ func get(t *testing.T, spec *openapi.Spec, h http.Handler, path string, headers 
 	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
 }
 
+// getTwice is get with header sent twice.
+func getTwice(t *testing.T, spec *openapi.Spec, h http.Handler, path, header string) response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Add(header, "a")
+	req.Header.Add(header, "b")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if err := spec.Validate(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+		t.Errorf("%v\nbody: %s", err, rec.Body.Bytes())
+	}
+	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
+}
+
 func TestOnlyTheMarkedOperationsAreMocked(t *testing.T) {
 	spec := loadSpec(t)
 	m, err := specmock.New(spec.Doc, 1, true)
@@ -181,14 +195,21 @@ func TestBadParametersAre400Problems(t *testing.T) {
 	for _, tt := range []struct {
 		path, param string
 		headers     []string
+		twice       string // a header sent twice
 	}{
-		{"?ps=0", "ps", nil},
-		{"?ps=ten", "ps", nil},
-		{"?page=0", "page", nil},
-		{"?page=10001", "page", nil},
-		{"", "X-Request-Id", []string{"X-Request-Id", strings.Repeat("r", 129)}},
+		{"", "X-Request-Id", nil, "X-Request-Id"},
+		{"?ps=0", "ps", nil, ""},
+		{"?ps=ten", "ps", nil, ""},
+		{"?page=0", "page", nil, ""},
+		{"?page=10001", "page", nil, ""},
+		{"", "X-Request-Id", []string{"X-Request-Id", strings.Repeat("r", 129)}, ""},
+		{"?ps=3&ps=4", "ps", nil, ""},
+		{"?page=1;ps=2", "query", nil, ""},
 	} {
 		res := get(t, spec, r, notifications+tt.path, tt.headers...)
+		if tt.twice != "" {
+			res = getTwice(t, spec, r, notifications+tt.path, tt.twice)
+		}
 		var p struct {
 			Status int    `json:"status"`
 			Param  string `json:"param"`

@@ -17,12 +17,12 @@ func card(c scene.Card, _ device.View) dto.WebCard {
 		Aid:      a.GetAid(),
 		Title:    a.GetTitle(),
 		Desc:     a.GetDesc(),
-		Cover:    device.ImageURL(a.GetCover(), cover(), false),
+		Cover:    device.ImageURL(a.GetCover(), cover()),
 		Duration: a.GetDurationS(),
 		Pubdate:  device.RFC3339(a.GetPubdate()),
 		Tags:     nonNil(a.GetTags()),
 		Reason:   c.Reason,
-		Owner:    device.Owner(c, false),
+		Owner:    device.Owner(c),
 	}
 	if s := c.Stat; s != nil {
 		out.Stats = &dto.WebStats{

@@ -23,7 +23,7 @@ func reply(r scene.Reply, _ device.View) dto.WebReply {
 		Message: r.GetMessage(),
 		Like:    r.GetLike(),
 		Ctime:   device.RFC3339(r.GetCtime()),
-		Member:  device.Member(r, false),
+		Member:  device.Member(r),
 	}
 }
 

@@ -5,12 +5,16 @@
 package conn
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	_ "google.golang.org/grpc/health" // client-side health checking for healthCheckConfig
+
+	"mosaic/clients/balance"
 )
 
 // Options configure the calls to one downstream service.
@@ -25,15 +29,26 @@ type Options struct {
 	// ForwardScenario carries X-Mock-Scenario to the downstream. Only mock
 	// mode sets it: real services never see the header.
 	ForwardScenario bool
+	// Cluster is the BFF's own cluster: the balancer prefers its instances
+	// and fails over to other clusters only when it has none ready.
+	Cluster string
+	// Policy replaces the load-balancing policy, e.g. "round_robin" to
+	// compare with it; "" is mosaic's (package balance).
+	Policy string
 }
 
 // serviceConfig retries reads that failed with UNAVAILABLE, at most twice
 // more, with jittered backoff, never past the call's deadline. All
 // downstream methods are idempotent batch reads. The retry throttle stops
 // retrying once more than about one call in ten fails, so retries never
-// multiply load on a struggling service. %s is the balancing policy.
+// multiply load on a struggling service. Client-side health checking
+// watches each instance's overall health ("" service): an instance that
+// says NOT_SERVING (draining, sick) is picked no more; one that does not
+// implement the health service counts as healthy. %s is the balancing
+// policy's config.
 const serviceConfig = `{
-  "loadBalancingConfig": [{"%s": {}}],
+  "loadBalancingConfig": [%s],
+  "healthCheckConfig": {"serviceName": ""},
   "methodConfig": [{
     "name": [{}],
     "retryPolicy": {
@@ -47,21 +62,23 @@ const serviceConfig = `{
   "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1}
 }`
 
-// balancer spreads calls over every resolved instance (round_robin, not
-// grpc's default pick_first), except for a static target of one address,
-// where there is nothing to spread and pick_first is the cheaper picker.
-func balancer(scheme, endpoint string) string {
-	if scheme == staticScheme && !strings.Contains(endpoint, ",") {
-		return "pick_first"
+// balancer is the loadBalancingConfig entry for o: mosaic's lanes and
+// load-aware policy (even over one address: its lane, health and cluster
+// rules still apply), or the policy o forces, without config.
+func balancer(o Options) (string, error) {
+	policy, cfg := o.Policy, any(struct{}{})
+	if policy == "" || policy == balance.Name {
+		policy, cfg = balance.Name, map[string]string{"cluster": o.Cluster}
 	}
-	return "round_robin"
+	js, err := json.Marshal(map[string]any{policy: cfg})
+	return string(js), err
 }
 
 // Dial returns a client connection to service at target, one of
 // static:///host:port[,host:port...] or dns:///name:port.
 // The connection is lazy: it connects on first use.
 func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
-	scheme, endpoint, ok := strings.Cut(target, ":///")
+	scheme, _, ok := strings.Cut(target, ":///")
 	if !ok {
 		return nil, fmt.Errorf("downstream target %q: want scheme:///endpoint", target)
 	}
@@ -69,6 +86,10 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	case staticScheme, "dns":
 	default:
 		return nil, fmt.Errorf("downstream target %q: unsupported scheme %q (static, dns)", target, scheme)
+	}
+	lb, err := balancer(o)
+	if err != nil {
+		return nil, fmt.Errorf("downstream %s: balancing policy: %w", service, err)
 	}
 	c := &caller{
 		service:         service,
@@ -80,7 +101,7 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(staticBuilder{}),
-		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, balancer(scheme, endpoint))),
+		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
 	}
 	return grpc.NewClient(target, append(opts, extra...)...)

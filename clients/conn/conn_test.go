@@ -96,16 +96,27 @@ func TestTimingsHeader(t *testing.T) {
 	}
 }
 
-func TestBalancerSpreadsOnlyOverSeveralInstances(t *testing.T) {
-	for _, tc := range []struct{ scheme, endpoint, want string }{
-		{"static", "127.0.0.1:1", "pick_first"},
-		{"static", "127.0.0.1:1,127.0.0.1:2", "round_robin"},
-		{"dns", "stat.default.svc:9000", "round_robin"},
+func TestBalancerIsMosaicLanesUnlessForced(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{}, `{"mosaic_lanes":{"cluster":""}}`},
+		{Options{Cluster: "c1"}, `{"mosaic_lanes":{"cluster":"c1"}}`},
+		{Options{Cluster: "c1", Policy: "round_robin"}, `{"round_robin":{}}`},
 	} {
-		if got := balancer(tc.scheme, tc.endpoint); got != tc.want {
-			t.Errorf("balancer(%s, %s) = %s, want %s", tc.scheme, tc.endpoint, got, tc.want)
+		if got, err := balancer(tc.o); err != nil || got != tc.want {
+			t.Errorf("balancer(%+v) = %s, %v; want %s", tc.o, got, err, tc.want)
 		}
 	}
+	if _, err := Dial("stat", "static:///127.0.0.1:1", Options{Policy: "no_such_policy"}); err == nil {
+		t.Error("Dial accepted an unknown balancing policy")
+	}
+	cc, err := Dial("stat", "static:///127.0.0.1:1", Options{Cluster: "c1"})
+	if err != nil {
+		t.Fatalf("the default service config does not parse: %v", err)
+	}
+	cc.Close()
 }
 
 // A call cut short by its caller's deadline (the scene's budget, used up by

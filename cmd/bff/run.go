@@ -85,15 +85,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight, specMocks)
 	public := &http.Server{
-		Handler:           bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight, specMocks),
+		Handler:           publicHandler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      cfg.deadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
-	adminSrv := &http.Server{Handler: admin.NewHandler(reg, ready.Load), ReadHeaderTimeout: 5 * time.Second}
+	adminSrv := &http.Server{Handler: admin.NewHandler(reg, ready.Load, admin.QA(publicHandler, spec)), ReadHeaderTimeout: 5 * time.Second}
 
 	publicLn, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -143,8 +144,9 @@ func announce(w io.Writer, cfg config, public, adminAddr net.Addr) {
 	fmt.Fprintf(w, "mosaic is serving on %s with %s\n", base, mode)
 	fmt.Fprintf(w, "  try:   curl -s '%s/app/v1/feed' -H 'X-User-Id: 42' -H 'X-Network: 4g'\n", base)
 	fmt.Fprintf(w, "         curl -s '%s/web/v1/feed?ps=5' -H 'Accept-Language: zh-CN'\n", base)
-	fmt.Fprintf(w, "  spec:  %s/openapi.yaml\n", base)
+	fmt.Fprintf(w, "  spec:  %s/openapi.yaml (reference: %s/docs)\n", base, base)
 	fmt.Fprintf(w, "  admin: http://%s/metrics /healthz /readyz /debug/pprof/\n", hostPort(adminAddr))
+	fmt.Fprintf(w, "  qa:    http://%s/debug/compare?path=/v1/feed&network=2g&lang=en\n", hostPort(adminAddr))
 }
 
 // hostPort makes a wildcard listen address something a browser can open.

@@ -20,6 +20,7 @@ import (
 
 	"mosaic/bff/apitest"
 	"mosaic/clients"
+	"mosaic/dto"
 	"mosaic/mocks"
 )
 
@@ -591,7 +592,7 @@ func TestReferenceMatchesMosaic(t *testing.T) {
 	}
 	noCovers := func(cards []refCard) {
 		for i := range cards {
-			cards[i].Cover = ""
+			cards[i].Cover = dto.URL{}
 		}
 	}
 	for _, tc := range []struct {
@@ -602,7 +603,7 @@ func TestReferenceMatchesMosaic(t *testing.T) {
 		{"/web/v1/feed?ps=10", func() any { return &refFeed{} }, func(v any) { noCovers(v.(*refFeed).Cards) }},
 		{fmt.Sprintf("/web/v1/videos/%d", aid), func() any { return &refVideo{} }, func(v any) {
 			x := v.(*refVideo)
-			x.Video.Cover = ""
+			x.Video.Cover = dto.URL{}
 			noCovers(x.Related)
 		}},
 		{fmt.Sprintf("/web/v1/users/%d?ps=20", mid), func() any { return &refUser{} }, func(v any) { noCovers(v.(*refUser).Archives) }},

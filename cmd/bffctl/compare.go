@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"mosaic/bff/devicediff"
 	"mosaic/bff/openapi"
 )
 
@@ -40,7 +41,7 @@ func parseCompare(args []string, stderr io.Writer) (compareConfig, error) {
 	fs.StringVar(&cfg.network, "network", "wifi", "X-Network: wifi, 5g, 4g, 3g or 2g (empty: not sent)")
 	fs.StringVar(&cfg.lang, "lang", "zh-CN", "Accept-Language (empty: not sent)")
 	fs.Int64Var(&cfg.build, "build", 0, "X-Client-Build (0: not sent)")
-	fs.Float64Var(&cfg.budget, "budget", 0.40, "the most a mini card may weigh, as a `fraction` of its web card")
+	fs.Float64Var(&cfg.budget, "budget", devicediff.MiniBudget, "the most a mini card may weigh, as a `fraction` of its web card")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: bffctl compare [flags] PATH
@@ -69,7 +70,7 @@ flags:`)
 	if !strings.HasPrefix(cfg.path, "/") {
 		cfg.path = "/" + cfg.path
 	}
-	for _, dev := range devices() {
+	for _, dev := range devicediff.Devices() {
 		if strings.HasPrefix(cfg.path, "/"+dev+"/") {
 			return cfg, fmt.Errorf("PATH %q names a device; give it without the device prefix, e.g. %s", cfg.path, strings.TrimPrefix(cfg.path, "/"+dev))
 		}
@@ -135,38 +136,38 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	client := &http.Client{Transport: transport, Timeout: cfg.timeout}
 	header := cfg.header()
 
-	responses := make([]response, len(devices()))
+	responses := make([]response, len(devicediff.Devices()))
 	var wg sync.WaitGroup
-	for i, dev := range devices() {
+	for i, dev := range devicediff.Devices() {
 		wg.Go(func() { responses[i] = fetch(ctx, client, cfg.base, "/"+dev+cfg.path, dev, header) })
 	}
 	wg.Wait()
 
 	var problems []error
-	byDevice := make([]fields, len(devices()))
-	reports := make([]deviceReport, len(devices()))
+	byDevice := make([]devicediff.Fields, len(devicediff.Devices()))
+	reports := make([]deviceReport, len(devicediff.Devices()))
 	for i, resp := range responses {
 		var errs []error
 		reports[i], byDevice[i], errs = inspect(spec, resp, header)
 		problems = append(problems, errs...)
 	}
 
-	mini, web := reports[slices.Index(devices(), "mini")], reports[slices.Index(devices(), "web")]
-	var b budgetCheck
+	mini, web := reports[slices.Index(devicediff.Devices(), "mini")], reports[slices.Index(devicediff.Devices(), "web")]
+	var b devicediff.Budget
 	switch {
 	case !mini.parsed:
-		b = budgetCheck{budget: cfg.budget, skipped: "no mini response"}
+		b = devicediff.Budget{Limit: cfg.budget, Skipped: "no mini response"}
 	case !web.parsed:
-		b = budgetCheck{budget: cfg.budget, skipped: "no web response"}
+		b = devicediff.Budget{Limit: cfg.budget, Skipped: "no web response"}
 	default:
-		b = checkBudget(mini.cards.all(), web.cards.all(), cfg.budget)
-		if err := b.err(); err != nil {
+		b = devicediff.CheckBudget(mini.cards.All(), web.cards.All(), cfg.budget)
+		if err := b.Err(); err != nil {
 			problems = append(problems, err)
 		}
 	}
 
-	fmt.Fprintf(stdout, "GET %s/{%s}%s  %s\n\n", cfg.base, strings.Join(devices(), ","), cfg.path, describe(header))
-	if err := render(stdout, diffRows(byDevice), reports, b); err != nil {
+	fmt.Fprintf(stdout, "GET %s/{%s}%s  %s\n\n", cfg.base, strings.Join(devicediff.Devices(), ","), cfg.path, describe(header))
+	if err := render(stdout, devicediff.Diff(byDevice), reports, b); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -180,7 +181,7 @@ func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // inspect checks one device's response (transport, spec, status) and, for a
 // 200, reads its fields and cards.
-func inspect(spec *openapi.Spec, resp response, header http.Header) (deviceReport, fields, []error) {
+func inspect(spec *openapi.Spec, resp response, header http.Header) (deviceReport, devicediff.Fields, []error) {
 	rep := deviceReport{name: resp.device, status: "error", spec: "-", bytes: len(resp.body)}
 	if resp.err != nil {
 		return rep, nil, []error{fmt.Errorf("%s: %w", resp.device, resp.err)}
@@ -195,11 +196,11 @@ func inspect(spec *openapi.Spec, resp response, header http.Header) (deviceRepor
 		problems = append(problems, fmt.Errorf("%s: GET %s answered %d, want 200: %s", resp.device, resp.url, resp.status, clip(resp.body)))
 		return rep, nil, problems
 	}
-	f, err := flatten(resp.body)
+	f, err := devicediff.Flatten(resp.body)
 	if err != nil {
 		problems = append(problems, fmt.Errorf("%s: %w", resp.device, err))
 	}
-	if cs, err := extractCards(resp.body); err != nil {
+	if cs, err := devicediff.ExtractCards(resp.body); err != nil {
 		problems = append(problems, fmt.Errorf("%s: %w", resp.device, err))
 	} else {
 		rep.cards, rep.parsed = cs, true

@@ -95,7 +95,8 @@ func dialStubs(targets map[string]string) (s *stubs, close func(), err error) {
 
 // The JSON the reference BFFs answer: mosaic's web types (dto), filled
 // straight from the downstream messages, without mosaic's image-URL and
-// number adaptation.
+// number adaptation; URLs go through dto.SafeURL, the only way to fill a
+// dto.URL (and a step no BFF may skip).
 type (
 	refOwner      = dto.Owner
 	refStats      = dto.WebStats
@@ -137,7 +138,7 @@ func (f *fetched) card(a *archivev1.Archive, reason string, withRelation bool) r
 		Aid:      a.GetAid(),
 		Title:    a.GetTitle(),
 		Desc:     a.GetDesc(),
-		Cover:    a.GetCover(),
+		Cover:    dto.SafeURL(a.GetCover()),
 		Duration: a.GetDurationS(),
 		Pubdate:  time.Unix(a.GetPubdate(), 0).UTC().Format(time.RFC3339),
 		Tags:     a.GetTags(),
@@ -148,7 +149,7 @@ func (f *fetched) card(a *archivev1.Archive, reason string, withRelation bool) r
 		c.Tags = []string{}
 	}
 	if p := f.profiles[a.GetOwnerMid()]; p != nil {
-		c.Owner.Name, c.Owner.Face = p.GetName(), p.GetFace()
+		c.Owner.Name, c.Owner.Face = p.GetName(), dto.SafeURL(p.GetFace())
 	}
 	if r := f.relations[a.GetOwnerMid()]; withRelation && r != nil {
 		following := r.GetFollowing()
@@ -183,7 +184,7 @@ func (f *fetched) videoBody(aid int64, related []int64, replies []*replyv1.Reply
 	for _, r := range replies {
 		m := refMember{Mid: r.GetMid()}
 		if p := f.profiles[r.GetMid()]; p != nil {
-			m.Name, m.Face = p.GetName(), p.GetFace()
+			m.Name, m.Face = p.GetName(), dto.SafeURL(p.GetFace())
 		}
 		out.Replies = append(out.Replies, refReply{
 			Rpid: r.GetRpid(), Message: r.GetMessage(), Like: r.GetLike(),
@@ -197,7 +198,7 @@ func (f *fetched) userBody(mid int64, page, ps int, counts *relationv1.FollowerC
 	p := f.profiles[mid]
 	out := refUser{
 		User: refUserHeader{
-			Mid: p.GetMid(), Name: p.GetName(), Face: p.GetFace(), Sign: p.GetSign(),
+			Mid: p.GetMid(), Name: p.GetName(), Face: dto.SafeURL(p.GetFace()), Sign: p.GetSign(),
 			Level: p.GetLevel(), Vip: p.GetVip(), OfficialTitle: p.GetOfficialTitle(),
 		},
 		Page: page, PageSize: ps, Total: total, Archives: make([]refCard, 0, len(aids)),

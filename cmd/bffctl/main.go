@@ -9,6 +9,10 @@
 //	                              throughput, latency percentiles, downstream
 //	                              calls, CPU, allocations and memory; writes
 //	                              bench.md, bench.json and bench.svg
+//	bffctl overload [flags]       offer open-loop load (vegeta) at 0.5×, 1×, 2×
+//	                              and 3× the BFF's measured saturation, the BFF
+//	                              pinned apart from its mocks and the load;
+//	                              writes overload.md and overload.svg
 //
 // Run "bffctl help" for the list of subcommands and "bffctl compare -h" for
 // their flags.

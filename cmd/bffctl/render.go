@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"mosaic/bff/devicediff"
 )
 
 // deviceReport is one device's column in the footer.
@@ -15,14 +17,14 @@ type deviceReport struct {
 	status string // the HTTP status, or "error" when there was no response
 	spec   string // ok, FAIL, or - when not checked
 	bytes  int
-	cards  cardSet
+	cards  devicediff.CardSet
 	parsed bool // whether cards holds the body's cards
 }
 
 // render writes the comparison: one line per path, then the footer (status,
 // spec, sizes, cards per device) and the budget. Columns are aligned for a
 // terminal.
-func render(w io.Writer, rows []row, reports []deviceReport, b budgetCheck) error {
+func render(w io.Writer, rows []devicediff.Row, reports []deviceReport, b devicediff.Budget) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	cells := func(label string, cols []string, note string) {
@@ -38,11 +40,11 @@ func render(w io.Writer, rows []row, reports []deviceReport, b budgetCheck) erro
 		cols := make([]string, len(reports))
 		for i := range reports {
 			cols[i] = "absent"
-			if r.present(i) {
+			if r.Present(i) {
 				cols[i] = "present"
 			}
 		}
-		cells(r.path, cols, r.note(names))
+		cells(r.Path, cols, r.Note(names))
 	}
 
 	cells("", make([]string, len(reports)), "")
@@ -58,23 +60,23 @@ func render(w io.Writer, rows []row, reports []deviceReport, b budgetCheck) erro
 	perDevice("bytes", func(r deviceReport) string { return strconv.Itoa(r.bytes) })
 	list := ""
 	for _, r := range reports {
-		if r.cards.list != "" {
-			list = r.cards.list
+		if r.cards.List != "" {
+			list = r.cards.List
 			break
 		}
 	}
 	if list != "" {
 		perDevice("#"+list, func(r deviceReport) string {
-			if !r.parsed || r.cards.list == "" {
+			if !r.parsed || r.cards.List == "" {
 				return "-"
 			}
-			return strconv.Itoa(len(r.cards.items))
+			return strconv.Itoa(len(r.cards.Items))
 		})
 		perDevice("bytes/card", func(r deviceReport) string {
-			if !r.parsed || len(r.cards.items) == 0 {
+			if !r.parsed || len(r.cards.Items) == 0 {
 				return "-"
 			}
-			return strconv.FormatFloat(avgBytes(r.cards.items), 'f', 0, 64)
+			return strconv.FormatFloat(devicediff.AvgBytes(r.cards.Items), 'f', 0, 64)
 		})
 	}
 	if err := tw.Flush(); err != nil {
@@ -93,7 +95,7 @@ func render(w io.Writer, rows []row, reports []deviceReport, b budgetCheck) erro
 	return err
 }
 
-func renderBudget(w io.Writer, b budgetCheck) {
+func renderBudget(w io.Writer, b devicediff.Budget) {
 	verdict := func(over bool) string {
 		if over {
 			return "OVER BUDGET"
@@ -101,27 +103,27 @@ func renderBudget(w io.Writer, b budgetCheck) {
 		return "ok"
 	}
 	switch {
-	case b.skipped != "":
-		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: not checked, %s\n", b.budget, b.skipped)
-	case b.averaged():
+	case b.Skipped != "":
+		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: not checked, %s\n", b.Limit, b.Skipped)
+	case b.Averaged():
 		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: no aid on both, averages %.0f B / %.0f B = %.2f: %s\n",
-			b.budget, b.miniAvg, b.webAvg, b.ratio, verdict(b.ratio > b.budget))
+			b.Limit, b.MiniAvg, b.WebAvg, b.Ratio, verdict(b.Ratio > b.Limit))
 	default:
-		worst := b.pairs[0]
+		worst := b.Pairs[0]
 		over := 0
-		for _, p := range b.pairs {
-			if p.ratio > worst.ratio {
+		for _, p := range b.Pairs {
+			if p.Ratio > worst.Ratio {
 				worst = p
 			}
-			if p.overBudget {
+			if p.OverBudget {
 				over++
 			}
 		}
 		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: %d cards paired by aid, worst aid %d at %.2f (%d B / %d B): %s\n",
-			b.budget, len(b.pairs), worst.aid, worst.ratio, worst.mini, worst.web, verdict(over > 0))
-		for _, p := range b.pairs {
-			if p.overBudget {
-				fmt.Fprintf(w, "  over: aid %d at %.2f (%d B / %d B)\n", p.aid, p.ratio, p.mini, p.web)
+			b.Limit, len(b.Pairs), worst.Aid, worst.Ratio, worst.Mini, worst.Web, verdict(over > 0))
+		for _, p := range b.Pairs {
+			if p.OverBudget {
+				fmt.Fprintf(w, "  over: aid %d at %.2f (%d B / %d B)\n", p.Aid, p.Ratio, p.Mini, p.Web)
 			}
 		}
 	}

@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"mosaic/bff/devicediff"
 )
 
 func TestRender(t *testing.T) {
-	app := mustFlatten(t, `{"cards":[{"aid":1,"stats":{"view":{"num":1,"text":"1"}}}]}`)
-	web := mustFlatten(t, `{"cards":[{"aid":1,"stats":{"view":1}}]}`)
-	mini := mustFlatten(t, `{"cards":[{"aid":1,"view":"1"}]}`)
-	rows := diffRows([]fields{app, nil, web, mini})
-	cs := func(first, n, size int) cardSet {
-		s := cardSet{list: "cards"}
+	app := flatten(t, `{"cards":[{"aid":1,"stats":{"view":{"num":1,"text":"1"}}}]}`)
+	web := flatten(t, `{"cards":[{"aid":1,"stats":{"view":1}}]}`)
+	mini := flatten(t, `{"cards":[{"aid":1,"view":"1"}]}`)
+	rows := devicediff.Diff([]devicediff.Fields{app, nil, web, mini})
+	cs := func(first, n, size int) devicediff.CardSet {
+		s := devicediff.CardSet{List: "cards"}
 		for i := range n {
-			s.items = append(s.items, card{aid: int64(first + i), hasAid: true, bytes: size})
+			s.Items = append(s.Items, devicediff.Card{Aid: int64(first + i), HasAid: true, Bytes: size})
 		}
 		return s
 	}
@@ -24,7 +26,7 @@ func TestRender(t *testing.T) {
 		{name: "web", status: "200", spec: "FAIL", bytes: 5000, cards: cs(200, 20, 240), parsed: true},
 		{name: "mini", status: "200", spec: "ok", bytes: 700, cards: cs(300, 6, 110), parsed: true},
 	}
-	b := checkBudget(reports[3].cards.all(), reports[2].cards.all(), 0.40)
+	b := devicediff.CheckBudget(reports[3].cards.All(), reports[2].cards.All(), 0.40)
 
 	var buf bytes.Buffer
 	if err := render(&buf, rows, reports, b); err != nil {
@@ -79,7 +81,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderBudgetPairs(t *testing.T) {
-	b := checkBudget(cards(1, 30, 2, 50), cards(1, 100, 2, 100), 0.40)
+	b := devicediff.CheckBudget(cards(1, 30, 2, 50), cards(1, 100, 2, 100), 0.40)
 	var buf bytes.Buffer
 	renderBudget(&buf, b)
 	want := "budget: mini/web card bytes <= 0.40: 2 cards paired by aid, worst aid 2 at 0.50 (50 B / 100 B): OVER BUDGET\n" +
@@ -89,8 +91,25 @@ func TestRenderBudgetPairs(t *testing.T) {
 	}
 
 	buf.Reset()
-	renderBudget(&buf, checkBudget(nil, cards(1, 100), 0.40))
+	renderBudget(&buf, devicediff.CheckBudget(nil, cards(1, 100), 0.40))
 	if !strings.Contains(buf.String(), "not checked, no mini cards") {
 		t.Errorf("got %q", buf.String())
 	}
+}
+
+func flatten(t *testing.T, body string) devicediff.Fields {
+	t.Helper()
+	f, err := devicediff.Flatten([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func cards(aidBytes ...int) []devicediff.Card {
+	var out []devicediff.Card
+	for i := 0; i+1 < len(aidBytes); i += 2 {
+		out = append(out, devicediff.Card{Aid: int64(aidBytes[i]), HasAid: true, Bytes: aidBytes[i+1]})
+	}
+	return out
 }

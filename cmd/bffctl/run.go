@@ -31,6 +31,12 @@ func commands(getenv func(string) string) map[string]command {
 		},
 		// bench-serve runs the floor or the naive BFF as bench's child process.
 		"bench-serve": {run: benchServe, hidden: true},
+		"overload": {
+			summary: "offer open-loop load at multiples of the BFF's saturation (pinned apart from its mocks and the load): goodput, p50/p99, shed and failed answers, breaker activity",
+			run:     overload,
+		},
+		// overload-attack is overload's load generator, in a process of its own.
+		"overload-attack": {run: overloadAttack, hidden: true},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/devicediff"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -115,12 +116,12 @@ func TestCompareScenes(t *testing.T) {
 			}
 			for i, b := range devicesRow(t, stdout, "bytes") {
 				if n, err := strconv.Atoi(b); err != nil || n == 0 {
-					t.Errorf("%s bytes %q", devices()[i], b)
+					t.Errorf("%s bytes %q", devicediff.Devices()[i], b)
 				}
 			}
 			for i, cell := range devicesRow(t, stdout, "#"+tc.list) {
 				if n, err := strconv.Atoi(cell); err != nil || n == 0 {
-					t.Errorf("%s has %q %s", devices()[i], cell, tc.list)
+					t.Errorf("%s has %q %s", devicediff.Devices()[i], cell, tc.list)
 				}
 			}
 			devicesRow(t, stdout, "bytes/card")

@@ -3,17 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"mosaic/mocks"
@@ -23,51 +21,69 @@ import (
 // before they are cut.
 const shutdownGrace = 5 * time.Second
 
-type config struct {
-	addr            string
-	services        []string
-	seed            int64
-	latency, jitter time.Duration
-	scenarios       bool
-}
+// deregisterTimeout bounds deregistration on shutdown: with etcd unreachable,
+// the lease's TTL removes the keys anyway.
+const deregisterTimeout = 3 * time.Second
 
-// run serves until ctx is done, then marks every service NOT_SERVING, stops
-// gracefully (forcibly after shutdownGrace) and returns nil.
+// run serves until ctx is done, then deregisters, marks every service
+// NOT_SERVING, stops gracefully (forcibly after shutdownGrace) and returns
+// nil. Deregistering comes first so that resolvers stop sending new calls
+// before the server stops taking them.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
+	metrics := prometheus.NewRegistry()
+	counter := newCallCounter(metrics, cfg.color, cfg.cluster)
 	opts := mocks.Options{Latency: cfg.latency, Jitter: cfg.jitter, Scenarios: cfg.scenarios}
 	draining := make(chan struct{})
-	srv := grpc.NewServer(append(opts.ServerOptions(), grpc.ChainStreamInterceptor(endWatches(draining)))...)
+	srvOpts := append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(counter.interceptor)}, opts.ServerOptions()...)
+	srv := grpc.NewServer(append(srvOpts, grpc.ChainStreamInterceptor(endWatches(draining)))...)
 	if err := mocks.Register(srv, mocks.NewDataset(cfg.seed), cfg.services...); err != nil {
 		return err
 	}
-	hs := health.NewServer() // "" (the whole server) starts SERVING
-	for name := range srv.GetServiceInfo() {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING) // e.g. "stat.v1.StatService"
-	}
-	healthpb.RegisterHealthServer(srv, hs)
+	health := newHealthSwitch(srv)
 
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	admin, err := startAdmin(ctx, cfg.adminAddr, adminHandler(metrics, health))
+	if err != nil {
+		lis.Close()
+		return err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }() // nil after (Graceful)Stop
-	fmt.Fprintf(stdout, "mocksvc serving %s on %s (seed %d)\n", strings.Join(cfg.services, ","), lis.Addr(), cfg.seed)
+	reg, err := startRegistration(cfg, lis.Addr(), stderr)
+	if err != nil {
+		srv.Stop()
+		admin.close()
+		return errors.Join(err, <-served)
+	}
+	fmt.Fprintf(stdout, "mocksvc serving %s on %s (seed %d)%s%s\n", strings.Join(cfg.services, ","), lis.Addr(), cfg.seed, admin.announce(), reg.announce())
 
+	var serveErr error
 	select {
 	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
+	case err := <-admin.errc():
+		serveErr = fmt.Errorf("admin: %w", err)
 	case <-ctx.Done():
+		fmt.Fprintln(stderr, "mocksvc: shutting down")
 	}
-	fmt.Fprintln(stderr, "mocksvc: shutting down")
-	hs.Shutdown() // every service NOT_SERVING, so health-checking clients move away
+	if err := reg.stop(); err != nil {
+		fmt.Fprintln(stderr, "mocksvc:", err)
+	}
+	health.Shutdown() // every service NOT_SERVING, so health-checking clients move away
 	close(draining)
 	mocks.GracefulStop(srv, shutdownGrace)
+	admin.close()
+	if serveErr != nil {
+		return serveErr
+	}
 	return <-served
 }
 
@@ -122,69 +138,4 @@ func (w *watchStream) SendMsg(m any) error {
 		w.once.Do(func() { close(w.notServing) })
 	}
 	return err
-}
-
-// parseConfig reads the flags; a flag not given on the command line falls back
-// to its MOSAIC_ environment variable (-addr → MOSAIC_ADDR), then its default.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	var (
-		c        config
-		services string
-	)
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", ":9000", "gRPC listen address")
-	fs.StringVar(&services, "services", strings.Join(mocks.ServiceNames(), ","), "comma-separated services to serve")
-	fs.Int64Var(&c.seed, "seed", 1, "faker seed; the same seed gives the same data")
-	fs.DurationVar(&c.latency, "latency", 0, "latency added to every call")
-	fs.DurationVar(&c.jitter, "jitter", 0, "extra random latency in [0, jitter) per call")
-	fs.BoolVar(&c.scenarios, "scenarios", true, "honor x-mock-scenario metadata (fault injection)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "MOSAIC_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	if envErr != nil {
-		return c, envErr
-	}
-	var err error
-	if c.services, err = parseServices(services); err != nil {
-		return c, err
-	}
-	if c.latency < 0 || c.jitter < 0 {
-		return c, errors.New("-latency and -jitter must not be negative")
-	}
-	return c, nil
-}
-
-func parseServices(s string) ([]string, error) {
-	var out []string
-	for name := range strings.SplitSeq(s, ",") {
-		name = strings.TrimSpace(name)
-		switch {
-		case name == "":
-			continue
-		case !slices.Contains(mocks.ServiceNames(), name):
-			return nil, fmt.Errorf("-services: unknown service %q (want some of %s)", name, strings.Join(mocks.ServiceNames(), ","))
-		case slices.Contains(out, name):
-			return nil, fmt.Errorf("-services: %s is listed twice", name)
-		}
-		out = append(out, name)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("-services: no service to serve")
-	}
-	return out, nil
 }

@@ -49,6 +49,13 @@ func (l *lockedBuffer) String() string {
 // Cleanup cancels it and checks it returns nil promptly.
 func startRun(t *testing.T, env map[string]string, args ...string) (addr string, stop func() error) {
 	t.Helper()
+	line, stop := startRunLine(t, env, args...)
+	return announced(t, line, "on"), stop
+}
+
+// startRunLine runs run in the background and returns the line it announces.
+func startRunLine(t *testing.T, env map[string]string, args ...string) (line string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &lockedBuffer{}
@@ -59,7 +66,6 @@ func startRun(t *testing.T, env map[string]string, args ...string) (addr string,
 		done <- err
 	}()
 
-	var line string
 	sc := bufio.NewScanner(pr)
 	if sc.Scan() { // one line only: run writes nothing else to stdout
 		line = sc.Text()
@@ -94,12 +100,19 @@ func startRun(t *testing.T, env map[string]string, args ...string) (addr string,
 	if !strings.HasPrefix(line, prefix) {
 		t.Fatalf("announcement %q (stderr %q, run: %v)", line, stderr.String(), stop())
 	}
-	_, after, ok := strings.Cut(line, " on ")
+	return line, stop
+}
+
+// announced is the word after " word " in an announcement: "on" gives the
+// gRPC address, "admin" the admin one.
+func announced(t *testing.T, line, word string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(line, " "+word+" ")
 	if !ok {
-		t.Fatalf("no address in %q", line)
+		t.Fatalf("no %q in %q", word, line)
 	}
-	addr, _, _ = strings.Cut(after, " ")
-	return addr, stop
+	v, _, _ := strings.Cut(after, " ")
+	return v
 }
 
 func TestRun(t *testing.T) {
@@ -213,6 +226,16 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"-latency", "-1s"}, nil, "negative"},
 		{[]string{"extra"}, nil, "unexpected arguments"},
 		{[]string{"-addr", "256.0.0.1:0"}, nil, "listen"},
+		{[]string{"-addr", "127.0.0.1:0", "-admin-addr", "256.0.0.1:0"}, nil, "admin listen"},
+		{[]string{"-registry", " , "}, nil, "-registry"},
+		{nil, map[string]string{"MOSAIC_REGISTRY_TTL": "11s"}, "-registry-ttl"},
+		{[]string{"-registry-ttl", "1500ms"}, nil, "-registry-ttl"},
+		{[]string{"-advertise", "nohost"}, nil, "-advertise"},
+		{[]string{"-advertise", ":9000"}, nil, "-advertise"},
+		{[]string{"-advertise", "0.0.0.0:9000"}, nil, "-advertise"},
+		{[]string{"-advertise", "h:0"}, nil, "-advertise"},
+		{[]string{"-instance-id", "a/b"}, nil, "-instance-id"},
+		{[]string{"-weight", "-1"}, nil, "-weight"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -228,19 +251,29 @@ func TestRunConfigErrors(t *testing.T) {
 }
 
 func TestFlagsOverrideEnv(t *testing.T) {
-	env := map[string]string{"MOSAIC_SERVICES": "nope", "MOSAIC_SEED": "7", "MOSAIC_SCENARIOS": "false", "MOSAIC_LATENCY": "5ms"}
-	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed"}, func(k string) string { return env[k] }, io.Discard)
+	env := map[string]string{
+		"MOSAIC_SERVICES": "nope", "MOSAIC_SEED": "7", "MOSAIC_SCENARIOS": "false", "MOSAIC_LATENCY": "5ms",
+		"MOSAIC_REGISTRY": "127.0.0.1:1,127.0.0.1:2", "MOSAIC_COLOR": "canary", "MOSAIC_CLUSTER": "c2",
+		"MOSAIC_ZONE": "z1", "MOSAIC_INSTANCE_ID": "env-id", "MOSAIC_ADVERTISE": "mock:9", "MOSAIC_ADMIN_ADDR": ":9101",
+		"MOSAIC_REGISTRY_TTL": "3s", "MOSAIC_WEIGHT": "4",
+	}
+	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed", "-color", "blue"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.services) != 1 || cfg.services[0] != "feed" || cfg.seed != 7 || cfg.scenarios || cfg.latency != 5*time.Millisecond {
 		t.Errorf("config %+v", cfg)
 	}
+	if strings.Join(cfg.registry, " ") != "127.0.0.1:1 127.0.0.1:2" || cfg.color != "blue" || cfg.cluster != "c2" || cfg.zone != "z1" ||
+		cfg.instanceID != "env-id" || cfg.advertise != "mock:9" || cfg.adminAddr != ":9101" || cfg.ttl != 3*time.Second || cfg.weight != 4 {
+		t.Errorf("registration config %+v", cfg)
+	}
 	cfg, err = parseConfig([]string{"mocksvc"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.addr != ":9000" || len(cfg.services) != 6 || cfg.seed != 1 || !cfg.scenarios {
+	if cfg.addr != ":9000" || len(cfg.services) != 6 || cfg.seed != 1 || !cfg.scenarios ||
+		cfg.registry != nil || cfg.adminAddr != "" || cfg.ttl != 5*time.Second || cfg.color != "" {
 		t.Errorf("defaults %+v", cfg)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package devicediff
 
 import (
 	"slices"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestFlatten(t *testing.T) {
-	f, err := flatten([]byte(`{"page":1,"cards":[{"aid":1,"owner":{"name":"a"},"tags":["x"]},{"aid":2,"owner":null,"reason":"hot"}],"empty":[],"ok":true}`))
+	f, err := Flatten([]byte(`{"page":1,"cards":[{"aid":1,"owner":{"name":"a"},"tags":["x"]},{"aid":2,"owner":null,"reason":"hot"}],"empty":[],"ok":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,9 +26,9 @@ func TestFlatten(t *testing.T) {
 	}
 	got := map[string]string{}
 	for key, fd := range f {
-		got[key] = strings.Join(fd.types, "|")
-		if fd.path.String() != key {
-			t.Errorf("path %q renders as %q", key, fd.path.String())
+		got[key] = strings.Join(fd.Types, "|")
+		if fd.Path.String() != key {
+			t.Errorf("path %q renders as %q", key, fd.Path.String())
 		}
 	}
 	if len(got) != len(want) {
@@ -43,14 +43,14 @@ func TestFlatten(t *testing.T) {
 
 func TestFlattenRejectsNonJSON(t *testing.T) {
 	for _, body := range []string{``, `{`, `{"a":1} {"b":2}`, `<html>`} {
-		if _, err := flatten([]byte(body)); err == nil {
-			t.Errorf("flatten(%q) succeeded", body)
+		if _, err := Flatten([]byte(body)); err == nil {
+			t.Errorf("Flatten(%q) succeeded", body)
 		}
 	}
 }
 
 func TestFlattenNestedArrays(t *testing.T) {
-	f, err := flatten([]byte(`{"m":[[1,2],[3]]}`))
+	f, err := Flatten([]byte(`{"m":[[1,2],[3]]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestFlattenNestedArrays(t *testing.T) {
 	}
 }
 
-func keys(f fields) []string {
+func keys(f Fields) []string {
 	var out []string
 	for k := range f {
 		out = append(out, k)
@@ -68,9 +68,9 @@ func keys(f fields) []string {
 	return out
 }
 
-func mustFlatten(t *testing.T, body string) fields {
+func mustFlatten(t *testing.T, body string) Fields {
 	t.Helper()
-	f, err := flatten([]byte(body))
+	f, err := Flatten([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +81,11 @@ func TestDiffRows(t *testing.T) {
 	app := mustFlatten(t, `{"video":{"stats":{"view":{"num":1,"text":"1"}},"owner":{"name":"a"}}}`)
 	web := mustFlatten(t, `{"video":{"stats":{"view":1},"owner":{"name":"a"},"owner_name":"a","desc":"d"}}`)
 	mini := mustFlatten(t, `{"video":{"owner_name":"a"}}`)
-	rows := diffRows([]fields{app, nil, web, mini}) // pad failed
+	rows := Diff([]Fields{app, nil, web, mini}) // pad failed
 
 	var paths []string
 	for _, r := range rows {
-		paths = append(paths, r.path)
+		paths = append(paths, r.Path)
 	}
 	want := []string{
 		"video",
@@ -102,14 +102,14 @@ func TestDiffRows(t *testing.T) {
 		t.Fatalf("paths:\n got %q\nwant %q", paths, want)
 	}
 
-	byPath := map[string]row{}
+	byPath := map[string]Row{}
 	for _, r := range rows {
-		byPath[r.path] = r
+		byPath[r.Path] = r
 	}
-	present := func(r row) string {
+	present := func(r Row) string {
 		var b strings.Builder
-		for i := range devices() {
-			if r.present(i) {
+		for i := range Devices() {
+			if r.Present(i) {
 				b.WriteByte('+')
 			} else {
 				b.WriteByte('-')
@@ -130,14 +130,14 @@ func TestDiffRows(t *testing.T) {
 		}
 	}
 	for _, r := range rows {
-		if wantDiffers := r.path == "video.stats.view"; r.differs != wantDiffers {
-			t.Errorf("%s differs = %v", r.path, r.differs)
+		if wantDiffers := r.Path == "video.stats.view"; r.Differs != wantDiffers {
+			t.Errorf("%s differs = %v", r.Path, r.Differs)
 		}
 	}
-	if got, want := byPath["video.stats.view"].note(devices()), "differs: object on app; number on web"; got != want {
+	if got, want := byPath["video.stats.view"].Note(Devices()), "differs: object on app; number on web"; got != want {
 		t.Errorf("note %q, want %q", got, want)
 	}
-	if got := byPath["video.owner.name"].note(devices()); got != "" {
+	if got := byPath["video.owner.name"].Note(Devices()); got != "" {
 		t.Errorf("note %q for a path that does not differ", got)
 	}
 }
@@ -145,11 +145,11 @@ func TestDiffRows(t *testing.T) {
 func TestDiffRowsGroupsTypesInNote(t *testing.T) {
 	a := mustFlatten(t, `{"x":1}`)
 	b := mustFlatten(t, `{"x":"1"}`)
-	rows := diffRows([]fields{a, b, a, b})
+	rows := Diff([]Fields{a, b, a, b})
 	if len(rows) != 1 {
 		t.Fatalf("rows %v", rows)
 	}
-	if got, want := rows[0].note(devices()), "differs: number on app,web; string on pad,mini"; got != want {
+	if got, want := rows[0].Note(Devices()), "differs: number on app,web; string on pad,mini"; got != want {
 		t.Errorf("note %q, want %q", got, want)
 	}
 }
@@ -157,12 +157,27 @@ func TestDiffRowsGroupsTypesInNote(t *testing.T) {
 func TestSortKeepsChildrenUnderParent(t *testing.T) {
 	// By bytes "owner-x" < "owner.name"; by segment the owner's children
 	// come right after it.
-	rows := diffRows([]fields{mustFlatten(t, `{"owner":{"name":"a"},"owner-x":1}`)})
+	rows := Diff([]Fields{mustFlatten(t, `{"owner":{"name":"a"},"owner-x":1}`)})
 	var paths []string
 	for _, r := range rows {
-		paths = append(paths, r.path)
+		paths = append(paths, r.Path)
 	}
 	if want := []string{"owner", "owner.name", "owner-x"}; !slices.Equal(paths, want) {
 		t.Errorf("got %q, want %q", paths, want)
+	}
+}
+
+func TestDiffRowsPartial(t *testing.T) {
+	app := mustFlatten(t, `{"a":1,"b":{"c":1}}`)
+	web := mustFlatten(t, `{"a":1}`)
+	rows := Diff([]Fields{app, nil, web, app}) // pad failed: it has no body
+	partial := map[string]bool{}
+	for _, r := range rows {
+		partial[r.Path] = r.Partial
+	}
+	for path, want := range map[string]bool{"a": false, "b": true, "b.c": true} {
+		if got, ok := partial[path]; !ok || got != want {
+			t.Errorf("%s: partial %v (row found %v), want %v", path, got, ok, want)
+		}
 	}
 }

@@ -1,0 +1,53 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"mosaic/bff/admin"
+	"mosaic/bff/openapi"
+)
+
+// The QA page is mounted only when asked for, over the public handler it
+// is given.
+func TestQAPageMountedByOption(t *testing.T) {
+	spec, err := openapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served []string
+	public := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served = append(served, r.URL.Path) // one device at a time: raw serves one
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"cards":[]}`))
+	})
+	ready := func() bool { return true }
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		want int
+	}{
+		{"without", admin.NewHandler(prometheus.NewRegistry(), ready), http.StatusNotFound},
+		{"with", admin.NewHandler(prometheus.NewRegistry(), ready, admin.QA(public, spec)), http.StatusOK},
+	} {
+		for _, path := range []string{"/debug/compare/raw?device=mini&path=/v1/feed", "/debug/compare/assets/qa.css"} {
+			rec := httptest.NewRecorder()
+			tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			if rec.Code != tc.want {
+				t.Errorf("%s QA: GET %s: %d, want %d", tc.name, path, rec.Code, tc.want)
+			}
+		}
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("%s QA: /healthz %d", tc.name, rec.Code)
+		}
+	}
+	if strings.Join(served, " ") != "/mini/v1/feed" {
+		t.Errorf("public handler served %q, want the mini feed once", served)
+	}
+}

@@ -1,0 +1,198 @@
+package devicediff
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// MiniBudget is the device adaptation rule for the mini program: a mini feed
+// card carries no more than this fraction of a web card's bytes.
+const MiniBudget = 0.40
+
+// ListKeys are the main lists of the scenes, in the order they are looked
+// for: the feed's cards, the video page's related videos, a user's archives.
+func ListKeys() []string { return []string{"cards", "related", "archives"} }
+
+// Card is one card of a body: its aid (when it has one) and its size,
+// compactly encoded.
+type Card struct {
+	Aid    int64
+	HasAid bool
+	Bytes  int
+}
+
+// CardSet is what a body holds for the budget: its main list and, on the
+// video page, the video itself.
+type CardSet struct {
+	List  string // which of ListKeys the body has, "" for none
+	Items []Card // the main list's cards
+	Video *Card  // the video page's own video
+}
+
+// All returns every card the budget applies to.
+func (s CardSet) All() []Card {
+	out := append([]Card(nil), s.Items...)
+	if s.Video != nil {
+		out = append(out, *s.Video)
+	}
+	return out
+}
+
+// ExtractCards finds the main list (and the video) in a scene body.
+func ExtractCards(body []byte) (CardSet, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return CardSet{}, fmt.Errorf("body is not a JSON object: %w", err)
+	}
+	var s CardSet
+	for _, key := range ListKeys() {
+		raw, ok := top[key]
+		if !ok {
+			continue
+		}
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return CardSet{}, fmt.Errorf("%s is not an array: %w", key, err)
+		}
+		s.List = key
+		for _, e := range elems {
+			c, err := newCard(e)
+			if err != nil {
+				return CardSet{}, fmt.Errorf("%s[]: %w", key, err)
+			}
+			s.Items = append(s.Items, c)
+		}
+		break
+	}
+	if raw, ok := top["video"]; ok {
+		c, err := newCard(raw)
+		if err != nil {
+			return CardSet{}, fmt.Errorf("video: %w", err)
+		}
+		s.Video = &c
+	}
+	return s, nil
+}
+
+func newCard(raw json.RawMessage) (Card, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return Card{}, err
+	}
+	c := Card{Bytes: buf.Len()}
+	var head struct {
+		Aid *int64 `json:"aid"`
+	}
+	// A card that is not an object, or whose aid is not a number, is still
+	// a card: it is counted and weighed, just never paired.
+	if json.Unmarshal(raw, &head) == nil && head.Aid != nil {
+		c.Aid, c.HasAid = *head.Aid, true
+	}
+	return c, nil
+}
+
+// AvgBytes is the mean card size, 0 for no cards.
+func AvgBytes(cards []Card) float64 {
+	if len(cards) == 0 {
+		return 0
+	}
+	total := 0
+	for _, c := range cards {
+		total += c.Bytes
+	}
+	return float64(total) / float64(len(cards))
+}
+
+// Pair is a mini card and the web card with the same aid.
+type Pair struct {
+	Aid        int64
+	Mini, Web  int
+	Ratio      float64
+	OverBudget bool
+}
+
+// Budget is the outcome of the mini card budget check.
+type Budget struct {
+	Limit float64
+	// Pairs are the mini cards whose aid the web also has, in mini order.
+	Pairs []Pair
+	// With no pairs, the average mini card is weighed against the average
+	// web card.
+	MiniAvg, WebAvg float64
+	// Ratio is the worst pair's ratio, or the ratio of the averages.
+	Ratio float64
+	// Skipped says why nothing was compared ("" when something was).
+	Skipped string
+}
+
+// CheckBudget weighs mini cards against web cards: pair by pair where both
+// devices show the same aid, otherwise on average.
+func CheckBudget(mini, web []Card, limit float64) Budget {
+	b := Budget{Limit: limit, MiniAvg: AvgBytes(mini), WebAvg: AvgBytes(web)}
+	webByAid := map[int64]int{}
+	for _, c := range web {
+		if _, dup := webByAid[c.Aid]; c.HasAid && !dup {
+			webByAid[c.Aid] = c.Bytes
+		}
+	}
+	for _, c := range mini {
+		w, ok := webByAid[c.Aid]
+		if !c.HasAid || !ok || w == 0 {
+			continue
+		}
+		p := Pair{Aid: c.Aid, Mini: c.Bytes, Web: w, Ratio: float64(c.Bytes) / float64(w)}
+		p.OverBudget = p.Ratio > limit
+		b.Pairs = append(b.Pairs, p)
+		b.Ratio = max(b.Ratio, p.Ratio)
+	}
+	if len(b.Pairs) > 0 {
+		return b
+	}
+	switch {
+	case len(mini) == 0:
+		b.Skipped = "no mini cards"
+	case len(web) == 0:
+		b.Skipped = "no web cards"
+	default:
+		b.Ratio = b.MiniAvg / b.WebAvg
+	}
+	return b
+}
+
+// Averaged reports whether the averages were compared (no common aids).
+func (b Budget) Averaged() bool { return len(b.Pairs) == 0 && b.Skipped == "" }
+
+// Over reports whether the check found a breach.
+func (b Budget) Over() bool { return b.Skipped == "" && b.Ratio > b.Limit }
+
+// Err names every breach, nil within budget.
+func (b Budget) Err() error {
+	if b.Averaged() {
+		if b.Ratio > b.Limit {
+			return fmt.Errorf("mini card budget: the average mini card is %.2f of the average web card (%.0f B vs %.0f B), over the %.2f budget",
+				b.Ratio, b.MiniAvg, b.WebAvg, b.Limit)
+		}
+		return nil
+	}
+	var over []Pair
+	for _, p := range b.Pairs {
+		if p.OverBudget {
+			over = append(over, p)
+		}
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "mini card budget: %d of %d mini cards over %.2f of their web card:", len(over), len(b.Pairs), b.Limit)
+	const shown = 5
+	for i, p := range over {
+		if i == shown {
+			fmt.Fprintf(&buf, " and %d more;", len(over)-shown)
+			break
+		}
+		fmt.Fprintf(&buf, " aid %d is %.2f (%d B vs %d B);", p.Aid, p.Ratio, p.Mini, p.Web)
+	}
+	return fmt.Errorf("%s", bytes.TrimSuffix(buf.Bytes(), []byte(";")))
+}

@@ -1,0 +1,165 @@
+package devicediff
+
+import (
+	"strings"
+	"testing"
+)
+
+func cards(aidBytes ...int) []Card {
+	var out []Card
+	for i := 0; i+1 < len(aidBytes); i += 2 {
+		out = append(out, Card{Aid: int64(aidBytes[i]), HasAid: true, Bytes: aidBytes[i+1]})
+	}
+	return out
+}
+
+func TestCheckBudgetPairsByAid(t *testing.T) {
+	mini := cards(1, 40, 2, 41, 3, 10)
+	web := cards(2, 100, 1, 100, 9, 1000)
+	b := CheckBudget(mini, web, 0.40)
+	if len(b.Pairs) != 2 {
+		t.Fatalf("pairs %v, want aids 1 and 2", b.Pairs)
+	}
+	if b.Pairs[0].Aid != 1 || b.Pairs[0].OverBudget {
+		t.Errorf("aid 1 at exactly the budget: %+v", b.Pairs[0])
+	}
+	if b.Pairs[1].Aid != 2 || !b.Pairs[1].OverBudget {
+		t.Errorf("aid 2 over the budget: %+v", b.Pairs[1])
+	}
+	if b.Ratio != 0.41 {
+		t.Errorf("worst ratio %v, want 0.41", b.Ratio)
+	}
+	err := b.Err()
+	if err == nil {
+		t.Fatal("no error for aid 2 over budget")
+	}
+	for _, want := range []string{"budget", "aid 2", "0.41", "41 B vs 100 B"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "aid 1 ") {
+		t.Errorf("error %q names aid 1, which is within budget", err)
+	}
+}
+
+func TestCheckBudgetWithinBudget(t *testing.T) {
+	b := CheckBudget(cards(1, 30, 2, 39), cards(1, 100, 2, 100), 0.40)
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Averaged() {
+		t.Error("compared averages though aids are shared")
+	}
+}
+
+func TestCheckBudgetAveragesWithoutCommonAids(t *testing.T) {
+	mini := cards(1, 30, 2, 50)  // average 40
+	web := cards(3, 100, 4, 100) // average 100
+	b := CheckBudget(mini, web, 0.40)
+	if !b.Averaged() || b.Ratio != 0.40 {
+		t.Fatalf("averaged %v ratio %v, want averages at 0.40", b.Averaged(), b.Ratio)
+	}
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	b = CheckBudget(cards(1, 30, 2, 52), web, 0.40)
+	err := b.Err()
+	if err == nil || !strings.Contains(err.Error(), "average mini card is 0.41") {
+		t.Fatalf("err = %v, want the averages over budget", err)
+	}
+}
+
+func TestCheckBudgetNothingToCompare(t *testing.T) {
+	for name, c := range map[string]struct{ mini, web []Card }{
+		"no mini": {nil, cards(1, 100)},
+		"no web":  {cards(1, 100), nil},
+	} {
+		b := CheckBudget(c.mini, c.web, 0.40)
+		if b.Skipped == "" || b.Err() != nil {
+			t.Errorf("%s: skipped %q err %v", name, b.Skipped, b.Err())
+		}
+	}
+}
+
+func TestCheckBudgetCapsListedBreaches(t *testing.T) {
+	var mini, web []Card
+	for aid := range 8 {
+		mini = append(mini, Card{Aid: int64(aid), HasAid: true, Bytes: 90})
+		web = append(web, Card{Aid: int64(aid), HasAid: true, Bytes: 100})
+	}
+	err := CheckBudget(mini, web, 0.40).Err()
+	if err == nil || !strings.Contains(err.Error(), "8 of 8") || !strings.Contains(err.Error(), "and 3 more") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExtractCards(t *testing.T) {
+	for _, tc := range []struct {
+		body      string
+		list      string
+		items     []Card
+		videoSize int
+	}{
+		{`{"page":1,"cards":[{"aid":7,"t":"x"},{"aid":8}]}`, "cards", cards(7, 17, 8, 9), 0},
+		{`{"video":{"aid":1},"related":[{"aid":2}],"replies":[{"rpid":3}]}`, "related", cards(2, 9), 9},
+		{`{"user":{"mid":1},"archives":[]}`, "archives", nil, 0},
+		{`{"user":{"mid":1}}`, "", nil, 0},
+	} {
+		s, err := ExtractCards([]byte(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.body, err)
+		}
+		if s.List != tc.list || len(s.Items) != len(tc.items) {
+			t.Errorf("%s: list %q items %v, want %q %v", tc.body, s.List, s.Items, tc.list, tc.items)
+			continue
+		}
+		for i := range s.Items {
+			if s.Items[i] != tc.items[i] {
+				t.Errorf("%s: card %d = %+v, want %+v", tc.body, i, s.Items[i], tc.items[i])
+			}
+		}
+		if (s.Video != nil) != (tc.videoSize > 0) || (s.Video != nil && s.Video.Bytes != tc.videoSize) {
+			t.Errorf("%s: video %+v", tc.body, s.Video)
+		}
+		if got := len(s.All()); got != len(tc.items)+min(tc.videoSize, 1) {
+			t.Errorf("%s: all() has %d cards", tc.body, got)
+		}
+	}
+}
+
+func TestExtractCardsWeighsCompactly(t *testing.T) {
+	s, err := ExtractCards([]byte("{\"cards\": [ {\"aid\": 7,\n  \"t\": \"x\"} ]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(`{"aid":7,"t":"x"}`); s.Items[0].Bytes != want {
+		t.Errorf("bytes %d, want %d", s.Items[0].Bytes, want)
+	}
+}
+
+func TestExtractCardsRejects(t *testing.T) {
+	for _, body := range []string{`[]`, `{"cards":{}}`, `nope`} {
+		if _, err := ExtractCards([]byte(body)); err == nil {
+			t.Errorf("ExtractCards(%q) succeeded", body)
+		}
+	}
+}
+
+func TestBudgetOverMatchesErr(t *testing.T) {
+	for _, b := range []Budget{
+		CheckBudget(cards(1, 40), cards(1, 100), 0.40),
+		CheckBudget(cards(1, 41), cards(1, 100), 0.40),
+		CheckBudget(cards(1, 30), cards(2, 70), 0.40),
+		CheckBudget(cards(1, 50), cards(2, 100), 0.40),
+		CheckBudget(nil, cards(2, 100), 0.40),
+	} {
+		if b.Over() != (b.Err() != nil) {
+			t.Errorf("%+v: Over %v but Err %v", b, b.Over(), b.Err())
+		}
+	}
+	if !CheckBudget(cards(1, 41), cards(1, 100), 0.40).Over() {
+		t.Error("41 B against 100 B is not over 0.40")
+	}
+}

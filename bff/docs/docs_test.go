@@ -1,0 +1,56 @@
+package docs_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"mosaic/bff/docs"
+)
+
+func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+// The page names the spec it renders and loads every script, style and icon
+// from this server: a reference that needs a CDN breaks offline.
+func TestPageLoadsOnlyLocalAssets(t *testing.T) {
+	h := docs.Handler("/openapi.yaml")
+	for _, path := range []string{docs.Path, docs.Path + "/"} {
+		rec := get(t, h, path)
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			t.Fatalf("GET %s: %d %q", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		page := rec.Body.String()
+		if !strings.Contains(page, `"/openapi.yaml"`) {
+			t.Errorf("GET %s does not point Swagger UI at /openapi.yaml", path)
+		}
+		refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
+		if len(refs) < 3 {
+			t.Fatalf("GET %s references %d assets, want the bundle, preset and stylesheet", path, len(refs))
+		}
+		for _, ref := range refs {
+			if !strings.HasPrefix(ref[1], docs.Path+"/") {
+				t.Errorf("GET %s loads %q, not an asset under %s/", path, ref[1], docs.Path)
+				continue
+			}
+			asset := get(t, h, ref[1])
+			body, _ := io.ReadAll(asset.Body)
+			if asset.Code != http.StatusOK || len(body) < 100 {
+				t.Errorf("asset %s: %d, %d bytes", ref[1], asset.Code, len(body))
+			}
+		}
+	}
+}
+
+func TestUnknownAssetIsNotFound(t *testing.T) {
+	if rec := get(t, docs.Handler("/openapi.yaml"), docs.Path+"/nope.js"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET %s/nope.js: %d, want 404", docs.Path, rec.Code)
+	}
+}

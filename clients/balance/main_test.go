@@ -1,0 +1,11 @@
+package balance_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// The tests run gRPC servers and channels, whose goroutines (health watches,
+// transports, balancer children) must all end with them.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,0 +1,323 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/goleak"
+
+	"mosaic/clients/instance"
+	"mosaic/mocks/etcdtest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// logs collects a registrar's or resolver's log lines.
+type logs struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logs) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logs) matching(re string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, s := range l.lines {
+		if regexp.MustCompile(re).MatchString(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// fast retries often and gives up on an unreachable etcd quickly, so that the
+// tests see many tries in a short outage.
+func fast(l *logs) []Option {
+	return []Option{
+		WithBackoff(Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond}),
+		WithTimeout(250 * time.Millisecond),
+		WithLogf(l.logf),
+	}
+}
+
+func newRegistrar(t *testing.T, cli *clientv3.Client, id string, services []string, inst instance.Instance, opts ...Option) *Registrar {
+	t.Helper()
+	r, err := NewRegistrar(cli, id, services, inst, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Deregister(context.Background()) })
+	return r
+}
+
+// get returns the value and lease of key, or "" and 0 if it is absent.
+func get(t *testing.T, cli *clientv3.Client, key string) (string, clientv3.LeaseID) {
+	t.Helper()
+	resp, err := cli.Get(timeout(t, 10*time.Second), key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return "", 0
+	}
+	return string(resp.Kvs[0].Value), clientv3.LeaseID(resp.Kvs[0].Lease)
+}
+
+// waitKey polls until key is present (or absent) and returns how long that
+// took; it fails after limit.
+func waitKey(t *testing.T, cli *clientv3.Client, key string, present bool, limit time.Duration) time.Duration {
+	t.Helper()
+	begin := time.Now()
+	for {
+		v, _ := get(t, cli, key)
+		if (v != "") == present {
+			return time.Since(begin)
+		}
+		if time.Since(begin) > limit {
+			t.Fatalf("%s present=%v: not within %v", key, !present, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestRegistrarWritesOneKeyPerServiceUnderALease(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	inst := instance.Instance{Addr: "127.0.0.1:9001", Color: "canary", Cluster: "c1", Zone: "z1", Weight: 2}
+	r := newRegistrar(t, cli, "host-9001", []string{"stat", "feed"}, inst)
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	wantKeys := []string{"/mosaic/services/stat/host-9001", "/mosaic/services/feed/host-9001"}
+	if got := r.Keys(); strings.Join(got, " ") != strings.Join(wantKeys, " ") {
+		t.Errorf("keys %q, want %q", got, wantKeys)
+	}
+	for _, k := range wantKeys {
+		v, lease := get(t, cli, k)
+		var got instance.Instance
+		if err := json.Unmarshal([]byte(v), &got); err != nil || got != inst {
+			t.Errorf("%s = %q (%v), want %+v", k, v, err, inst)
+		}
+		if lease == 0 || lease != r.Lease() {
+			t.Errorf("%s under lease %x, registrar holds %x", k, lease, r.Lease())
+		}
+	}
+	ttl, err := cli.TimeToLive(timeout(t, 5*time.Second), r.Lease())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl.GrantedTTL != int64(DefaultTTL/time.Second) || ttl.GrantedTTL > 10 || ttl.TTL <= 0 {
+		t.Errorf("lease granted %d s, %d s left; want %v, at most 10 s", ttl.GrantedTTL, ttl.TTL, DefaultTTL)
+	}
+}
+
+// With a 1 s TTL, the key outlives several TTLs under its first lease: the
+// lease is kept alive, not re-granted.
+func TestKeepAliveHoldsPastSeveralTTLs(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	r := newRegistrar(t, cli, "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, WithTTL(time.Second))
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	first := r.Lease()
+	granted, err := cli.TimeToLive(timeout(t, 5*time.Second), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := time.Duration(granted.GrantedTTL) * time.Second // etcd may raise 1 s to its minimum
+	time.Sleep(3 * ttl)
+	if v, lease := get(t, cli, r.Keys()[0]); v == "" || lease != first {
+		t.Errorf("after 3 TTLs of %v: value %q under lease %x, want the first lease %x", ttl, v, lease, first)
+	}
+	if n := r.Registrations(); n != 1 {
+		t.Errorf("%d registrations, want 1", n)
+	}
+}
+
+// etcd down for 5 s, over twice the TTL (etcd makes 1 s into 2 s): the
+// keep-alive gives up on the lease, the registrar tries again and again (more
+// than the five tries a well-known registrar stops after) and registers under
+// a new lease once etcd is back, which it then keeps alive.
+func TestReRegistersAfterEtcdRestart(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	var l logs
+	r := newRegistrar(t, cli, "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, append(fast(&l), WithTTL(time.Second))...)
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	first := r.Lease()
+	// Until its first keep-alive answer, etcd's client allows a lease
+	// DialTimeout+1 s; after it, the TTL. Stop in that steady state. (etcd
+	// extends every lease on restart: a lease whose client had not given up
+	// survives, and then the keys never went.)
+	time.Sleep(1500 * time.Millisecond)
+	etcd.Stop()
+	time.Sleep(5 * time.Second)
+	etcd.Restart()
+	if err := r.Wait(timeout(t, 20*time.Second), 2); err != nil {
+		t.Fatalf("not registered again: %v; log %q", err, l.matching("."))
+	}
+	if second := r.Lease(); second == first || second == 0 {
+		t.Errorf("lease %x after the restart, first %x: want a new one", second, first)
+	}
+	tries := len(l.matching(`^registry: registering a \(try \d+\)`))
+	if tries <= 5 {
+		t.Errorf("%d failed tries during a 5 s outage, want more than 5 (a try every ≤450 ms)", tries)
+	}
+	time.Sleep(3 * time.Second) // past the new lease's TTL: it is kept alive
+	if v, lease := get(t, cli, r.Keys()[0]); v == "" || lease != r.Lease() {
+		t.Errorf("3 s after re-registering: %q under lease %x, want the live lease %x", v, lease, r.Lease())
+	}
+	t.Logf("%d failed tries while etcd was down; %d registrations", tries, r.Registrations())
+}
+
+// A partition (etcd keeps running, the registrar cannot reach it) lets the
+// lease expire on the server, which deletes the key; once the partition
+// heals, the registrar writes it again.
+func TestReRegistersAfterPartition(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	direct := etcd.Client(t)
+	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
+	var l logs
+	r := newRegistrar(t, etcdtest.NewClient(t, proxy.Addr()), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, append(fast(&l), WithTTL(time.Second))...)
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Cut()
+	waitKey(t, direct, r.Keys()[0], false, 10*time.Second) // the server expired the lease
+	proxy.Heal()
+	if err := r.Wait(timeout(t, 20*time.Second), 2); err != nil {
+		t.Fatalf("not registered again: %v; log %q", err, l.matching("."))
+	}
+	waitKey(t, direct, r.Keys()[0], true, 5*time.Second)
+}
+
+func TestDeregisterDeletesTheKeysAtOnce(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	r := newRegistrar(t, cli, "a", []string{"stat", "feed"}, instance.Instance{Addr: "127.0.0.1:1"})
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	lease := r.Lease()
+	if err := r.Deregister(timeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// No polling: the keys are gone when Deregister returns.
+	for _, k := range r.Keys() {
+		if v, _ := get(t, cli, k); v != "" {
+			t.Errorf("%s still %q after Deregister", k, v)
+		}
+	}
+	if ttl, err := cli.TimeToLive(timeout(t, 5*time.Second), lease); err != nil || ttl.TTL != -1 {
+		t.Errorf("lease after Deregister: %v, %v; want revoked (TTL -1)", ttl, err)
+	}
+	if r.Lease() != 0 {
+		t.Errorf("Lease() = %x after Deregister", r.Lease())
+	}
+	if err := r.Deregister(timeout(t, 5*time.Second)); err != nil {
+		t.Errorf("second Deregister: %v", err)
+	}
+}
+
+// Deregister with etcd down neither hangs past its context nor leaves the
+// registrar running.
+func TestDeregisterWithEtcdDownReturns(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	r := newRegistrar(t, etcd.Client(t), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"})
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	etcd.Stop()
+	begin := time.Now()
+	if err := r.Deregister(timeout(t, time.Second)); err == nil {
+		t.Error("Deregister with etcd down reported success")
+	}
+	if d := time.Since(begin); d > 5*time.Second {
+		t.Errorf("Deregister took %v with a 1 s context", d)
+	}
+}
+
+func TestNewRegistrarRejectsBadArguments(t *testing.T) {
+	ok := instance.Instance{Addr: "127.0.0.1:1"}
+	for _, tt := range []struct {
+		id       string
+		services []string
+		inst     instance.Instance
+		opts     []Option
+		want     string
+	}{
+		{"", []string{"stat"}, ok, nil, "instance id"},
+		{"a/b", []string{"stat"}, ok, nil, "instance id"},
+		{"a", nil, ok, nil, "no service"},
+		{"a", []string{"stat", "stat"}, ok, nil, "twice"},
+		{"a", []string{"st at"}, ok, nil, "service name"},
+		{"a", []string{"stat"}, instance.Instance{}, nil, "no address"},
+		{"a", []string{"stat"}, ok, []Option{WithTTL(11 * time.Second)}, "TTL"},
+		{"a", []string{"stat"}, ok, []Option{WithTTL(1500 * time.Millisecond)}, "TTL"},
+		{"a", []string{"stat"}, ok, []Option{WithPrefix("mosaic")}, "prefix"},
+		{"a", []string{"stat"}, ok, []Option{WithBackoff(Backoff{})}, "backoff"},
+	} {
+		if _, err := NewRegistrar(nil, tt.id, tt.services, tt.inst, tt.opts...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewRegistrar(%q, %q, %+v): %v, want an error about %q", tt.id, tt.services, tt.inst, err, tt.want)
+		}
+	}
+}
+
+func TestBackoffIsCappedJitteredAndGrows(t *testing.T) {
+	b := Backoff{Base: 100 * time.Millisecond, Max: time.Second}
+	for n := 1; n <= 100; n++ {
+		want := min(b.Base<<min(n-1, 20), b.Max)
+		for range 50 {
+			if d := b.Delay(n); d < want/2 || d >= want {
+				t.Fatalf("Delay(%d) = %v, want in [%v, %v)", n, d, want/2, want)
+			}
+		}
+	}
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		seen[b.Delay(5)] = true
+	}
+	if len(seen) < 10 {
+		t.Errorf("50 delays took %d values: no jitter", len(seen))
+	}
+}
+
+func TestParseEndpoints(t *testing.T) {
+	got, err := ParseEndpoints(" 127.0.0.1:2379, ,10.0.0.1:2379 ")
+	if err != nil || strings.Join(got, "|") != "127.0.0.1:2379|10.0.0.1:2379" {
+		t.Errorf("ParseEndpoints: %q, %v", got, err)
+	}
+	if _, err := ParseEndpoints(" , "); err == nil {
+		t.Error("no endpoint: no error")
+	}
+	if k := Key("/x/", "stat", strconv.Itoa(1)); k != "/x/stat/1" {
+		t.Errorf("Key = %q", k)
+	}
+}

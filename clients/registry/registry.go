@@ -1,0 +1,180 @@
+// Package registry is service discovery on etcd: a Registrar that keeps an
+// instance's keys alive under a lease, and a gRPC resolver for etcd:///service
+// targets that lists, then watches, those keys.
+//
+// The layout is one key per (service, instance), under Prefix:
+//
+//	/mosaic/services/<service>/<instance-id> = {"addr":"h:p","color":"canary",...}
+//
+// whose value is the JSON of an instance.Instance. Both halves are built to
+// outlive the registry's faults (etcd restarted, partitioned, compacted): the
+// registrar re-registers for as long as it lives, and the resolver keeps its
+// last good list while it re-lists. See docs/ARCHITECTURE.md ("Service
+// governance").
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"mosaic/clients/instance"
+)
+
+const (
+	// Prefix is where services are registered, unless WithPrefix says
+	// otherwise.
+	Prefix = "/mosaic/services/"
+	// Scheme is the resolver's target scheme: etcd:///<service>.
+	Scheme = "etcd"
+	// DefaultTTL is the lease TTL: an instance that dies without deregistering
+	// is gone from every resolver within it.
+	DefaultTTL = 5 * time.Second
+	// MaxTTL is the longest TTL WithTTL accepts.
+	MaxTTL = 10 * time.Second
+)
+
+// Key is the key of instance id of service under prefix.
+func Key(prefix, service, id string) string { return servicePrefix(prefix, service) + id }
+
+// servicePrefix ends with "/" so that service "stat" does not list "stats".
+func servicePrefix(prefix, service string) string {
+	return strings.TrimSuffix(prefix, "/") + "/" + service + "/"
+}
+
+// Filter picks the instances a resolver reports, from every instance
+// registered for service (sorted by key). The BFF uses it for subsetting.
+type Filter func(service string, all []instance.Instance) []instance.Instance
+
+// Backoff is a capped exponential backoff with jitter: the n-th consecutive
+// failure waits a random time in [d/2, d), d = min(Max, Base·2^(n-1)).
+// Jitter spreads a fleet that lost etcd together so it does not come back in
+// one burst.
+type Backoff struct {
+	Base, Max time.Duration
+}
+
+// DefaultBackoff retries quickly at first, and at most every 2 s: well within
+// DefaultTTL, so that an instance is back soon after etcd is.
+func DefaultBackoff() Backoff {
+	return Backoff{Base: 100 * time.Millisecond, Max: 2 * time.Second}
+}
+
+// Delay is the wait before retry n (n ≥ 1).
+func (b Backoff) Delay(n int) time.Duration {
+	d := b.Base
+	for i := 1; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+// Option configures NewRegistrar and NewBuilder.
+type Option func(*options)
+
+type options struct {
+	prefix    string
+	ttl       time.Duration
+	backoff   Backoff
+	opTimeout time.Duration
+	filter    Filter
+	logf      func(format string, args ...any)
+}
+
+func newOptions(opts []Option) options {
+	o := options{
+		prefix:    Prefix,
+		ttl:       DefaultTTL,
+		backoff:   DefaultBackoff(),
+		opTimeout: 3 * time.Second,
+		logf:      func(string, ...any) {},
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithPrefix sets the key prefix (default Prefix).
+func WithPrefix(p string) Option { return func(o *options) { o.prefix = p } }
+
+// WithTTL sets the registrar's lease TTL, whole seconds from 1 s to MaxTTL.
+func WithTTL(d time.Duration) Option { return func(o *options) { o.ttl = d } }
+
+// WithBackoff sets the retry backoff of both the registrar and the resolver.
+func WithBackoff(b Backoff) Option { return func(o *options) { o.backoff = b } }
+
+// WithTimeout bounds each etcd request (default 3 s), so a request to an
+// unreachable etcd fails and is retried instead of hanging.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.opTimeout = d } }
+
+// WithFilter sets the resolver's filter (default: every instance).
+func WithFilter(f Filter) Option { return func(o *options) { o.filter = f } }
+
+// WithLogf logs what the registry goes through: leases lost, re-lists, bad
+// values (default: nothing).
+func WithLogf(logf func(format string, args ...any)) Option {
+	return func(o *options) { o.logf = logf }
+}
+
+func (o options) validate() error {
+	switch {
+	case o.ttl < time.Second || o.ttl > MaxTTL || o.ttl%time.Second != 0:
+		return fmt.Errorf("registry: TTL %v: want whole seconds from 1s to %v", o.ttl, MaxTTL)
+	case o.backoff.Base <= 0 || o.backoff.Max < o.backoff.Base:
+		return fmt.Errorf("registry: backoff %+v: want 0 < Base ≤ Max", o.backoff)
+	case o.opTimeout <= 0:
+		return errors.New("registry: timeout must be positive")
+	case !strings.HasPrefix(o.prefix, "/"):
+		return fmt.Errorf("registry: prefix %q must start with /", o.prefix)
+	}
+	return nil
+}
+
+// ParseEndpoints splits a comma-separated -registry flag into endpoints.
+func ParseEndpoints(s string) ([]string, error) {
+	var out []string
+	for ep := range strings.SplitSeq(s, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			out = append(out, ep)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("registry: no endpoint in %q", s)
+	}
+	return out, nil
+}
+
+// Connect is an etcd client of endpoints for the registrar and the resolver.
+// It does not wait for etcd: both retry until it answers. gRPC keepalive
+// notices a silently dead connection, so a watch on it does not hang forever;
+// the interval stays above etcd's default minimum (5 s), below which etcd
+// closes the connection. The client logs errors only: the registry logs its
+// own recoveries through WithLogf.
+func Connect(endpoints []string) (*clientv3.Client, error) {
+	lc := zap.NewProductionConfig()
+	lc.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
+	lg, err := lc.Build()
+	if err != nil {
+		return nil, err
+	}
+	return clientv3.New(clientv3.Config{
+		Endpoints:            endpoints,
+		DialTimeout:          5 * time.Second,
+		DialKeepAliveTime:    10 * time.Second,
+		DialKeepAliveTimeout: 3 * time.Second,
+		Logger:               lg,
+	})
+}
+
+// validName reports whether s can be one path segment of a key.
+func validName(s string) bool { return s != "" && !strings.ContainsAny(s, "/ \t\n") }

@@ -1,0 +1,364 @@
+package registry
+
+import (
+	"encoding/json"
+	"net/url"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
+
+	"mosaic/clients/instance"
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks"
+	"mosaic/mocks/etcdtest"
+)
+
+// build starts a resolver for target on cli, recording into a ClientConn;
+// cleanup closes it.
+func build(t *testing.T, cli *clientv3.Client, target string, opts ...Option) (*etcdtest.ClientConn, resolver.Resolver) {
+	t.Helper()
+	b, err := NewBuilder(cli, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := etcdtest.NewClientConn()
+	r, err := b.Build(resolver.Target{URL: *mustParse(t, target)}, cc, resolver.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return cc, r
+}
+
+func put(t *testing.T, cli *clientv3.Client, service, id string, inst instance.Instance) {
+	t.Helper()
+	v, _ := json.Marshal(inst)
+	if _, err := cli.Put(timeout(t, 10*time.Second), Key(Prefix, service, id), string(v)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func del(t *testing.T, cli *clientv3.Client, service, id string) {
+	t.Helper()
+	if _, err := cli.Delete(timeout(t, 10*time.Second), Key(Prefix, service, id)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// addrs is a matcher for WaitState: exactly these addresses, in any order.
+func addrs(want ...string) func([]instance.Instance) bool {
+	return func(got []instance.Instance) bool {
+		var have []string
+		for _, i := range got {
+			have = append(have, i.Addr)
+		}
+		slices.Sort(have)
+		w := slices.Clone(want)
+		slices.Sort(w)
+		return slices.Equal(have, w)
+	}
+}
+
+// noEmptyState fails the test if the resolver ever reported no address.
+func noEmptyState(t *testing.T, cc *etcdtest.ClientConn) {
+	t.Helper()
+	for i, s := range cc.States() {
+		if len(s) == 0 {
+			t.Errorf("state %d of %d is empty: every call would fail", i, len(cc.States()))
+		}
+	}
+}
+
+func TestResolverListsThenWatches(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	a := instance.Instance{Addr: "127.0.0.1:1", Color: "canary", Cluster: "c1", Zone: "z1", Weight: 3}
+	put(t, cli, "stat", "a", a)
+	put(t, cli, "stats", "x", instance.Instance{Addr: "127.0.0.1:99"}) // another service sharing a prefix
+	cc, _ := build(t, cli, "etcd:///stat")
+
+	got := cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	if got[0] != a {
+		t.Errorf("listed %+v, want %+v (every field carried on the address)", got[0], a)
+	}
+	put(t, cli, "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
+	// A bad value is skipped, not fatal: the next good change still arrives.
+	if _, err := cli.Put(timeout(t, 5*time.Second), Key(Prefix, "stat", "bad"), "{not json"); err != nil {
+		t.Fatal(err)
+	}
+	del(t, cli, "stat", "a")
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2"))
+	// A re-registered instance that changed lane is reported again.
+	put(t, cli, "stat", "b", instance.Instance{Addr: "127.0.0.1:2", Color: "blue"})
+	got = cc.WaitState(t, 10*time.Second, func(l []instance.Instance) bool { return len(l) == 1 && l[0].Color == "blue" })
+	if got[0].Addr != "127.0.0.1:2" {
+		t.Errorf("after the lane change: %+v", got)
+	}
+	noEmptyState(t, cc)
+}
+
+// The last instance going away leaves the last list in place, and the next
+// instance to come replaces it. Before anything is registered, the resolver
+// reports an error rather than an empty list.
+func TestResolverNeverReportsAnEmptyList(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	cc, _ := build(t, cli, "etcd:///feed")
+	if err := cc.WaitError(t, 10*time.Second); !strings.Contains(err.Error(), "no instance of feed") {
+		t.Errorf("error before any instance: %v", err)
+	}
+	put(t, cli, "feed", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	del(t, cli, "feed", "a")
+	put(t, cli, "feed", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2"))
+	noEmptyState(t, cc)
+	if n := len(cc.States()); n != 2 {
+		t.Errorf("%d states, want 2 (a, then b): %v", n, cc.States())
+	}
+}
+
+// A compaction while the resolver's connection is cut: on reconnecting, its
+// watch resumes from a compacted revision and is refused. The resolver lists
+// again and finds what changed meanwhile.
+func TestResolverRelistsAfterCompaction(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	direct := etcd.Client(t)
+	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
+	put(t, direct, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	var l logs
+	cc, _ := build(t, etcdtest.NewClient(t, proxy.Addr()), "etcd:///stat", fast(&l)...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+
+	proxy.Cut()
+	put(t, direct, "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	del(t, direct, "stat", "a")
+	etcd.Compact(t)
+	proxy.Heal()
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:2"))
+	if len(l.matching("watch of stat broke: .*compacted")) == 0 {
+		t.Errorf("no compacted watch in the log %q: the change came some other way", l.matching("."))
+	}
+	// And it watches again: a later change arrives.
+	put(t, direct, "stat", "c", instance.Instance{Addr: "127.0.0.1:3"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2", "127.0.0.1:3"))
+	noEmptyState(t, cc)
+}
+
+// etcd stopped for 5 s, past the registrar's TTL: nothing is reported while
+// it is down (the last list serves), and after the restart the resolver
+// follows the registry again: the old instance comes back by itself and one
+// registered after the restart is added. No list is ever empty.
+func TestResolverSurvivesEtcdRestart(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	var l logs
+	opts := append(fast(&l), WithTTL(time.Second))
+	newRegistrar(t, etcd.Client(t), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, opts...)
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", opts...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	time.Sleep(1500 * time.Millisecond) // the steady state: keep-alives answered
+
+	before := len(cc.States())
+	etcd.Stop()
+	time.Sleep(5 * time.Second)
+	if n := len(cc.States()); n != before {
+		t.Errorf("%d states while etcd was down: %v", n-before, cc.States()[before:])
+	}
+	etcd.Restart()
+	b := newRegistrar(t, etcd.Client(t), "b", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:2"}, opts...)
+	if err := b.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
+	noEmptyState(t, cc)
+	t.Logf("states after the restart: %v", cc.States()[before:])
+}
+
+// The registrar is cut off from etcd (etcd runs on): its lease expires and
+// the registry lists nothing, though the instance is alive. The resolver keeps
+// it, and is back in step when the registrar registers again.
+func TestResolverKeepsTheListWhenLeasesExpire(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
+	var l logs
+	opts := append(fast(&l), WithTTL(time.Second))
+	r := newRegistrar(t, etcdtest.NewClient(t, proxy.Addr()), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, opts...)
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", opts...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+
+	proxy.Cut()
+	waitKey(t, etcd.Client(t), r.Keys()[0], false, 10*time.Second)
+	put(t, etcd.Client(t), "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2")) // the delete went by unreported
+	proxy.Heal()
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
+	noEmptyState(t, cc)
+	if len(l.matching("lists no instance .* keeping the last 1")) == 0 {
+		t.Errorf("the resolver never held its list: %q", l.matching("."))
+	}
+}
+
+func TestResolverFilterSeesTheSortedFullList(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	put(t, cli, "reply", "b", instance.Instance{Addr: "127.0.0.1:2", Color: "canary"})
+	put(t, cli, "reply", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	seen := make(chan []string, 10)
+	canary := func(service string, all []instance.Instance) []instance.Instance {
+		var ids []string
+		var out []instance.Instance
+		for _, i := range all {
+			ids = append(ids, service+"@"+i.Addr)
+			if i.Color == "canary" {
+				out = append(out, i)
+			}
+		}
+		seen <- ids
+		return out
+	}
+	cc, _ := build(t, cli, "etcd:///reply", WithFilter(canary))
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2"))
+	if ids := <-seen; strings.Join(ids, " ") != "reply@127.0.0.1:1 reply@127.0.0.1:2" {
+		t.Errorf("the filter saw %q, want both, sorted by key", ids)
+	}
+	// Filtered down to nothing is empty too: the last list stays.
+	del(t, cli, "reply", "b")
+	put(t, cli, "reply", "c", instance.Instance{Addr: "127.0.0.1:3", Color: "canary"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:3"))
+	noEmptyState(t, cc)
+}
+
+// Close stops the resolver's goroutine, also while it is retrying against an
+// etcd that is down. etcd's client may keep a watch stream after the last
+// watch on it ends (one closed before etcd confirmed it), until the next watch
+// or the client's end; so the checks are: no resolver goroutine outlives
+// Close, resolvers that come and go do not pile up streams, and closing the
+// client leaves nothing.
+func TestResolverCloseLeavesNothingRunning(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	beforeClient := goleak.IgnoreCurrent()
+	cli := etcdtest.NewClient(t, etcd.Endpoint())
+	put(t, cli, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	var l logs
+	b, err := NewBuilder(cli, fast(&l)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cycle := func() {
+		cc := etcdtest.NewClientConn()
+		r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///stat")}, cc, resolver.BuildOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+		r.Close()
+		noResolverGoroutine(t)
+	}
+	for range 6 {
+		cycle()
+	}
+	if n := goroutines("(*watchGRPCStream).run"); n > 1 {
+		t.Errorf("%d etcd watch streams after 6 resolvers came and went, want at most 1", n)
+	}
+
+	etcd.Stop()
+	r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///stat")}, etcdtest.NewClientConn(), resolver.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // failing and backing off
+	begin := time.Now()
+	r.Close()
+	if d := time.Since(begin); d > 2*time.Second {
+		t.Errorf("Close took %v while etcd was down", d)
+	}
+	noResolverGoroutine(t)
+	if err := cli.Close(); err != nil {
+		t.Logf("closing the client: %v", err)
+	}
+	goleak.VerifyNone(t, beforeClient)
+}
+
+// noResolverGoroutine fails if a goroutine of a resolver is running.
+func noResolverGoroutine(t *testing.T) {
+	t.Helper()
+	if n := goroutines("(*etcdResolver)."); n > 0 {
+		t.Errorf("%d resolver goroutines outlived Close", n)
+	}
+}
+
+// goroutines counts the goroutines with fn in their stack.
+func goroutines(fn string) int {
+	buf := make([]byte, 4<<20)
+	n := 0
+	for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestBuildRejectsABadTarget(t *testing.T) {
+	b, err := NewBuilder(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"etcd:///", "etcd:///a/b"} {
+		if _, err := b.Build(resolver.Target{URL: *mustParse(t, target)}, etcdtest.NewClientConn(), resolver.BuildOptions{}); err == nil {
+			t.Errorf("Build(%q): no error", target)
+		}
+	}
+	if b.Scheme() != "etcd" {
+		t.Errorf("scheme %q", b.Scheme())
+	}
+}
+
+// Through a real gRPC channel: etcd:///stat dials the registered instance.
+func TestGRPCDialsThroughTheResolver(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	cluster, err := mocks.Start(t.Context(), mocks.SharedDataset(1), mocks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Stop)
+	r := newRegistrar(t, cli, "a", []string{"stat"}, instance.Instance{Addr: cluster.Addr("stat")})
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuilder(cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient("etcd:///stat", grpc.WithResolvers(b), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := statv1.NewStatServiceClient(conn).BatchGetStats(timeout(t, 10*time.Second), &statv1.BatchGetStatsRequest{Aids: []int64{1}})
+	if err != nil || len(resp.GetStats()) != 1 {
+		t.Errorf("BatchGetStats via etcd:///stat: %v, %v", resp, err)
+	}
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

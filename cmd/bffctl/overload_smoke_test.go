@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOverloadSmoke runs the whole command for a few seconds on built
+// binaries: mocksvc, the BFF, and bffctl as the load generator.
+func TestOverloadSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three binaries and runs them for seconds")
+	}
+	dir := t.TempDir()
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator), "mosaic/cmd/bff", "mosaic/cmd/mocksvc", "mosaic/cmd/bffctl")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	md, svg, js := filepath.Join(dir, "o.md"), filepath.Join(dir, "o.svg"), filepath.Join(dir, "o.json")
+	var stdout, stderr strings.Builder
+	err := overload(ctx, []string{
+		"-bff-binary", filepath.Join(dir, "bff"), "-mocksvc-binary", filepath.Join(dir, "mocksvc"), "-bffctl-binary", filepath.Join(dir, "bffctl"),
+		"-probe", "4,8", "-probe-duration", "400ms", "-loads", "0.5,1", "-duration", "500ms", "-settle", "0s",
+		"-md", md, "-svg", svg, "-json", js,
+	}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("overload: %v\nstderr:\n%s", err, stderr.String())
+	}
+	checkSmokeReport(t, js)
+	mdText, err := os.ReadFile(md)
+	if err != nil || !strings.Contains(string(mdText), "### Open-loop load") || !strings.Contains(string(mdText), "### Checks (issue 9") {
+		t.Errorf("Markdown (%v):\n%s", err, mdText)
+	}
+	svgText, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svgWellFormed(t, svgText)
+	if !strings.Contains(stdout.String(), "wrote "+md) {
+		t.Errorf("stdout does not say what it wrote:\n%s", stdout.String())
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Error("the run took the whole timeout")
+	}
+}
+
+// checkSmokeReport checks the JSON report of TestOverloadSmoke's run.
+func checkSmokeReport(t *testing.T, path string) {
+	t.Helper()
+	var rep overloadReport
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Probe) == 0 || rep.Saturation <= 0 || len(rep.Phases) != 2 || rep.Phases[0].Mult != 0.5 || rep.Phases[1].Mult != 1 {
+		t.Fatalf("report: probe %d steps, saturation %v, %d phases", len(rep.Probe), rep.Saturation, len(rep.Phases))
+	}
+	for _, p := range rep.Phases {
+		if !smokePhaseAdds(p.Summary, 500*time.Millisecond) {
+			t.Errorf("%v×: %+v", p.Mult, p.Summary)
+		}
+	}
+	if _, ok := rep.Phases[0].CPU.Procs["bff"]; !ok && strings.Contains(rep.Machine, "linux") {
+		t.Errorf("no CPU use of the BFF: %+v", rep.Phases[0].CPU)
+	}
+	if _, err := exec.LookPath("taskset"); err == nil && !strings.Contains(rep.Pinning, "taskset") {
+		t.Errorf("taskset is here but the run says %q", rep.Pinning)
+	}
+}
+
+// smokePhaseAdds says whether a phase of length d sent at most what its
+// rate asked (a busy machine may fall behind, never ahead), got some 200s,
+// and classified every answer once.
+func smokePhaseAdds(s attackSummary, d time.Duration) bool {
+	sent := float64(s.Sent)
+	return sent >= 1 && sent <= s.Rate*d.Seconds()+1 && s.OK > 0 && s.Sent == s.OK+s.Shed+s.Scene503+s.GW504+s.Other
+}

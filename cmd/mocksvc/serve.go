@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"mosaic/clients/instance"
+	"mosaic/clients/registry"
+)
+
+// adminServer is the admin HTTP server; a nil one (no -admin-addr) does
+// nothing.
+type adminServer struct {
+	srv  *http.Server
+	addr net.Addr
+	err  chan error
+}
+
+func startAdmin(ctx context.Context, addr string, h http.Handler) (*adminServer, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin listen: %w", err)
+	}
+	a := &adminServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, addr: lis.Addr(), err: make(chan error, 1)}
+	go func() {
+		if err := a.srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			a.err <- err
+		}
+		close(a.err)
+	}()
+	return a, nil
+}
+
+func (a *adminServer) announce() string {
+	if a == nil {
+		return ""
+	}
+	return " admin " + a.addr.String()
+}
+
+// errc delivers a failure of the server; nil (blocking forever) without one.
+func (a *adminServer) errc() <-chan error {
+	if a == nil {
+		return nil
+	}
+	return a.err
+}
+
+// close stops the server and waits for its goroutine. It closes rather than
+// drains: the admin endpoints answer at once, and the process is exiting.
+func (a *adminServer) close() {
+	if a == nil {
+		return
+	}
+	a.srv.Close()
+	for range a.err {
+	}
+}
+
+// registration keeps the process's services registered; a nil one (no
+// -registry) does nothing.
+type registration struct {
+	cli *clientv3.Client
+	reg *registry.Registrar
+}
+
+// startRegistration starts registering every served service. It does not
+// wait for etcd: the registrar retries until etcd answers.
+func startRegistration(cfg config, lis net.Addr, stderr io.Writer) (*registration, error) {
+	if cfg.registry == nil {
+		return nil, nil
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	inst := instance.Instance{
+		Addr:    advertiseAddr(cfg.advertise, lis, host),
+		Color:   cfg.color,
+		Cluster: cfg.cluster,
+		Zone:    cfg.zone,
+		Weight:  cfg.weight,
+	}
+	cli, err := registry.Connect(cfg.registry)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "mocksvc: "+format+"\n", args...) }
+	reg, err := registry.NewRegistrar(cli, instanceID(cfg.instanceID, lis, host), cfg.services, inst,
+		registry.WithTTL(cfg.ttl), registry.WithLogf(logf))
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return &registration{cli: cli, reg: reg}, nil
+}
+
+func (g *registration) announce() string {
+	if g == nil {
+		return ""
+	}
+	return fmt.Sprintf(" registering %q", g.reg.Keys())
+}
+
+// stop deregisters, so that the keys go at once rather than at the end of the
+// lease, and closes the client.
+func (g *registration) stop() error {
+	if g == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deregisterTimeout)
+	defer cancel()
+	err := g.reg.Deregister(ctx)
+	return errors.Join(err, g.cli.Close())
+}
