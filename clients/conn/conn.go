@@ -75,7 +75,8 @@ func balancer(o Options) (string, error) {
 }
 
 // Dial returns a client connection to service at target, one of
-// static:///host:port[,host:port...] or dns:///name:port.
+// static:///host:port[,host:port...], dns:///name:port or etcd:///service
+// (with the registry's resolver among extra).
 // The connection is lazy: it connects on first use.
 func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	scheme, _, ok := strings.Cut(target, ":///")
@@ -83,9 +84,9 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		return nil, fmt.Errorf("downstream target %q: want scheme:///endpoint", target)
 	}
 	switch scheme {
-	case staticScheme, "dns":
+	case staticScheme, "dns", "etcd": // etcd's resolver comes with the registry, in extra
 	default:
-		return nil, fmt.Errorf("downstream target %q: unsupported scheme %q (static, dns)", target, scheme)
+		return nil, fmt.Errorf("downstream target %q: unsupported scheme %q (static, dns, etcd)", target, scheme)
 	}
 	lb, err := balancer(o)
 	if err != nil {

@@ -87,6 +87,7 @@ type options struct {
 	backoff   Backoff
 	opTimeout time.Duration
 	filter    Filter
+	subscribe func() (changed <-chan struct{}, cancel func())
 	logf      func(format string, args ...any)
 }
 
@@ -119,6 +120,14 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.opTimeout
 
 // WithFilter sets the resolver's filter (default: every instance).
 func WithFilter(f Filter) Option { return func(o *options) { o.filter = f } }
+
+// WithRefilter makes the resolver apply its filter again, to the same
+// instances, whenever a channel from subscribe fires: the filter depends on
+// more than the instances (a subset on the set of BFF replicas). cancel
+// ends the subscription when the resolver closes.
+func WithRefilter(subscribe func() (changed <-chan struct{}, cancel func())) Option {
+	return func(o *options) { o.subscribe = subscribe }
+}
 
 // WithLogf logs what the registry goes through: leases lost, re-lists, bad
 // values (default: nothing).

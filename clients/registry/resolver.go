@@ -3,12 +3,10 @@ package registry
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/resolver"
@@ -44,24 +42,25 @@ func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &etcdResolver{
-		cli:     b.cli,
 		o:       b.o,
 		service: service,
 		prefix:  servicePrefix(b.o.prefix, service),
 		cc:      cc,
 		cancel:  cancel,
 	}
-	r.wg.Go(func() { r.run(ctx) })
+	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, changed: r.changed, failed: r.failed}
+	if b.o.subscribe != nil {
+		refresh, unsubscribe := b.o.subscribe()
+		w.refresh = refresh
+		r.wg.Go(func() { <-ctx.Done(); unsubscribe() })
+	}
+	r.wg.Go(func() { w.run(ctx) })
 	return r, nil
 }
 
-// etcdResolver lists a service's keys, then watches them from the listed
-// revision on. Whatever breaks the watch (compaction, etcd restarted or
-// unreachable, a canceled watch), it lists and watches again, with backoff,
-// while the addresses last reported keep serving: unlike etcd's own
-// naming/resolver, it never stops for good.
+// etcdResolver reports the instances of one service, as its keys change
+// (see keys for how it survives the registry's faults).
 type etcdResolver struct {
-	cli     *clientv3.Client
 	o       options
 	service string
 	prefix  string
@@ -69,7 +68,7 @@ type etcdResolver struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	// Owned by the run goroutine.
+	// Owned by the keys goroutine.
 	instances map[string]instance.Instance // by key
 	reported  []instance.Instance          // last list given to cc; nil before any
 }
@@ -85,80 +84,22 @@ func (r *etcdResolver) Close() {
 	r.wg.Wait()
 }
 
-func (r *etcdResolver) run(ctx context.Context) {
-	failures := 0
-	for {
-		if failures > 0 && !sleep(ctx, r.o.backoff.Delay(failures)) {
-			return
-		}
-		rev, err := r.list(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			failures++
-			r.o.logf("registry: listing %s (try %d): %v; the last list keeps serving", r.service, failures, err)
-			if r.reported == nil {
-				r.cc.ReportError(fmt.Errorf("registry: listing %s: %w", r.service, err))
-			}
-			continue
-		}
-		began := time.Now()
-		err = r.watch(ctx, rev+1)
-		if ctx.Err() != nil {
-			return
-		}
-		r.o.logf("registry: watch of %s broke: %v; listing again", r.service, err)
-		// A watch that held for a while was healthy: start the backoff over.
-		if time.Since(began) >= r.o.backoff.Max {
-			failures = 1
-		} else {
-			failures++
-		}
-	}
-}
-
-// list reads every key of the service, reports them, and returns the
-// revision they were read at.
-func (r *etcdResolver) list(ctx context.Context) (int64, error) {
-	octx, cancel := context.WithTimeout(ctx, r.o.opTimeout)
-	defer cancel()
-	resp, err := r.cli.Get(octx, r.prefix, clientv3.WithPrefix())
-	if err != nil {
-		return 0, err
-	}
-	r.instances = make(map[string]instance.Instance, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		r.put(string(kv.Key), kv.Value)
+// changed takes in the service's current keys.
+func (r *etcdResolver) changed(kvs map[string][]byte) {
+	r.instances = make(map[string]instance.Instance, len(kvs))
+	for k, v := range kvs {
+		r.put(k, v)
 	}
 	r.report()
-	return resp.Header.GetRevision(), nil
 }
 
-// watch applies every change from revision rev on, until the watch ends. It
-// requires a leader, so that a member cut off from its cluster ends the
-// watch instead of serving a list that no longer changes.
-func (r *etcdResolver) watch(ctx context.Context, rev int64) error {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel() // ends etcd's watch goroutines for this watch
-	wch := r.cli.Watch(wctx, r.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev))
-	for resp := range wch {
-		if err := resp.Err(); err != nil {
-			return err
-		}
-		for _, ev := range resp.Events {
-			switch ev.Type {
-			case clientv3.EventTypePut:
-				r.put(string(ev.Kv.Key), ev.Kv.Value)
-			case clientv3.EventTypeDelete:
-				delete(r.instances, string(ev.Kv.Key))
-			}
-		}
-		if len(resp.Events) > 0 {
-			r.report()
-		}
+// failed keeps the last list serving; before there is one, the error says
+// why calls fail.
+func (r *etcdResolver) failed(err error, tries int) {
+	r.o.logf("registry: listing %s (try %d): %v; the last list keeps serving", r.service, tries, err)
+	if r.reported == nil {
+		r.cc.ReportError(fmt.Errorf("registry: listing %s: %w", r.service, err))
 	}
-	return errors.New("watch channel closed")
 }
 
 // put records the instance of key, or forgets key if its value is not one:

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
 	"mosaic/bff/request"
 	"mosaic/clients"
+	"mosaic/internal/flagenv"
 )
 
 type config struct {
@@ -24,27 +26,26 @@ type config struct {
 	mockLatency     time.Duration
 	mockJitter      time.Duration
 	trusted         string
+	// registry is the etcd endpoints every downstream without an explicit
+	// target is discovered from (etcd:///<service>).
+	registry   []string
+	cluster    string // this replica's cluster: its instances are preferred
+	subset     int    // instances kept per service and lane; 0 keeps all
+	instanceID string // this replica's name, from which its subset derives
 	// targets maps a downstream service name to its gRPC target; empty
 	// means mock mode.
 	targets map[string]string
 }
 
-func (c config) mock() bool { return len(c.targets) == 0 }
+func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0 }
 
 // parseConfig reads flags, falling back to MOSAIC_* environment variables
 // (MOSAIC_ADDR, MOSAIC_ACCOUNT_TARGET, ...) for containers.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	env := func(name, def string) string {
-		if v := getenv("MOSAIC_" + name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.addr, "addr", env("ADDR", ":8080"), "public listener: scene APIs and /openapi.yaml")
-	fs.StringVar(&c.adminAddr, "admin-addr", env("ADMIN_ADDR", "127.0.0.1:9090"), "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
+	fs.StringVar(&c.addr, "addr", ":8080", "public listener: scene APIs and /openapi.yaml")
+	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
 	fs.Int64Var(&c.seed, "seed", 1, "mock mode: faker seed; the same seed gives the same data")
 	fs.DurationVar(&c.deadline, "scene-deadline", 800*time.Millisecond, "deadline of one scene request, downstream calls included")
 	fs.DurationVar(&c.callTimeout, "call-timeout", 500*time.Millisecond, "timeout of one downstream call (retries included), below the scene deadline")
@@ -53,29 +54,36 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.maxInflight, "max-inflight", 512, "scene requests served at once; more are shed with 503 and Retry-After")
 	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
 	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
-	fs.StringVar(&c.trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
+	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
+	registry := fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")
+	fs.StringVar(&c.cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
+	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
+	fs.StringVar(&c.instanceID, "instance-id", defaultInstanceID(), "this replica's name (e.g. bff-3); its subset of instances derives from it")
 	targets := map[string]*string{}
 	for _, svc := range clients.Services() {
-		name := strings.ToUpper(svc) + "_TARGET"
-		targets[svc] = fs.String(svc+"-target", env(name, ""), "gRPC target of the "+svc+" service (static:///h:p,h:p or dns:///name:port)")
+		targets[svc] = fs.String(svc+"-target", "", "gRPC target of the "+svc+" service (static:///h:p,h:p, dns:///name:port or etcd:///name); overrides -registry")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := flagenv.Parse(fs, args[1:], getenv, "MOSAIC_", stdout, stderr); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
+	c.registry = splitList(*registry)
 	c.targets = map[string]string{}
 	var missing []string
 	for svc, t := range targets {
-		if *t == "" {
+		switch {
+		case *t != "":
+			c.targets[svc] = *t
+		case len(c.registry) > 0:
+			c.targets[svc] = "etcd:///" + svc
+		default:
 			missing = append(missing, svc)
-			continue
 		}
-		c.targets[svc] = *t
 	}
 	if len(c.targets) > 0 && len(missing) > 0 {
-		return c, fmt.Errorf("targets for %v are missing: configure all six downstreams, or none for mock mode", missing)
+		return c, fmt.Errorf("targets for %v are missing: configure every downstream (or -registry), or none for mock mode", missing)
+	}
+	if c.subset < 0 {
+		return c, errors.New("-subset must not be negative")
 	}
 	if c.deadline <= 0 || c.callTimeout < 0 || c.callTimeout > c.deadline {
 		return c, errors.New("-scene-deadline must be positive and -call-timeout between 0 and it")
@@ -103,4 +111,23 @@ func (c config) trust() (request.Trust, error) {
 		t = append(t, p)
 	}
 	return t, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// defaultInstanceID names a replica after its host, as a pod's name does.
+func defaultInstanceID() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "bff"
+	}
+	return h
 }

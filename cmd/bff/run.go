@@ -24,11 +24,15 @@ import (
 	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
+	"mosaic/internal/flagenv"
 	"mosaic/mocks"
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, getenv, stderr)
+	cfg, err := parseConfig(args, getenv, stdout, stderr)
+	if errors.Is(err, flagenv.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -59,11 +63,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	disc, err := startDiscovery(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer disc.close() // after the connections that resolve through it
+	dialOpts, err := disc.dialOptions()
+	if err != nil {
+		return err
+	}
 	downstreams, closeConns, err := clients.Dial(targets, conn.Options{
 		Metrics:         conn.NewMetrics(reg),
 		CallTimeout:     cfg.callTimeout,
 		ForwardScenario: cfg.mock(),
-	})
+		Cluster:         cfg.cluster,
+	}, dialOpts...)
 	if err != nil {
 		return err
 	}
@@ -105,6 +119,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		publicLn.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
+	if err := disc.join(hostPort(publicLn.Addr())); err != nil {
+		publicLn.Close()
+		adminLn.Close()
+		return err
+	}
 	announce(stdout, cfg, publicLn.Addr(), adminLn.Addr())
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -119,6 +138,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// admin listener goes last, so /readyz answers 503 throughout.
 		ready.Store(false)
 		logger.Info("shutting down", "drain", cfg.drain, "grace", cfg.grace)
+		lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		disc.leave(lctx)
+		cancel()
 		time.Sleep(cfg.drain)
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.grace)
 		defer cancel()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mosaic/clients/registry"
+	"mosaic/internal/flagenv"
 	"mosaic/mocks"
 )
 
@@ -37,13 +38,12 @@ type config struct {
 // parseConfig reads the flags; a flag not given on the command line falls back
 // to its MOSAIC_ environment variable (-addr → MOSAIC_ADDR, -instance-id →
 // MOSAIC_INSTANCE_ID), then its default.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
 	var (
 		c                  config
 		services, endpoint string
 	)
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", ":9000", "gRPC listen address")
 	fs.StringVar(&services, "services", strings.Join(mocks.ServiceNames(), ","), "comma-separated services to serve")
 	fs.Int64Var(&c.seed, "seed", 1, "faker seed; the same seed gives the same data")
@@ -59,13 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.cluster, "cluster", "", "cluster the instance runs in")
 	fs.StringVar(&c.zone, "zone", "", "zone the instance runs in")
 	fs.IntVar(&c.weight, "weight", 0, "relative capacity (0 means 1)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	if err := envFallback(fs, getenv); err != nil {
+	if err := flagenv.Parse(fs, args[1:], getenv, "MOSAIC_", stdout, stderr); err != nil {
 		return c, err
 	}
 	var err error
@@ -83,22 +77,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	return c, c.validateRegistration()
 }
 
-// envFallback sets every flag not given on the command line from its MOSAIC_
-// environment variable, if that is set.
-func envFallback(fs *flag.FlagSet, getenv func(string) string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "MOSAIC_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = errors.Join(envErr, fmt.Errorf("%s: %w", name, err))
-			}
-		}
-	})
-	return envErr
-}
 
 func (c config) validateRegistration() error {
 	if c.instanceID != "" && strings.ContainsAny(c.instanceID, "/ \t\n") {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"mosaic/internal/flagenv"
 	"mosaic/mocks"
 )
 
@@ -30,7 +31,10 @@ const deregisterTimeout = 3 * time.Second
 // nil. Deregistering comes first so that resolvers stop sending new calls
 // before the server stops taking them.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, getenv, stderr)
+	cfg, err := parseConfig(args, getenv, stdout, stderr)
+	if errors.Is(err, flagenv.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -257,7 +257,7 @@ func TestFlagsOverrideEnv(t *testing.T) {
 		"MOSAIC_ZONE": "z1", "MOSAIC_INSTANCE_ID": "env-id", "MOSAIC_ADVERTISE": "mock:9", "MOSAIC_ADMIN_ADDR": ":9101",
 		"MOSAIC_REGISTRY_TTL": "3s", "MOSAIC_WEIGHT": "4",
 	}
-	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed", "-color", "blue"}, func(k string) string { return env[k] }, io.Discard)
+	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed", "-color", "blue"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestFlagsOverrideEnv(t *testing.T) {
 		cfg.instanceID != "env-id" || cfg.advertise != "mock:9" || cfg.adminAddr != ":9101" || cfg.ttl != 3*time.Second || cfg.weight != 4 {
 		t.Errorf("registration config %+v", cfg)
 	}
-	cfg, err = parseConfig([]string{"mocksvc"}, func(string) string { return "" }, io.Discard)
+	cfg, err = parseConfig([]string{"mocksvc"}, func(string) string { return "" }, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

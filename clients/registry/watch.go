@@ -1,0 +1,115 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// keys keeps the keys under one prefix in memory: it lists them, then
+// watches from the listed revision on. Whatever breaks the watch
+// (compaction, etcd restarted or unreachable, a canceled watch), it lists
+// and watches again, with backoff, and meanwhile keeps what it had: unlike
+// etcd's own naming/resolver, it never stops for good. The resolver and
+// Peers are both built on it.
+type keys struct {
+	cli    *clientv3.Client
+	o      options
+	prefix string
+	name   string // what the keys are, for the log
+	// changed is called on keys' goroutine after each list and each batch
+	// of watched events, with the current keys and values. It must not
+	// keep kvs.
+	changed func(kvs map[string][]byte)
+	// failed is called when a list fails; tries counts the failures in a
+	// row.
+	failed func(err error, tries int)
+	// refresh, when not nil, asks for changed to be called again with the
+	// same keys (the filter of a resolver changed).
+	refresh <-chan struct{}
+
+	kvs map[string][]byte // owned by run
+}
+
+func (k *keys) run(ctx context.Context) {
+	failures := 0
+	for {
+		if failures > 0 && !sleep(ctx, k.o.backoff.Delay(failures)) {
+			return
+		}
+		rev, err := k.list(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			k.failed(err, failures)
+			continue
+		}
+		began := time.Now()
+		err = k.watch(ctx, rev+1)
+		if ctx.Err() != nil {
+			return
+		}
+		k.o.logf("registry: watch of %s broke: %v; listing again", k.name, err)
+		// A watch that held for a while was healthy: start the backoff over.
+		if time.Since(began) >= k.o.backoff.Max {
+			failures = 1
+		} else {
+			failures++
+		}
+	}
+}
+
+// list reads every key under the prefix and returns the revision they were
+// read at.
+func (k *keys) list(ctx context.Context) (int64, error) {
+	octx, cancel := context.WithTimeout(ctx, k.o.opTimeout)
+	defer cancel()
+	resp, err := k.cli.Get(octx, k.prefix, clientv3.WithPrefix())
+	if err != nil {
+		return 0, err
+	}
+	k.kvs = make(map[string][]byte, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		k.kvs[string(kv.Key)] = kv.Value
+	}
+	k.changed(k.kvs)
+	return resp.Header.GetRevision(), nil
+}
+
+// watch applies every change from revision rev on, until the watch ends. It
+// requires a leader, so that a member cut off from its cluster ends the
+// watch instead of serving a list that no longer changes.
+func (k *keys) watch(ctx context.Context, rev int64) error {
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel() // ends etcd's watch goroutines for this watch
+	wch := k.cli.Watch(wctx, k.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev))
+	for {
+		select {
+		case <-k.refresh:
+			k.changed(k.kvs)
+			continue
+		case resp, ok := <-wch:
+			if !ok {
+				return errors.New("watch channel closed")
+			}
+			if err := resp.Err(); err != nil {
+				return err
+			}
+			for _, ev := range resp.Events {
+				switch ev.Type {
+				case clientv3.EventTypePut:
+					k.kvs[string(ev.Kv.Key)] = ev.Kv.Value
+				case clientv3.EventTypeDelete:
+					delete(k.kvs, string(ev.Kv.Key))
+				}
+			}
+			if len(resp.Events) > 0 {
+				k.changed(k.kvs)
+			}
+		}
+	}
+}

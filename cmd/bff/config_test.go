@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// -h prints the usage on stdout and is not a failure.
+func TestHelpPrintsUsageAndSucceeds(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"bff", "-h"}, func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatalf("run -h: %v", err)
+	}
+	for _, flag := range []string{"-registry", "-cluster", "-subset", "-instance-id", "-scene-deadline"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("usage lacks %s:\n%s", flag, out.String())
+		}
+	}
+}
+
+// -registry discovers every downstream in etcd unless a target is given;
+// every flag can also come from its MOSAIC_ environment variable.
+func TestRegistryTargets(t *testing.T) {
+	env := map[string]string{"MOSAIC_REGISTRY": "127.0.0.1:2379, 127.0.0.1:22379", "MOSAIC_SUBSET": "4"}
+	c, err := parseConfig([]string{"bff", "-stat-target", "static:///127.0.0.1:7000"}, func(k string) string { return env[k] }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.mock() || c.subset != 4 || len(c.registry) != 2 || c.registry[1] != "127.0.0.1:22379" {
+		t.Errorf("config %+v", c)
+	}
+	if c.targets["stat"] != "static:///127.0.0.1:7000" || c.targets["archive"] != "etcd:///archive" {
+		t.Errorf("targets %v: want stat explicit and the others in etcd", c.targets)
+	}
+	if _, err := parseConfig([]string{"bff", "-subset", "-1"}, func(string) string { return "" }, nil, nil); err == nil {
+		t.Error("a negative -subset was accepted")
+	}
+}

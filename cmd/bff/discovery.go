@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+
+	"mosaic/clients/instance"
+	"mosaic/clients/registry"
+	"mosaic/clients/subset"
+)
+
+// replicasService is what the BFF replicas register as, so that each knows
+// the others: its subset of every downstream derives from all their ids.
+const replicasService = "bff"
+
+// discovery is this replica's view of the registry: resolvers for
+// etcd:///<service> targets, subset by lane and cluster when -subset is
+// set, and then this replica's own registration among its peers.
+type discovery struct {
+	cfg    config
+	logger *slog.Logger
+	cli    *clientv3.Client
+	peers  *registry.Peers     // nil without subsetting
+	self   *registry.Registrar // nil until join
+}
+
+// startDiscovery connects to the registry; nil without -registry.
+func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
+	if len(cfg.registry) == 0 {
+		return nil, nil
+	}
+	cli, err := registry.Connect(cfg.registry)
+	if err != nil {
+		return nil, fmt.Errorf("registry %v: %w", cfg.registry, err)
+	}
+	d := &discovery{cfg: cfg, logger: logger, cli: cli}
+	if cfg.subset > 0 {
+		if d.peers, err = registry.WatchPeers(cli, replicasService, registry.WithLogf(d.logf)); err != nil {
+			cli.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (d *discovery) logf(format string, args ...any) { d.logger.Warn(fmt.Sprintf(format, args...)) }
+
+// dialOptions resolve etcd:/// targets through the registry.
+func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
+	if d == nil {
+		return nil, nil
+	}
+	opts := []registry.Option{registry.WithLogf(d.logf)}
+	if d.peers != nil {
+		opts = append(opts,
+			registry.WithFilter(func(_ string, all []instance.Instance) []instance.Instance {
+				return subset.Instances(d.cfg.instanceID, d.peers.IDs(), d.cfg.subset, all)
+			}),
+			registry.WithRefilter(d.peers.Subscribe))
+	}
+	b, err := registry.NewBuilder(d.cli, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return []grpc.DialOption{grpc.WithResolvers(b)}, nil
+}
+
+// join registers this replica among its peers, when it subsets: the
+// others count it from then on.
+func (d *discovery) join(addr string) error {
+	if d == nil || d.peers == nil {
+		return nil
+	}
+	r, err := registry.NewRegistrar(d.cli, d.cfg.instanceID, []string{replicasService},
+		instance.Instance{Addr: addr, Cluster: d.cfg.cluster}, registry.WithLogf(d.logf))
+	if err != nil {
+		return fmt.Errorf("registering replica %s: %w", d.cfg.instanceID, err)
+	}
+	d.self = r
+	return nil
+}
+
+// leave deregisters this replica, first thing on shutdown, so that its
+// peers recompute their subsets while it drains.
+func (d *discovery) leave(ctx context.Context) {
+	if d == nil || d.self == nil {
+		return
+	}
+	if err := d.self.Deregister(ctx); err != nil {
+		d.logf("registry: deregistering replica %s: %v", d.cfg.instanceID, err)
+	}
+}
+
+// close stops watching; call it after closing the connections that
+// resolve through it.
+func (d *discovery) close() {
+	if d == nil {
+		return
+	}
+	if d.self != nil { // run failed before shutting down
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		d.leave(ctx)
+		cancel()
+	}
+	if d.peers != nil {
+		d.peers.Close()
+	}
+	d.cli.Close()
+}

@@ -1,0 +1,239 @@
+package deploy
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// renderGateway fills the template's placeholders as envsubst does with the
+// names listed (the nginx image and topology.sh do the same).
+func renderGateway(t *testing.T, vars map[string]string) string {
+	t.Helper()
+	raw, err := os.ReadFile("gateway/mosaic.conf.template")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return placeholder.ReplaceAllStringFunc(string(raw), func(m string) string {
+		name := placeholder.FindStringSubmatch(m)[1]
+		v, ok := vars[name]
+		if !ok {
+			t.Fatalf("template placeholder %s has no value", m)
+		}
+		return v
+	})
+}
+
+// startNginx runs Debian's nginx in the foreground on the rendered gateway
+// config, wrapped as topology.sh wraps it, and waits for it to answer.
+func startNginx(t *testing.T, vars map[string]string) {
+	t.Helper()
+	bin := needTool(t, "nginx", "nginx-light", "/usr/sbin/nginx")
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o711)
+	os.Chmod(tmp, 0o1777)
+	if err := os.WriteFile(filepath.Join(dir, "mosaic.conf"), []byte(renderGateway(t, vars)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		group, _ := exec.Command("id", "-gn", "nobody").Output()
+		user = fmt.Sprintf("user nobody %s;", strings.TrimSpace(string(group)))
+	}
+	conf := fmt.Sprintf(`%s
+daemon off;
+worker_processes 1;
+pid %[2]s/nginx.pid;
+error_log stderr notice;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %[2]s/tmp/body;
+  proxy_temp_path %[2]s/tmp/proxy;
+  fastcgi_temp_path %[2]s/tmp/fastcgi;
+  uwsgi_temp_path %[2]s/tmp/uwsgi;
+  scgi_temp_path %[2]s/tmp/scgi;
+  include %[2]s/mosaic.conf;
+}
+`, user, dir)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// SIGTERM, not SIGKILL: the master stops its workers, which would
+	// otherwise outlive it holding the output pipe.
+	t.Cleanup(func() { stopProcess(cmd, syscall.SIGTERM) })
+	if _, err := httpStatus("http://"+vars["GATEWAY_LISTEN"]+"/gateway/healthz", func(c int) bool { return c == 200 }); err != nil {
+		t.Fatalf("nginx did not come up: %v\n%s", err, out.String())
+	}
+}
+
+// upstream is a stand-in bff that records the headers it receives.
+type upstream struct {
+	mu      sync.Mutex
+	seen    []http.Header
+	status  int // answered to everything when set
+	handler http.Handler
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.seen = append(u.seen, r.Header.Clone())
+	status := u.status
+	u.mu.Unlock()
+	if status != 0 {
+		w.WriteHeader(status)
+		return
+	}
+	big := strings.Repeat(`{"title":"a card","cover":"https://i.example/c.jpg"},`, 40)
+	if strings.HasSuffix(r.URL.Path, "/bad") {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"title":"Not Found","detail":"%s"}`, strings.Repeat("x", 2000))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"items":[%s{}]}`, big)
+}
+
+func (u *upstream) headers() []http.Header {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := u.seen
+	u.seen = nil
+	return out
+}
+
+func startUpstream(t *testing.T) (*upstream, string) {
+	t.Helper()
+	u := &upstream{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(u)
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return u, l.Addr().String()
+}
+
+// gatewayGet sends one request through the gateway, asking for gzip itself
+// so the client does not decompress behind the test's back.
+func gatewayGet(t *testing.T, base, path string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+base+path, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// TestGateway runs the shared gateway config in a real nginx in front of two
+// recording stand-ins for the bff, and checks what the edge promises:
+// identity from X-Demo-User replaces any client X-User-Id, X-Mock-Scenario
+// never passes, X-Color (or the lane cookie) does, X-Request-Id is kept or
+// made, JSON and (404) problem+json bodies are gzipped, both replicas get traffic,
+// a draining replica's 503 is retried on the other, and paths outside the
+// scene API stop at the gateway.
+func TestGateway(t *testing.T) {
+	u1, a1 := startUpstream(t)
+	u2, a2 := startUpstream(t)
+	gw := freeAddr(t)
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2})
+	seen := func() []http.Header { return append(u1.headers(), u2.headers()...) }
+
+	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{
+		"X-Demo-User": "42", "X-User-Id": "7", "X-Mock-Scenario": "stat=unavailable", "X-Color": "canary",
+	})
+	h := seen()
+	if resp.StatusCode != 200 || len(h) != 1 {
+		t.Fatalf("status %d, %d upstream requests", resp.StatusCode, len(h))
+	}
+	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(string(body), `{"items":[`) {
+		t.Errorf("JSON body: Content-Encoding %q, body %.40q", resp.Header.Get("Content-Encoding"), body)
+	}
+	for k, want := range map[string]string{"X-User-Id": "42", "X-Mock-Scenario": "", "X-Demo-User": "", "X-Color": "canary"} {
+		if got := h[0].Get(k); got != want {
+			t.Errorf("upstream saw %s %q, want %q", k, got, want)
+		}
+	}
+	if id := h[0].Get("X-Request-Id"); len(id) != 32 {
+		t.Errorf("upstream saw X-Request-Id %q, want one made at the edge", id)
+	}
+
+	gatewayGet(t, gw, "/app/v1/feed", map[string]string{"X-User-Id": "7", "X-Request-Id": "abc-1", "Cookie": "lane=blue"})
+	h = seen()
+	if len(h) != 1 || h[0].Get("X-User-Id") != "" || h[0].Get("X-Request-Id") != "abc-1" || h[0].Get("X-Color") != "blue" {
+		t.Errorf("spoofed identity, client request id and lane cookie: upstream saw %v", h)
+	}
+
+	resp, body = gatewayGet(t, gw, "/mini/v1/bad", nil)
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(string(body), "Not Found") {
+		t.Errorf("problem+json: status %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
+	seen()
+
+	for range 10 {
+		gatewayGet(t, gw, "/pad/v1/feed", nil)
+	}
+	if n1, n2 := len(u1.headers()), len(u2.headers()); n1 == 0 || n2 == 0 || n1+n2 != 10 {
+		t.Errorf("10 requests: %d and %d at the two replicas, want both used", n1, n2)
+	}
+
+	u1.mu.Lock()
+	u1.status = http.StatusServiceUnavailable // draining: /readyz 503, requests too
+	u1.mu.Unlock()
+	for i := range 4 {
+		if resp, _ := gatewayGet(t, gw, "/web/v1/feed", nil); resp.StatusCode != 200 {
+			t.Errorf("request %d with one replica draining: %d", i, resp.StatusCode)
+		}
+	}
+	seen()
+
+	for _, p := range []string{"/", "/metrics", "/debug/pprof/", "/tv/v1/feed"} {
+		if resp, _ := gatewayGet(t, gw, p, nil); resp.StatusCode != 404 {
+			t.Errorf("%s: %d at the gateway, want 404", p, resp.StatusCode)
+		}
+	}
+	if h := seen(); len(h) != 0 {
+		t.Errorf("%d requests outside the scene API reached the bff", len(h))
+	}
+}

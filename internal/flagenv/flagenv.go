@@ -1,0 +1,64 @@
+// Package flagenv parses a binary's flags with a fallback to the
+// environment, the one way both mosaic binaries read their configuration:
+// a flag given on the command line wins, then its environment variable
+// (prefix + the flag name upper-cased, dashes as underscores: -admin-addr
+// → MOSAIC_ADMIN_ADDR), then the flag's default. Containers set the
+// environment; people type flags.
+package flagenv
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// ErrHelp is returned when the arguments asked for usage, which has then
+// been printed: the binary should exit 0.
+var ErrHelp = flag.ErrHelp
+
+// Parse parses args (without the program name) into fs. Usage asked for
+// with -h goes to stdout, mistakes and their usage to stderr.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix string, stdout, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if asksHelp(args) {
+		fs.SetOutput(stdout)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := EnvName(prefix, f.Name)
+		if v := getenv(name); v != "" && !set[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = errors.Join(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	})
+	return errs
+}
+
+// EnvName is the environment variable that stands in for flag name.
+func EnvName(prefix, name string) string {
+	return prefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if slices.Contains([]string{"-h", "-help", "--h", "--help"}, a) {
+			return true
+		}
+	}
+	return false
+}
