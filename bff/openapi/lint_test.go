@@ -36,7 +36,7 @@ func TestRedoclyRecommendedRules(t *testing.T) {
 		t.Errorf(".ci/run does not lint with %s, the version this test pins", redocly)
 	}
 	if _, err := exec.LookPath("npx"); err != nil {
-		missing("npx not found: install Node.js 20.19+ with npm (apt-get install nodejs npm) to lint api.openapi.yaml")
+		missing("npx not found: install Node.js 20.19+ with npm (NodeSource or nodejs.org packages; Debian 12's own nodejs is too old) to lint api.openapi.yaml")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
