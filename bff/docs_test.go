@@ -15,7 +15,7 @@ import (
 
 // The public listener serves the API reference and the spec it renders.
 func TestPublicServesDocs(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
 	for path, want := range map[string]string{
 		"/docs":                      "swagger-ui-bundle.js",
 		"/docs/":                     "swagger-ui-bundle.js",

@@ -27,7 +27,7 @@ var sceneDeps = map[string]map[string]dependency{
 		"archive":  {critical: "archives"},
 		"stat":     {sections: []string{"stats"}},
 		"account":  {sections: []string{"owners"}},
-		"relation": {sections: []string{"relations"}},
+		"relation": {sections: []string{"relation"}},
 	},
 	"video": {
 		"archive":  {critical: "archive"},

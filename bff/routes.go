@@ -14,6 +14,7 @@ import (
 	"mosaic/bff/endpoint"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
+	"mosaic/bff/specmock"
 	"mosaic/bff/web"
 )
 
@@ -22,7 +23,8 @@ import (
 // (nil: all of them); it runs first, so that a shed request costs no more
 // than its constant answer. Nothing else on this listener is limited, and
 // the admin listener (health, readiness, metrics) is a separate handler.
-func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware) http.Handler {
+// mocks serves the operations the spec marks as not built yet (nil: none).
+func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware, mocks *specmock.Mocks) http.Handler {
 	r := chi.NewRouter()
 	r.Use(recoverer(logger))
 	r.Group(func(r chi.Router) {
@@ -40,6 +42,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 		r.Get("/openapi.yaml", serveSpec(spec))
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
+	mocks.Mount(r) // last: only what no real handler serves
 	r.NotFound(requestID(limitURI(http.HandlerFunc(notFound))).ServeHTTP)
 	r.MethodNotAllowed(requestID(limitURI(http.HandlerFunc(methodNotAllowed))).ServeHTTP)
 	return r

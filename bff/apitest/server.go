@@ -23,6 +23,7 @@ import (
 	"mosaic/bff/openapi"
 	"mosaic/bff/request"
 	"mosaic/bff/scene"
+	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/mocks"
@@ -129,7 +130,11 @@ func Start(t testing.TB, opts Options) *Server {
 		adm.LatencyCeiling = deadline / 4
 	}
 	admit := admission.NewMiddleware(admission.New(adm), admission.ScenarioUnsampled(!opts.RealMode))
-	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, admit))
+	specMocks, err := specmock.New(spec.Doc, Seed, !opts.RealMode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, admit, specMocks))
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()

@@ -37,13 +37,6 @@ type Card struct {
 	Relation *relationv1.Relation
 }
 
-// Sections of the feed that can be degraded.
-const (
-	SectionStats     = "stats"
-	SectionOwners    = "owners"
-	SectionRelations = "relations"
-)
-
 // Feed: Recommend → (Archives ‖ Stats) → (Profiles ‖ Relations) of owners.
 func (s *Service) Feed(ctx context.Context, q FeedQuery) (Feed, error) {
 	fl := newFlow(ctx)
@@ -59,7 +52,7 @@ func (s *Service) Feed(ctx context.Context, q FeedQuery) (Feed, error) {
 	profiles := then(fl, optional(SectionOwners), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*accountv1.Profile, error) {
 		return s.Accounts.Profiles(ctx, owners(a))
 	})
-	relations := then(fl, optional(SectionRelations), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*relationv1.Relation, error) {
+	relations := then(fl, optional(SectionRelation), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*relationv1.Relation, error) {
 		return s.relations(ctx, q.Viewer, owners(a))
 	})
 	degraded, err := fl.wait()

@@ -30,12 +30,6 @@ type User struct {
 	Degraded []Degraded
 }
 
-// Sections of the user page that can be degraded.
-const (
-	SectionCounts   = "follower_counts"
-	SectionArchives = "archives"
-)
-
 // User: (Profile ‖ FollowerCounts ‖ Relation ‖ ListByOwner) → (Archives ‖ Stats).
 func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 	fl := newFlow(ctx)

@@ -36,13 +36,6 @@ type Reply struct {
 	Member *accountv1.Profile
 }
 
-// Sections of the video page that can be degraded.
-const (
-	SectionRelated  = "related"
-	SectionReplies  = "replies"
-	SectionRelation = "relation"
-)
-
 // Video: (Related ‖ HotReplies) → (Archives ‖ Stats) of the video and its
 // related → (Profiles of owner, repliers and related owners ‖ Relation to owner).
 func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {

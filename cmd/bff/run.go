@@ -22,6 +22,7 @@ import (
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
 	"mosaic/bff/scene"
+	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/internal/flagenv"
@@ -103,7 +104,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		LatencyCeiling: cfg.deadline / 4,
 		Metrics:        admission.NewMetrics(reg),
 	})
-	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.mock())))
+	specMocks, err := specmock.New(spec.Doc, cfg.seed, cfg.mock())
+	if err != nil {
+		return err
+	}
+	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.mock())), specMocks)
 	public := &http.Server{
 		Handler:           publicHandler,
 		ReadHeaderTimeout: 5 * time.Second,

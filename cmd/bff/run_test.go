@@ -270,6 +270,12 @@ func TestSameSeedSameBytesAcrossProcesses(t *testing.T) {
 				}
 			}
 		}
+		// The spec-driven mock (bff/specmock) too.
+		if code, body := get(t, public+"/web/v1/notifications?page=2"); code == http.StatusOK {
+			out["notifications"] = body
+		} else {
+			t.Fatalf("seed %s notifications: %d %s", seed, code, body)
+		}
 		return out
 	}
 	first, second, other := bodies("1"), bodies("1"), bodies("2")
