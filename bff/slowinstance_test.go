@@ -134,14 +134,14 @@ func p99(samples []time.Duration) time.Duration {
 // calls, is measured beside it.
 func TestSlowInstanceDoesNotSetTheFeedTail(t *testing.T) {
 	if testing.Short() {
-		t.Skip("measures feed percentiles over about a thousand requests")
+		t.Skip("measures feed percentiles over about two thousand requests")
 	}
 	const (
 		latency = 2 * time.Millisecond
 		extra   = 200 * time.Millisecond
 		workers = 2
 		warmup  = 10  // rounds per worker
-		perRun  = 150 // rounds per worker: 300 samples per topology
+		perRun  = 300 // rounds per worker: 600 samples per topology
 	)
 	start := func(name, policy string, slowBy time.Duration) *feedRun {
 		target, recs := archiveInstances(t, latency, slowBy)

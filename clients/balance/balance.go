@@ -45,9 +45,9 @@ const (
 	// or so, each probe a request in the tail.
 	DefaultDecay = 10 * time.Second
 	// DefaultUnmeasured is the latency assumed of an instance never
-	// measured while none of its pool's peers is either (a cold start),
-	// Linkerd's default RTT. Among measured peers a new instance is
-	// presumed as fast as the best of them instead.
+	// measured when compared with another never measured (a cold start),
+	// Linkerd's default RTT. Against a measured peer a new instance is
+	// presumed as fast as that peer instead.
 	DefaultUnmeasured = 30 * time.Millisecond
 	// DefaultErrorPenalty is the latency charged for a call the instance
 	// failed (UNAVAILABLE, INTERNAL...), so an instance that fails fast

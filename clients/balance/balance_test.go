@@ -203,6 +203,27 @@ func TestLaneFallsBackWhileItsInstancesAreNotServing(t *testing.T) {
 	expectOnly(t, "canary calls with the canary back", counts(base, canary), 30, "canary")
 }
 
+// A fresh channel's first calls wait for the instances to connect (they
+// are not failed while everything is still CONNECTING).
+func TestFirstCallsWaitForConnections(t *testing.T) {
+	base, canary := startBackend(t, "base", 0), startBackend(t, "canary", 0)
+	cc := dial(t, lanes(""), base.at(instance.Instance{}), canary.at(instance.Instance{Color: "canary"}))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			errs <- call(cc, []string{"", "canary"}[i%2])
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a first call failed: %v", err)
+		}
+	}
+}
+
 // With neither the lane nor the baseline ready, a call fails at once with
 // UNAVAILABLE rather than waiting out its deadline.
 func TestNothingReadyFailsFast(t *testing.T) {

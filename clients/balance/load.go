@@ -30,8 +30,8 @@ type load struct {
 }
 
 // newLoad starts an instance at the unmeasured estimate, decaying from now
-// like any other, as Linkerd does. seed replaces it with a better guess
-// once the instance is ready among measured peers.
+// like any other, as Linkerd does. It only counts while every instance it
+// is compared with is unmeasured too (a cold start): see picker.choose.
 func newLoad(unmeasured, now int64) *load {
 	l := &load{}
 	l.estimate.Store(math.Float64bits(float64(unmeasured)))
@@ -76,28 +76,15 @@ func (l *load) observe(rtt, now int64, decay float64) {
 	l.stamp.Store(now)
 }
 
-// seed presumes an instance never measured to be as fast as the best of
-// the measured peers in its pool: it then takes calls at once, as many as
-// its in-flight count allows against theirs, and its first answer puts the
-// guess right. A fixed prior would either flood a new instance (too low) or
-// leave it idle for several decay periods (too high).
-func (l *load) seed(est float64, now int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.measured.Load() {
-		l.estimate.Store(math.Float64bits(est))
-		l.stamp.Store(now)
-	}
-}
-
 // atLeast raises the estimate to rtt if it is lower, and leaves it alone
 // otherwise: what a call cut short after rtt tells of the instance's
-// latency is that it is no less than rtt.
+// latency is that it is no less than rtt. Raised, it counts as measured.
 func (l *load) atLeast(rtt, now int64) {
 	r := float64(rtt)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if r > math.Float64frombits(l.estimate.Load()) {
+		l.measured.Store(true)
 		l.estimate.Store(math.Float64bits(r))
 		l.stamp.Store(now)
 	}

@@ -269,29 +269,42 @@ func BenchmarkPick(b *testing.B) {
 	})
 }
 
-func TestANewInstanceIsPresumedAsFastAsTheBestPeer(t *testing.T) {
+func TestANewInstanceIsPresumedAsFastAsItsPeer(t *testing.T) {
 	var f fleet
-	a := f.add("a", instance.Instance{}, connectivity.Ready)
-	b := f.add("b", instance.Instance{}, connectivity.Ready)
+	old := f.add("old", instance.Instance{}, connectivity.Ready)
 	fresh := f.add("new", instance.Instance{}, connectivity.Ready)
-	// A cold start: nobody measured, everybody keeps the prior.
-	f.picker("")
-	if got := estimate(fresh); !near(got, float64(testTuning.unmeasured)) {
-		t.Errorf("cold start: new instance at %v, want the prior", time.Duration(got))
+	old.observe(1*ms, 0, testTuning.decay)
+	p, _ := f.picker("")
+	// Against its measured peer the new instance (prior 30 ms) counts as
+	// 1 ms: the two share the calls by their in-flight counts alone.
+	var pending []func(balancer.DoneInfo)
+	for range 20 {
+		res, err := p.Pick(colored(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, res.Done)
 	}
-	a.observe(5*ms, 0, testTuning.decay)
-	b.observe(8*ms, 0, testTuning.decay)
-	f.picker("")
-	if got := estimate(fresh); !near(got, float64(5*ms)) {
-		t.Errorf("new instance at %v, want the best peer's 5ms", time.Duration(got))
+	if o, n := old.inflight.Load(), fresh.inflight.Load(); o != 10 || n != 10 {
+		t.Errorf("in flight old %d new %d, want 10 and 10", o, n)
 	}
-	if got := estimate(b); !near(got, float64(8*ms)) {
-		t.Errorf("a measured instance was re-seeded to %v", time.Duration(got))
+	for _, done := range pending {
+		done(balancer.DoneInfo{BytesSent: true})
 	}
-	// Its first answer replaces the guess.
+	// Its first answer replaces the guess, here with a slow one.
 	fresh.observe(40*ms, 0, testTuning.decay)
-	f.picker("")
-	if got := estimate(fresh); !near(got, float64(40*ms)) {
-		t.Errorf("after its first answer: %v, want 40ms", time.Duration(got))
+	if got := pickN(t, p, &f, "", 50); got["new"] != 0 {
+		t.Errorf("after a 40ms first answer against 1ms: %v, want none to the new instance", got)
+	}
+	// A cut call raises the estimate only when it took longer, and then
+	// counts as a measurement.
+	other := newLoad(testTuning.unmeasured, 0)
+	other.atLeast(5*ms, 0)
+	if other.measured.Load() {
+		t.Error("a cut call under the prior counted as a measurement")
+	}
+	other.atLeast(80*ms, 0)
+	if !other.measured.Load() || !near(estimate(other), float64(80*ms)) {
+		t.Errorf("a cut call of 80ms: estimate %v, measured %v", time.Duration(estimate(other)), other.measured.Load())
 	}
 }
