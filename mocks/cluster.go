@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"mosaic/clients"
@@ -136,6 +138,8 @@ func Start(ctx context.Context, ds *Dataset, opts Options) (*Cluster, error) {
 			c.Stop()
 			return nil, err
 		}
+		// Health as a real service reports it: the BFF checks it per instance.
+		healthpb.RegisterHealthServer(srv, health.NewServer())
 		c.addrs[name] = lis.Addr().String()
 		c.servers = append(c.servers, srv)
 		c.wg.Go(func() { _ = srv.Serve(lis) }) // returns nil after Stop
