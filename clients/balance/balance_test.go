@@ -343,10 +343,12 @@ func TestConnDialDefaultsToLanesWithHealthChecking(t *testing.T) {
 		t.Errorf("the color reached the instance as %v; conn sends it as %q, the picker reads %q", md, conn.ColorKey, balance.ColorKey)
 	}
 	// Both stay eligible until b's health reaches the picker, so the only
-	// sign of it is a long run of calls all served by a (2^-20 by chance).
+	// sign of it is a long run of calls all served by a. Power of two
+	// choices may favour a while b is eligible, so the run is long: 200
+	// calls in a row (at 90% to a, 1e-9 by chance).
 	b.serving(false)
 	reset(a, b)
-	for i := 0; i < 5000 && time.Now().Before(deadline) && a.rec.Count(mArchives) < 20; i++ {
+	for i := 0; i < 5000 && time.Now().Before(deadline) && a.rec.Count(mArchives) < 200; i++ {
 		get()
 		if served(b)() {
 			reset(a, b)
