@@ -8,20 +8,24 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"mosaic/bff/accesslog"
 	"mosaic/bff/app"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
 	"mosaic/bff/web"
+	"mosaic/internal/telemetry"
 )
 
 // NewServer returns the public handler: scene APIs for each device and the
 // OpenAPI document they follow. maxInflight bounds the scene requests
-// served at once.
+// served at once. Every request gets an access line in logger; wrap the
+// handler in telemetry.Tracing.Handler for its server span.
 func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, maxInflight int) http.Handler {
+	logger = telemetry.WithContextIDs(logger)
 	r := chi.NewRouter()
-	r.Use(recoverer(logger), requestID, limitURI)
+	r.Use(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI)
 	r.Group(func(r chi.Router) {
 		r.Use(shed(maxInflight))
 		r.Route("/"+app.Name, app.Routes(env))

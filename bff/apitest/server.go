@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"mosaic"
@@ -24,6 +25,7 @@ import (
 	"mosaic/bff/scene"
 	"mosaic/clients"
 	"mosaic/clients/conn"
+	"mosaic/internal/telemetry"
 	"mosaic/mocks"
 )
 
@@ -58,6 +60,12 @@ type Options struct {
 	// Policy forces the downstream balancing policy (conn.Options.Policy);
 	// "" is the production default.
 	Policy string
+	// Logger gets the access and downstream failure lines; nil discards
+	// them.
+	Logger *slog.Logger
+	// TracerProvider, if set, records a server span per request and a
+	// client span per downstream call, as cmd/bff does with OTLP.
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) maxInflight() int {
@@ -103,7 +111,18 @@ func Start(t testing.TB, opts Options) *Server {
 	if callTimeout == 0 {
 		callTimeout = 500 * time.Millisecond
 	}
-	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Policy: opts.Policy})
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tracing := telemetry.Off()
+	if opts.TracerProvider != nil {
+		tracing = telemetry.With(opts.TracerProvider)
+	}
+	set, closeConns, err := clients.Dial(targets, conn.Options{
+		CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Policy: opts.Policy,
+		Logger: logger, TracerProvider: tracing.Provider, Propagator: tracing.Propagator,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +141,7 @@ func Start(t testing.TB, opts Options) *Server {
 			return err
 		}
 	}
-	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, opts.maxInflight()))
+	srv := httptest.NewServer(tracing.Handler(bff.NewServer(logger, env, mosaic.OpenAPI, opts.maxInflight())))
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()

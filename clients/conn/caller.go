@@ -3,10 +3,13 @@ package conn
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+
+	"mosaic/internal/reqid"
 )
 
 // caller is the one interceptor every downstream call of a service goes
@@ -20,6 +23,7 @@ type caller struct {
 	service         string
 	breaker         *breaker
 	metrics         *serviceMetrics // nil without Options.Metrics
+	logger          *slog.Logger    // nil without Options.Logger
 	timeout         time.Duration
 	forwardScenario bool
 }
@@ -48,20 +52,23 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	return err
 }
 
-// outgoing attaches the request's traffic color and, in mock mode only,
-// its fault scenario as gRPC metadata.
+// outgoing attaches the request's id and traffic color and, in mock mode
+// only, its fault scenario as gRPC metadata, in one append.
 func (c *caller) outgoing(ctx context.Context) context.Context {
-	color, _ := ctx.Value(colorKey).(string)
-	scenario, _ := ctx.Value(scenarioKey).(string)
-	switch {
-	case color != "" && c.forwardScenario && scenario != "":
-		return metadata.AppendToOutgoingContext(ctx, ColorKey, color, ScenarioKey, scenario)
-	case color != "":
-		return metadata.AppendToOutgoingContext(ctx, ColorKey, color)
-	case c.forwardScenario && scenario != "":
-		return metadata.AppendToOutgoingContext(ctx, ScenarioKey, scenario)
+	kv := make([]string, 0, 6)
+	if id := reqid.From(ctx); id != "" {
+		kv = append(kv, reqid.MetadataKey, id)
 	}
-	return ctx
+	if color, _ := ctx.Value(colorKey).(string); color != "" {
+		kv = append(kv, ColorKey, color)
+	}
+	if scenario, _ := ctx.Value(scenarioKey).(string); c.forwardScenario && scenario != "" {
+		kv = append(kv, ScenarioKey, scenario)
+	}
+	if len(kv) == 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
 func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error) {
@@ -70,4 +77,5 @@ func (c *caller) observe(ctx context.Context, method string, req any, start time
 		t.add(c.service, method, took)
 	}
 	c.metrics.observe(method, req, took, err)
+	c.logFailure(ctx, method, req, took, err)
 }

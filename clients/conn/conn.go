@@ -7,14 +7,18 @@ package conn
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	_ "google.golang.org/grpc/health" // client-side health checking for healthCheckConfig
 
 	"mosaic/clients/balance"
+	"mosaic/internal/telemetry"
 )
 
 // Options configure the calls to one downstream service.
@@ -35,6 +39,14 @@ type Options struct {
 	// Policy replaces the load-balancing policy, e.g. "round_robin" to
 	// compare with it; "" is mosaic's (package balance).
 	Policy string
+	// Logger, if set, gets a warning per failed call, with the request
+	// and trace ids of the call's context.
+	Logger *slog.Logger
+	// TracerProvider, if set, gives every call a client span and carries
+	// the trace downstream with Propagator (W3C traceparent if nil). A
+	// no-op provider still carries the caller's trace on.
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 // serviceConfig retries reads that failed with UNAVAILABLE, at most twice
@@ -96,6 +108,7 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		service:         service,
 		breaker:         newBreaker(service, o.Breaker),
 		metrics:         o.Metrics.forService(service),
+		logger:          telemetry.WithContextIDs(o.Logger),
 		timeout:         o.CallTimeout,
 		forwardScenario: o.ForwardScenario,
 	}
@@ -104,6 +117,9 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithResolvers(staticBuilder{}),
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
+	}
+	if o.TracerProvider != nil {
+		opts = append(opts, grpc.WithStatsHandler(tracer(o.TracerProvider, o.Propagator)))
 	}
 	return grpc.NewClient(target, append(opts, extra...)...)
 }

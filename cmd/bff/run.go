@@ -24,6 +24,7 @@ import (
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/internal/flagenv"
+	"mosaic/internal/telemetry"
 	"mosaic/mocks"
 )
 
@@ -35,7 +36,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger, err := telemetry.NewLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	tracing, err := telemetry.FromEnv(ctx, getenv, "bff")
+	if err != nil {
+		return err
+	}
+	defer flushSpans(logger, tracing)
 	trust, err := cfg.trust()
 	if err != nil {
 		return err
@@ -76,6 +85,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CallTimeout:     cfg.callTimeout,
 		ForwardScenario: cfg.mock(),
 		Cluster:         cfg.cluster,
+		Logger:          logger,
+		TracerProvider:  tracing.Provider,
+		Propagator:      tracing.Propagator,
 	}, dialOpts...)
 	if err != nil {
 		return err
@@ -94,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight)
+	publicHandler := tracing.Handler(bff.NewServer(logger, env, mosaic.OpenAPI, cfg.maxInflight))
 	public := &http.Server{
 		Handler:           publicHandler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -120,6 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	announce(stdout, cfg, publicLn.Addr(), adminLn.Addr())
+	logger.Info("serving", "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "mock", cfg.mock(), "otlp", tracing.Endpoint)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(public, publicLn) })
@@ -142,7 +155,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err := public.Shutdown(sctx)
 		return errors.Join(err, adminSrv.Shutdown(sctx))
 	})
-	return g.Wait()
+	err = g.Wait()
+	logger.Info("stopped", "error", err)
+	return err
+}
+
+// flushSpans sends the spans still buffered, bounded so that an
+// unreachable collector cannot hold up the exit.
+func flushSpans(logger *slog.Logger, t telemetry.Tracing) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		logger.Warn("flushing spans", "error", err)
+	}
 }
 
 func serve(s *http.Server, ln net.Listener) error {

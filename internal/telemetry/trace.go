@@ -1,0 +1,129 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// Tracing is where spans go and how a trace crosses a hop. It is handed to
+// the HTTP server and to the downstream connections explicitly: mosaic
+// sets none of OpenTelemetry's globals.
+type Tracing struct {
+	Provider   trace.TracerProvider
+	Propagator propagation.TextMapPropagator
+	// Endpoint is where spans are exported; "" when they are not.
+	Endpoint string
+	shutdown func(context.Context) error
+}
+
+// Off records no span. The propagator still reads a W3C traceparent and
+// passes it on: the no-op tracer keeps the caller's span context, so the
+// gateway's trace continues at the downstream services even when this hop
+// is not recorded.
+func Off() Tracing {
+	return Tracing{Provider: tracenoop.NewTracerProvider(), Propagator: propagation.TraceContext{}}
+}
+
+// With records spans in tp, e.g. a test's in-memory exporter; the caller
+// owns tp's shutdown.
+func With(tp trace.TracerProvider) Tracing {
+	return Tracing{Provider: tp, Propagator: propagation.TraceContext{}}
+}
+
+// FromEnv exports spans over OTLP when the standard
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set
+// (protocol from OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL: http/protobuf, the
+// default, or grpc; service name from OTEL_SERVICE_NAME, else service),
+// and is Off otherwise or with OTEL_SDK_DISABLED=true. Sampling follows
+// the SDK's own OTEL_TRACES_SAMPLER, parent-based always-on by default.
+// Shutdown flushes the spans not yet sent.
+func FromEnv(ctx context.Context, getenv func(string) string, service string) (Tracing, error) {
+	endpoint, perSignal := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), true
+	if endpoint == "" {
+		endpoint, perSignal = getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), false
+	}
+	if endpoint == "" || strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
+		return Off(), nil
+	}
+	exp, err := exporter(ctx, getenv, endpoint, perSignal)
+	if err != nil {
+		return Tracing{}, err
+	}
+	if name := getenv("OTEL_SERVICE_NAME"); name != "" {
+		service = name
+	}
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
+	)
+	t := With(tp)
+	t.Endpoint, t.shutdown = endpoint, tp.Shutdown
+	return t, nil
+}
+
+func exporter(ctx context.Context, getenv func(string) string, endpoint string, perSignal bool) (sdktrace.SpanExporter, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("OTLP endpoint %q: want a URL such as http://collector:4318", endpoint)
+	}
+	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if protocol == "" {
+		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	switch protocol {
+	case "", "http/protobuf":
+		if !perSignal {
+			// The generic endpoint is a base: each signal has its own path.
+			u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
+		}
+		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()))
+	case "grpc":
+		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(u.String()))
+	}
+	return nil, fmt.Errorf("OTLP protocol %q: want http/protobuf or grpc", protocol)
+}
+
+// Shutdown flushes and stops the exporter, if any.
+func (t Tracing) Shutdown(ctx context.Context) error {
+	if t.shutdown == nil {
+		return nil
+	}
+	return t.shutdown(ctx)
+}
+
+// orOff makes the zero Tracing Off rather than OpenTelemetry's globals.
+func (t Tracing) orOff() Tracing {
+	if t.Provider == nil {
+		t.Provider = Off().Provider
+	}
+	if t.Propagator == nil {
+		t.Propagator = Off().Propagator
+	}
+	return t
+}
+
+// Handler gives every request to h a server span, continuing the trace of
+// the caller's traceparent. The span is named after the method until the
+// router, which alone knows the route, renames it (see bff/accesslog).
+func (t Tracing) Handler(h http.Handler) http.Handler {
+	t = t.orOff()
+	return otelhttp.NewHandler(h, "http.server",
+		otelhttp.WithTracerProvider(t.Provider),
+		otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+	)
+}
