@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -59,7 +60,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string) (T
 	if endpoint == "" || strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
 		return Off(), nil
 	}
-	exp, err := exporter(ctx, getenv, endpoint, perSignal)
+	exp, release, err := exporter(ctx, getenv, endpoint, perSignal)
 	if err != nil {
 		return Tracing{}, err
 	}
@@ -71,14 +72,20 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string) (T
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
 	)
 	t := With(tp)
-	t.Endpoint, t.shutdown = endpoint, tp.Shutdown
+	t.Endpoint = endpoint
+	t.shutdown = func(ctx context.Context) error {
+		defer release()
+		return tp.Shutdown(ctx)
+	}
 	return t, nil
 }
 
-func exporter(ctx context.Context, getenv func(string) string, endpoint string, perSignal bool) (sdktrace.SpanExporter, error) {
+// exporter sends spans to endpoint; release frees what it holds once it
+// has been shut down.
+func exporter(ctx context.Context, getenv func(string) string, endpoint string, perSignal bool) (exp sdktrace.SpanExporter, release func(), err error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("OTLP endpoint %q: want a URL such as http://collector:4318", endpoint)
+		return nil, nil, fmt.Errorf("OTLP endpoint %q: want a URL such as http://collector:4318", endpoint)
 	}
 	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	if protocol == "" {
@@ -90,11 +97,17 @@ func exporter(ctx context.Context, getenv func(string) string, endpoint string, 
 			// The generic endpoint is a base: each signal has its own path.
 			u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
 		}
-		return otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()))
+		// A transport of its own, not the exporter's shared one, so that
+		// its idle connections close with it.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()),
+			otlptracehttp.WithHTTPClient(&http.Client{Transport: tr, Timeout: 10 * time.Second}))
+		return exp, tr.CloseIdleConnections, err
 	case "grpc":
-		return otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(u.String()))
+		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(u.String()))
+		return exp, func() {}, err
 	}
-	return nil, fmt.Errorf("OTLP protocol %q: want http/protobuf or grpc", protocol)
+	return nil, nil, fmt.Errorf("OTLP protocol %q: want http/protobuf or grpc", protocol)
 }
 
 // Shutdown flushes and stops the exporter, if any.
