@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
@@ -23,9 +24,11 @@ type caller struct {
 	service         string
 	breaker         *breaker
 	metrics         *serviceMetrics // nil without Options.Metrics
-	logger          *slog.Logger    // nil without Options.Logger
 	timeout         time.Duration
 	forwardScenario bool
+
+	logger     *slog.Logger                  // nil without Options.Logger
+	propagator propagation.TextMapPropagator // set when no client span carries the trace
 }
 
 func (c *caller) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -52,8 +55,9 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	return err
 }
 
-// outgoing attaches the request's id and traffic color and, in mock mode
-// only, its fault scenario as gRPC metadata, in one append.
+// outgoing attaches the request's id, traffic color and (when tracing is
+// off) the caller's trace, and in mock mode only its fault scenario, as
+// gRPC metadata, in one append.
 func (c *caller) outgoing(ctx context.Context) context.Context {
 	kv := make([]string, 0, 6)
 	if id := reqid.From(ctx); id != "" {
@@ -65,6 +69,7 @@ func (c *caller) outgoing(ctx context.Context) context.Context {
 	if scenario, _ := ctx.Value(scenarioKey).(string); c.forwardScenario && scenario != "" {
 		kv = append(kv, ScenarioKey, scenario)
 	}
+	kv = append(kv, injected(ctx, c.propagator)...)
 	if len(kv) == 0 {
 		return ctx
 	}

@@ -42,9 +42,9 @@ type Options struct {
 	// Logger, if set, gets a warning per failed call, with the request
 	// and trace ids of the call's context.
 	Logger *slog.Logger
-	// TracerProvider, if set, gives every call a client span and carries
-	// the trace downstream with Propagator (W3C traceparent if nil). A
-	// no-op provider still carries the caller's trace on.
+	// TracerProvider, if set, gives every call a client span, carried
+	// downstream by Propagator (W3C traceparent if nil). Without it,
+	// Propagator, if set, passes the caller's trace on as it came.
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
 }
@@ -120,6 +120,8 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	}
 	if o.TracerProvider != nil {
 		opts = append(opts, grpc.WithStatsHandler(tracer(o.TracerProvider, o.Propagator)))
+	} else {
+		c.propagator = o.Propagator
 	}
 	return grpc.NewClient(target, append(opts, extra...)...)
 }

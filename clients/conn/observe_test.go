@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -145,5 +146,26 @@ func TestCallsGetAClientSpanWithTheBatchSize(t *testing.T) {
 	want := "00-" + s.SpanContext().TraceID().String() + "-" + s.SpanContext().SpanID().String() + "-01"
 	if tp := (<-got.md).Get("traceparent"); len(tp) != 1 || tp[0] != want {
 		t.Errorf("the service got traceparent %v, want %s", tp, want)
+	}
+}
+
+// With tracing off, the caller's traceparent goes on as it came; a call
+// without a trace carries none.
+func TestOutgoingPassesTheTraceOnWhenNotRecording(t *testing.T) {
+	var seen metadata.MD
+	capture := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		seen, _ = metadata.FromOutgoingContext(ctx)
+		return nil
+	}
+	c := &caller{service: "stat", breaker: newBreaker("stat", BreakerSettings{}), propagator: propagation.TraceContext{}}
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceparent})
+	c.intercept(ctx, "/m", nil, nil, nil, capture)
+	if got := seen.Get("traceparent"); len(got) != 1 || got[0] != traceparent {
+		t.Errorf("traceparent %v, want %s", got, traceparent)
+	}
+	c.intercept(reqid.With(context.Background(), "r"), "/m", nil, nil, nil, capture)
+	if got := seen.Get("traceparent"); len(got) != 0 {
+		t.Errorf("a call without a trace carries %v", got)
 	}
 }

@@ -44,3 +44,22 @@ func (b batchSizer) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	}
 	b.Handler.HandleRPC(ctx, s)
 }
+
+// injected is what p puts in a call's metadata to carry ctx's trace on
+// when no span is recorded for the call: the caller's traceparent, as it
+// came. Nothing, and no allocation, when ctx has no trace.
+func injected(ctx context.Context, p propagation.TextMapPropagator) []string {
+	if p == nil || !trace.SpanContextFromContext(ctx).IsValid() {
+		return nil
+	}
+	var kv kvCarrier
+	p.Inject(ctx, &kv)
+	return kv
+}
+
+// kvCarrier collects injected fields as metadata pairs.
+type kvCarrier []string
+
+func (c *kvCarrier) Get(string) string { return "" }
+func (c *kvCarrier) Set(k, v string)   { *c = append(*c, k, v) }
+func (c *kvCarrier) Keys() []string    { return nil }

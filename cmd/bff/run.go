@@ -36,11 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger, err := telemetry.NewLogger(stderr, cfg.logFormat, cfg.logLevel)
-	if err != nil {
-		return err
-	}
-	tracing, err := telemetry.FromEnv(ctx, getenv, "bff")
+	logger, tracing, err := observability(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -145,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// closes and in-flight requests finish within the grace period. The
 		// admin listener goes last, so /readyz answers 503 throughout.
 		ready.Store(false)
-		logger.Info("shutting down", "drain", cfg.drain, "grace", cfg.grace)
+		logger.Info("shutting down", "drain", cfg.drain.String(), "grace", cfg.grace.String())
 		lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		disc.leave(lctx)
 		cancel()
@@ -155,9 +151,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err := public.Shutdown(sctx)
 		return errors.Join(err, adminSrv.Shutdown(sctx))
 	})
-	err = g.Wait()
-	logger.Info("stopped", "error", err)
-	return err
+	return stopped(logger, g.Wait())
+}
+
+// observability is what run tells through: its logger (-log-format,
+// -log-level) and its tracing (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
+// set, off otherwise).
+func observability(ctx context.Context, cfg config, getenv func(string) string, stderr io.Writer) (*slog.Logger, telemetry.Tracing, error) {
+	logger, err := telemetry.NewLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return nil, telemetry.Tracing{}, err
+	}
+	tracing, err := telemetry.FromEnv(ctx, getenv, "bff")
+	return logger, tracing, err
+}
+
+func stopped(logger *slog.Logger, err error) error {
+	if err != nil {
+		logger.Error("stopped", "error", err)
+		return err
+	}
+	logger.Info("stopped")
+	return nil
 }
 
 // flushSpans sends the spans still buffered, bounded so that an

@@ -17,13 +17,13 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // Tracing is where spans go and how a trace crosses a hop. It is handed to
 // the HTTP server and to the downstream connections explicitly: mosaic
 // sets none of OpenTelemetry's globals.
 type Tracing struct {
+	// Provider records spans; nil when tracing is off.
 	Provider   trace.TracerProvider
 	Propagator propagation.TextMapPropagator
 	// Endpoint is where spans are exported; "" when they are not.
@@ -31,12 +31,11 @@ type Tracing struct {
 	shutdown func(context.Context) error
 }
 
-// Off records no span. The propagator still reads a W3C traceparent and
-// passes it on: the no-op tracer keeps the caller's span context, so the
-// gateway's trace continues at the downstream services even when this hop
-// is not recorded.
+// Off records no span and costs next to nothing, yet still continues the
+// gateway's trace: a W3C traceparent that comes in is put on the request's
+// context and passed on to the downstream services as it came.
 func Off() Tracing {
-	return Tracing{Provider: tracenoop.NewTracerProvider(), Propagator: propagation.TraceContext{}}
+	return Tracing{Propagator: propagation.TraceContext{}}
 }
 
 // With records spans in tp, e.g. a test's in-memory exporter; the caller
@@ -118,25 +117,31 @@ func (t Tracing) Shutdown(ctx context.Context) error {
 	return t.shutdown(ctx)
 }
 
-// orOff makes the zero Tracing Off rather than OpenTelemetry's globals.
-func (t Tracing) orOff() Tracing {
-	if t.Provider == nil {
-		t.Provider = Off().Provider
-	}
-	if t.Propagator == nil {
-		t.Propagator = Off().Propagator
-	}
-	return t
-}
-
 // Handler gives every request to h a server span, continuing the trace of
 // the caller's traceparent. The span is named after the method until the
 // router, which alone knows the route, renames it (see bff/accesslog).
+// With tracing off, h only gets the caller's trace on its context, to log
+// and pass on: no span, no instrumentation on the hot path.
 func (t Tracing) Handler(h http.Handler) http.Handler {
-	t = t.orOff()
+	p := t.Propagator
+	if p == nil {
+		p = propagation.TraceContext{}
+	}
+	if t.Provider == nil {
+		return continueTrace(h, p)
+	}
 	return otelhttp.NewHandler(h, "http.server",
 		otelhttp.WithTracerProvider(t.Provider),
-		otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithPropagators(p),
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 	)
+}
+
+func continueTrace(h http.Handler, p propagation.TextMapPropagator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ctx := p.Extract(r.Context(), propagation.HeaderCarrier(r.Header)); ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
