@@ -77,7 +77,6 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	return c, c.validateRegistration()
 }
 
-
 func (c config) validateRegistration() error {
 	if c.instanceID != "" && strings.ContainsAny(c.instanceID, "/ \t\n") {
 		return fmt.Errorf("-instance-id %q: no / or spaces", c.instanceID)
