@@ -88,7 +88,8 @@ var (
 	unbatched = []string{"feed.Recommend", "feed.Related", "archive.ListByOwner"}
 )
 
-// designMetrics are DESIGN.md's series, as a scrape of them should read:
+// designMetrics are the series the README lists ("Seeing what a request
+// did"), as a scrape of them should read:
 // counters by their labels, histograms by their count.
 type designMetrics map[string]float64
 
