@@ -37,7 +37,7 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
-					logger.Error("panic serving request", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+					logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 					problem.Write(w, dto.Problem{Status: http.StatusInternalServerError})
 				}
 			}()

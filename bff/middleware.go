@@ -7,6 +7,7 @@ import (
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
+	"mosaic/internal/reqid"
 )
 
 // maxURI bounds the request line: no scene needs more, a scanner might.
@@ -23,8 +24,9 @@ func limitURI(next http.Handler) http.Handler {
 	})
 }
 
-// requestID echoes a sane X-Request-Id, or makes one, so a request can be
-// followed through logs on both sides.
+// requestID echoes a sane X-Request-Id, or makes one, and puts it on the
+// context: every log line of the request and every downstream call carry
+// it, so a request can be followed through logs on both sides.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -33,7 +35,7 @@ func requestID(next http.Handler) http.Handler {
 			id = strconv.FormatUint(rand.Uint64(), 16)
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(reqid.With(r.Context(), id)))
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/admission"
+	"mosaic/bff/accesslog"
 	"mosaic/bff/app"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
@@ -16,34 +17,40 @@ import (
 	"mosaic/bff/pad"
 	"mosaic/bff/specmock"
 	"mosaic/bff/web"
+	"mosaic/internal/telemetry"
 )
 
 // NewServer returns the public handler: scene APIs for each device and the
 // OpenAPI document they follow. admit decides which scene requests start
 // (nil: all of them); it runs first, so that a shed request costs no more
-// than its constant answer. Nothing else on this listener is limited, and
-// the admin listener (health, readiness, metrics) is a separate handler.
-// mocks serves the operations the spec marks as not built yet (nil: none).
+// than its constant answer (and gets no access line: bff_shed_total counts
+// them). Nothing else on this listener is limited, and the admin listener
+// (health, readiness, metrics) is a separate handler. mocks serves the
+// operations the spec marks as not built yet (nil: none). Every other
+// request gets an access line in logger; wrap the handler in
+// telemetry.Tracing.Handler for its server span.
 func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware, mocks *specmock.Mocks) http.Handler {
+	logger = telemetry.WithContextIDs(logger)
+	edge := chi.Chain(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI)
 	r := chi.NewRouter()
 	r.Use(recoverer(logger))
 	r.Group(func(r chi.Router) {
 		if admit != nil {
 			r.Use(admit.Wrap)
 		}
-		r.Use(requestID, limitURI)
+		r.Use(edge...)
 		r.Route("/"+app.Name, app.Routes(env))
 		r.Route("/"+pad.Name, pad.Routes(env))
 		r.Route("/"+web.Name, web.Routes(env))
 		r.Route("/"+mini.Name, mini.Routes(env))
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(requestID, limitURI)
+		r.Use(edge...)
 		r.Get("/openapi.yaml", serveSpec(spec))
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
 	mocks.Mount(r) // last: only what no real handler serves
-	r.NotFound(requestID(limitURI(http.HandlerFunc(notFound))).ServeHTTP)
-	r.MethodNotAllowed(requestID(limitURI(http.HandlerFunc(methodNotAllowed))).ServeHTTP)
+	r.NotFound(edge.HandlerFunc(notFound).ServeHTTP)
+	r.MethodNotAllowed(edge.HandlerFunc(methodNotAllowed).ServeHTTP)
 	return r
 }

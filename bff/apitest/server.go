@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"mosaic"
@@ -26,6 +27,7 @@ import (
 	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
+	"mosaic/internal/telemetry"
 	"mosaic/mocks"
 )
 
@@ -64,6 +66,12 @@ type Options struct {
 	// Policy forces the downstream balancing policy (conn.Options.Policy);
 	// "" is the production default.
 	Policy string
+	// Logger gets the access and downstream failure lines; nil discards
+	// them.
+	Logger *slog.Logger
+	// TracerProvider, if set, records a server span per request and a
+	// client span per downstream call, as cmd/bff does with OTLP.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a running mosaic over the mock downstreams.
@@ -106,7 +114,18 @@ func Start(t testing.TB, opts Options) *Server {
 	if starved == nil {
 		starved = admission.NewStarvation(admission.StarvationConfig{}).Starved
 	}
-	set, closeConns, err := clients.Dial(targets, conn.Options{CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Starved: starved, Policy: opts.Policy})
+		logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tracing := telemetry.Off()
+	if opts.TracerProvider != nil {
+		tracing = telemetry.With(opts.TracerProvider)
+	}
+	set, closeConns, err := clients.Dial(targets, conn.Options{
+		CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Policy: opts.Policy, Starved: starved,
+		Logger: logger, TracerProvider: tracing.Provider, Propagator: tracing.Propagator,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +153,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), env, mosaic.OpenAPI, admit, specMocks))
+	srv := httptest.NewServer(tracing.Handler(bff.NewServer(logger, env, mosaic.OpenAPI, admit, specMocks)))
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()

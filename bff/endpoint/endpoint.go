@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"mosaic/bff/accesslog"
 	"mosaic/bff/device"
 	"mosaic/bff/problem"
 	"mosaic/bff/request"
@@ -118,6 +119,7 @@ func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string,
 			return writeJSON(w, adapt(s, p.View)), degraded
 		}()
 		env.Metrics.observe(deviceName, sceneName, code, time.Since(start), degraded)
+		accesslog.Note(r.Context(), deviceName, sceneName, degraded)
 	}
 }
 

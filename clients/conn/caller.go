@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"mosaic/internal/reqid"
 )
 
 // lateSlack is how late the BFF may notice its own per-call timeout before
@@ -35,6 +39,9 @@ type caller struct {
 	// starved reports whether the BFF itself lately lacked CPU; nil means
 	// only the call's own lateness can tell.
 	starved func() bool
+
+	logger     *slog.Logger                  // nil without Options.Logger
+	propagator propagation.TextMapPropagator // set when no client span carries the trace
 }
 
 func (c *caller) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
@@ -124,18 +131,26 @@ func (c *caller) wasStarved(callCtx context.Context) bool {
 
 // outgoing attaches the request's traffic color and, in mock mode only,
 // its fault scenario as gRPC metadata.
+
+// outgoing attaches the request's id, traffic color and (when tracing is
+// off) the caller's trace, and in mock mode only its fault scenario, as
+// gRPC metadata, in one append.
 func (c *caller) outgoing(ctx context.Context) context.Context {
-	color, _ := ctx.Value(colorKey).(string)
-	scenario, _ := ctx.Value(scenarioKey).(string)
-	switch {
-	case color != "" && c.forwardScenario && scenario != "":
-		return metadata.AppendToOutgoingContext(ctx, ColorKey, color, ScenarioKey, scenario)
-	case color != "":
-		return metadata.AppendToOutgoingContext(ctx, ColorKey, color)
-	case c.forwardScenario && scenario != "":
-		return metadata.AppendToOutgoingContext(ctx, ScenarioKey, scenario)
+	kv := make([]string, 0, 6)
+	if id := reqid.From(ctx); id != "" {
+		kv = append(kv, reqid.MetadataKey, id)
 	}
-	return ctx
+	if color, _ := ctx.Value(colorKey).(string); color != "" {
+		kv = append(kv, ColorKey, color)
+	}
+	if scenario, _ := ctx.Value(scenarioKey).(string); c.forwardScenario && scenario != "" {
+		kv = append(kv, ScenarioKey, scenario)
+	}
+	kv = append(kv, injected(ctx, c.propagator)...)
+	if len(kv) == 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
 func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error) {
@@ -144,4 +159,5 @@ func (c *caller) observe(ctx context.Context, method string, req any, start time
 		t.add(c.service, method, took)
 	}
 	c.metrics.observe(method, req, took, err)
+	c.logFailure(ctx, method, req, took, err)
 }

@@ -7,14 +7,18 @@ package conn
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	_ "google.golang.org/grpc/health" // client-side health checking for healthCheckConfig
 
 	"mosaic/clients/balance"
+	"mosaic/internal/telemetry"
 )
 
 // Options configure the calls to one downstream service.
@@ -40,6 +44,14 @@ type Options struct {
 	// Policy replaces the load-balancing policy, e.g. "round_robin" to
 	// compare with it; "" is mosaic's (package balance).
 	Policy string
+	// Logger, if set, gets a warning per failed call, with the request
+	// and trace ids of the call's context.
+	Logger *slog.Logger
+	// TracerProvider, if set, gives every call a client span, carried
+	// downstream by Propagator (W3C traceparent if nil). Without it,
+	// Propagator, if set, passes the caller's trace on as it came.
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 // serviceConfig retries reads that failed with UNAVAILABLE, at most twice
@@ -101,6 +113,7 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		service:         service,
 		throttle:        newThrottle(o.Breaker),
 		metrics:         o.Metrics.forService(service),
+		logger:          telemetry.WithContextIDs(o.Logger),
 		timeout:         o.CallTimeout,
 		forwardScenario: o.ForwardScenario,
 		starved:         o.Starved,
@@ -111,6 +124,11 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithResolvers(staticBuilder{}),
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
+	}
+	if o.TracerProvider != nil {
+		opts = append(opts, grpc.WithStatsHandler(tracer(o.TracerProvider, o.Propagator)))
+	} else {
+		c.propagator = o.Propagator
 	}
 	return grpc.NewClient(target, append(opts, extra...)...)
 }

@@ -62,7 +62,7 @@ type methodMetrics struct {
 	name     string
 	ok       prometheus.Counter
 	duration prometheus.Observer
-	batch    prometheus.Observer
+	batch    prometheus.Observer // nil for a method not keyed by an ID set
 }
 
 func (m *Metrics) forService(service string) *serviceMetrics {
@@ -94,9 +94,9 @@ func (s *serviceMetrics) observe(fullMethod string, req any, took time.Duration,
 	if s == nil {
 		return
 	}
-	mm := s.method(fullMethod)
+	mm := s.method(fullMethod, req)
 	mm.duration.Observe(took.Seconds())
-	if n, ok := BatchSize(req); ok {
+	if n, ok := BatchSize(req); ok && mm.batch != nil {
 		mm.batch.Observe(float64(n))
 	}
 	switch {
@@ -109,7 +109,7 @@ func (s *serviceMetrics) observe(fullMethod string, req any, took time.Duration,
 	}
 }
 
-func (s *serviceMetrics) method(fullMethod string) *methodMetrics {
+func (s *serviceMetrics) method(fullMethod string, req any) *methodMetrics {
 	if mm, ok := s.methods.Load(fullMethod); ok {
 		return mm.(*methodMetrics)
 	}
@@ -118,7 +118,12 @@ func (s *serviceMetrics) method(fullMethod string) *methodMetrics {
 		name:     name,
 		ok:       s.m.calls.WithLabelValues(s.service, name, "OK"),
 		duration: s.m.duration.WithLabelValues(s.service, name),
-		batch:    s.m.batch.WithLabelValues(s.service, name),
+	}
+	// A method's request type is fixed: one that carries no ID set never
+	// will, and gets no batch series (an empty one would read as a batch
+	// method never called).
+	if _, ok := BatchSize(req); ok {
+		mm.batch = s.m.batch.WithLabelValues(s.service, name)
 	}
 	actual, _ := s.methods.LoadOrStore(fullMethod, mm)
 	return actual.(*methodMetrics)

@@ -28,6 +28,8 @@ type config struct {
 	mockLatency     time.Duration
 	mockJitter      time.Duration
 	trusted         string
+	logFormat       string
+	logLevel        string
 	// registry is the etcd endpoints every downstream without an explicit
 	// target is discovered from (etcd:///<service>).
 	registry   []string
@@ -59,6 +61,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
 	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
 	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
+	fs.StringVar(&c.logFormat, "log-format", "json", "log lines as json (one object a line) or text (key=value, for people)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "least level logged: debug, info (one line per request), warn (downstream failures) or error")
 	registry := fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")
 	fs.StringVar(&c.cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
 	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")

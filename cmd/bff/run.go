@@ -26,6 +26,7 @@ import (
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/internal/flagenv"
+	"mosaic/internal/telemetry"
 	"mosaic/mocks"
 )
 
@@ -37,7 +38,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logger, tracing, err := observability(ctx, cfg, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer flushSpans(logger, tracing)
 	trust, err := cfg.trust()
 	if err != nil {
 		return err
@@ -79,6 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ForwardScenario: cfg.mock(),
 		Cluster:         cfg.cluster,
 		Starved:         admission.NewStarvation(admission.StarvationConfig{}).Starved,
+		Logger:          logger,
+		TracerProvider:  tracing.Provider,
+		Propagator:      tracing.Propagator,
 	}, dialOpts...)
 	if err != nil {
 		return err
@@ -108,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	publicHandler := bff.NewServer(logger, env, mosaic.OpenAPI, admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.mock())), specMocks)
+	publicHandler := tracing.Handler(bff.NewServer(logger, env, mosaic.OpenAPI, admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.mock())), specMocks))
 	public := &http.Server{
 		Handler:           publicHandler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -134,6 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	announce(stdout, cfg, publicLn.Addr(), adminLn.Addr())
+	logger.Info("serving", "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "mock", cfg.mock(), "otlp", tracing.Endpoint)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(public, publicLn) })
@@ -146,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// closes and in-flight requests finish within the grace period. The
 		// admin listener goes last, so /readyz answers 503 throughout.
 		ready.Store(false)
-		logger.Info("shutting down", "drain", cfg.drain, "grace", cfg.grace)
+		logger.Info("shutting down", "drain", cfg.drain.String(), "grace", cfg.grace.String())
 		lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		disc.leave(lctx)
 		cancel()
@@ -156,7 +165,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err := public.Shutdown(sctx)
 		return errors.Join(err, adminSrv.Shutdown(sctx))
 	})
-	return g.Wait()
+	return stopped(logger, g.Wait())
+}
+
+// observability is what run tells through: its logger (-log-format,
+// -log-level) and its tracing (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
+// set, off otherwise).
+func observability(ctx context.Context, cfg config, getenv func(string) string, stderr io.Writer) (*slog.Logger, telemetry.Tracing, error) {
+	logger, err := telemetry.NewLogger(stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return nil, telemetry.Tracing{}, err
+	}
+	tracing, err := telemetry.FromEnv(ctx, getenv, "bff")
+	return logger, tracing, err
+}
+
+func stopped(logger *slog.Logger, err error) error {
+	if err != nil {
+		logger.Error("stopped", "error", err)
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// flushSpans sends the spans still buffered, bounded so that an
+// unreachable collector cannot hold up the exit.
+func flushSpans(logger *slog.Logger, t telemetry.Tracing) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		logger.Warn("flushing spans", "error", err)
+	}
 }
 
 func serve(s *http.Server, ln net.Listener) error {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -116,20 +117,25 @@ func TestRunServesMockMode(t *testing.T) {
 	if code, _ := get(t, public+"/metrics"); code != http.StatusNotFound {
 		t.Errorf("/metrics on the public listener: %d, want 404", code)
 	}
-	for _, series := range []string{
-		`bff_downstream_calls_total{code="OK",method="Recommend",service="feed"} 4`,
-		`bff_http_requests_total{code="200",device="mini",scene="feed"} 1`,
-		`bff_http_requests_total{code="200",device="pad",scene="video"} 1`,
-		`bff_http_requests_total{code="200",device="web",scene="user"} 1`,
-		`bff_http_request_duration_seconds_count{device="app",scene="feed"} 1`,
-		`bff_downstream_call_duration_seconds_count{method="BatchGetStats",service="stat"} 12`,
-		`bff_downstream_batch_size_count{method="BatchGetArchives",service="archive"} 12`,
-	} {
-		eventuallyMetric(t, admin, series)
-	}
-	// A degraded section is counted by scene, section and reason.
+	// A degraded section, a failed scene and a bad request are counted too.
 	get(t, public+"/web/v1/feed", "X-Mock-Scenario", "stat=unavailable")
-	eventuallyMetric(t, admin, `bff_degraded_sections_total{reason="unavailable",scene="feed",section="stats"} 1`)
+	get(t, public+"/web/v1/feed", "X-Mock-Scenario", "feed=unavailable")
+	get(t, public+"/app/v1/feed?ps=abc")
+	want := designMetrics{}
+	for _, dev := range []string{"app", "pad", "web", "mini"} {
+		for scene, calls := range map[string][]string{"feed": feedCalls, "video": videoCalls, "user": userCalls} {
+			want.request(dev, scene, http.StatusOK)
+			want.calls("OK", calls...)
+		}
+	}
+	want.request("web", "feed", http.StatusOK)
+	want.calls("OK", slices.DeleteFunc(slices.Clone(anonFeed), func(c string) bool { return c == "stat.BatchGetStats" })...)
+	want.calls("Unavailable", "stat.BatchGetStats")
+	want[key("bff_degraded_sections_total", "scene", "feed", "section", "stats", "reason", "unavailable")] = 1
+	want.request("web", "feed", http.StatusServiceUnavailable)
+	want.calls("Unavailable", "feed.Recommend")
+	want.request("app", "feed", http.StatusBadRequest)
+	checkDesignMetrics(t, admin, want)
 	if code, _ := get(t, admin+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz: %d", code)
 	}

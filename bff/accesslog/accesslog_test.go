@@ -1,0 +1,161 @@
+package accesslog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"mosaic/bff/scene"
+	"mosaic/internal/reqid"
+	"mosaic/internal/telemetry"
+)
+
+// router mounts Middleware as bff.NewServer does, behind a request id.
+func router(logger *slog.Logger) chi.Router {
+	r := chi.NewRouter()
+	r.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(reqid.With(r.Context(), "req-7")))
+		})
+	}, Middleware(logger))
+	r.Route("/web", func(r chi.Router) {
+		r.Get("/v1/videos/{aid}", func(w http.ResponseWriter, r *http.Request) {
+			Note(r.Context(), "web", "video", []scene.Degraded{{Section: "stats", Reason: "unavailable"}, {Section: "relation", Reason: "timeout"}})
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte(`{"aid":8}`))
+			w.Write([]byte("\n"))
+		})
+		r.Get("/v1/empty", func(http.ResponseWriter, *http.Request) {})
+		r.Get("/v1/panic", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+		r.Get("/v1/stream", func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte("a"))
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+			}
+		})
+	})
+	return r
+}
+
+func serve(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.RemoteAddr = "192.0.2.1:5555"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+func lastLine(t *testing.T, buf *bytes.Buffer) map[string]any {
+	t.Helper()
+	ls := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(ls[len(ls)-1]), &m); err != nil {
+		t.Fatalf("%q: %v", ls[len(ls)-1], err)
+	}
+	return m
+}
+
+func TestOneLinePerRequestWithWhatItServed(t *testing.T) {
+	var buf bytes.Buffer
+	h := router(slog.New(slog.NewJSONHandler(&buf, nil)))
+	w := serve(t, h, "/web/v1/videos/8?x=1")
+	got := lastLine(t, &buf)
+	want := map[string]any{
+		"level": "INFO", "msg": "request", "method": "GET", "path": "/web/v1/videos/{aid}",
+		"device": "web", "scene": "video", "status": 200.0, "bytes": float64(w.Body.Len()),
+		"degraded": "stats:unavailable,relation:timeout", "request_id": "req-7", "remote": "192.0.2.1:5555",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if d, ok := got["duration_ms"].(float64); !ok || d < 0 {
+		t.Errorf("duration_ms = %v", got["duration_ms"])
+	}
+	if strings.Count(buf.String(), "\n") != 1 {
+		t.Errorf("want exactly one line, got:\n%s", buf.String())
+	}
+}
+
+// Routes that are no scene, handlers that write nothing, unrouted paths
+// and failures are logged too, each as it is.
+func TestEveryRequestIsLogged(t *testing.T) {
+	var buf bytes.Buffer
+	h := router(slog.New(slog.NewJSONHandler(&buf, nil)))
+	long := "/nope/" + strings.Repeat("a", 300)
+	for _, tc := range []struct {
+		path, wantPath, level string
+		status                float64
+	}{
+		{"/web/v1/empty", "/web/v1/empty", "INFO", 200},
+		{long, long[:maxPath] + "…", "INFO", 404},
+		{"/web/v2/unknown", "/web/v2/unknown", "INFO", 404},
+		{"/web/v1/panic", "/web/v1/panic", "ERROR", 500},
+		{"/web/v1/stream", "/web/v1/stream", "INFO", 200},
+	} {
+		serve(t, h, tc.path)
+		got := lastLine(t, &buf)
+		if got["path"] != tc.wantPath || got["status"] != tc.status || got["level"] != tc.level {
+			t.Errorf("%.40s: path %v status %v level %v; want %s %v %s", tc.path, got["path"], got["status"], got["level"], tc.wantPath, tc.status, tc.level)
+		}
+		if _, ok := got["device"]; ok {
+			t.Errorf("%.40s: a device without a scene handler: %v", tc.path, got)
+		}
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 5 {
+		t.Errorf("%d lines for 5 requests", n)
+	}
+}
+
+// Below the logger's level, nothing is written.
+func TestLevelFiltersAccessLines(t *testing.T) {
+	var buf bytes.Buffer
+	h := router(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	serve(t, h, "/web/v1/empty")
+	serve(t, h, "/web/v1/panic")
+	if out := buf.String(); strings.Count(out, "\n") != 1 || !strings.Contains(out, `"status":500`) {
+		t.Errorf("at warn, want only the 500 line:\n%s", out)
+	}
+}
+
+// The server span is named after the route, so that all requests of one
+// route are one operation, and the line names the trace.
+func TestNamesTheSpanAfterTheRoute(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	var buf bytes.Buffer
+	h := telemetry.With(tp).Handler(router(slog.New(slog.NewJSONHandler(&buf, nil))))
+	serve(t, h, "/web/v1/videos/8")
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != "GET /web/v1/videos/{aid}" {
+		t.Fatalf("spans %v", spans)
+	}
+	route := ""
+	for _, a := range spans[0].Attributes {
+		if a.Key == "http.route" {
+			route = a.Value.AsString()
+		}
+	}
+	if route != "/web/v1/videos/{aid}" {
+		t.Errorf("http.route = %q", route)
+	}
+	if got := lastLine(t, &buf)["trace_id"]; got != spans[0].SpanContext.TraceID().String() {
+		t.Errorf("trace_id %v, want %s", got, spans[0].SpanContext.TraceID())
+	}
+}
+
+func TestNoteOutsideTheMiddlewareIsHarmless(t *testing.T) {
+	Note(context.Background(), "web", "feed", nil)
+}

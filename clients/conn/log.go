@@ -1,0 +1,45 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/status"
+)
+
+// logFailure writes one warning per failed call. The request and trace
+// ids come from ctx through the logger's handler (internal/telemetry), so
+// the line can be matched with the request's access line.
+func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error) {
+	if c.logger == nil || err == nil || !c.logger.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	_, name := splitMethod(method)
+	attrs := []slog.Attr{
+		slog.String("service", c.service),
+		slog.String("method", name),
+		slog.String("code", failureCode(err)),
+		slog.Float64("duration_ms", millis(took)),
+	}
+	if n, ok := BatchSize(req); ok {
+		attrs = append(attrs, slog.Int("batch", n))
+	}
+	if ctx.Err() != nil {
+		// The scene's deadline or the client's hang-up, not the service.
+		attrs = append(attrs, slog.Bool("caller_done", true))
+	}
+	attrs = append(attrs, slog.String("error", err.Error()))
+	c.logger.LogAttrs(ctx, slog.LevelWarn, "downstream call failed", attrs...)
+}
+
+// failureCode names err as the bff_downstream_calls_total code label does.
+func failureCode(err error) string {
+	if errors.Is(err, ErrCircuitOpen) {
+		return "circuit_open"
+	}
+	return status.Code(err).String()
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

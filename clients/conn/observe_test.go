@@ -1,0 +1,172 @@
+package conn
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/reqid"
+	"mosaic/internal/telemetry"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const statMethod = "/stat.v1.StatService/BatchGetStats"
+
+// A failed call is one warning naming the service, method, code, batch
+// and the request it was made for; a call that succeeds writes nothing.
+func TestFailureLineNamesTheRequest(t *testing.T) {
+	var buf bytes.Buffer
+	logger, _ := telemetry.NewLogger(&buf, "json", "info")
+	th := newThrottle(BreakerSettings{K: 0.5, MinRequests: 1, MaxRefusal: 1})
+	th.chance = func() float64 { return 0 } // refuse whenever the ratio allows
+	c := &caller{service: "stat", throttle: th, logger: logger}
+	ctx := reqid.With(context.Background(), "req-42")
+	req := &statv1.BatchGetStatsRequest{Aids: []int64{1, 2, 3}}
+	c.intercept(ctx, statMethod, req, nil, nil, invoke(nil))
+	if buf.Len() != 0 {
+		t.Fatalf("a successful call was logged: %s", buf.String())
+	}
+	c.intercept(ctx, statMethod, req, nil, nil, invoke(status.Error(codes.Unavailable, "down")))
+	c.intercept(ctx, statMethod, req, nil, nil, invoke(nil)) // refused: the throttle is on
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), buf.String())
+	}
+	for i, code := range []string{"Unavailable", "circuit_open"} {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{"level": "WARN", "msg": "downstream call failed", "service": "stat", "method": "BatchGetStats",
+			"code": code, "batch": 3.0, "request_id": "req-42"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("line %d: %s = %v, want %v", i, k, got[k], v)
+			}
+		}
+		if _, ok := got["duration_ms"].(float64); !ok {
+			t.Errorf("line %d lacks duration_ms: %v", i, got)
+		}
+	}
+}
+
+// The request id travels as x-request-id metadata in real mode too.
+func TestOutgoingCarriesTheRequestID(t *testing.T) {
+	var seen metadata.MD
+	capture := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		seen, _ = metadata.FromOutgoingContext(ctx)
+		return nil
+	}
+	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{})}
+	c.intercept(reqid.With(WithColor(context.Background(), "blue"), "req-9"), "/m", nil, nil, nil, capture)
+	if got := seen.Get(reqid.MetadataKey); len(got) != 1 || got[0] != "req-9" || seen.Get(ColorKey)[0] != "blue" {
+		t.Errorf("metadata %v", seen)
+	}
+	c.intercept(context.Background(), "/m", nil, nil, nil, capture)
+	if seen != nil {
+		t.Errorf("a call with nothing to carry got metadata %v", seen)
+	}
+}
+
+type statServer struct {
+	statv1.UnimplementedStatServiceServer
+	md chan metadata.MD
+}
+
+func (s statServer) BatchGetStats(ctx context.Context, _ *statv1.BatchGetStatsRequest) (*statv1.BatchGetStatsResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	s.md <- md
+	return &statv1.BatchGetStatsResponse{}, nil
+}
+
+// A call over a real connection gets one client span, child of the
+// caller's, with the batch size; the service receives the span as its
+// traceparent.
+func TestCallsGetAClientSpanWithTheBatchSize(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	got := statServer{md: make(chan metadata.MD, 1)}
+	statv1.RegisterStatServiceServer(srv, got)
+	go srv.Serve(ln)
+	defer srv.Stop()
+
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	cc, err := Dial("stat", "static:///"+ln.Addr().String(), Options{TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "GET /web/v1/feed")
+	_, err = statv1.NewStatServiceClient(cc).BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{4, 5, 6, 7}})
+	parent.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client []sdktrace.ReadOnlySpan
+	for _, s := range exp.GetSpans().Snapshots() {
+		if s.SpanKind() == trace.SpanKindClient {
+			client = append(client, s)
+		}
+	}
+	if len(client) != 1 {
+		t.Fatalf("%d client spans, want 1", len(client))
+	}
+	s := client[0]
+	if s.Name() != "stat.v1.StatService/BatchGetStats" || s.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("span %q with parent %s, want the caller's %s", s.Name(), s.Parent().SpanID(), parent.SpanContext().SpanID())
+	}
+	batch := int64(-1)
+	for _, a := range s.Attributes() {
+		if a.Key == BatchSizeAttr {
+			batch = a.Value.AsInt64()
+		}
+	}
+	if batch != 4 {
+		t.Errorf("%s = %d, want 4", BatchSizeAttr, batch)
+	}
+	want := "00-" + s.SpanContext().TraceID().String() + "-" + s.SpanContext().SpanID().String() + "-01"
+	if tp := (<-got.md).Get("traceparent"); len(tp) != 1 || tp[0] != want {
+		t.Errorf("the service got traceparent %v, want %s", tp, want)
+	}
+}
+
+// With tracing off, the caller's traceparent goes on as it came; a call
+// without a trace carries none.
+func TestOutgoingPassesTheTraceOnWhenNotRecording(t *testing.T) {
+	var seen metadata.MD
+	capture := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		seen, _ = metadata.FromOutgoingContext(ctx)
+		return nil
+	}
+	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), propagator: propagation.TraceContext{}}
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceparent})
+	c.intercept(ctx, "/m", nil, nil, nil, capture)
+	if got := seen.Get("traceparent"); len(got) != 1 || got[0] != traceparent {
+		t.Errorf("traceparent %v, want %s", got, traceparent)
+	}
+	c.intercept(reqid.With(context.Background(), "r"), "/m", nil, nil, nil, capture)
+	if got := seen.Get("traceparent"); len(got) != 0 {
+		t.Errorf("a call without a trace carries %v", got)
+	}
+}

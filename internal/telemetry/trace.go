@@ -1,0 +1,147 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Tracing is where spans go and how a trace crosses a hop. It is handed to
+// the HTTP server and to the downstream connections explicitly: mosaic
+// sets none of OpenTelemetry's globals.
+type Tracing struct {
+	// Provider records spans; nil when tracing is off.
+	Provider   trace.TracerProvider
+	Propagator propagation.TextMapPropagator
+	// Endpoint is where spans are exported; "" when they are not.
+	Endpoint string
+	shutdown func(context.Context) error
+}
+
+// Off records no span and costs next to nothing, yet still continues the
+// gateway's trace: a W3C traceparent that comes in is put on the request's
+// context and passed on to the downstream services as it came.
+func Off() Tracing {
+	return Tracing{Propagator: propagation.TraceContext{}}
+}
+
+// With records spans in tp, e.g. a test's in-memory exporter; the caller
+// owns tp's shutdown.
+func With(tp trace.TracerProvider) Tracing {
+	return Tracing{Provider: tp, Propagator: propagation.TraceContext{}}
+}
+
+// FromEnv exports spans over OTLP when the standard
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is set
+// (protocol from OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL: http/protobuf, the
+// default, or grpc; service name from OTEL_SERVICE_NAME, else service),
+// and is Off otherwise or with OTEL_SDK_DISABLED=true. Sampling follows
+// the SDK's own OTEL_TRACES_SAMPLER, parent-based always-on by default.
+// Shutdown flushes the spans not yet sent.
+func FromEnv(ctx context.Context, getenv func(string) string, service string) (Tracing, error) {
+	endpoint, perSignal := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), true
+	if endpoint == "" {
+		endpoint, perSignal = getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), false
+	}
+	if endpoint == "" || strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
+		return Off(), nil
+	}
+	exp, release, err := exporter(ctx, getenv, endpoint, perSignal)
+	if err != nil {
+		return Tracing{}, err
+	}
+	if name := getenv("OTEL_SERVICE_NAME"); name != "" {
+		service = name
+	}
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
+	)
+	t := With(tp)
+	t.Endpoint = endpoint
+	t.shutdown = func(ctx context.Context) error {
+		defer release()
+		return tp.Shutdown(ctx)
+	}
+	return t, nil
+}
+
+// exporter sends spans to endpoint; release frees what it holds once it
+// has been shut down.
+func exporter(ctx context.Context, getenv func(string) string, endpoint string, perSignal bool) (exp sdktrace.SpanExporter, release func(), err error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, fmt.Errorf("OTLP endpoint %q: want a URL such as http://collector:4318", endpoint)
+	}
+	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if protocol == "" {
+		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	switch protocol {
+	case "", "http/protobuf":
+		if !perSignal {
+			// The generic endpoint is a base: each signal has its own path.
+			u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
+		}
+		// A transport of its own, not the exporter's shared one, so that
+		// its idle connections close with it.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(u.String()),
+			otlptracehttp.WithHTTPClient(&http.Client{Transport: tr, Timeout: 10 * time.Second}))
+		return exp, tr.CloseIdleConnections, err
+	case "grpc":
+		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(u.String()))
+		return exp, func() {}, err
+	}
+	return nil, nil, fmt.Errorf("OTLP protocol %q: want http/protobuf or grpc", protocol)
+}
+
+// Shutdown flushes and stops the exporter, if any.
+func (t Tracing) Shutdown(ctx context.Context) error {
+	if t.shutdown == nil {
+		return nil
+	}
+	return t.shutdown(ctx)
+}
+
+// Handler gives every request to h a server span, continuing the trace of
+// the caller's traceparent. The span is named after the method until the
+// router, which alone knows the route, renames it (see bff/accesslog).
+// With tracing off, h only gets the caller's trace on its context, to log
+// and pass on: no span, no instrumentation on the hot path.
+func (t Tracing) Handler(h http.Handler) http.Handler {
+	p := t.Propagator
+	if p == nil {
+		p = propagation.TraceContext{}
+	}
+	if t.Provider == nil {
+		return continueTrace(h, p)
+	}
+	return otelhttp.NewHandler(h, "http.server",
+		otelhttp.WithTracerProvider(t.Provider),
+		otelhttp.WithPropagators(p),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+	)
+}
+
+func continueTrace(h http.Handler, p propagation.TextMapPropagator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ctx := p.Extract(r.Context(), propagation.HeaderCarrier(r.Header)); ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(w, r)
+	})
+}

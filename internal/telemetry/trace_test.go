@@ -1,0 +1,209 @@
+package telemetry
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// Without an OTLP endpoint nothing is recorded, yet the gateway's
+// traceparent still reaches the handler's context, to be passed on.
+func TestOffRecordsNothingButCarriesTheTrace(t *testing.T) {
+	for name, getenv := range map[string]func(string) string{
+		"no endpoint": env(),
+		"disabled":    env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1", "OTEL_SDK_DISABLED", "true"),
+	} {
+		tr, err := FromEnv(context.Background(), getenv, "bff")
+		if err != nil || tr.Endpoint != "" {
+			t.Fatalf("%s: %+v, %v", name, tr, err)
+		}
+		var seen http.Header
+		h := tr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if trace.SpanFromContext(r.Context()).IsRecording() {
+				t.Errorf("%s: a span is recorded", name)
+			}
+			seen = http.Header{}
+			tr.Propagator.Inject(r.Context(), propagation.HeaderCarrier(seen))
+		}))
+		req := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+		req.Header.Set("traceparent", traceparent)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if got := seen.Get("traceparent"); got != traceparent {
+			t.Errorf("%s: passed on %q, want %q", name, got, traceparent)
+		}
+		if err := tr.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A recording provider gets one server span per request, child of the
+// caller's span.
+func TestHandlerContinuesTheCallersTrace(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	h := With(tp).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	req := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+	req.Header.Set("traceparent", traceparent)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	s := spans[0]
+	if s.SpanKind != trace.SpanKindServer || s.SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		s.Parent.SpanID().String() != "00f067aa0ba902b7" || !s.Parent.IsRemote() {
+		t.Errorf("span %s kind %v trace %s parent %s", s.Name, s.SpanKind, s.SpanContext.TraceID(), s.Parent.SpanID())
+	}
+}
+
+// received collects what an OTLP receiver was sent.
+type received struct {
+	mu    sync.Mutex
+	paths []string
+	reqs  []*coltracepb.ExportTraceServiceRequest
+}
+
+func (r *received) add(path string, req *coltracepb.ExportTraceServiceRequest) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.paths = append(r.paths, path)
+	r.reqs = append(r.reqs, req)
+}
+
+// spans returns "service.name/span name" of everything received.
+func (r *received) spans() (paths, spans []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, req := range r.reqs {
+		for _, rs := range req.GetResourceSpans() {
+			service := ""
+			for _, a := range rs.GetResource().GetAttributes() {
+				if a.GetKey() == "service.name" {
+					service = a.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.GetScopeSpans() {
+				for _, s := range ss.GetSpans() {
+					spans = append(spans, service+"/"+s.GetName())
+				}
+			}
+		}
+	}
+	return append([]string(nil), r.paths...), spans
+}
+
+func httpReceiver(t *testing.T) (*httptest.Server, *received) {
+	rec := &received{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(body, &req); err != nil {
+			t.Errorf("%s: not an OTLP protobuf body: %v", r.URL.Path, err)
+		}
+		rec.add(r.URL.Path, &req)
+		resp, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, rec
+}
+
+// exportOne records one span through FromEnv's provider and flushes it.
+func exportOne(t *testing.T, getenv func(string) string) {
+	t.Helper()
+	tr, err := FromEnv(context.Background(), getenv, "bff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tr.Provider.Tracer("test").Start(context.Background(), "GET /web/v1/feed")
+	span.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// OTLP over HTTP is the default protocol; the generic endpoint is a base
+// to which the traces path is added, the traces endpoint is used as is.
+func TestExportsOverOTLPHTTP(t *testing.T) {
+	srv, rec := httpReceiver(t)
+	exportOne(t, env("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL+"/otlp/", "OTEL_SERVICE_NAME", "bff-test"))
+	exportOne(t, env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", srv.URL+"/custom/traces", "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"))
+	paths, spans := rec.spans()
+	if strings.Join(paths, " ") != "/otlp/v1/traces /custom/traces" {
+		t.Errorf("posted to %v", paths)
+	}
+	if strings.Join(spans, " ") != "bff-test/GET /web/v1/feed bff/GET /web/v1/feed" {
+		t.Errorf("spans %v", spans)
+	}
+}
+
+type grpcReceiver struct {
+	coltracepb.UnimplementedTraceServiceServer
+	rec *received
+}
+
+func (g grpcReceiver) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	g.rec.add("grpc", req)
+	return &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+func TestExportsOverOTLPGRPC(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &received{}
+	s := grpc.NewServer()
+	coltracepb.RegisterTraceServiceServer(s, grpcReceiver{rec: rec})
+	go s.Serve(ln)
+	defer s.Stop()
+	exportOne(t, env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String(), "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"))
+	if _, spans := rec.spans(); strings.Join(spans, " ") != "bff/GET /web/v1/feed" {
+		t.Errorf("spans %v", spans)
+	}
+}
+
+func TestRejectsWhatItCannotExportTo(t *testing.T) {
+	for _, getenv := range []func(string) string{
+		env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+		env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+		env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector"),
+	} {
+		if tr, err := FromEnv(context.Background(), getenv, "bff"); err == nil {
+			tr.Shutdown(context.Background())
+			t.Errorf("accepted %+v", tr)
+		}
+	}
+}
