@@ -32,8 +32,9 @@ const statMethod = "/stat.v1.StatService/BatchGetStats"
 func TestFailureLineNamesTheRequest(t *testing.T) {
 	var buf bytes.Buffer
 	logger, _ := telemetry.NewLogger(&buf, "json", "info")
-	th := newThrottle(BreakerSettings{K: 0.5, MinRequests: 1, MaxRefusal: 1})
-	th.chance = func() float64 { return 0 } // refuse whenever the ratio allows
+	th := newThrottle(BreakerSettings{MinRequests: 1, MaxRefusal: 1})
+	draw := 1.0 // no refusal until the failure below
+	th.chance = func() float64 { return draw }
 	c := &caller{service: "stat", throttle: th, logger: logger}
 	ctx := reqid.With(context.Background(), "req-42")
 	req := &statv1.BatchGetStatsRequest{Aids: []int64{1, 2, 3}}
@@ -42,12 +43,14 @@ func TestFailureLineNamesTheRequest(t *testing.T) {
 		t.Fatalf("a successful call was logged: %s", buf.String())
 	}
 	c.intercept(ctx, statMethod, req, nil, nil, invoke(status.Error(codes.Unavailable, "down")))
+	c.intercept(ctx, statMethod, req, nil, nil, invoke(status.Error(codes.Unavailable, "down")))
+	draw = 0                                                 // refuse whenever the ratio allows
 	c.intercept(ctx, statMethod, req, nil, nil, invoke(nil)) // refused: the throttle is on
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("%d lines, want 2:\n%s", len(lines), buf.String())
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), buf.String())
 	}
-	for i, code := range []string{"Unavailable", "circuit_open"} {
+	for i, code := range []string{"Unavailable", "Unavailable", "circuit_open"} {
 		var got map[string]any
 		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
 			t.Fatal(err)
