@@ -12,6 +12,7 @@ import (
 	"mosaic/bff/app"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/httpx"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
 	"mosaic/bff/specmock"
@@ -27,19 +28,21 @@ import (
 func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware, mocks *specmock.Mocks) http.Handler {
 	r := chi.NewRouter()
 	r.Use(recoverer(logger))
+	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it
 	r.Group(func(r chi.Router) {
 		if admit != nil {
 			r.Use(admit.Wrap)
 		}
-		r.Use(requestID, limitURI)
+		r.Use(requestID, limitURI, compress)
 		r.Route("/"+app.Name, app.Routes(env))
 		r.Route("/"+pad.Name, pad.Routes(env))
 		r.Route("/"+web.Name, web.Routes(env))
 		r.Route("/"+mini.Name, mini.Routes(env))
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(requestID, limitURI)
+		r.Use(requestID, limitURI, compress)
 		r.Get("/openapi.yaml", serveSpec(spec))
+		r.Head("/openapi.yaml", serveSpec(spec))
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
 	mocks.Mount(r) // last: only what no real handler serves
