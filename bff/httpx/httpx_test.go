@@ -194,3 +194,28 @@ func TestCORSWithoutOrigins(t *testing.T) {
 		t.Errorf("reached %v, %d, headers %v", reached, w.Code, w.Header())
 	}
 }
+
+// FuzzNoneMatch: whatever the fields, NoneMatch does not panic, and a
+// match is one of our three forms of the tag, found in the fields.
+func FuzzNoneMatch(f *testing.F) {
+	const etag = `"0123456789abcdef"`
+	for _, s := range []string{etag, `W/` + etag, `*`, `"a,b", ` + etag, `"`, `W/`, `,,`, `"0123456789abcdef-gzip"`, "\"\x80\""} {
+		f.Add(s, "")
+	}
+	f.Add(`"x"`, etag)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		fields := []string{a}
+		if b != "" {
+			fields = append(fields, b)
+		}
+		got, ok := httpx.NoneMatch(fields, etag)
+		if !ok {
+			return
+		}
+		forms := []string{etag, `"0123456789abcdef-gzip"`, `"0123456789abcdef-zstd"`}
+		joined := strings.Join(fields, ",")
+		if !slices.Contains(forms, got) || !strings.Contains(joined, strings.Trim(got, `"`)) && !strings.Contains(joined, "*") {
+			t.Fatalf("NoneMatch(%q) matched %q", fields, got)
+		}
+	})
+}

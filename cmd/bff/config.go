@@ -67,7 +67,10 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.StringVar(&c.cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
 	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
 	fs.StringVar(&c.instanceID, "instance-id", defaultInstanceID(), "this replica's name (e.g. bff-3); its subset of instances derives from it")
-	cors := fs.String("cors-origins", "", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default")
+	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(s string) (err error) {
+		c.corsOrigins, err = httpx.ParseOrigins(s)
+		return err
+	})
 	fs.BoolVar(&c.serverTiming, "server-timing", false, "send Server-Timing (internal services and their timings) to every caller; by default only in mock mode and to -trusted-proxies")
 	targets := map[string]*string{}
 	for _, svc := range clients.Services() {
@@ -77,11 +80,6 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		return c, err
 	}
 	c.registry = splitList(*registry)
-	origins, err := httpx.ParseOrigins(*cors)
-	if err != nil {
-		return c, fmt.Errorf("-cors-origins: %w", err)
-	}
-	c.corsOrigins = origins
 	c.targets = map[string]string{}
 	var missing []string
 	for svc, t := range targets {
