@@ -14,9 +14,10 @@ var encodings = [...]string{"gzip", "zstd"}
 // Compress encodes responses for clients that accept gzip or zstd
 // (zstd first when both are equally welcome), when the body is worth it:
 // at least gzhttp.DefaultMinSize bytes of a compressible type. Responses
-// without a body (304, HEAD) and small ones (problems, sheds) pass through
-// untouched but for `Vary: Accept-Encoding`, which every response carries so
-// that a cache never hands one coding to a client that asked for another.
+// without a body (304, HEAD) and small ones (problems) pass through
+// untouched but for `Vary: Accept-Encoding`, which every response it wraps
+// carries so that a cache never hands one coding to a client that asked for
+// another.
 func Compress() func(http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(gzhttp.SuffixETag("-gzip"))
 	if err != nil {

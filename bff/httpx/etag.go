@@ -9,7 +9,7 @@ import (
 )
 
 // ETag is the strong validator of body: a quoted 64-bit xxhash of the
-// bytes, about 3 GB/s, so hashing a 30 KB scene costs ~10µs against the
+// bytes, about 2µs for a 34 KB feed (BenchmarkETag) against the
 // milliseconds of assembling it. A hash rather than a version: a scene has
 // no version, it is computed from six services on every request.
 func ETag(body []byte) string {

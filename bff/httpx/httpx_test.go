@@ -219,3 +219,13 @@ func FuzzNoneMatch(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkETag: the validator's cost on a 34 KB body (a 50-card web
+// feed), against the milliseconds of assembling it.
+func BenchmarkETag(b *testing.B) {
+	body := bytes.Repeat([]byte(`{"aid":1,"title":"a video","cover":"https://i0.example.com/x.jpg@1280w_720h.webp"},`), 400)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		httpx.ETag(body)
+	}
+}
