@@ -15,7 +15,7 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET")
+	w.Header().Set("Allow", "GET, HEAD")
 	problem.Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
 }
 

@@ -8,11 +8,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"mosaic/bff/admission"
 	"mosaic/bff/accesslog"
+	"mosaic/bff/admission"
 	"mosaic/bff/app"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/httpx"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
 	"mosaic/bff/specmock"
@@ -34,11 +35,13 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	edge := chi.Chain(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI)
 	r := chi.NewRouter()
 	r.Use(recoverer(logger))
+	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it
 	r.Group(func(r chi.Router) {
 		if admit != nil {
 			r.Use(admit.Wrap)
 		}
 		r.Use(edge...)
+		r.Use(compress)
 		r.Route("/"+app.Name, app.Routes(env))
 		r.Route("/"+pad.Name, pad.Routes(env))
 		r.Route("/"+web.Name, web.Routes(env))
@@ -46,7 +49,9 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(edge...)
+		r.Use(compress)
 		r.Get("/openapi.yaml", serveSpec(spec))
+		r.Head("/openapi.yaml", serveSpec(spec))
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
 	mocks.Mount(r) // last: only what no real handler serves

@@ -20,7 +20,8 @@ import (
 
 // The spec and the router agree: every route served is documented, and
 // every documented operation is served, in mock mode and out of it (where
-// the operations not built yet answer 501).
+// the operations not built yet answer 501). HEAD is served wherever GET is,
+// and only there; it is HTTP's, not an operation of the spec.
 func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 	spec, err := openapi.Load()
 	if err != nil {
@@ -39,12 +40,20 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, mocks)
-		var served []string
+		var served, heads, gets []string
 		err = chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 			if strings.HasPrefix(route, docs.Path) {
 				return nil // the reference page renders the spec; it is no operation of it
 			}
-			served = append(served, method+" "+strings.TrimSuffix(route, "/"))
+			route = strings.TrimSuffix(route, "/")
+			switch method {
+			case http.MethodHead:
+				heads = append(heads, route)
+				return nil
+			case http.MethodGet:
+				gets = append(gets, route)
+			}
+			served = append(served, method+" "+route)
 			return nil
 		})
 		if err != nil {
@@ -63,6 +72,11 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 			if !slices.Contains(served, r) {
 				t.Errorf("mock mode %v: in api.openapi.yaml but not served: %s", mockMode, r)
 			}
+		}
+		slices.Sort(heads)
+		slices.Sort(gets)
+		if !slices.Equal(heads, gets) {
+			t.Errorf("mock mode %v: HEAD routes %v, want exactly the GET routes %v", mockMode, heads, gets)
 		}
 	}
 }

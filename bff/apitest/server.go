@@ -4,7 +4,10 @@
 package apitest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
@@ -72,6 +76,10 @@ type Options struct {
 	// TracerProvider, if set, records a server span per request and a
 	// client span per downstream call, as cmd/bff does with OTLP.
 	TracerProvider trace.TracerProvider
+	// CORSOrigins may call the web routes from a browser (-cors-origins).
+	CORSOrigins []string
+	// ServerTiming sends Server-Timing to every caller (-server-timing).
+	ServerTiming bool
 }
 
 // Server is a running mosaic over the mock downstreams.
@@ -84,6 +92,7 @@ type Server struct {
 	Deadline time.Duration
 	// Handler is the public handler URL serves, for in-process callers.
 	Handler http.Handler
+	client  *http.Client
 }
 
 // Start runs the topology for the life of t.
@@ -114,7 +123,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if starved == nil {
 		starved = admission.NewStarvation(admission.StarvationConfig{}).Starved
 	}
-		logger := opts.Logger
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -137,7 +146,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if trust == nil {
 		trust = request.Loopback()
 	}
-	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: trust, Deadline: deadline}
+	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: trust, Deadline: deadline, CORSOrigins: opts.CORSOrigins, ServerTiming: opts.ServerTiming}
 	if !opts.RealMode {
 		env.CheckScenario = func(s string) error {
 			_, err := mocks.ParseScenario(s)
@@ -160,40 +169,101 @@ func Start(t testing.TB, opts Options) *Server {
 		cluster.Stop()
 		cancel()
 	})
-	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline, Handler: srv.Config.Handler}
+	// The server's own client, whose connections close with it; it asks for
+	// no compression unless a test sends Accept-Encoding (see Do).
+	client := srv.Client()
+	client.Transport.(*http.Transport).DisableCompression = true
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline, Handler: srv.Config.Handler, client: client}
 }
 
 // Response is one answer, already checked against the spec.
 type Response struct {
 	Status int
 	Header http.Header
-	Body   []byte
+	// Body is decoded: Content-Encoding undone.
+	Body []byte
+	// Wire is the length of the body as sent, encoded or not.
+	Wire int
 }
 
 // Get requests path with headers (name, value, name, value...) and fails t
 // if the response does not match api.openapi.yaml.
 func (s *Server) Get(t testing.TB, path string, headers ...string) Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	return s.Do(t, http.MethodGet, path, headers...)
+}
+
+// Do sends a request with method to path with headers (name, value, ...;
+// a later value of a name replaces an earlier one). No Accept-Encoding goes
+// unless given; a gzip or zstd body is decoded. A GET's answer must match
+// api.openapi.yaml; other methods' answers are for the test to judge (HEAD
+// and the CORS preflight are HTTP's, not operations of the spec).
+func (s *Server) Do(t testing.TB, method, path string, headers ...string) Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return s.Send(t, req, method == http.MethodGet)
+}
+
+// Send sends req as Do does, checking the answer against api.openapi.yaml
+// when validate is set (not for what the spec does not describe, such as
+// the /docs page).
+func (s *Server) Send(t testing.TB, req *http.Request, validate bool) Response {
+	t.Helper()
+	method, path := req.Method, req.URL.RequestURI()
+	resp, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	wire, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Spec.Validate(req, resp.StatusCode, resp.Header, body); err != nil {
-		t.Errorf("%v\nbody: %s", err, clip(body))
+	body, err := decode(resp.Header.Get("Content-Encoding"), wire)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
+	if validate {
+		if err := s.Spec.Validate(req, resp.StatusCode, resp.Header, body); err != nil {
+			t.Errorf("%v\nbody: %s", err, clip(body))
+		}
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Wire: len(wire)}
+}
+
+// decode undoes the content codings the public listener applies.
+func decode(coding string, b []byte) ([]byte, error) {
+	var r io.ReadCloser
+	var err error
+	switch coding {
+	case "":
+		return b, nil
+	case "gzip":
+		r, err = gzip.NewReader(bytes.NewReader(b))
+	case "zstd":
+		var d *zstd.Decoder
+		d, err = zstd.NewReader(bytes.NewReader(b))
+		if err == nil {
+			r = d.IOReadCloser()
+		}
+	default:
+		return nil, fmt.Errorf("unexpected Content-Encoding %q", coding)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s body: %w", coding, err)
+	}
+	defer r.Close()
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s body: %w", coding, err)
+	}
+	return out, nil
 }
 
 func clip(b []byte) string {

@@ -12,7 +12,8 @@ import (
 const Name = "app"
 
 func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true}
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true,
+		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}}
 }
 
 func covers() device.Covers {

@@ -24,6 +24,7 @@ func UserBody[U, C any](s scene.User, v View, user func(scene.User, View) U, car
 		PageSize: s.PS,
 		Total:    s.Total,
 		Archives: mapSlice(s.Archives, v, card),
+		HasMore:  s.More,
 		Degraded: Degraded(s.Degraded),
 	}
 }

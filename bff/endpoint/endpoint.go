@@ -10,13 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/accesslog"
 	"mosaic/bff/device"
+	"mosaic/bff/httpx"
 	"mosaic/bff/problem"
 	"mosaic/bff/request"
 	"mosaic/bff/scene"
@@ -37,6 +37,12 @@ type Env struct {
 	// the mock downstreams. Only mock mode sets it; elsewhere the header is
 	// ignored and never forwarded.
 	CheckScenario func(string) error
+	// CORSOrigins may call the routes of devices with CORS (the web) from
+	// scripts in a browser; none by default.
+	CORSOrigins []string
+	// ServerTiming sends Server-Timing to every caller; otherwise only mock
+	// mode and trusted peers get it (see showTiming).
+	ServerTiming bool
 }
 
 // Device is what the shared handlers need to know of a device: its name (as
@@ -49,6 +55,11 @@ type Device struct {
 	Replies  int
 	// Builds: the device's clients send X-Client-Build.
 	Builds bool
+	// Vary names the request headers the device's adapters read (see
+	// conventions.go for those every scene depends on).
+	Vary []string
+	// CORS: browsers call the device from pages on other origins.
+	CORS bool
 }
 
 func (d Device) shape(paged bool) request.Shape {
@@ -59,6 +70,7 @@ func (d Device) shape(paged bool) request.Shape {
 func Feed[T any](env Env, dev Device, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
 	return serve(env, dev.shape(true), "feed", dev.Name, adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, []scene.Degraded, error) {
 		f, err := env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
+		f.More = f.More && p.Page < request.MaxPage // the next page would be refused
 		return f, f.Degraded, err
 	})
 }
@@ -83,6 +95,7 @@ func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) htt
 			return scene.User{}, nil, err
 		}
 		u, err := env.Scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
+		u.More = u.More && p.Page < request.MaxPage
 		return u, u.Degraded, err
 	})
 }
@@ -110,13 +123,13 @@ func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string,
 			}
 			var timings conn.Timings
 			s, degraded, err := load(conn.WithTimings(ctx, &timings), r, p)
-			if t := timings.Header(); t != "" {
+			if t := timings.Header(); t != "" && env.showTiming(r) {
 				w.Header().Set("Server-Timing", t)
 			}
 			if err != nil {
 				return fail(w, err), nil
 			}
-			return writeJSON(w, adapt(s, p.View)), degraded
+			return writeJSON(w, r, adapt(s, p.View)), degraded
 		}()
 		env.Metrics.observe(deviceName, sceneName, code, time.Since(start), degraded)
 		accesslog.Note(r.Context(), deviceName, sceneName, degraded)
@@ -162,7 +175,9 @@ func fail(w http.ResponseWriter, err error) int {
 // does not regrow the buffer on every request.
 const bodyHint = 16 << 10
 
-func writeJSON(w http.ResponseWriter, v any) int {
+// writeJSON sends v as a personalized representation: with its ETag, or
+// 304 when the client holds it already (httpx.WritePersonal).
+func writeJSON(w http.ResponseWriter, r *http.Request, v any) int {
 	var buf bytes.Buffer
 	buf.Grow(bodyHint)
 	enc := json.NewEncoder(&buf)
@@ -171,10 +186,5 @@ func writeJSON(w http.ResponseWriter, v any) int {
 		problem.Write(w, dto.Problem{Status: http.StatusInternalServerError, Detail: "encoding the response failed"})
 		return http.StatusInternalServerError
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
-	return http.StatusOK
+	return httpx.WritePersonal(w, r, "application/json", buf.Bytes())
 }

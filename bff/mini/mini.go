@@ -13,7 +13,8 @@ import (
 const Name = "mini"
 
 func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3}
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3,
+		Vary: []string{"X-Network", "Accept-Language"}}
 }
 
 func covers() device.Covers {

@@ -13,8 +13,11 @@ const Name = "pad"
 // descRunes is how much of a desc fits under a pad card.
 const descRunes = 80
 
+// spec: the pad validates X-Client-Build but no adapter reads it yet, so
+// its bodies do not vary on it.
 func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8, Builds: true}
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8, Builds: true,
+		Vary: []string{"X-Network", "Accept-Language"}}
 }
 
 func covers() device.Covers {

@@ -19,11 +19,14 @@ type FeedQuery struct {
 	PS     int
 }
 
-// Feed is the home feed before device adaptation.
+// Feed is the home feed before device adaptation. More: the recommender
+// filled the page, so its stream goes on; Cards may still hold fewer than
+// PS, since hidden archives are dropped.
 type Feed struct {
 	Page     int
 	PS       int
 	Cards    []Card
+	More     bool
 	Degraded []Degraded
 }
 
@@ -60,7 +63,11 @@ func (s *Service) Feed(ctx context.Context, q FeedQuery) (Feed, error) {
 		return Feed{}, err
 	}
 
-	feed := Feed{Page: q.Page, PS: q.PS, Degraded: degraded, Cards: make([]Card, 0, len(items.value()))}
+	// A recommender returns ps items while its stream lasts; a short page
+	// is its last. Counting the cards instead would end the feed at the
+	// first page with a hidden archive in it.
+	more := len(items.value()) >= q.PS
+	feed := Feed{Page: q.Page, PS: q.PS, More: more, Degraded: degraded, Cards: make([]Card, 0, len(items.value()))}
 	arcs := archives.value()
 	for _, it := range items.value() {
 		a, ok := arcs[it.GetAid()]

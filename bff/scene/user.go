@@ -26,6 +26,9 @@ type User struct {
 	Relation *relationv1.Relation      // nil when anonymous or degraded
 	Page, PS int
 	Total    int64 // uploads in all, hidden ones included
+	// More: uploads exist past this page (hidden ones included, so a later
+	// page may turn out empty; see more). False when the list is degraded.
+	More     bool
 	Archives []Card
 	Degraded []Degraded
 }
@@ -70,6 +73,7 @@ func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 	u := User{
 		Profile: profile.value(), Counts: counts.value(), Relation: relation.value(),
 		Page: q.Page, PS: q.PS, Total: list.value().total, Degraded: degraded,
+		More: more(q.Page, q.PS, len(list.value().aids), list.value().total),
 	}
 	arcs, st := archives.value(), stats.value()
 	for _, aid := range list.value().aids {
@@ -78,4 +82,12 @@ func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 		}
 	}
 	return u, nil
+}
+
+// more reports whether uploads exist past page, which listed n of total
+// (hidden ones included, as the archive service counts them). It counts
+// what the service listed, not the cards kept, for the same reason as the
+// feed: a hidden upload on this page says nothing about the next.
+func more(page, ps, n int, total int64) bool {
+	return int64(page-1)*int64(ps)+int64(n) < total
 }

@@ -33,6 +33,9 @@ func (m *Mocks) Mount(r chi.Router) []string {
 		}
 		sub, rest := deepest(r, o.route.Path)
 		sub.Method(o.route.Method, rest, m.handler(o))
+		if o.route.Method == http.MethodGet {
+			sub.Head(rest, m.handler(o)) // HEAD wherever GET is served
+		}
 		mounted = append(mounted, o.String())
 	}
 	return mounted

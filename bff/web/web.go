@@ -10,8 +10,11 @@ import (
 // Name is the device segment of the web's routes.
 const Name = "web"
 
+// spec: the web's bodies vary on no device header (one cover for every
+// network, plain numbers, RFC 3339 times), and browsers call it across
+// origins.
 func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10}
+	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10, CORS: true}
 }
 
 // cover is the same on every network: a browser's network class says little

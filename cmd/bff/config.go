@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"mosaic/bff/httpx"
 	"mosaic/bff/request"
 	"mosaic/clients"
 	"mosaic/internal/flagenv"
@@ -39,6 +40,9 @@ type config struct {
 	// targets maps a downstream service name to its gRPC target; empty
 	// means mock mode.
 	targets map[string]string
+	// corsOrigins may call the web routes from a browser.
+	corsOrigins  []string
+	serverTiming bool // Server-Timing for every caller, not only trusted ones
 }
 
 func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0 }
@@ -67,6 +71,11 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.StringVar(&c.cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
 	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
 	fs.StringVar(&c.instanceID, "instance-id", defaultInstanceID(), "this replica's name (e.g. bff-3); its subset of instances derives from it")
+	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(s string) (err error) {
+		c.corsOrigins, err = httpx.ParseOrigins(s)
+		return err
+	})
+	fs.BoolVar(&c.serverTiming, "server-timing", false, "send Server-Timing (internal services and their timings) to every caller; by default only in mock mode and to -trusted-proxies")
 	targets := map[string]*string{}
 	for _, svc := range clients.Services() {
 		targets[svc] = fs.String(svc+"-target", "", "gRPC target of the "+svc+" service (static:///h:p,h:p, dns:///name:port or etcd:///name); overrides -registry")

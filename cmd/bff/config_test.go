@@ -38,3 +38,23 @@ func TestRegistryTargets(t *testing.T) {
 		t.Error("a negative -subset was accepted")
 	}
 }
+
+// -cors-origins (or MOSAIC_CORS_ORIGINS) and -server-timing reach the
+// config; a malformed origin stops the start, naming the flag.
+func TestHTTPConventionFlags(t *testing.T) {
+	env := map[string]string{"MOSAIC_CORS_ORIGINS": "https://m.example.com, https://*.example.org"}
+	c, err := parseConfig([]string{"bff", "-server-timing"}, func(k string) string { return env[k] }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.serverTiming || len(c.corsOrigins) != 2 || c.corsOrigins[1] != "https://*.example.org" {
+		t.Errorf("config %+v", c)
+	}
+	if c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil); err != nil || c.serverTiming || c.corsOrigins != nil {
+		t.Errorf("defaults: %+v, %v; want no CORS and no Server-Timing for the public", c, err)
+	}
+	_, err = parseConfig([]string{"bff", "-cors-origins", "https://m.example.com/app"}, func(string) string { return "" }, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "-cors-origins") {
+		t.Errorf("an origin with a path: %v", err)
+	}
+}

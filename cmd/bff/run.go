@@ -100,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Deadline:      cfg.deadline,
 		Metrics:       endpoint.NewMetrics(reg),
 		CheckScenario: checkScenario,
+		CORSOrigins:   cfg.corsOrigins,
+		ServerTiming:  cfg.serverTiming,
 	}
 	spec, err := openapi.Load()
 	if err != nil {

@@ -1,0 +1,103 @@
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/cors"
+)
+
+// Exposed are the response headers a script on an allowed origin may read
+// beyond the CORS-safelisted ones: the validator to revalidate with, the
+// request id to quote in a bug report, the timings when they are sent, and
+// how long to wait after a 503.
+var exposed = []string{"ETag", "X-Request-Id", "Server-Timing", "Retry-After"}
+
+// preflightCache is how long a browser may reuse a preflight answer
+// (Access-Control-Max-Age; Chromium caps it at 2h, Firefox at 24h).
+const preflightCache = 10 * time.Minute
+
+// CORS lets scripts on origins call the routes it wraps with GET and HEAD,
+// sending headers (the request headers those routes read); preflights are
+// answered here and never reach the routes. A request from any other
+// origin gets no CORS header at all, so the browser refuses it. No origins
+// means no CORS: the routes answer as to any non-browser client.
+//
+// Credentials are not allowed: mosaic reads no cookie and no
+// Authorization, the viewer's identity is X-User-Id, which the gateway sets
+// after authenticating the user (and which mosaic honors only from the
+// gateway's addresses). A browser's credentials would buy nothing here, and
+// allowing them would let every listed origin read personalized answers on
+// the strength of cookies it does not own; if a gateway authenticates by
+// cookie, that decision is the gateway's, made where the cookie lives.
+func CORS(origins, headers []string) func(http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return func(next http.Handler) http.Handler { return next }
+	}
+	c := cors.New(cors.Options{
+		AllowedOrigins:       origins,
+		AllowedMethods:       []string{http.MethodGet, http.MethodHead},
+		AllowedHeaders:       headers,
+		ExposedHeaders:       exposed,
+		AllowCredentials:     false,
+		MaxAge:               int(preflightCache / time.Second),
+		OptionsSuccessStatus: http.StatusNoContent,
+	})
+	return c.Handler
+}
+
+// ParseOrigins reads a comma-separated list of origins as -cors-origins
+// takes it: each scheme://host[:port] with http or https, nothing after
+// the authority, at most one '*' in the host for a family of subdomains
+// (https://*.example.com); or "*" alone for any origin. Empty is none.
+// Origins come back in lower case, as browsers send them.
+func ParseOrigins(s string) ([]string, error) {
+	var out []string
+	for o := range strings.SplitSeq(s, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			return nil, fmt.Errorf("origin %q: %w", o, err)
+		}
+		out = append(out, strings.ToLower(o)) // as browsers send it
+	}
+	if len(out) > 1 && containsStar(out) {
+		return nil, errors.New(`"*" allows every origin: give it alone`)
+	}
+	return out, nil
+}
+
+func containsStar(origins []string) bool {
+	for _, o := range origins {
+		if o == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(strings.Replace(o, "*", "wildcard", 1))
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("the scheme must be http or https")
+	case u.Host == "" || u.User != nil:
+		return errors.New("want scheme://host[:port]")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#"):
+		return errors.New("an origin has no path, query or fragment")
+	case strings.Count(o, "*") > 1:
+		return errors.New("at most one '*'")
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package httpx
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// ETag is the strong validator of body: a quoted 64-bit xxhash of the
+// bytes, about 2µs for a 34 KB feed (BenchmarkETag) against the
+// milliseconds of assembling it. A hash rather than a version: a scene has
+// no version, it is computed from six services on every request.
+func ETag(body []byte) string {
+	const digits = "0123456789abcdef"
+	h := xxhash.Sum64(body)
+	var b [18]byte // "0123456789abcdef", always 16 digits
+	b[0], b[17] = '"', '"'
+	for i := 16; i >= 1; i-- {
+		b[i] = digits[h&0xf]
+		h >>= 4
+	}
+	return string(b[:])
+}
+
+// NoneMatch evaluates If-None-Match (RFC 9110, section 13.1.2) against
+// etag, a strong tag made by ETag. It reports whether the condition is
+// false, that is whether a GET should be answered 304, and which of our tags
+// matched: etag itself or etag as Compress suffixed it for an encoded
+// response, so that the 304 carries the tag the client holds. The
+// comparison is weak (W/"x" matches "x"), "*" matches any current
+// representation, several fields are one list. A malformed list matches
+// nothing: the request is then served in full, never wrongly answered 304.
+func NoneMatch(fields []string, etag string) (matched string, ok bool) {
+	var tags []string
+	for _, f := range fields {
+		more, valid := entityTags(f)
+		if !valid {
+			return "", false
+		}
+		tags = append(tags, more...)
+	}
+	opaque := strings.Trim(etag, `"`)
+	for _, t := range tags {
+		if t == "*" {
+			return etag, true
+		}
+		if tag, ok := ours(t, opaque); ok {
+			return tag, true
+		}
+	}
+	return "", false
+}
+
+// ours reports whether the opaque tag t (quotes included, W/ stripped) is
+// opaque or one of its encoded forms, and returns it as we send it.
+func ours(t, opaque string) (string, bool) {
+	inner := t[1 : len(t)-1]
+	rest, found := strings.CutPrefix(inner, opaque)
+	if !found {
+		return "", false
+	}
+	if rest == "" {
+		return t, true
+	}
+	for _, enc := range encodings {
+		if rest == "-"+enc {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// entityTags splits one If-None-Match field into its opaque tags (quotes
+// kept, W/ dropped, since the comparison is weak), or "*". Commas may sit
+// inside a quoted tag, so the field is scanned, not split on commas.
+func entityTags(field string) (tags []string, valid bool) {
+	s := strings.TrimSpace(field)
+	if s == "*" {
+		return []string{"*"}, true
+	}
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			return tags, true
+		}
+		s = strings.TrimPrefix(s, "W/")
+		if s == "" || s[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(s[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		tag := s[:end+2]
+		if !etagChars(tag[1 : len(tag)-1]) {
+			return nil, false
+		}
+		tags = append(tags, tag)
+		// OWS, then a comma or the end: "a" "b" is no list.
+		s = strings.TrimLeft(s[end+2:], " \t")
+		if s != "" && s[0] != ',' {
+			return nil, false
+		}
+	}
+}
+
+// etagChars: etagc = %x21 / %x23-7E / obs-text.
+func etagChars(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 0x21 || c == '"' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Personal caching directives: a browser may keep the body but must
+// revalidate it every time (it is one viewer's, at one moment), and no
+// shared cache may keep it at all.
+const Personal = "private, no-cache"
+
+// WritePersonal sends body, a personalized representation, with a strong
+// ETag and Cache-Control Personal; or, when the request's If-None-Match
+// already holds it, a 304 with the same validator and no body. It returns
+// the status sent. The caller has set Vary.
+func WritePersonal(w http.ResponseWriter, r *http.Request, contentType string, body []byte) int {
+	h := w.Header()
+	h.Set("Cache-Control", Personal)
+	etag := ETag(body)
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
+		if tag, ok := NoneMatch(inm, etag); ok {
+			h.Set("ETag", tag)
+			w.WriteHeader(http.StatusNotModified)
+			return http.StatusNotModified
+		}
+	}
+	h.Set("ETag", etag)
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	return http.StatusOK
+}
