@@ -12,7 +12,7 @@
 // baseline; above Tolerance times the baseline the limit shrinks in
 // proportion (at most by half per window), otherwise, if the window used
 // at least half the limit, it grows by its square root. Two anchors keep
-// it honest: a latency ceiling (a quarter of the scene deadline by
+// it honest: a latency ceiling (half the scene deadline by
 // default) above which the limit always shrinks, so a slowly drifting
 // baseline cannot let latency creep past what the deadline allows; and a
 // floor (Min), so an overload the limit cannot cure (the cost of shedding

@@ -52,7 +52,7 @@ type Options struct {
 	// Trust replaces loopback as who may set X-User-Id.
 	Trust request.Trust
 	// Admission tunes the adaptive admission of scene requests (zero
-	// fields: the defaults; LatencyCeiling: a quarter of the deadline).
+	// fields: the defaults; LatencyCeiling: half the deadline).
 	Admission admission.Config
 	// Starved replaces the process's starvation signal given to the
 	// downstream throttles (default: the Go scheduler's latency).
@@ -155,7 +155,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	adm := opts.Admission
 	if adm.LatencyCeiling == 0 {
-		adm.LatencyCeiling = deadline / 4
+		adm.LatencyCeiling = deadline / 2
 	}
 	admit := admission.NewMiddleware(admission.New(adm), admission.ScenarioUnsampled(!opts.RealMode))
 	specMocks, err := specmock.New(spec.Doc, Seed, !opts.RealMode)
