@@ -108,9 +108,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	limiter := admission.New(admission.Config{
-		Min:            cfg.minInflight,
-		Max:            cfg.maxInflight,
-		QueueWait:      cfg.queueWait,
+		Min:       cfg.minInflight,
+		Max:       cfg.maxInflight,
+		QueueWait: cfg.queueWait,
 		// Half the deadline: measured against a quarter and a third, it keeps
 		// goodput at 2× and 3× overload near the best (BENCHMARKS.md), and
 		// admitted requests still finish well within the deadline.
