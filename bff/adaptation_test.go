@@ -20,7 +20,7 @@ import (
 	statv1 "mosaic/clients/stat/v1"
 )
 
-// The adaptation table of DESIGN.md, one test per row, over the four
+// The adaptation table of docs/ARCHITECTURE.md ("Device adaptation"), one test per row, over the four
 // devices' pure adapters.
 
 // fixtureDesc is 100 runes, multi-byte ones across the 80-rune cut.

@@ -209,7 +209,7 @@ func TestNoPrivateFieldsReachAnyDevice(t *testing.T) {
 	}
 }
 
-// The feed runs as DESIGN.md's dataflow, read off the start and end times the
+// The feed runs as its dataflow in docs/ARCHITECTURE.md, read off the start and end times the
 // mock servers record: Recommend → (Archives ‖ Stats) → (Profiles ‖
 // Relations). Stats is made slower than Archives so that the test can see
 // Profiles and Relations start on Archives alone, without waiting for Stats.

@@ -51,7 +51,7 @@ type outcome struct {
 	degraded []string // "section:reason"
 }
 
-// expect is the criticality table of DESIGN.md applied to one fault.
+// expect is the criticality table of docs/ARCHITECTURE.md applied to one fault.
 func expect(scene, service, fault string, dep dependency) outcome {
 	reason := map[string]string{"unavailable": "unavailable", "timeout": "timeout", "error:RESOURCE_EXHAUSTED": "error"}[fault]
 	if reason == "" {

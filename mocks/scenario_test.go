@@ -22,7 +22,7 @@ import (
 	"mosaic/mocks"
 )
 
-// designScenario is the example of DESIGN.md.
+// designScenario is the example of docs/ARCHITECTURE.md ("Mock scenarios").
 const designScenario = "stat=unavailable,account=delay:300ms,relation=timeout,archive=partial,feed=empty,reply=error:RESOURCE_EXHAUSTED"
 
 func TestParseScenario(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"mosaic/bff/scene"
 )
 
-// Metrics are the scene series of DESIGN.md.
+// Metrics are the scene series of docs/ARCHITECTURE.md ("Metrics").
 type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec

@@ -11,7 +11,7 @@ import (
 	"mosaic/clients/conn"
 )
 
-// Reasons a section is missing, as DESIGN.md names them.
+// Reasons a section is missing, as docs/ARCHITECTURE.md ("Criticality") names them.
 const (
 	ReasonUnavailable = "unavailable"
 	ReasonTimeout     = "timeout"

@@ -1,6 +1,6 @@
 // Package scene assembles device-neutral screens from the downstream
 // services. Each scene is a dataflow (flow.go) whose code reads like its
-// row in DESIGN.md; adapting the result for a device happens elsewhere.
+// row in docs/ARCHITECTURE.md; adapting the result for a device happens elsewhere.
 package scene
 
 import "mosaic/clients"

@@ -12,7 +12,7 @@ import (
 )
 
 // MaxBatch is the largest ID set every downstream accepts in one call
-// (DESIGN.md: larger batches are rejected with InvalidArgument).
+// (docs/ARCHITECTURE.md: larger batches are rejected with InvalidArgument).
 const MaxBatch = 50
 
 // Fetch calls fetch once per chunk of at most max distinct ids and merges the

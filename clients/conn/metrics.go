@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Metrics are the downstream series of DESIGN.md, labelled by the short
+// Metrics are the downstream series of docs/ARCHITECTURE.md, labelled by the short
 // service name ("archive") and the method ("BatchGetArchives").
 type Metrics struct {
 	calls       *prometheus.CounterVec
