@@ -116,7 +116,34 @@ type Limiter struct {
 	inflight int
 	waiters  []*waiter // a stack: the newest is granted first
 	win      window
-	base     float64 // baseline latency, ns
+	base     float64                                      // baseline latency, ns
+	recent   [capacityWindows]struct{ rate, rtt float64 } // closed windows: completions/ns, mean latency ns
+	next     int                                          // where the next closed window goes in recent
+}
+
+// capacityWindows is how many closed windows (10 s at 100 ms) the capacity
+// estimate remembers: long enough that a few windows of overload, in which
+// fewer requests complete, do not talk the estimate down.
+const capacityWindows = 100
+
+// capacity is the concurrency that carried the best recent throughput at
+// the best recent latency (Little's law, as Kratos's BBR limiter estimates
+// it: max pass rate × min latency). The gradient never shrinks the limit
+// below it: fewer in flight could not reach the throughput this instance
+// has just shown it has, and that collapse, not the queue, is what loses
+// goodput under overload. Callers hold mu.
+func (l *Limiter) capacity() float64 {
+	var rate, rtt float64
+	for _, w := range l.recent {
+		if w.rtt == 0 {
+			continue
+		}
+		rate = max(rate, w.rate)
+		if rtt == 0 || w.rtt < rtt {
+			rtt = w.rtt
+		}
+	}
+	return math.Ceil(rate * rtt)
 }
 
 type waiter struct {
@@ -244,17 +271,23 @@ func (l *Limiter) update(now time.Time) {
 		l.base *= 0.95
 	}
 	g := math.Min(1, l.cfg.Tolerance*l.base/rtt)
+	floor := float64(l.cfg.Min)
 	if c := float64(l.cfg.LatencyCeiling); c > 0 && rtt > c {
 		g = math.Min(g, c/rtt)
+	} else {
+		// Below the ceiling, shrink no further than the capacity shown.
+		floor = math.Max(floor, math.Min(l.capacity(), l.limit))
 	}
 	g = math.Max(g, 0.5) // one bad window must not halve the limit more than once
 	// With less than half the limit in use, the traffic, not the limit,
 	// set this window's concurrency: its latency says nothing about
 	// where the limit should be (Gradient2 skips such windows too).
+	l.recent[l.next] = struct{ rate, rtt float64 }{float64(l.win.n) / float64(now.Sub(l.win.start)), rtt}
+	l.next = (l.next + 1) % capacityWindows
 	switch {
 	case float64(l.win.peak) < l.limit/2:
 	case g < 1:
-		l.limit = math.Max(float64(l.cfg.Min), l.limit*g)
+		l.limit = math.Max(floor, l.limit*g)
 	default:
 		l.limit = math.Min(float64(l.cfg.Max), l.limit+math.Sqrt(l.limit))
 	}

@@ -79,7 +79,9 @@ func TestLimitGrowsWhileLatencyStaysLow(t *testing.T) {
 }
 
 // When latency rises past Tolerance × its baseline, the limit shrinks, by
-// at most half a window, never below Min, and grows again when it falls.
+// at most half a window, never below Min nor below the capacity the recent
+// windows showed (most completions per window × least latency: Little's
+// law), and grows again when it falls.
 func TestLimitShrinksWhenLatencyRises(t *testing.T) {
 	c := newClock()
 	l := testLimiter(c, Config{Initial: 100, Min: 10, Max: 500})
@@ -89,8 +91,11 @@ func TestLimitShrinksWhenLatencyRises(t *testing.T) {
 	if after[0] < top/2 || after[0] >= top {
 		t.Fatalf("first slow window: limit %d from %d, want a cut of at most half", after[0], top)
 	}
-	if last := after[len(after)-1]; last != 10 {
-		t.Fatalf("after 10 slow windows: %v, want down to Min 10", after)
+	// The fast windows completed up to top+1 requests per 100 ms window at
+	// 10 ms: a capacity of (top+1)/10 in flight.
+	capacity := (top + 1 + 9) / 10
+	if last := after[len(after)-1]; last != max(10, capacity) || after[len(after)-2] != last {
+		t.Fatalf("after 10 slow windows: %v, want it settled at the capacity shown, %d", after, capacity)
 	}
 	again := windows(t, l, c, 10, 1, 10*time.Millisecond)
 	if again[len(again)-1] <= 10 {

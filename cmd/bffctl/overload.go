@@ -32,6 +32,7 @@ type overloadConfig struct {
 	pin        bool
 	bffCPU     string
 	loadCPU    string
+	bffShare   float64 // of one CPU, by cgroup; 0: no quota
 	md, svg    string
 	jsonOut    string
 	bffBin     string
@@ -64,6 +65,7 @@ func parseOverload(args []string, stderr io.Writer) (overloadConfig, error) {
 	fs.BoolVar(&cfg.pin, "pin", true, "pin the BFF to -bff-cpu and the mocks and load generator to -load-cpu with taskset")
 	fs.StringVar(&cfg.bffCPU, "bff-cpu", "0", "taskset CPU list of the BFF")
 	fs.StringVar(&cfg.loadCPU, "load-cpu", "1", "taskset CPU list of the mocks and the load generator")
+	fs.Float64Var(&cfg.bffShare, "bff-cpu-share", 0, "hold the BFF to this share of one CPU with a cgroup quota (root), so that the generator can offer it 3× (0: no quota)")
 	fs.StringVar(&cfg.md, "md", "overload.md", "`path` of the Markdown report")
 	fs.StringVar(&cfg.svg, "svg", "overload.svg", "`path` of the SVG chart")
 	fs.StringVar(&cfg.jsonOut, "json", "", "`path` of a JSON report (none if empty)")

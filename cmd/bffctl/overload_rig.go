@@ -63,6 +63,7 @@ type rig struct {
 	tmp        string
 	self       string
 	mocks, bff *child
+	quota      *cpuQuota
 	url        string
 	header     http.Header
 }
@@ -102,6 +103,12 @@ func startRig(ctx context.Context, cfg overloadConfig, stderr io.Writer) (*rig, 
 	path, args = r.pin.command(cfg.bffCPU, bffPath, append(args, cfg.bffFlags...))
 	if r.bff, err = startChild(ctx, r.client, "bff", path, args, mosaicAnnouncement, func(c *child) string { return c.admin + "/readyz" }); err != nil {
 		return fail(err)
+	}
+	if cfg.bffShare > 0 {
+		if r.quota, err = limitCPU("/sys/fs/cgroup", r.bff.cmd.Process.Pid, cfg.bffShare); err != nil {
+			return fail(err)
+		}
+		r.pin.Note += fmt.Sprintf("; the BFF held to %.0f%% of its CPU (cgroup quota)", 100*cfg.bffShare)
 	}
 	if r.url, err = r.targetURL(); err != nil {
 		return fail(err)
@@ -184,6 +191,7 @@ func (r *rig) stop() error {
 			err = errors.Join(err, c.stop())
 		}
 	}
+	err = errors.Join(err, r.quota.remove())
 	if r.tmp != "" {
 		err = errors.Join(err, os.RemoveAll(r.tmp))
 	}
