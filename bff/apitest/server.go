@@ -52,7 +52,7 @@ type Options struct {
 	// Trust replaces loopback as who may set X-User-Id.
 	Trust request.Trust
 	// Admission tunes the adaptive admission of scene requests (zero
-	// fields: the defaults; LatencyCeiling: half the deadline).
+	// fields: the defaults; Target: a quarter of the deadline).
 	Admission admission.Config
 	// Starved replaces the process's starvation signal given to the
 	// downstream throttles (default: the Go scheduler's latency).
@@ -154,8 +154,8 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 	}
 	adm := opts.Admission
-	if adm.LatencyCeiling == 0 {
-		adm.LatencyCeiling = deadline / 2
+	if adm.Target == 0 {
+		adm.Target = deadline / 4
 	}
 	admit := admission.NewMiddleware(admission.New(adm), admission.ScenarioUnsampled(!opts.RealMode))
 	specMocks, err := specmock.New(spec.Doc, Seed, !opts.RealMode)
