@@ -92,6 +92,26 @@ func TestRefreshAheadOnceForHotEntries(t *testing.T) {
 	}
 }
 
+// A refresh that fails is not retried read after read: the entry keeps
+// its claim until it expires, so a failing service is not hammered.
+func TestAFailedRefreshIsNotRetriedPerRead(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	s.set(func(s *service) { s.err = errDown })
+	c.advance(9 * time.Second)
+	for range 10 {
+		mustGet(t, l, ctx, 1)
+		l.wg.Wait()
+	}
+	if n := s.callCount(); n != 2 {
+		t.Fatalf("10 reads after a failed refresh made %d calls, want 2", n)
+	}
+}
+
 // Refreshes are bounded: with every slot busy a due entry starts none,
 // and a later read claims it.
 func TestRefreshAheadIsBounded(t *testing.T) {

@@ -43,8 +43,8 @@ type service struct {
 	version int
 	err     error
 	absent  map[int64]bool
-	gate    chan struct{}   // when set, calls wait for it to close (or their ctx)
-	entered chan []int64    // when set, each call's IDs are sent on arrival
+	gate    chan struct{} // when set, calls wait for it to close (or their ctx)
+	entered chan []int64  // when set, each call's IDs are sent on arrival
 }
 
 func (s *service) fetch(ctx context.Context, ids []int64) (map[int64]string, error) {
