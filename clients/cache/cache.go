@@ -172,12 +172,12 @@ func New[K comparable, V any](name string, fetch func(context.Context, []K) (map
 // some ID could be answered neither fresh nor within the stale bound; then
 // the map is nil, as a failed downstream call's would be.
 func (l *Loader[K, V]) Get(ctx context.Context, ids []K) (map[K]V, Result[K], error) {
-	if l.o.Off || l.bypass(ctx, len(ids)) {
-		vals, err := l.fetch(ctx, batch.Dedup(ids))
-		return vals, Result[K]{Fetched: len(ids)}, err
+	uniq := batch.Dedup(ids)
+	if l.o.Off || l.bypass(ctx, len(uniq)) {
+		vals, err := l.fetch(ctx, uniq)
+		return vals, Result[K]{Fetched: len(uniq)}, err
 	}
 	lane := l.o.Lane(ctx)
-	uniq := batch.Dedup(ids)
 	out := make(map[K]V, len(uniq))
 	var res Result[K]
 	need := l.fromMemory(ctx, lane, uniq, out, &res)
