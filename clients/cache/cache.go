@@ -208,6 +208,9 @@ func (l *Loader[K, V]) bypass(ctx context.Context, n int) bool {
 // load waits for the in-flight calls of need, starting one for the IDs no
 // call is fetching yet, and returns the IDs it could not answer.
 func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, out map[K]V, res *Result[K]) ([]K, error) {
+	if err := ctx.Err(); err != nil {
+		return need, err // a call no one would wait for
+	}
 	waits, own := l.flights.claim(ctx, lane, need, l.o.Timeout, true)
 	if own != nil {
 		l.wg.Go(func() { l.run(own) })

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 )
@@ -124,24 +125,14 @@ func mustGet(t testing.TB, l *Loader[int64, string], ctx context.Context, ids ..
 	return got, res
 }
 
-// count is the loader's requests counter for result.
+// count is the loader's requests counter for result, or its evictions.
 func count(l *Loader[int64, string], result string) int {
-	c := l.m
-	switch result {
-	case "hit":
-		return int(testutil.ToFloat64(c.hit))
-	case "miss":
-		return int(testutil.ToFloat64(c.miss))
-	case "shared":
-		return int(testutil.ToFloat64(c.shared))
-	case "stale":
-		return int(testutil.ToFloat64(c.stale))
-	case "error":
-		return int(testutil.ToFloat64(c.failed))
-	case "bypass":
-		return int(testutil.ToFloat64(c.bypass))
-	}
-	return int(testutil.ToFloat64(c.evicted))
+	m := l.m
+	c := map[string]prometheus.Counter{
+		"hit": m.hit, "miss": m.miss, "shared": m.shared, "stale": m.stale,
+		"error": m.failed, "bypass": m.bypass, "eviction": m.evicted,
+	}[result]
+	return int(testutil.ToFloat64(c))
 }
 
 // eventually polls cond for up to 5 s.

@@ -12,19 +12,21 @@ type Metrics struct {
 // nowhere).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bff_cache_requests_total",
-			Help: "IDs read through a cache by result: hit (fresh in memory), miss (fetched by the request's own call), shared (fetched by another request's call in flight), stale (past freshness, served because the call failed), error (neither), bypass (a mock scenario request).",
-		}, []string{"cache", "result"}),
-		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bff_cache_evictions_total",
-			Help: "Entries evicted from a cache to stay within its bound (expirations not counted).",
-		}, []string{"cache"}),
+		requests: counters("bff_cache_requests_total",
+			"IDs read through a cache by result: hit (fresh in memory), miss (fetched by the request's own call), shared (fetched by another request's call in flight), stale (past freshness, served because the call failed), error (neither), bypass (a mock scenario request).",
+			"cache", "result"),
+		evictions: counters("bff_cache_evictions_total",
+			"Entries evicted from a cache to stay within its bound (expirations not counted).",
+			"cache"),
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.evictions)
 	}
 	return m
+}
+
+func counters(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
 // cacheMetrics are one loader's series, resolved once.

@@ -108,3 +108,24 @@ func TestScenarioRequestsBypassTheCache(t *testing.T) {
 		t.Fatalf("counted %d bypassed IDs, want 3", n)
 	}
 }
+
+// A request whose deadline has already passed starts no call: it is
+// answered from memory, stale included, or fails at once.
+func TestAnEndedRequestStartsNoCall(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	mustGet(t, l, context.Background(), 1)
+	c.advance(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, res, err := l.Get(ctx, []int64{1})
+	if err != nil || got[1] != "/1/0" || len(res.Stale) != 1 {
+		t.Fatalf("ended request with a stale entry: %v %+v %v", got, res, err)
+	}
+	if _, _, err := l.Get(ctx, []int64{2}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ended request for an unknown ID: %v", err)
+	}
+	if n := s.callCount(); n != 1 {
+		t.Fatalf("ended requests made %d calls", n-1)
+	}
+}
