@@ -125,6 +125,7 @@ func TestAnEndedRequestStartsNoCall(t *testing.T) {
 	if _, _, err := l.Get(ctx, []int64{2}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ended request for an unknown ID: %v", err)
 	}
+	l.wg.Wait()
 	if n := s.callCount(); n != 1 {
 		t.Fatalf("ended requests made %d calls", n-1)
 	}
