@@ -38,6 +38,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"mosaic/clients/batch"
+	"mosaic/clients/freshness"
 )
 
 // Options configure one loader. The zero value is invalid unless Off is set:
@@ -126,7 +127,8 @@ func (o Options) validate() error {
 type Result[K comparable] struct {
 	// Stale lists the IDs answered from past their freshness because the
 	// downstream call failed or the caller's deadline passed: the scene
-	// reports its section degraded with reason stale.
+	// reports its section degraded with reason stale. The loader also
+	// marks the request's context (freshness.Stale).
 	Stale []K
 	// Hits, Shared and Fetched count the distinct IDs answered from memory,
 	// by another request's call, and by this request's own call.
@@ -188,7 +190,7 @@ func (l *Loader[K, V]) Get(ctx context.Context, ids []K) (map[K]V, Result[K], er
 	l.m.add(l.m.miss, res.Fetched)
 	l.m.add(l.m.shared, res.Shared)
 	if err != nil {
-		if err = l.serveStale(lane, failed, out, &res, err); err != nil {
+		if err = l.serveStale(ctx, lane, failed, out, &res, err); err != nil {
 			return nil, res, err
 		}
 	}
@@ -256,8 +258,10 @@ func (l *Loader[K, V]) run(f *flight[K, V]) {
 }
 
 // serveStale answers the failed IDs from entries within the stale bound,
-// or returns err when any has none.
-func (l *Loader[K, V]) serveStale(lane string, failed []K, out map[K]V, res *Result[K], err error) error {
+// or returns err when any has none. A stale answer is also marked on ctx
+// (package freshness), so a typed client can keep its signature and the
+// scene step still lists its section as stale.
+func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, out map[K]V, res *Result[K], err error) error {
 	now := l.o.Now().UnixNano()
 	for _, id := range failed {
 		e, ok := l.store.GetIfPresent(key[K]{lane, id})
@@ -272,6 +276,7 @@ func (l *Loader[K, V]) serveStale(lane string, failed []K, out map[K]V, res *Res
 		res.Stale = append(res.Stale, id)
 	}
 	l.m.add(l.m.stale, len(res.Stale))
+	freshness.Stale(ctx)
 	return nil
 }
 

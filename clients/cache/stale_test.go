@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"mosaic/clients/freshness"
 )
 
 var errDown = errors.New("unavailable")
@@ -17,9 +19,18 @@ func TestStaleBeatsNothingWithinTheBound(t *testing.T) {
 	l := newLoader(t, s, testOptions(c))
 	ctx := context.Background()
 	mustGet(t, l, ctx, 1, 2, 3)
+	fctx, fresh := freshness.Watch(ctx)
+	mustGet(t, l, fctx, 1, 2, 3)
+	if fresh.Stale() {
+		t.Fatal("a fresh read marked its step stale")
+	}
 	c.advance(time.Minute)
 	s.set(func(s *service) { s.err = errDown })
-	got, res := mustGet(t, l, ctx, 1, 2, 3)
+	sctx, mark := freshness.Watch(ctx)
+	got, res := mustGet(t, l, sctx, 1, 2, 3)
+	if !mark.Stale() {
+		t.Fatal("a stale answer did not mark the step's context")
+	}
 	slices.Sort(res.Stale)
 	if len(got) != 2 || got[1] != "/1/0" || !slices.Equal(res.Stale, []int64{1, 2, 3}) {
 		t.Fatalf("failing service within the stale bound: %v %+v", got, res)
