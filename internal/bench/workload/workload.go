@@ -30,6 +30,8 @@ type Scene struct {
 	Name string
 	// Paged scenes take a page size (ps); the video page has none.
 	Paged bool
+	// ByID scenes name one of the Entities in their path.
+	ByID bool
 	// path is the scene's path after the device segment.
 	path func(e Entities, query string) string
 }
@@ -38,8 +40,8 @@ type Scene struct {
 func Scenes() []Scene {
 	return []Scene{
 		{Name: Feed, Paged: true, path: func(_ Entities, q string) string { return "/v1/feed" + q }},
-		{Name: Video, path: func(e Entities, _ string) string { return fmt.Sprintf("/v1/videos/%d", e.Aid) }},
-		{Name: User, Paged: true, path: func(e Entities, q string) string { return fmt.Sprintf("/v1/users/%d%s", e.Mid, q) }},
+		{Name: Video, ByID: true, path: func(e Entities, _ string) string { return fmt.Sprintf("/v1/videos/%d", e.Aid) }},
+		{Name: User, Paged: true, ByID: true, path: func(e Entities, q string) string { return fmt.Sprintf("/v1/users/%d%s", e.Mid, q) }},
 	}
 }
 

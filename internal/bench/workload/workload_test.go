@@ -2,6 +2,7 @@ package workload
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"mosaic/bff/apitest"
@@ -44,6 +45,11 @@ func TestScenePaths(t *testing.T) {
 	}
 	if !slices.Equal(SceneNames(), []string{Feed, Video, User}) {
 		t.Errorf("order %v", SceneNames())
+	}
+	for _, s := range Scenes() {
+		if s.ByID != strings.Contains(s.Path("web", Entities{Aid: 7, Mid: 7}, 0), "7") {
+			t.Errorf("%s: ByID %v, path %s", s.Name, s.ByID, s.Path("web", Entities{Aid: 7, Mid: 7}, 0))
+		}
 	}
 	if s, ok := Lookup(User); !ok || s.Name != User || !s.Paged {
 		t.Errorf("Lookup(user) = %+v, %v", s, ok)
