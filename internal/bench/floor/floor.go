@@ -13,7 +13,6 @@ import (
 
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
-	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
@@ -26,46 +25,40 @@ type BFF struct{ s *reference.Stubs }
 // New is the floor BFF calling s.
 func New(s *reference.Stubs) *BFF { return &BFF{s: s} }
 
+// into makes call in g and keeps its result in dst, as the downstream
+// answered it whether or not it failed, then closes done: what waits on
+// done reads dst.
+func into[T any](g *errgroup.Group, dst *T, call func() (T, error), done ...chan struct{}) {
+	g.Go(func() error {
+		v, err := call()
+		*dst = v
+		for _, c := range done {
+			close(c)
+		}
+		return err
+	})
+}
+
 // Feed: Recommend → (Archives ‖ Stats) → (Profiles ‖ Relations) of
 // owners; Profiles and Relations start as soon as Archives answers.
 func (b *BFF) Feed(ctx context.Context, q reference.Query) (reference.Feed, error) {
-	rec, err := b.s.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: q.Viewer, Device: q.Device, Page: int32(q.Page), Ps: int32(q.PS)})
+	items, err := b.s.Recommend(ctx, q)
 	if err != nil {
 		return reference.Feed{}, err
 	}
-	items := rec.GetItems()
-	aids := make([]int64, len(items))
-	for i, it := range items {
-		aids[i] = it.GetAid()
-	}
+	aids := reference.Aids(items)
 	f := &reference.Fetched{}
 	g, gctx := errgroup.WithContext(ctx)
+	into(g, &f.Stats, func() (map[int64]*statv1.Stat, error) { return b.s.Stats(gctx, aids) })
 	g.Go(func() error {
-		resp, err := b.s.Stat.BatchGetStats(gctx, &statv1.BatchGetStatsRequest{Aids: aids})
-		f.Stats = resp.GetStats()
-		return err
-	})
-	g.Go(func() error {
-		resp, err := b.s.Archive.BatchGetArchives(gctx, &archivev1.BatchGetArchivesRequest{Aids: aids})
+		arcs, err := b.s.Archives(gctx, aids)
 		if err != nil {
 			return err
 		}
-		f.Archives = resp.GetArchives()
-		owners := reference.VisibleOwners(f.Archives)
-		if len(owners) == 0 {
-			return nil
-		}
-		g.Go(func() error {
-			resp, err := b.s.Account.BatchGetProfiles(gctx, &accountv1.BatchGetProfilesRequest{Mids: owners})
-			f.Profiles = resp.GetProfiles()
-			return err
-		})
-		if q.Viewer != 0 {
-			g.Go(func() error {
-				resp, err := b.s.Relation.BatchGetRelations(gctx, &relationv1.BatchGetRelationsRequest{ViewerMid: q.Viewer, TargetMids: owners})
-				f.Relations = resp.GetRelations()
-				return err
-			})
+		f.Archives = arcs
+		if owners := reference.VisibleOwners(arcs); len(owners) > 0 {
+			into(g, &f.Profiles, func() (map[int64]*accountv1.Profile, error) { return b.s.Profiles(gctx, owners) })
+			b.relations(gctx, g, f, q.Viewer, owners)
 		}
 		return nil
 	})
@@ -73,6 +66,14 @@ func (b *BFF) Feed(ctx context.Context, q reference.Query) (reference.Feed, erro
 		return reference.Feed{}, err
 	}
 	return f.FeedBody(q.Page, q.PS, items), nil
+}
+
+// relations fetches, in g, the viewer's relations to targets, if there
+// is a viewer.
+func (b *BFF) relations(ctx context.Context, g *errgroup.Group, f *reference.Fetched, viewer int64, targets []int64) {
+	if viewer != 0 {
+		into(g, &f.Relations, func() (map[int64]*relationv1.Relation, error) { return b.s.Relations(ctx, viewer, targets) })
+	}
 }
 
 // Video: (Related ‖ HotReplies) → (Archives ‖ Stats) of the video and
@@ -91,51 +92,30 @@ func (b *BFF) Video(ctx context.Context, q reference.Query) (reference.Video, er
 		return append([]int64{aid}, related...)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	into(g, &related, func() ([]int64, error) { return b.s.Related(gctx, aid) }, relDone)
+	into(g, &replies, func() ([]*replyv1.Reply, error) { return b.s.HotReplies(gctx, aid) }, repDone)
+	into(g, &f.Stats, func() (map[int64]*statv1.Stat, error) { return b.s.Stats(gctx, batch()) })
 	g.Go(func() error {
-		defer close(relDone)
-		resp, err := b.s.Feed.Related(gctx, &feedv1.RelatedRequest{Aid: aid, N: reference.Related})
-		related = resp.GetAids()
-		return err
-	})
-	g.Go(func() error {
-		defer close(repDone)
-		resp, err := b.s.Reply.BatchGetHotReplies(gctx, &replyv1.BatchGetHotRepliesRequest{Aids: []int64{aid}, N: reference.Replies})
-		replies = resp.GetReplies()[aid].GetReplies()
-		return err
-	})
-	g.Go(func() error {
-		resp, err := b.s.Stat.BatchGetStats(gctx, &statv1.BatchGetStatsRequest{Aids: batch()})
-		f.Stats = resp.GetStats()
-		return err
-	})
-	g.Go(func() error {
-		resp, err := b.s.Archive.BatchGetArchives(gctx, &archivev1.BatchGetArchivesRequest{Aids: batch()})
+		arcs, err := b.s.Archives(gctx, batch())
 		if err != nil {
 			return err
 		}
-		f.Archives = resp.GetArchives()
-		video := f.Archives[aid]
+		f.Archives = arcs
+		video := arcs[aid]
 		if !reference.VisibleArchive(video) {
 			return reference.ErrNotFound
 		}
-		g.Go(func() error {
-			mids := reference.VisibleOwners(f.Archives)
+		// The repliers join the owners once HotReplies answered.
+		into(g, &f.Profiles, func() (map[int64]*accountv1.Profile, error) {
+			mids := reference.VisibleOwners(arcs)
 			<-repDone
 			for _, r := range replies {
 				mids = append(mids, r.GetMid())
 			}
 			slices.Sort(mids)
-			resp, err := b.s.Account.BatchGetProfiles(gctx, &accountv1.BatchGetProfilesRequest{Mids: slices.Compact(mids)})
-			f.Profiles = resp.GetProfiles()
-			return err
+			return b.s.Profiles(gctx, slices.Compact(mids))
 		})
-		if q.Viewer != 0 {
-			g.Go(func() error {
-				resp, err := b.s.Relation.BatchGetRelations(gctx, &relationv1.BatchGetRelationsRequest{ViewerMid: q.Viewer, TargetMids: []int64{video.GetOwnerMid()}})
-				f.Relations = resp.GetRelations()
-				return err
-			})
-		}
+		b.relations(gctx, g, f, q.Viewer, []int64{video.GetOwnerMid()})
 		return nil
 	})
 	if err := g.Wait(); err != nil {
@@ -155,42 +135,16 @@ func (b *BFF) User(ctx context.Context, q reference.Query) (reference.User, erro
 		mid    = q.ID
 	)
 	g, gctx := errgroup.WithContext(ctx)
+	into(g, &f.Profiles, func() (map[int64]*accountv1.Profile, error) { return b.s.Profiles(gctx, []int64{mid}) })
+	into(g, &counts, func() (*relationv1.FollowerCount, error) { return b.s.FollowerCount(gctx, mid) })
+	b.relations(gctx, g, f, q.Viewer, []int64{mid})
 	g.Go(func() error {
-		resp, err := b.s.Account.BatchGetProfiles(gctx, &accountv1.BatchGetProfilesRequest{Mids: []int64{mid}})
-		f.Profiles = resp.GetProfiles()
-		return err
-	})
-	g.Go(func() error {
-		resp, err := b.s.Relation.BatchGetFollowerCounts(gctx, &relationv1.BatchGetFollowerCountsRequest{Mids: []int64{mid}})
-		counts = resp.GetCounts()[mid]
-		return err
-	})
-	if q.Viewer != 0 {
-		g.Go(func() error {
-			resp, err := b.s.Relation.BatchGetRelations(gctx, &relationv1.BatchGetRelationsRequest{ViewerMid: q.Viewer, TargetMids: []int64{mid}})
-			f.Relations = resp.GetRelations()
-			return err
-		})
-	}
-	g.Go(func() error {
-		resp, err := b.s.Archive.ListByOwner(gctx, &archivev1.ListByOwnerRequest{Mid: mid, Page: int32(q.Page), Ps: int32(q.PS)})
-		if err != nil {
+		var err error
+		if aids, total, err = b.s.Uploads(gctx, mid, q); err != nil || len(aids) == 0 {
 			return err
 		}
-		aids, total = resp.GetAids(), resp.GetTotal()
-		if len(aids) == 0 {
-			return nil
-		}
-		g.Go(func() error {
-			resp, err := b.s.Archive.BatchGetArchives(gctx, &archivev1.BatchGetArchivesRequest{Aids: aids})
-			f.Archives = resp.GetArchives()
-			return err
-		})
-		g.Go(func() error {
-			resp, err := b.s.Stat.BatchGetStats(gctx, &statv1.BatchGetStatsRequest{Aids: aids})
-			f.Stats = resp.GetStats()
-			return err
-		})
+		into(g, &f.Archives, func() (map[int64]*archivev1.Archive, error) { return b.s.Archives(gctx, aids) })
+		into(g, &f.Stats, func() (map[int64]*statv1.Stat, error) { return b.s.Stats(gctx, aids) })
 		return nil
 	})
 	if err := g.Wait(); err != nil {

@@ -7,12 +7,8 @@ package naive
 import (
 	"context"
 
-	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
-	feedv1 "mosaic/clients/feed/v1"
-	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
-	statv1 "mosaic/clients/stat/v1"
 	"mosaic/internal/bench/reference"
 )
 
@@ -22,39 +18,33 @@ type BFF struct{ s *reference.Stubs }
 // New is the naive BFF calling s.
 func New(s *reference.Stubs) *BFF { return &BFF{s: s} }
 
-func (b *BFF) archive(ctx context.Context, f *reference.Fetched, aid int64) error {
-	resp, err := b.s.Archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: []int64{aid}})
-	if a := resp.GetArchives()[aid]; a != nil {
-		f.Archives[aid] = a
+// one keeps the entry for id of a one-item batch's answer, if there is one.
+func one[T any](into map[int64]*T, id int64) func(map[int64]*T, error) error {
+	return func(got map[int64]*T, err error) error {
+		if v := got[id]; v != nil {
+			into[id] = v
+		}
+		return err
 	}
-	return err
+}
+
+func (b *BFF) archive(ctx context.Context, f *reference.Fetched, aid int64) error {
+	return one(f.Archives, aid)(b.s.Archives(ctx, []int64{aid}))
 }
 
 func (b *BFF) stat(ctx context.Context, f *reference.Fetched, aid int64) error {
-	resp, err := b.s.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{aid}})
-	if s := resp.GetStats()[aid]; s != nil {
-		f.Stats[aid] = s
-	}
-	return err
+	return one(f.Stats, aid)(b.s.Stats(ctx, []int64{aid}))
 }
 
 func (b *BFF) profile(ctx context.Context, f *reference.Fetched, mid int64) error {
-	resp, err := b.s.Account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: []int64{mid}})
-	if p := resp.GetProfiles()[mid]; p != nil {
-		f.Profiles[mid] = p
-	}
-	return err
+	return one(f.Profiles, mid)(b.s.Profiles(ctx, []int64{mid}))
 }
 
 func (b *BFF) relation(ctx context.Context, f *reference.Fetched, viewer, mid int64) error {
 	if viewer == 0 {
 		return nil
 	}
-	resp, err := b.s.Relation.BatchGetRelations(ctx, &relationv1.BatchGetRelationsRequest{ViewerMid: viewer, TargetMids: []int64{mid}})
-	if r := resp.GetRelations()[mid]; r != nil {
-		f.Relations[mid] = r
-	}
-	return err
+	return one(f.Relations, mid)(b.s.Relations(ctx, viewer, []int64{mid}))
 }
 
 // owner is what a card fetches of its owner: nothing, the profile, or the
@@ -97,19 +87,16 @@ func (b *BFF) owner(ctx context.Context, f *reference.Fetched, mid int64, o owne
 
 // Feed: Recommend, then each item's archive, stat, owner and relation.
 func (b *BFF) Feed(ctx context.Context, q reference.Query) (reference.Feed, error) {
-	rec, err := b.s.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: q.Viewer, Device: q.Device, Page: int32(q.Page), Ps: int32(q.PS)})
+	items, err := b.s.Recommend(ctx, q)
 	if err != nil {
 		return reference.Feed{}, err
 	}
-	aids := make([]int64, len(rec.GetItems()))
-	for i, it := range rec.GetItems() {
-		aids[i] = it.GetAid()
-	}
+	aids := reference.Aids(items)
 	f := reference.NewFetched()
 	if err := b.cards(ctx, f, aids, owner{profile: true, viewer: q.Viewer}); err != nil {
 		return reference.Feed{}, err
 	}
-	return f.FeedBody(q.Page, q.PS, rec.GetItems()), nil
+	return f.FeedBody(q.Page, q.PS, items), nil
 }
 
 // Video: the video, Related, HotReplies, the video's stat, owner and
@@ -124,19 +111,18 @@ func (b *BFF) Video(ctx context.Context, q reference.Query) (reference.Video, er
 	if !reference.VisibleArchive(video) {
 		return reference.Video{}, reference.ErrNotFound
 	}
-	rel, err := b.s.Feed.Related(ctx, &feedv1.RelatedRequest{Aid: aid, N: reference.Related})
+	related, err := b.s.Related(ctx, aid)
 	if err != nil {
 		return reference.Video{}, err
 	}
-	rep, err := b.s.Reply.BatchGetHotReplies(ctx, &replyv1.BatchGetHotRepliesRequest{Aids: []int64{aid}, N: reference.Replies})
+	replies, err := b.s.HotReplies(ctx, aid)
 	if err != nil {
 		return reference.Video{}, err
 	}
-	replies := rep.GetReplies()[aid].GetReplies()
-	if err := b.videoParts(ctx, f, video, q.Viewer, rel.GetAids(), replies); err != nil {
+	if err := b.videoParts(ctx, f, video, q.Viewer, related, replies); err != nil {
 		return reference.Video{}, err
 	}
-	return f.VideoBody(aid, rel.GetAids(), replies), nil
+	return f.VideoBody(aid, related, replies), nil
 }
 
 // videoParts fetches what the video page shows beyond the video's archive.
@@ -170,19 +156,19 @@ func (b *BFF) User(ctx context.Context, q reference.Query) (reference.User, erro
 	if f.Profiles[mid] == nil {
 		return reference.User{}, reference.ErrNotFound
 	}
-	cnt, err := b.s.Relation.BatchGetFollowerCounts(ctx, &relationv1.BatchGetFollowerCountsRequest{Mids: []int64{mid}})
+	counts, err := b.s.FollowerCount(ctx, mid)
 	if err != nil {
 		return reference.User{}, err
 	}
 	if err := b.relation(ctx, f, q.Viewer, mid); err != nil {
 		return reference.User{}, err
 	}
-	list, err := b.s.Archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: mid, Page: int32(q.Page), Ps: int32(q.PS)})
+	aids, total, err := b.s.Uploads(ctx, mid, q)
 	if err != nil {
 		return reference.User{}, err
 	}
-	if err := b.cards(ctx, f, list.GetAids(), owner{}); err != nil {
+	if err := b.cards(ctx, f, aids, owner{}); err != nil {
 		return reference.User{}, err
 	}
-	return f.UserBody(mid, q.Page, q.PS, cnt.GetCounts()[mid], list.GetAids(), list.GetTotal()), nil
+	return f.UserBody(mid, q.Page, q.PS, counts, aids, total), nil
 }

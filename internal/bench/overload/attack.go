@@ -81,19 +81,19 @@ func parseAttack(args []string, stderr io.Writer) (attackSpec, error) {
 	return s, nil
 }
 
-// maxAttackWorkers keeps the generator's goroutines and sockets below the
+// MaxAttackWorkers keeps the generator's goroutines and sockets below the
 // machine's open-file limit (20,000 here); see openLoopWorkers.
-const maxAttackWorkers = 15000
+const MaxAttackWorkers = 15000
 
 // openLoopWorkers is vegeta's worker bound for an open loop. vegeta adds a
 // worker whenever every worker is busy at a tick, up to MaxWorkers; once
 // that bound binds, the next send waits for an answer and the load is no
 // longer open-loop. A request cannot outlive the timeout, so rate ×
 // (timeout + slack) workers are never all busy: the bound never binds
-// below maxAttackWorkers. The initial pool covers 50 ms of arrivals so the
+// below MaxAttackWorkers. The initial pool covers 50 ms of arrivals so the
 // first second does not pay for spawning them one tick at a time.
 func openLoopWorkers(rate float64, timeout time.Duration) (initial, bound uint64) {
-	bound = uint64(min(math.Ceil(rate*(timeout.Seconds()+0.5)), maxAttackWorkers))
+	bound = uint64(min(math.Ceil(rate*(timeout.Seconds()+0.5)), MaxAttackWorkers))
 	initial = min(bound, uint64(max(16, math.Ceil(rate*0.05))))
 	return initial, max(bound, 1)
 }
@@ -162,9 +162,9 @@ func runAttack(ctx context.Context, s attackSpec) AttackSummary {
 	return sum
 }
 
-// overloadAttack is the hidden overload-attack subcommand: one phase of
-// load, its summary as one JSON object on stdout.
-func overloadAttack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Attack is the overload-attack subcommand: one phase of load as args
+// describe it (attackSpec.args), its summary as one JSON object on stdout.
+func Attack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	s, err := parseAttack(args, stderr)
 	if err != nil {
 		return err

@@ -175,8 +175,8 @@ func TestOpenLoopWorkers(t *testing.T) {
 		initial, bound := openLoopWorkers(c.rate, c.timeout)
 		// Below the cap, a worker bound that binds would mean more than
 		// rate × timeout requests in flight: impossible with that timeout.
-		if float64(bound) < math.Min(c.rate*c.timeout.Seconds(), maxAttackWorkers) || bound > maxAttackWorkers {
-			t.Errorf("rate %v timeout %v: bound %d, want at least rate × timeout, at most %d", c.rate, c.timeout, bound, maxAttackWorkers)
+		if float64(bound) < math.Min(c.rate*c.timeout.Seconds(), MaxAttackWorkers) || bound > MaxAttackWorkers {
+			t.Errorf("rate %v timeout %v: bound %d, want at least rate × timeout, at most %d", c.rate, c.timeout, bound, MaxAttackWorkers)
 		}
 		if initial < min(16, bound) || initial > bound {
 			t.Errorf("rate %v: initial %d outside [16, %d]", c.rate, initial, bound)

@@ -289,6 +289,38 @@ func checkMark(pass bool) string {
 	return "FAIL"
 }
 
+// layout is how the report prints: as Markdown or for a terminal.
+type layout struct {
+	markdown  bool
+	checks    string // the checks' heading
+	check     string // a check: its mark, name and detail
+	breakdown string // the breakdown's heading, when there is one
+	line      string // a line of the breakdown
+}
+
+// render prints the header, the tables, the checks and the breakdown.
+func (rep *Report) render(w io.Writer, l layout) {
+	rep.header(w, l.markdown)
+	for _, t := range rep.tables() {
+		if l.markdown {
+			t.Markdown(w)
+		} else {
+			t.Text(w)
+		}
+	}
+	fmt.Fprint(w, l.checks)
+	for _, c := range rep.Checks {
+		fmt.Fprintf(w, l.check, checkMark(c.Pass), c.Name, c.Detail)
+	}
+	b := rep.breakdown()
+	if len(b) > 0 {
+		fmt.Fprint(w, l.breakdown)
+	}
+	for _, line := range b {
+		fmt.Fprintf(w, l.line, line)
+	}
+}
+
 // writeMarkdown renders the report for BENCHMARKS.md.
 func (rep *Report) writeMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "## Overload: %s %s at", rep.Device, rep.Scene)
@@ -300,34 +332,12 @@ func (rep *Report) writeMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "%s %s", sep, mult(p.Mult))
 	}
 	fmt.Fprint(w, " of saturation\n\n")
-	rep.header(w, true)
-	for _, t := range rep.tables() {
-		t.Markdown(w)
-	}
-	fmt.Fprint(w, "\n### Checks (issue 9, done when 1)\n\n")
-	for _, c := range rep.Checks {
-		fmt.Fprintf(w, "- **%s** %s: %s\n", checkMark(c.Pass), c.Name, c.Detail)
-	}
-	if b := rep.breakdown(); len(b) > 0 {
-		fmt.Fprint(w, "\n### Failures and breaker activity by load\n\n")
-		for _, line := range b {
-			fmt.Fprintf(w, "- %s\n", line)
-		}
-	}
+	rep.render(w, layout{markdown: true, checks: "\n### Checks (issue 9, done when 1)\n\n", check: "- **%s** %s: %s\n",
+		breakdown: "\n### Failures and breaker activity by load\n\n", line: "- %s\n"})
 }
 
 // writeText prints the report for a terminal.
 func (rep *Report) writeText(w io.Writer) {
 	fmt.Fprintln(w, "mosaic overload")
-	rep.header(w, false)
-	for _, t := range rep.tables() {
-		t.Text(w)
-	}
-	fmt.Fprintln(w, "\nChecks (issue 9, done when 1)")
-	for _, c := range rep.Checks {
-		fmt.Fprintf(w, "  %s %s: %s\n", checkMark(c.Pass), c.Name, c.Detail)
-	}
-	for _, line := range rep.breakdown() {
-		fmt.Fprintf(w, "  %s\n", line)
-	}
+	rep.render(w, layout{checks: "\nChecks (issue 9, done when 1)\n", check: "  %s %s: %s\n", line: "  %s\n"})
 }

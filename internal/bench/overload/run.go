@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"mosaic/internal/bench/reference"
+	"mosaic/internal/bench/report"
 	"mosaic/internal/bench/workload"
 )
 
@@ -57,7 +58,7 @@ func (c Config) Validate() error {
 	case !slices.Contains(workload.SceneNames(), c.Scene):
 		return fmt.Errorf("-scene %q: want one of %s", c.Scene, strings.Join(workload.SceneNames(), ", "))
 	case !slices.Contains(workload.Devices(), c.Device):
-		return fmt.Errorf("-device %q: want one of %s", c.Device, strings.Join(workload.Devices(), ", "))
+		return fmt.Errorf("-device %q: want %s", c.Device, report.OrList(workload.Devices()))
 	case c.PS < 0 || c.PS > reference.MaxPS:
 		return fmt.Errorf("-ps must be between 0 and %d", reference.MaxPS)
 	case c.Latency < 0 || c.Saturation < 0 || c.Settle < 0:

@@ -30,3 +30,14 @@ func TestTableMarkdownAlignsLabelsLeft(t *testing.T) {
 		t.Errorf("two label columns by default:\n%s", b.String())
 	}
 }
+
+func TestOrList(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{{nil, ""}, {[]string{"a"}, "a"}, {[]string{"a", "b"}, "a or b"}, {[]string{"app", "pad", "web", "mini"}, "app, pad, web or mini"}} {
+		if got := OrList(c.in); got != c.want {
+			t.Errorf("OrList(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -84,3 +84,11 @@ func Ratio(a, b float64) float64 {
 	}
 	return a / b
 }
+
+// OrList joins names for a sentence: "a", "a or b", "a, b or c".
+func OrList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
