@@ -118,14 +118,8 @@ type response struct {
 	err    error // the request or the read failed
 }
 
-func compare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseCompare(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+// compare requests the scene for every device and reports what differs.
+func compare(ctx context.Context, cfg compareConfig, stdout, _ io.Writer) error {
 	spec, err := openapi.Load()
 	if err != nil {
 		return err

@@ -1,78 +1,52 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"mosaic/internal/bench/overload"
+	"mosaic/internal/bench/reference"
+	"mosaic/internal/bench/report"
+	"mosaic/internal/bench/workload"
 )
 
-type overloadConfig struct {
-	latency    time.Duration
-	seed       int64
-	scene      string
-	device     string
-	ps         int
-	loads      []float64
-	duration   time.Duration
-	probe      []int
-	probeDur   time.Duration
-	saturation float64
-	settle     time.Duration
-	deadline   time.Duration
-	timeout    time.Duration
-	bffFlags   []string
-	pin        bool
-	bffCPU     string
-	loadCPU    string
-	bffShare   float64 // of one CPU, by cgroup; 0: no quota
-	md, svg    string
-	jsonOut    string
-	bffBin     string
-	mocksBin   string
-	selfBin    string
-	strict     bool
-}
-
-func parseOverload(args []string, stderr io.Writer) (overloadConfig, error) {
+// parseOverload reads overload's flags.
+func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	var (
-		cfg                    overloadConfig
+		cfg                    overload.Config
 		loads, probe, bffFlags string
 	)
 	fs := flag.NewFlagSet("overload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&cfg.latency, "mock-latency", 10*time.Millisecond, "latency of every downstream call (mocksvc -latency)")
-	fs.Int64Var(&cfg.seed, "seed", 1, "mock dataset seed")
-	fs.StringVar(&cfg.scene, "scene", sceneFeed, "scene to load: feed, video or user")
-	fs.StringVar(&cfg.device, "device", "web", "device whose route is loaded: app, pad, web or mini")
-	fs.IntVar(&cfg.ps, "ps", 0, "page size of feed and user requests (0: the device's default)")
+	fs.DurationVar(&cfg.Latency, "mock-latency", 10*time.Millisecond, "latency of every downstream call (mocksvc -latency)")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "mock dataset seed")
+	fs.StringVar(&cfg.Scene, "scene", workload.Feed, "scene to load: "+report.OrList(workload.SceneNames()))
+	fs.StringVar(&cfg.Device, "device", reference.Device, "device whose route is loaded: "+report.OrList(workload.Devices()))
+	fs.IntVar(&cfg.PS, "ps", 0, "page size of feed and user requests (0: the device's default)")
 	fs.StringVar(&loads, "loads", "0.5,1,2,3", "offered loads as multiples of the measured saturation, one phase each")
-	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of each load phase")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
 	fs.StringVar(&probe, "probe", "16,32,64,128,256", "closed-loop worker counts tried, in order, to find the saturation (the best 200/s of any); stops once past the knee")
-	fs.DurationVar(&cfg.probeDur, "probe-duration", 2*time.Second, "length of each saturation probe")
-	fs.Float64Var(&cfg.saturation, "saturation", 0, "skip the probe and take this as the saturation (req/s)")
-	fs.DurationVar(&cfg.settle, "settle", 6*time.Second, "pause before each phase, once the BFF has nothing in flight, so breakers opened by the previous one close (they stay open 5s)")
-	fs.DurationVar(&cfg.deadline, "scene-deadline", 800*time.Millisecond, "the BFF's -scene-deadline; the p99 of the 200s must stay under it")
-	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Second, "the load generator's timeout of each request")
+	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 2*time.Second, "length of each saturation probe")
+	fs.Float64Var(&cfg.Saturation, "saturation", 0, "skip the probe and take this as the saturation (req/s)")
+	fs.DurationVar(&cfg.Settle, "settle", 6*time.Second, "pause before each phase, once the BFF has nothing in flight, so breakers opened by the previous one close (they stay open 5s)")
+	fs.DurationVar(&cfg.Deadline, "scene-deadline", 800*time.Millisecond, "the BFF's -scene-deadline; the p99 of the 200s must stay under it")
+	fs.DurationVar(&cfg.Timeout, "timeout", 2*time.Second, "the load generator's timeout of each request")
 	fs.StringVar(&bffFlags, "bff-flags", "", "extra flags for cmd/bff, space-separated (e.g. \"-max-inflight 128\")")
-	fs.BoolVar(&cfg.pin, "pin", true, "pin the BFF to -bff-cpu and the mocks and load generator to -load-cpu with taskset")
-	fs.StringVar(&cfg.bffCPU, "bff-cpu", "0", "taskset CPU list of the BFF")
-	fs.StringVar(&cfg.loadCPU, "load-cpu", "1", "taskset CPU list of the mocks and the load generator")
-	fs.Float64Var(&cfg.bffShare, "bff-cpu-share", 0, "hold the BFF to this share of one CPU with a cgroup quota (root), so that the generator can offer it 3× (0: no quota)")
-	fs.StringVar(&cfg.md, "md", "overload.md", "`path` of the Markdown report")
-	fs.StringVar(&cfg.svg, "svg", "overload.svg", "`path` of the SVG chart")
-	fs.StringVar(&cfg.jsonOut, "json", "", "`path` of a JSON report (none if empty)")
-	fs.StringVar(&cfg.bffBin, "bff-binary", "", "a built cmd/bff (default: go build ./cmd/bff of the module in the working directory)")
-	fs.StringVar(&cfg.mocksBin, "mocksvc-binary", "", "a built cmd/mocksvc (default: go build ./cmd/mocksvc)")
-	fs.StringVar(&cfg.selfBin, "bffctl-binary", "", "a built cmd/bffctl to run the load generator (default: this one)")
-	fs.BoolVar(&cfg.strict, "strict", false, "exit non-zero when a check of issue 9 fails")
+	fs.BoolVar(&cfg.Pin, "pin", true, "pin the BFF to -bff-cpu and the mocks and load generator to -load-cpu with taskset")
+	fs.StringVar(&cfg.BFFCPU, "bff-cpu", "0", "taskset CPU list of the BFF")
+	fs.StringVar(&cfg.LoadCPU, "load-cpu", "1", "taskset CPU list of the mocks and the load generator")
+	fs.Float64Var(&cfg.BFFShare, "bff-cpu-share", 0, "hold the BFF to this share of one CPU with a cgroup quota (root), so that the generator can offer it 3× (0: no quota)")
+	fs.StringVar(&cfg.MD, "md", "overload.md", "`path` of the Markdown report")
+	fs.StringVar(&cfg.SVG, "svg", "overload.svg", "`path` of the SVG chart")
+	fs.StringVar(&cfg.JSONOut, "json", "", "`path` of a JSON report (none if empty)")
+	fs.StringVar(&cfg.BFFBin, "bff-binary", "", "a built cmd/bff (default: go build ./cmd/bff of the module in the working directory)")
+	fs.StringVar(&cfg.MocksBin, "mocksvc-binary", "", "a built cmd/mocksvc (default: go build ./cmd/mocksvc)")
+	fs.StringVar(&cfg.SelfBin, "bffctl-binary", "", "a built cmd/bffctl to run the load generator (default: this one)")
+	fs.BoolVar(&cfg.Strict, "strict", false, "exit non-zero when a check of issue 9 fails")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: bffctl overload [flags]
 
@@ -88,127 +62,31 @@ Writes a Markdown table (-md) and an SVG chart (-svg).
 flags:`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, "overload"); err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("overload takes no arguments, got %q", fs.Args())
-	}
-	cfg.bffFlags = strings.Fields(bffFlags)
+	cfg.Command = strings.TrimSpace("go run ./cmd/bffctl overload " + strings.Join(args, " "))
+	cfg.BFFFlags = strings.Fields(bffFlags)
 	var err error
-	if cfg.loads, err = parseLoads(loads); err != nil {
+	if cfg.Loads, err = parseList(loads, loadMultiple); err != nil {
 		return cfg, fmt.Errorf("-loads: %w", err)
 	}
-	if cfg.probe, err = parseWorkers(probe); err != nil {
+	if cfg.Probe, err = parseList(probe, workers); err != nil {
 		return cfg, fmt.Errorf("-probe: %w", err)
 	}
-	return cfg, cfg.validate()
+	return cfg, cfg.Validate()
 }
 
-func (cfg overloadConfig) validate() error {
-	switch {
-	case !slices.Contains(allScenes(), cfg.scene):
-		return fmt.Errorf("-scene %q: want one of %s", cfg.scene, strings.Join(allScenes(), ", "))
-	case !slices.Contains([]string{"app", "pad", "web", "mini"}, cfg.device):
-		return fmt.Errorf("-device %q: want app, pad, web or mini", cfg.device)
-	case cfg.ps < 0 || cfg.ps > refMaxPS:
-		return fmt.Errorf("-ps must be between 0 and %d", refMaxPS)
-	case cfg.latency < 0 || cfg.saturation < 0 || cfg.settle < 0:
-		return errors.New("-mock-latency, -saturation and -settle must not be negative")
-	case cfg.duration <= 0 || cfg.probeDur <= 0 || cfg.deadline <= 0 || cfg.timeout <= 0:
-		return errors.New("-duration, -probe-duration, -scene-deadline and -timeout must be positive")
-	case cfg.md == "" || cfg.svg == "":
-		return errors.New("-md and -svg must name files")
+// loadMultiple reads an offered load, a multiple of the saturation.
+func loadMultiple(f string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+	if err != nil || v <= 0 || v > 20 {
+		return 0, fmt.Errorf("%q is not a multiple in (0, 20]", f)
 	}
-	return nil
+	return v, nil
 }
 
-// parseLoads reads "0.5,1,2,3": positive multiples, in the order given.
-func parseLoads(s string) ([]float64, error) {
-	var out []float64
-	for f := range strings.SplitSeq(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || v <= 0 || v > 20 {
-			return nil, fmt.Errorf("%q is not a multiple in (0, 20]", f)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// parseWorkers reads "16,32,64": worker counts between 1 and maxAttackWorkers.
-func parseWorkers(s string) ([]int, error) {
-	var out []int
-	for f := range strings.SplitSeq(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > maxAttackWorkers {
-			return nil, fmt.Errorf("%q is not a worker count between 1 and %d", f, maxAttackWorkers)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// overload is the overload subcommand.
-func overload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseOverload(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	began := time.Now()
-	r, err := startRig(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	rep, runErr := r.measure(ctx)
-	runErr = errors.Join(runErr, r.stop())
-	if rep == nil {
-		return runErr
-	}
-	rep.Command = strings.TrimSpace("go run ./cmd/bffctl overload " + strings.Join(args, " "))
-	rep.WallSeconds = time.Since(began).Seconds()
-	rep.finish()
-	rep.writeText(stdout)
-	if err := rep.write(cfg); err != nil {
-		return errors.Join(runErr, err)
-	}
-	fmt.Fprintf(stdout, "\nwrote %s and %s\n", cfg.md, cfg.svg)
-	if runErr != nil {
-		return runErr
-	}
-	if cfg.strict {
-		for _, c := range rep.Checks {
-			if !c.Pass {
-				return fmt.Errorf("check failed (-strict): %s", c.Name)
-			}
-		}
-	}
-	return nil
-}
-
-// write saves the Markdown, the SVG and, if asked, the JSON.
-func (rep *overloadReport) write(cfg overloadConfig) error {
-	var md strings.Builder
-	rep.writeMarkdown(&md)
-	if err := os.WriteFile(cfg.md, []byte(md.String()), 0o644); err != nil {
-		return err
-	}
-	f, err := os.Create(cfg.svg)
-	if err != nil {
-		return err
-	}
-	if err := errors.Join(writeOverloadSVG(f, rep), f.Close()); err != nil {
-		return err
-	}
-	if cfg.jsonOut == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(cfg.jsonOut, append(b, '\n'), 0o644)
+// workers reads a closed-loop worker count the generator can run.
+func workers(f string) (int, error) {
+	return intIn(f, 1, overload.MaxAttackWorkers, "a worker count")
 }

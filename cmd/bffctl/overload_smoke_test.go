@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mosaic/internal/bench/overload"
 )
 
 // TestOverloadSmoke runs the whole command for a few seconds on built
@@ -27,11 +29,11 @@ func TestOverloadSmoke(t *testing.T) {
 	defer cancel()
 	md, svg, js := filepath.Join(dir, "o.md"), filepath.Join(dir, "o.svg"), filepath.Join(dir, "o.json")
 	var stdout, stderr strings.Builder
-	err := overload(ctx, []string{
+	err := run(ctx, []string{"bffctl", "overload",
 		"-bff-binary", filepath.Join(dir, "bff"), "-mocksvc-binary", filepath.Join(dir, "mocksvc"), "-bffctl-binary", filepath.Join(dir, "bffctl"),
 		"-probe", "4,8", "-probe-duration", "400ms", "-loads", "0.5,1", "-duration", "500ms", "-settle", "0s",
 		"-md", md, "-svg", svg, "-json", js,
-	}, &stdout, &stderr)
+	}, func(string) string { return "" }, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("overload: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -56,7 +58,7 @@ func TestOverloadSmoke(t *testing.T) {
 // checkSmokeReport checks the JSON report of TestOverloadSmoke's run.
 func checkSmokeReport(t *testing.T, path string) {
 	t.Helper()
-	var rep overloadReport
+	var rep overload.Report
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +85,7 @@ func checkSmokeReport(t *testing.T, path string) {
 // smokePhaseAdds says whether a phase of length d sent at most what its
 // rate asked (a busy machine may fall behind, never ahead), got some 200s,
 // and classified every answer once.
-func smokePhaseAdds(s attackSummary, d time.Duration) bool {
+func smokePhaseAdds(s overload.AttackSummary, d time.Duration) bool {
 	sent := float64(s.Sent)
 	return sent >= 1 && sent <= s.Rate*d.Seconds()+1 && s.OK > 0 && s.Sent == s.OK+s.Shed+s.Scene503+s.GW504+s.Other
 }

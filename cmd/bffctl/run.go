@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"text/tabwriter"
+
+	"mosaic/internal/bench"
+	"mosaic/internal/bench/overload"
 )
 
 // command is one bffctl subcommand. args starts after the subcommand's name.
@@ -23,20 +27,36 @@ func commands(getenv func(string) string) map[string]command {
 	return map[string]command{
 		"compare": {
 			summary: "request a scene for every device, validate each against the spec, diff fields, check the mini card budget",
-			run:     compare,
+			run:     parsed(parseCompare, compare),
 		},
 		"bench": {
 			summary: "measure mosaic against a floor and a naive BFF over the same mock downstreams: throughput, latency, calls, CPU, allocations, memory",
-			run:     bench,
+			run:     parsed(parseBench, bench.Run),
 		},
 		// bench-serve runs the floor or the naive BFF as bench's child process.
 		"bench-serve": {run: benchServe, hidden: true},
 		"overload": {
 			summary: "offer open-loop load at multiples of the BFF's saturation (pinned apart from its mocks and the load): goodput, p50/p99, shed and failed answers, breaker activity",
-			run:     overload,
+			run:     parsed(parseOverload, overload.Run),
 		},
-		// overload-attack is overload's load generator, in a process of its own.
-		"overload-attack": {run: overloadAttack, hidden: true},
+		// overload-attack is overload's load generator, in a process of its
+		// own; its flags are the wire format between the two (package overload).
+		"overload-attack": {run: overload.Attack, hidden: true},
+	}
+}
+
+// parsed is a subcommand whose flags parse into a C that run takes; -h
+// prints the flags and succeeds.
+func parsed[C any](parse func([]string, io.Writer) (C, error), run func(context.Context, C, io.Writer, io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		cfg, err := parse(args, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return run(ctx, cfg, stdout, stderr)
 	}
 }
 

@@ -1,0 +1,251 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"mosaic/clients"
+	"mosaic/internal/bench/child"
+	"mosaic/internal/bench/host"
+	"mosaic/internal/bench/load"
+	"mosaic/internal/bench/workload"
+	"mosaic/mocks"
+)
+
+// bencher holds one run's shared state.
+type bencher struct {
+	cfg       Config
+	stderr    io.Writer
+	bffPath   string
+	self      string
+	ds        *mocks.Dataset
+	ents      workload.Entities
+	client    *http.Client
+	transport *http.Transport
+	rss       *host.RSSSampler
+	rep       *Report
+	profiled  string
+	cluster   *mocks.Cluster // of the pass under way
+
+	rec      *mocks.Recorder
+	children map[string]*child.Child
+}
+
+// Run measures, prints the report on stdout and writes it to cfg.Out. It
+// fails on operational errors (a server not starting, errors in
+// responses), and on a missed target only with cfg.Strict.
+func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	began := time.Now()
+	if err := makeDirs(cfg.Out, cfg.Profile); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "mosaic-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	b, err := newBencher(ctx, cfg, tmp, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.transport.CloseIdleConnections()
+	rctx, stopRSS := context.WithCancel(ctx)
+	rssDone := make(chan struct{})
+	go func() { b.rss.Run(rctx, 100*time.Millisecond); close(rssDone) }()
+	defer func() { stopRSS(); <-rssDone }()
+
+	opErr := b.pass(ctx, cfg.Latency, b.latencyPass)
+	if opErr == nil {
+		opErr = b.pass(ctx, 0, b.costPass)
+	}
+	if opErr != nil && ctx.Err() != nil {
+		return opErr
+	}
+	for _, impl := range cfg.Impls {
+		b.rep.MaxRSSMB[impl] = float64(b.rss.Max(impl)) / (1 << 20)
+	}
+	b.rep.Targets = checkTargets(b.rep)
+	b.rep.WallSeconds = time.Since(began).Seconds()
+	if err := b.write(stdout); err != nil {
+		return errors.Join(opErr, err)
+	}
+	if opErr != nil {
+		return opErr
+	}
+	return b.verdict()
+}
+
+func makeDirs(dirs ...string) error {
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newBencher finds or builds the binaries, picks the entities and sets up
+// the client and the report.
+func newBencher(ctx context.Context, cfg Config, tmp string, stderr io.Writer) (*bencher, error) {
+	b := &bencher{cfg: cfg, stderr: stderr, rss: host.NewRSSSampler(), bffPath: cfg.BFFBinary}
+	var err error
+	if slices.Contains(cfg.Impls, Mosaic) && b.bffPath == "" {
+		if err := child.GoBuild(ctx, tmp, stderr, "bench", "-bff-binary", "./cmd/bff"); err != nil {
+			return nil, err
+		}
+		b.bffPath = filepath.Join(tmp, "bff")
+	}
+	if slices.ContainsFunc(cfg.Impls, func(s string) bool { return s != Mosaic }) {
+		if b.self, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("finding bffctl's own binary to run floor and naive: %w", err)
+		}
+	}
+	b.ds = mocks.NewDataset(cfg.Seed)
+	if b.ents, err = workload.PickEntities(b.ds); err != nil {
+		return nil, err
+	}
+	b.transport = &http.Transport{
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: 4096,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	b.client = &http.Client{Transport: b.transport, Timeout: cfg.Timeout}
+	b.rep = &Report{
+		Machine: host.Machine(), Command: cfg.Command,
+		Latency: cfg.Latency.String(), Concurrency: cfg.Concurrency, Fraction: cfg.Fraction,
+		Duration: cfg.Duration.String(), OpenDur: cfg.OpenDur.String(), Rounds: cfg.Rounds, Seed: cfg.Seed,
+		LoadPS: cfg.LoadPS, PS: cfg.PS, Video: b.ents.Aid, User: b.ents.Mid, MaxRSSMB: map[string]float64{}, cfg: cfg,
+	}
+	fmt.Fprintf(stderr, "bench: %s; video %d, user %d, viewer %d\n", b.rep.Machine, b.ents.Aid, b.ents.Mid, workload.Viewer)
+	return b, nil
+}
+
+// write prints the report and writes its files.
+func (b *bencher) write(stdout io.Writer) error {
+	writeText(stdout, b.rep)
+	if err := writeReports(b.cfg.Out, b.rep); err != nil {
+		return err
+	}
+	out := b.cfg.Out
+	fmt.Fprintf(stdout, "\nwrote %s, %s and %s\n", filepath.Join(out, "bench.md"), filepath.Join(out, "bench.json"), filepath.Join(out, "bench.svg"))
+	if b.profiled != "" {
+		fmt.Fprintf(stdout, "CPU profile of mosaic: go tool pprof -top %s\n", b.profiled)
+	}
+	return nil
+}
+
+// verdict fails on failed requests, and with -strict on a missed target.
+func (b *bencher) verdict() error {
+	var errs []error
+	for _, r := range b.rep.Results {
+		if r.Errors > 0 {
+			errs = append(errs, fmt.Errorf("%s %s: %d of %d requests failed, first: %s", r.Impl, r.Scene, r.Errors, r.Requests+r.Errors, r.FirstError))
+		}
+	}
+	if len(errs) > 0 || !b.cfg.Strict {
+		return errors.Join(errs...)
+	}
+	for _, t := range b.rep.Targets {
+		if t.Status == StatusFail {
+			return fmt.Errorf("target %d missed (-strict): %s", t.N, t.Name)
+		}
+	}
+	return nil
+}
+
+// pass starts the mock downstreams with latency and every implementation
+// over them, runs fn, and stops everything.
+func (b *bencher) pass(ctx context.Context, latency time.Duration, fn func(context.Context) error) (err error) {
+	b.rec = &mocks.Recorder{}
+	cluster, err := mocks.Start(ctx, b.ds, mocks.Options{Recorder: b.rec, Latency: latency})
+	if err != nil {
+		return fmt.Errorf("starting the mock downstreams: %w", err)
+	}
+	defer cluster.Stop()
+	b.cluster = cluster
+	b.children = map[string]*child.Child{}
+	defer func() {
+		b.transport.CloseIdleConnections()
+		for _, impl := range b.cfg.Impls {
+			if c := b.children[impl]; c != nil {
+				b.rss.Unwatch(c.Cmd.Process.Pid)
+				err = errors.Join(err, c.Stop())
+			}
+		}
+	}()
+	for _, impl := range b.cfg.Impls {
+		c, err := child.Start(ctx, b.client, b.spec(impl, cluster))
+		if err != nil {
+			return err
+		}
+		b.children[impl] = c
+		b.rss.Watch(impl, c.Cmd.Process.Pid)
+	}
+	fmt.Fprintf(b.stderr, "bench: pass with %v per downstream call\n", latency)
+	return fn(ctx)
+}
+
+// alive fails if a child died during the bench.
+func (b *bencher) alive() error {
+	for _, c := range b.children {
+		if c.Exited() {
+			return c.Stop()
+		}
+	}
+	return nil
+}
+
+// spec is how to run impl over the cluster: mosaic is cmd/bff, the others
+// are this binary's bench-serve.
+func (b *bencher) spec(impl string, cluster *mocks.Cluster) child.Spec {
+	addrs := map[string]string{}
+	for _, svc := range clients.Services() {
+		addrs[svc] = cluster.Addr(svc)
+	}
+	if impl == Mosaic {
+		return child.Spec{Name: impl, Path: b.bffPath, Args: mosaicArgs(addrs), Banner: child.MosaicBanner, Ready: child.MosaicReady}
+	}
+	args := []string{"bench-serve", "-impl", impl, "-targets", FormatTargets(addrs)}
+	return child.Spec{Name: impl, Path: b.self, Args: args, Banner: ServeBanner, Ready: func(c *child.Child) string { return c.Metrics }}
+}
+
+// mosaicArgs are cmd/bff's flags for the bench: every downstream at its
+// address, and limits high enough that none of them is what is measured.
+func mosaicArgs(addrs map[string]string) []string {
+	args := []string{
+		"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
+		"-scene-deadline", "5s", "-call-timeout", "4s", "-max-inflight", "100000",
+		// Viewer 42 must be honored, or mosaic would skip the
+		// relation calls the others make.
+		"-trusted-proxies", "127.0.0.1/32",
+	}
+	for _, svc := range clients.Services() {
+		args = append(args, "-"+svc+"-target", "static:///"+addrs[svc])
+	}
+	return args
+}
+
+// target is the request of a scene on a device at page size ps.
+func (b *bencher) target(c *child.Child, scene, device string, ps int) load.Target {
+	s, _ := workload.Lookup(scene)
+	return load.Target{URL: c.Base + s.Path(device, b.ents, ps), Header: workload.Header()}
+}
+
+func (b *bencher) note(r *Result, res load.Result) {
+	r.Requests += res.OK
+	if res.Errors > 0 && r.FirstError == "" {
+		r.FirstError = res.FirstErr
+	}
+	r.Errors += res.Errors
+}

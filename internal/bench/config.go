@@ -1,0 +1,66 @@
+// Package bench measures mosaic against two reference BFFs over the same
+// mock downstreams, each in a process of its own: floor (the same batched
+// calls, nothing else) and naive (one downstream call per item). Two
+// passes: with a latency on every downstream call, saturation then an open
+// loop at a fraction of it, for the latency percentiles; with none, calls
+// per request, bytes per device, throughput, CPU and allocations per
+// request. It checks the targets of issue 5 (a table, targets.go) and
+// writes bench.md, bench.json and bench.svg. bffctl bench is its command.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"mosaic/internal/bench/reference"
+)
+
+// The implementations the bench knows.
+const (
+	Mosaic = "mosaic"
+	Floor  = "floor"
+	Naive  = "naive"
+)
+
+// Impls are the implementations, in the order the bench measures them.
+func Impls() []string { return []string{Mosaic, Floor, Naive} }
+
+// Config is one run's settings (bffctl bench's flags).
+type Config struct {
+	Latency     time.Duration // of every downstream call in the latency pass
+	Duration    time.Duration // of each closed-loop saturation phase
+	OpenDur     time.Duration // of each open-loop latency phase
+	Warmup      time.Duration // unmeasured load before each saturation phase
+	Concurrency int           // closed-loop workers
+	Rounds      int           // saturation rounds per scene in the cost pass
+	Fraction    float64       // open-loop rate, of the saturation rate
+	PS          []int         // page sizes at which calls per request are counted
+	LoadPS      int           // page size of the requests under load
+	Scenes      []string      // in workload.Scenes order
+	Impls       []string      // in Impls order
+	Out         string        // directory of bench.md, bench.json and bench.svg
+	Seed        int64         // of the mock dataset
+	Strict      bool          // fail on a missed target
+	Profile     string        // directory of CPU profiles; "" for none
+	BFFBinary   string        // a built cmd/bff; "" to build one
+	Timeout     time.Duration // of each request
+	Command     string        // the command line, for the report
+}
+
+// Validate says what is wrong with c's numbers.
+func (c Config) Validate() error {
+	switch {
+	case c.Latency < 0:
+		return errors.New("-mock-latency must not be negative")
+	case c.Duration <= 0 || c.OpenDur <= 0 || c.Warmup < 0 || c.Timeout <= 0:
+		return errors.New("-duration, -open-duration and -timeout must be positive, -warmup not negative")
+	case c.Concurrency < 1 || c.Rounds < 1:
+		return errors.New("-concurrency and -rounds must be at least 1")
+	case c.Fraction <= 0 || c.Fraction > 1:
+		return errors.New("-load-fraction must be in (0, 1]")
+	case c.LoadPS < 1 || c.LoadPS > reference.MaxPS:
+		return fmt.Errorf("-load-ps must be between 1 and %d", reference.MaxPS)
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package overload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"mosaic/internal/bench/child"
+	"mosaic/internal/bench/host"
+)
+
+// spec is a phase of load on the rig's target.
+func (r *rig) spec(rate float64, workers int, d time.Duration) attackSpec {
+	return attackSpec{url: r.url, header: r.header, rate: rate, workers: workers, duration: d, timeout: r.cfg.Timeout}
+}
+
+// attack runs one phase in a generator child pinned with the mocks, and
+// returns its summary and the CPU time it used.
+func (r *rig) attack(ctx context.Context, s attackSpec) (AttackSummary, time.Duration, error) {
+	path, args := r.pin.command(r.cfg.LoadCPU, r.self, append([]string{"overload-attack"}, s.args()...))
+	cmd := child.Command(ctx, path, args)
+	var out bytes.Buffer
+	tail := &child.TailBuffer{}
+	cmd.Stdout, cmd.Stderr = &out, tail
+	if err := cmd.Run(); err != nil {
+		return AttackSummary{}, 0, fmt.Errorf("load generator: %w\n%s", err, child.Indent(tail.String()))
+	}
+	var sum AttackSummary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		return AttackSummary{}, 0, fmt.Errorf("load generator's summary: %w", err)
+	}
+	return sum, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+}
+
+// waitIdle waits, at most limit, until the BFF has no scene request in
+// flight, so that a phase's counters are complete and the next phase does
+// not start behind the previous one's backlog.
+func (r *rig) waitIdle(ctx context.Context, limit time.Duration) {
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		s, err := child.Scrape(ctx, r.client, r.bff, parseSeries)
+		if g, ok := s[metricInFlight]; err != nil || !ok || g.value == 0 {
+			return // a BFF without the gauge is not waited for
+		}
+		sleepCtx(ctx, 50*time.Millisecond)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// settle lets the previous phase's consequences (open breakers, backlog)
+// pass before the next.
+func (r *rig) settle(ctx context.Context) {
+	r.waitIdle(ctx, 10*time.Second)
+	sleepCtx(ctx, r.cfg.Settle)
+}
+
+// probe runs closed loops of increasing size; the saturation is the best
+// 200/s any reached. It stops once goodput fell 10% below the best: past
+// the knee, more workers only queue.
+func (r *rig) probe(ctx context.Context) ([]ProbeStep, float64, error) {
+	var (
+		steps []ProbeStep
+		best  float64
+	)
+	for i, w := range r.cfg.Probe {
+		if i > 0 && steps[i-1].Summary.OK < steps[i-1].Summary.Sent {
+			r.settle(ctx) // failures may have opened breakers
+		}
+		sum, _, err := r.attack(ctx, r.spec(0, w, r.cfg.ProbeDur))
+		if err != nil {
+			return steps, best, err
+		}
+		g := sum.goodput()
+		steps = append(steps, ProbeStep{Workers: w, Goodput: g, Summary: sum})
+		fmt.Fprintf(r.stderr, "  probe %4d workers: %6.0f 200/s, p50 %.1fms p99 %.1fms, %d of %d not 200\n", w, g, sum.P50ms, sum.P99ms, sum.Sent-sum.OK, sum.Sent)
+		if g > best {
+			best = g
+		} else if g < 0.9*best {
+			break
+		}
+	}
+	if best == 0 {
+		return steps, 0, errors.New("no 200 at all while probing for the saturation")
+	}
+	return steps, best, nil
+}
+
+// phase offers mult × sat requests per second for the configured duration.
+func (r *rig) phase(ctx context.Context, mult, sat float64) (Phase, error) {
+	r.settle(ctx)
+	before, err := child.Scrape(ctx, r.client, r.bff, parseSeries)
+	if err != nil {
+		return Phase{}, err
+	}
+	c0 := host.TakeCPUSnapshot(r.pids())
+	sum, genCPU, err := r.attack(ctx, r.spec(mult*sat, 0, r.cfg.Duration))
+	if err != nil {
+		return Phase{}, err
+	}
+	c1 := host.TakeCPUSnapshot(r.pids())
+	r.waitIdle(ctx, r.cfg.Timeout+r.cfg.Deadline)
+	after, err := child.Scrape(ctx, r.client, r.bff, parseSeries)
+	if err != nil {
+		return Phase{}, err
+	}
+	u := host.UsageBetween(c0, c1)
+	if wall := c1.At.Sub(c0.At).Seconds(); wall > 0 {
+		u.Procs["generator"] = 100 * genCPU.Seconds() / wall
+	}
+	return Phase{Mult: mult, Summary: sum, Goodput: sum.goodput(), Server: diffSeries(before, after), CPU: u}, nil
+}
+
+// measure warms the BFF up, finds the saturation, and runs every phase.
+func (r *rig) measure(ctx context.Context) (*Report, error) {
+	rep := &Report{
+		Machine: host.Machine(), LoadAvgStart: host.LoadAvg(), Pinning: r.pin.Note, URL: r.url, Scene: r.cfg.Scene, Device: r.cfg.Device,
+		MockLatency: r.cfg.Latency.String(), Deadline: r.cfg.Deadline.String(), PhaseDuration: r.cfg.Duration.String(),
+		Timeout:  r.cfg.Timeout.String(),
+		BFFFlags: strings.Join(r.cfg.BFFFlags, " "), deadline: r.cfg.Deadline,
+	}
+	fmt.Fprintf(r.stderr, "overload: %s; %s\n", rep.Machine, r.url)
+	if _, _, err := r.attack(ctx, r.spec(0, r.cfg.Probe[0], min(time.Second, r.cfg.ProbeDur))); err != nil {
+		return nil, err // the warm-up: connections, pools, caches
+	}
+	sat := r.cfg.Saturation
+	if sat == 0 {
+		var err error
+		if rep.Probe, sat, err = r.probe(ctx); err != nil {
+			return rep, err
+		}
+	}
+	rep.Saturation = sat
+	defer func() { rep.LoadAvgEnd = host.LoadAvg() }()
+	for _, m := range r.cfg.Loads {
+		ph, err := r.phase(ctx, m, sat)
+		if err != nil {
+			return rep, err
+		}
+		rep.Phases = append(rep.Phases, ph)
+		s := ph.Summary
+		fmt.Fprintf(r.stderr, "  %4gx %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms; shed %d, scene 503 %d, 504 %d, other %d; breaker events %d\n",
+			m, s.Rate, ph.Goodput, s.P50ms, s.P99ms, s.Shed, s.Scene503, s.GW504, s.Other, ph.Server.breakerEvents())
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
