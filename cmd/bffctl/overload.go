@@ -17,8 +17,8 @@ import (
 // parseOverload reads overload's flags.
 func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	var (
-		cfg                    overload.Config
-		loads, probe, bffFlags string
+		cfg                          overload.Config
+		loads, probe, ramp, bffFlags string
 	)
 	fs := flag.NewFlagSet("overload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -30,7 +30,8 @@ func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	fs.StringVar(&loads, "loads", "0.5,1,2,3", "offered loads as multiples of the measured saturation, one phase each")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
 	fs.StringVar(&probe, "probe", "16,32,64,128,256", "closed-loop worker counts tried, in order, to find the saturation (the best 200/s of any); stops once past the knee")
-	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 2*time.Second, "length of each saturation probe")
+	fs.StringVar(&ramp, "ramp", "1,1.15,1.3,1.5", "open-loop loads, multiples of the closed-loop probe's best, tried in order after it; the saturation is the best 200/s of probe and ramp (empty: the probe alone)")
+	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 2*time.Second, "length of each saturation probe and ramp step")
 	fs.Float64Var(&cfg.Saturation, "saturation", 0, "skip the probe and take this as the saturation (req/s)")
 	fs.DurationVar(&cfg.Settle, "settle", 6*time.Second, "pause before each phase, once the BFF has nothing in flight, so breakers opened by the previous one close (they stay open 5s)")
 	fs.DurationVar(&cfg.Deadline, "scene-deadline", 800*time.Millisecond, "the BFF's -scene-deadline; the p99 of the 200s must stay under it")
@@ -53,9 +54,9 @@ func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 Measures how the BFF holds up past saturation. Starts cmd/mocksvc (with
 -mock-latency) and cmd/bff pointed at it as separate processes, the BFF
 pinned to one CPU and the mocks and the load generator (a child process
-running vegeta) to the other. Finds the saturation with closed-loop probes,
-then offers open-loop load at -loads multiples of it and reports goodput
-(200/s), its ratio to the best, p50/p99 of the 200s, shed and failed
+running vegeta) to the other. Finds the saturation with closed-loop probes
+and an open-loop ramp above their best, then offers open-loop load at
+-loads multiples of it and reports goodput (200/s), its ratio to the best, p50/p99 of the 200s, shed and failed
 answers, breaker and throttle activity from the BFF's /metrics, and CPU use.
 Writes a Markdown table (-md) and an SVG chart (-svg).
 
@@ -73,6 +74,11 @@ flags:`)
 	}
 	if cfg.Probe, err = parseList(probe, workers); err != nil {
 		return cfg, fmt.Errorf("-probe: %w", err)
+	}
+	if strings.TrimSpace(ramp) != "" {
+		if cfg.Ramp, err = parseList(ramp, loadMultiple); err != nil {
+			return cfg, fmt.Errorf("-ramp: %w", err)
+		}
 	}
 	return cfg, cfg.Validate()
 }

@@ -31,7 +31,7 @@ func TestOverloadSmoke(t *testing.T) {
 	var stdout, stderr strings.Builder
 	err := run(ctx, []string{"bffctl", "overload",
 		"-bff-binary", filepath.Join(dir, "bff"), "-mocksvc-binary", filepath.Join(dir, "mocksvc"), "-bffctl-binary", filepath.Join(dir, "bffctl"),
-		"-probe", "4,8", "-probe-duration", "400ms", "-loads", "0.5,1", "-duration", "500ms", "-settle", "0s",
+		"-probe", "4,8", "-ramp", "1.2", "-probe-duration", "400ms", "-loads", "0.5,1", "-duration", "500ms", "-settle", "0s",
 		"-md", md, "-svg", svg, "-json", js,
 	}, func(string) string { return "" }, &stdout, &stderr)
 	if err != nil {
@@ -65,6 +65,9 @@ func checkSmokeReport(t *testing.T, path string) {
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
+	}
+	if len(rep.Ramp) != 1 || rep.Ramp[0].Summary.Sent == 0 || rep.Saturation < rep.Ramp[0].Goodput {
+		t.Fatalf("ramp %+v, saturation %v: want one open-loop step, the saturation at least its 200/s", rep.Ramp, rep.Saturation)
 	}
 	if len(rep.Probe) == 0 || rep.Saturation <= 0 || len(rep.Phases) != 2 || rep.Phases[0].Mult != 0.5 || rep.Phases[1].Mult != 1 {
 		t.Fatalf("report: probe %d steps, saturation %v, %d phases", len(rep.Probe), rep.Saturation, len(rep.Phases))

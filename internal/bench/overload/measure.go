@@ -97,6 +97,30 @@ func (r *rig) probe(ctx context.Context) ([]ProbeStep, float64, error) {
 	return steps, best, nil
 }
 
+// ramp offers open-loop load at each of cfg.Ramp × closed, the closed-loop
+// probe's best, and returns the best 200/s of the probe and the ramp. It
+// stops once goodput fell 10% below the best: past the knee.
+func (r *rig) ramp(ctx context.Context, closed float64) ([]ProbeStep, float64, error) {
+	var steps []ProbeStep
+	best := closed
+	for _, m := range r.cfg.Ramp {
+		r.settle(ctx)
+		sum, _, err := r.attack(ctx, r.spec(m*closed, 0, r.cfg.ProbeDur))
+		if err != nil {
+			return steps, best, err
+		}
+		g := sum.goodput()
+		steps = append(steps, ProbeStep{Offered: m * closed, Goodput: g, Summary: sum})
+		fmt.Fprintf(r.stderr, "  ramp %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms, %d of %d not 200\n", m*closed, g, sum.P50ms, sum.P99ms, sum.Sent-sum.OK, sum.Sent)
+		if g > best {
+			best = g
+		} else if g < 0.9*best {
+			break
+		}
+	}
+	return steps, best, nil
+}
+
 // phase offers mult × sat requests per second for the configured duration.
 func (r *rig) phase(ctx context.Context, mult, sat float64) (Phase, error) {
 	r.settle(ctx)
@@ -138,6 +162,9 @@ func (r *rig) measure(ctx context.Context) (*Report, error) {
 	if sat == 0 {
 		var err error
 		if rep.Probe, sat, err = r.probe(ctx); err != nil {
+			return rep, err
+		}
+		if rep.Ramp, sat, err = r.ramp(ctx, sat); err != nil {
 			return rep, err
 		}
 	}

@@ -15,9 +15,11 @@ import (
 	"mosaic/internal/bench/report"
 )
 
-// ProbeStep is one closed-loop probe for the saturation.
+// ProbeStep is one closed-loop probe (Workers) or open-loop ramp step
+// (Offered) for the saturation.
 type ProbeStep struct {
-	Workers int           `json:"workers"`
+	Workers int           `json:"workers,omitempty"`
+	Offered float64       `json:"offered_rps,omitempty"`
 	Goodput float64       `json:"goodput_rps"`
 	Summary AttackSummary `json:"answers"`
 }
@@ -56,6 +58,7 @@ type Report struct {
 	Timeout       string      `json:"client_timeout"`
 	BFFFlags      string      `json:"bff_flags,omitempty"`
 	Probe         []ProbeStep `json:"probe,omitempty"`
+	Ramp          []ProbeStep `json:"ramp,omitempty"`
 	Saturation    float64     `json:"saturation_rps"` // offered loads are multiples of it
 	Best          float64     `json:"best_goodput_rps"`
 	Phases        []Phase     `json:"phases"`
@@ -168,6 +171,19 @@ func (rep *Report) tables() []report.Table {
 				strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK)})
 		}
 		out = append(out, pr)
+	}
+	if len(rep.Ramp) > 0 {
+		rt := report.Table{
+			Title:   "Saturation ramp (open loop)",
+			Note:    "offered at multiples of the probe's best; the saturation is the best 200/s of probe and ramp",
+			Headers: []string{"offered/s", "200/s", "p50 ms", "p99 ms", "sent", "not 200"},
+			Labels:  1,
+		}
+		for _, s := range rep.Ramp {
+			rt.Rows = append(rt.Rows, []string{report.Num(s.Offered), report.Num(s.Goodput), report.Num(s.Summary.P50ms), report.Num(s.Summary.P99ms),
+				strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK)})
+		}
+		out = append(out, rt)
 	}
 	load := report.Table{
 		Title: fmt.Sprintf("Open-loop load: %s %s, %s each", rep.Device, rep.Scene, rep.PhaseDuration),

@@ -146,6 +146,7 @@ func sampleReport() *Report {
 		Machine: "test box", Pinning: "BFF on CPU 0", Scene: "feed", Device: "web", MockLatency: "10ms", Deadline: "800ms", deadline: 800 * time.Millisecond,
 		PhaseDuration: "10s", Timeout: "2s", Saturation: 1000,
 		Probe: []ProbeStep{{Workers: 16, Goodput: 900, Summary: AttackSummary{Sent: 1800, OK: 1800}}, {Workers: 32, Goodput: 1000, Summary: AttackSummary{Sent: 2000, OK: 2000}}},
+		Ramp:  []ProbeStep{{Offered: 1150, Goodput: 990, Summary: AttackSummary{Sent: 2300, OK: 1980}}},
 		Phases: []Phase{
 			phase(0.5, 500, 5000, 0, 0, 0, 0, 40, 1, 0),
 			phase(1, 1000, 10200, 0, 0, 0, 0, 90, 2, 0), // 1020/s: the best, above the probe's
@@ -212,6 +213,8 @@ func TestOverloadMarkdown(t *testing.T) {
 		"| 3× | 3000 | 3000 | 30000 | 867 | 85% | 30.0 | 900 | 20000 | 1000 | 200 | 130 | 80.0 |",
 		"| 2× | 40 | 0 | 0 | 0 | 2 | 99 | 20 | - | 100 | 70 |",
 		"| 32 | 1000 | 0 | 0 | 2000 | 0 |",
+		"### Saturation ramp (open loop)",
+		"| 1150 | 990 | 0 | 0 | 2300 | 320 |",
 		"- **FAIL** goodput at 3× >= 90% of the best: 867 of 1020 req/s (85%)",
 		"- 2×: answers: `recommend circuit_open` 1000",
 	} {

@@ -3,7 +3,10 @@
 // from the mocks and the load generator (a child running vegeta), finds
 // the saturation with closed-loop probes, offers open-loop load at
 // multiples of it, and reports goodput, latency, shed and failed answers,
-// breaker activity and CPU use against the checks of issue 9. bffctl
+// breaker activity and CPU use against the checks of issue 9. The
+// saturation is the best 200/s of the closed-loop probes and of an
+// open-loop ramp above them: a closed loop reads low, since each worker
+// waits out its answers and the BFF's queueing slows their rate. bffctl
 // overload is its command, bffctl overload-attack its load generator.
 package overload
 
@@ -33,7 +36,8 @@ type Config struct {
 	Loads      []float64     // offered loads, multiples of the saturation
 	Duration   time.Duration // of each load phase
 	Probe      []int         // closed-loop worker counts tried to find the saturation
-	ProbeDur   time.Duration // of each probe
+	Ramp       []float64     // open-loop loads tried after the probe, multiples of its best
+	ProbeDur   time.Duration // of each probe and ramp step
 	Saturation float64       // taken as the saturation, no probe; 0: probe
 	Settle     time.Duration // pause before each phase
 	Deadline   time.Duration // the BFF's -scene-deadline
