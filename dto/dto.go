@@ -18,7 +18,8 @@ type Feed[C any] struct {
 // Degraded names a section left out because an optional downstream failed.
 type Degraded struct {
 	Section string `json:"section"`
-	// Reason is unavailable, timeout, circuit_open or error.
+	// Reason is unavailable, timeout, circuit_open or error for a missing
+	// section, stale for one shown from entries past their freshness bound.
 	Reason string `json:"reason"`
 }
 

@@ -17,6 +17,9 @@ const (
 	ReasonTimeout     = "timeout"
 	ReasonCircuitOpen = "circuit_open"
 	ReasonError       = "error"
+	// ReasonStale: the section is shown from entries past their freshness
+	// bound, because the downstream failed (not a missing section).
+	ReasonStale = "stale"
 )
 
 // ErrNotFound is returned when the entity a scene is about does not exist

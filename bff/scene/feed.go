@@ -43,10 +43,10 @@ type Card struct {
 // Feed: Recommend → (Archives ‖ Stats) → (Profiles ‖ Relations) of owners.
 func (s *Service) Feed(ctx context.Context, q FeedQuery) (Feed, error) {
 	fl := newFlow(ctx)
-	items := start(fl, critical("recommend"), func(ctx context.Context) ([]*feedv1.Item, error) {
+	items := start(fl, critical(SectionFeed), func(ctx context.Context) ([]*feedv1.Item, error) {
 		return s.Recommender.Recommend(ctx, q.Viewer, q.Device, q.Page, q.PS)
 	})
-	archives := then(fl, critical("archives"), items, func(ctx context.Context, items []*feedv1.Item) (map[int64]*archivev1.Archive, error) {
+	archives := then(fl, critical(SectionArchives), items, func(ctx context.Context, items []*feedv1.Item) (map[int64]*archivev1.Archive, error) {
 		return s.Archives.Archives(ctx, itemAids(items))
 	})
 	stats := then(fl, optional(SectionStats), items, func(ctx context.Context, items []*feedv1.Item) (map[int64]*statv1.Stat, error) {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+
+	"mosaic/clients/freshness"
 )
 
 // flow runs one scene's downstream steps as a dataflow of typed futures. A
@@ -72,7 +74,10 @@ func (f *flow) fail(err *Error) {
 
 // degrade records a missing section once, whichever of its steps (or the
 // steps they wait for) failed first.
-func (f *flow) degrade(section string, err error) {
+func (f *flow) degrade(section string, err error) { f.degradeAs(section, ReasonOf(err)) }
+
+// degradeAs records a section as degraded for reason, once per section.
+func (f *flow) degradeAs(section, reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, d := range f.degraded {
@@ -80,7 +85,7 @@ func (f *flow) degrade(section string, err error) {
 			return
 		}
 	}
-	f.degraded = append(f.degraded, Degraded{Section: section, Reason: ReasonOf(err)})
+	f.degraded = append(f.degraded, Degraded{Section: section, Reason: reason})
 }
 
 // step says what a failure of one step means to the scene.
@@ -145,7 +150,13 @@ func exec[T any](fl *flow, fut *future[T], s step, fn func(context.Context) (T, 
 		err = fl.ctx.Err()
 	)
 	if err == nil {
-		v, err = guard(fl.ctx, fn)
+		ctx, mark := freshness.Watch(fl.ctx)
+		v, err = guard(ctx, fn)
+		if err == nil && mark.Stale() {
+			// Served from entries past their freshness bound because the
+			// downstream failed: shown, and said to be old, critical or not.
+			fl.degradeAs(s.section, ReasonStale)
+		}
 	}
 	if err != nil {
 		if s.critical {

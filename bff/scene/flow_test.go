@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"mosaic/clients/conn"
+	"mosaic/clients/freshness"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -87,5 +88,26 @@ func TestAPanickingStepFailsItsSectionNotTheProcess(t *testing.T) {
 	degraded, err := fl.wait()
 	if err != nil || len(degraded) != 1 || degraded[0] != (Degraded{"stats", ReasonError}) {
 		t.Fatalf("degraded %v, err %v; want stats:error", degraded, err)
+	}
+}
+
+// A step whose read served stale entries keeps its value and lists its
+// section as stale; a critical one does not fail the flow.
+func TestStaleReadDegradesItsSectionAsStale(t *testing.T) {
+	fl := newFlow(context.Background())
+	a := start(fl, critical("archives"), func(ctx context.Context) (int, error) {
+		freshness.Stale(ctx)
+		return 3, nil
+	})
+	b := then(fl, optional("owners"), a, func(_ context.Context, v int) (int, error) { return v + 1, nil })
+	degraded, err := fl.wait()
+	if err != nil {
+		t.Fatalf("a critical step served stale failed the flow: %v", err)
+	}
+	if want := []Degraded{{"archives", ReasonStale}}; len(degraded) != 1 || degraded[0] != want[0] {
+		t.Errorf("degraded %v, want %v", degraded, want)
+	}
+	if a.value() != 3 || b.value() != 4 {
+		t.Errorf("values a=%d b=%d, want the stale value used", a.value(), b.value())
 	}
 }

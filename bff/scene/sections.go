@@ -12,7 +12,10 @@ const (
 	SectionRelated  = "related"         // the video page's related videos
 	SectionReplies  = "replies"         // the video page's hot replies
 	SectionCounts   = "follower_counts" // the user page's follower/following counts
-	SectionArchives = "archives"        // the user page's uploads
+	SectionArchives = "archives"        // the user page's uploads; the feed's cards (critical)
+	SectionArchive  = "archive"         // the video page's video (critical)
+	SectionProfile  = "profile"         // the user page's user (critical)
+	SectionFeed     = "recommend"       // the feed's recommendations (critical)
 )
 
 // Sections returns, for each scene (feed, video, user), the sections it can
@@ -23,5 +26,17 @@ func Sections() map[string][]string {
 		"feed":  {SectionOwners, SectionRelation, SectionStats},
 		"video": {SectionOwners, SectionRelated, SectionRelation, SectionReplies, SectionStats},
 		"user":  {SectionArchives, SectionCounts, SectionRelation, SectionStats},
+	}
+}
+
+// ServedStale returns, for each scene, the critical sections that may be
+// listed as degraded with reason stale: never left out (their failure is
+// the scene's), but shown from entries past their freshness bound when
+// the downstream fails. The spec's enums are Sections and these.
+func ServedStale() map[string][]string {
+	return map[string][]string{
+		"feed":  {SectionArchives},
+		"video": {SectionArchive},
+		"user":  {SectionProfile},
 	}
 }

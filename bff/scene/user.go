@@ -36,7 +36,7 @@ type User struct {
 // User: (Profile ‖ FollowerCounts ‖ Relation ‖ ListByOwner) → (Archives ‖ Stats).
 func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 	fl := newFlow(ctx)
-	profile := start(fl, critical("profile"), func(ctx context.Context) (*accountv1.Profile, error) {
+	profile := start(fl, critical(SectionProfile), func(ctx context.Context) (*accountv1.Profile, error) {
 		p, err := s.Accounts.Profiles(ctx, []int64{q.Mid})
 		if err == nil && p[q.Mid] == nil {
 			return nil, fmt.Errorf("user %d: %w", q.Mid, ErrNotFound)

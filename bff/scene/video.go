@@ -49,7 +49,7 @@ func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {
 	// The video and its related travel in one batch; without related
 	// videos (degraded) the batch is the video alone.
 	batch := func(related []int64) []int64 { return append([]int64{q.Aid}, related...) }
-	archives := after(fl, critical("archive"), related, func(ctx context.Context, rel []int64, _ error) (map[int64]*archivev1.Archive, error) {
+	archives := after(fl, critical(SectionArchive), related, func(ctx context.Context, rel []int64, _ error) (map[int64]*archivev1.Archive, error) {
 		a, err := s.Archives.Archives(ctx, batch(rel))
 		if v, ok := a[q.Aid]; err == nil && (!ok || !visible(v)) {
 			return nil, fmt.Errorf("video %d: %w", q.Aid, ErrNotFound)

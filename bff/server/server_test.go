@@ -109,14 +109,18 @@ func TestMockModeAloneHonorsScenarios(t *testing.T) {
 	}
 }
 
-func TestLatencyCeilingDefaultsToHalfTheDeadline(t *testing.T) {
+func TestAdmissionTargetDefaultsToAQuarterOfTheDeadline(t *testing.T) {
 	c := Defaults()
-	if got := c.admission(nil).LatencyCeiling; got != 400*time.Millisecond {
-		t.Errorf("ceiling %v, want half of %v", got, c.Deadline)
+	if got := c.admission(nil).Target; got != 200*time.Millisecond {
+		t.Errorf("target %v, want a quarter of %v", got, c.Deadline)
 	}
-	c.Admission.LatencyCeiling = time.Second
-	if got := c.admission(nil).LatencyCeiling; got != time.Second {
-		t.Errorf("ceiling %v, want the one given", got)
+	c.Deadline = 2 * time.Second
+	if got := c.admission(nil).Target; got != 500*time.Millisecond {
+		t.Errorf("target %v, want a quarter of %v", got, c.Deadline)
+	}
+	c.Admission.Target = time.Second
+	if got := c.admission(nil).Target; got != time.Second {
+		t.Errorf("target %v, want the one given", got)
 	}
 }
 

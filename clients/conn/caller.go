@@ -71,7 +71,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 
 // scenario: the call carries a mock fault scenario to the downstream.
 func (c *caller) scenario(ctx context.Context) bool {
-	s, _ := ctx.Value(scenarioKey).(string)
+	s := Scenario(ctx)
 	return c.forwardScenario && s != ""
 }
 
@@ -140,10 +140,10 @@ func (c *caller) outgoing(ctx context.Context) context.Context {
 	if id := reqid.From(ctx); id != "" {
 		kv = append(kv, reqid.MetadataKey, id)
 	}
-	if color, _ := ctx.Value(colorKey).(string); color != "" {
+	if color := Color(ctx); color != "" {
 		kv = append(kv, ColorKey, color)
 	}
-	if scenario, _ := ctx.Value(scenarioKey).(string); c.forwardScenario && scenario != "" {
+	if scenario := Scenario(ctx); c.forwardScenario && scenario != "" {
 		kv = append(kv, ScenarioKey, scenario)
 	}
 	kv = append(kv, injected(ctx, c.propagator)...)

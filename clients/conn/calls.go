@@ -39,6 +39,12 @@ func WithScenario(ctx context.Context, scenario string) context.Context {
 	return context.WithValue(ctx, scenarioKey, scenario)
 }
 
+// Color is the traffic color WithColor put in ctx, "" for baseline.
+func Color(ctx context.Context) string { s, _ := ctx.Value(colorKey).(string); return s }
+
+// Scenario is the mock fault scenario WithScenario put in ctx, "" for none.
+func Scenario(ctx context.Context) string { s, _ := ctx.Value(scenarioKey).(string); return s }
+
 // Timing is one downstream call as Server-Timing reports it.
 type Timing struct {
 	Name     string // "archive.BatchGetArchives"

@@ -1,0 +1,291 @@
+// Package cache is a read-through loader of entities by ID, for the batch
+// reads whose answers do not depend on the viewer (archives, profiles,
+// stats). It serves hot entities from memory within a freshness bound,
+// shares in-flight downstream calls by ID between concurrent requests, and
+// answers from entries past their freshness when the downstream fails.
+//
+// Why not a DataLoader or singleflight: a DataLoader waits a batching window
+// (16 ms in the common ports) and runs the shared batch on the first
+// caller's context, so that caller's cancel fails everyone; singleflight has
+// no context and shares whole calls, not IDs. Here a request that needs IDs
+// another request is already fetching waits for that call and asks the
+// downstream only for the rest, at once; the shared call runs detached from
+// any one caller and is cancelled when its last waiter leaves.
+//
+// Lanes and scenarios: the loader keys every entry and every in-flight call
+// by lane (the request's traffic color), so a canary answer never answers
+// baseline traffic, and a request carrying a mock fault scenario neither
+// reads nor fills the cache. The loader reads both from the request context
+// through Options.Lane and Options.Scenario; with package conn that is
+//
+//	cache.Options{Lane: conn.Color, Scenario: conn.Scenario}
+//
+// given the two accessors conn/calls.go exports:
+//
+//	func Color(ctx context.Context) string    { s, _ := ctx.Value(colorKey).(string); return s }
+//	func Scenario(ctx context.Context) string { s, _ := ctx.Value(scenarioKey).(string); return s }
+//
+// Values are shared between requests: callers must not modify them.
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"mosaic/clients/batch"
+	"mosaic/clients/freshness"
+)
+
+// Options configure one loader. The zero value is invalid unless Off is set:
+// a loader needs a bound, a freshness and the lane and scenario accessors.
+type Options struct {
+	// Off makes the loader a plain pass-through to fetch: nothing is kept,
+	// shared or counted (-cache=off).
+	Off bool
+	// MaxEntries bounds the entries kept, all lanes together; the least
+	// valuable are evicted past it (otter's W-TinyLFU).
+	MaxEntries int
+	// Fresh is how long an entry answers without a downstream call.
+	Fresh time.Duration
+	// Stale is how long past Fresh an entry may still answer when the
+	// downstream call fails or the caller's deadline passes first; the
+	// answer is reported in Result.Stale. 0: never.
+	Stale time.Duration
+	// Negative is how long the absence of an ID is remembered; 0: an
+	// absent ID is asked for again on every read.
+	Negative time.Duration
+	// Jitter spreads each entry's freshness uniformly over ±Jitter of it,
+	// so that entries filled together do not all expire in the same
+	// instant; 0 means 0.1, a negative value none.
+	Jitter float64
+	// RefreshAhead is the last fraction of the freshness window in which a
+	// read of a fresh entry starts one background refresh of it, so a hot
+	// entry is renewed before it expires instead of missing; 0 means 0.2,
+	// a negative value never.
+	RefreshAhead float64
+	// MaxRefreshes bounds the background refreshes running at once; a read
+	// that finds them all busy starts none (a later read may). 0 means 2.
+	MaxRefreshes int
+	// Timeout bounds a downstream call the loader runs detached from its
+	// callers (shared calls and refreshes), since no one caller's deadline
+	// applies to it. 0 means 1 s.
+	Timeout time.Duration
+	// Lane is the traffic lane of a request; "" is the baseline.
+	Lane func(context.Context) string
+	// Scenario is the mock fault scenario a request carries; a request
+	// with one bypasses the cache.
+	Scenario func(context.Context) string
+	// Metrics receives the loader's counts; nil counts into series no one
+	// registered.
+	Metrics *Metrics
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Jitter == 0 {
+		o.Jitter = 0.1
+	}
+	if o.RefreshAhead == 0 {
+		o.RefreshAhead = 0.2
+	}
+	if o.MaxRefreshes <= 0 {
+		o.MaxRefreshes = 2
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	var errs []error
+	if o.MaxEntries <= 0 {
+		errs = append(errs, errors.New("MaxEntries must be positive"))
+	}
+	if o.Fresh <= 0 || o.Stale < 0 || o.Negative < 0 {
+		errs = append(errs, errors.New("Fresh must be positive, Stale and Negative not negative"))
+	}
+	if o.Jitter >= 1 || o.RefreshAhead >= 1 {
+		errs = append(errs, errors.New("Jitter and RefreshAhead must be below 1"))
+	}
+	if o.Lane == nil || o.Scenario == nil {
+		errs = append(errs, errors.New("Lane and Scenario are required: without them a canary or a scenario would answer baseline traffic"))
+	}
+	return errors.Join(errs...)
+}
+
+// Result says how a Get was answered, ID by ID.
+type Result[K comparable] struct {
+	// Stale lists the IDs answered from past their freshness because the
+	// downstream call failed or the caller's deadline passed: the scene
+	// reports its section degraded with reason stale. The loader also
+	// marks the request's context (freshness.Stale).
+	Stale []K
+	// Hits, Shared and Fetched count the distinct IDs answered from memory,
+	// by another request's call, and by this request's own call.
+	Hits, Shared, Fetched int
+}
+
+// Loader reads entities by ID through its cache. It is safe for concurrent
+// use.
+type Loader[K comparable, V any] struct {
+	name      string
+	fetch     func(context.Context, []K) (map[K]V, error)
+	o         Options
+	store     *otter.Cache[key[K], *entry[V]] // nil when Off
+	flights   flights[K, V]
+	refreshes chan struct{} // a slot per running background refresh
+	m         *cacheMetrics
+	wg        sync.WaitGroup // the loader's own goroutines
+	ahead     int64          // ns before freshness ends when a read refreshes
+}
+
+// New returns a loader named name (its label in the metrics) over fetch,
+// the uncached read: it gets distinct IDs and answers those that exist.
+func New[K comparable, V any](name string, fetch func(context.Context, []K) (map[K]V, error), opts Options) (*Loader[K, V], error) {
+	l := &Loader[K, V]{name: name, fetch: fetch, o: opts}
+	if opts.Off {
+		return l, nil
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("cache %s: %w", name, err)
+	}
+	l.o = opts.withDefaults()
+	l.m = l.o.Metrics.of(name)
+	l.store = newStore[K, V](l.o, l.m)
+	l.refreshes = make(chan struct{}, l.o.MaxRefreshes)
+	l.flights.m = make(map[key[K]]*flight[K, V])
+	if l.o.RefreshAhead > 0 {
+		l.ahead = int64(l.o.RefreshAhead * float64(l.o.Fresh))
+	}
+	return l, nil
+}
+
+// Get returns the values of the IDs among ids that exist. An error means
+// some ID could be answered neither fresh nor within the stale bound; then
+// the map is nil, as a failed downstream call's would be.
+func (l *Loader[K, V]) Get(ctx context.Context, ids []K) (map[K]V, Result[K], error) {
+	uniq := batch.Dedup(ids)
+	if l.o.Off || l.bypass(ctx, len(uniq)) {
+		vals, err := l.fetch(ctx, uniq)
+		return vals, Result[K]{Fetched: len(uniq)}, err
+	}
+	lane := l.o.Lane(ctx)
+	out := make(map[K]V, len(uniq))
+	var res Result[K]
+	need := l.fromMemory(ctx, lane, uniq, out, &res)
+	if len(need) == 0 {
+		return out, res, nil
+	}
+	failed, err := l.load(ctx, lane, need, out, &res)
+	l.m.add(l.m.miss, res.Fetched)
+	l.m.add(l.m.shared, res.Shared)
+	if err != nil {
+		if err = l.serveStale(ctx, lane, failed, out, &res, err); err != nil {
+			return nil, res, err
+		}
+	}
+	return out, res, nil
+}
+
+// bypass: a request carrying a mock scenario is one developer's injected
+// fault; its answers must neither come from nor land in the shared cache.
+func (l *Loader[K, V]) bypass(ctx context.Context, n int) bool {
+	if l.o.Scenario(ctx) == "" {
+		return false
+	}
+	l.m.add(l.m.bypass, n)
+	return true
+}
+
+// load waits for the in-flight calls of need, starting one for the IDs no
+// call is fetching yet, and returns the IDs it could not answer.
+func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, out map[K]V, res *Result[K]) ([]K, error) {
+	if err := ctx.Err(); err != nil {
+		return need, err // a call no one would wait for
+	}
+	waits, own := l.flights.claim(ctx, lane, need, l.o.Timeout, true)
+	if own != nil {
+		l.wg.Go(func() { l.run(own) })
+	}
+	var (
+		failed []K
+		errs   error
+	)
+	for i, w := range waits {
+		if !w.f.wait(ctx) {
+			for _, rest := range waits[i:] {
+				l.flights.leave(rest.f)
+				failed = append(failed, rest.ids...)
+			}
+			return failed, ctx.Err()
+		}
+		if w.f.err != nil {
+			failed = append(failed, w.ids...)
+			errs = w.f.err
+			continue
+		}
+		for _, id := range w.ids {
+			if v, ok := w.f.vals[id]; ok {
+				out[id] = v
+			}
+		}
+		if w.f == own {
+			res.Fetched += len(w.ids)
+		} else {
+			res.Shared += len(w.ids)
+		}
+	}
+	return failed, errs
+}
+
+// run makes a flight's downstream call and keeps its answer.
+func (l *Loader[K, V]) run(f *flight[K, V]) {
+	vals, err := l.fetch(f.ctx, f.ids)
+	if err == nil {
+		l.fill(f.lane, f.ids, vals)
+	}
+	l.flights.finish(f, vals, err)
+}
+
+// serveStale answers the failed IDs from entries within the stale bound,
+// or returns err when any has none. A stale answer is also marked on ctx
+// (package freshness), so a typed client can keep its signature and the
+// scene step still lists its section as stale.
+func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, out map[K]V, res *Result[K], err error) error {
+	now := l.o.Now().UnixNano()
+	for _, id := range failed {
+		e, ok := l.store.GetIfPresent(key[K]{lane, id})
+		if !ok || now >= e.stale {
+			l.m.add(l.m.failed, len(failed))
+			res.Stale = nil
+			return err
+		}
+		if e.ok {
+			out[id] = e.val
+		}
+		res.Stale = append(res.Stale, id)
+	}
+	l.m.add(l.m.stale, len(res.Stale))
+	freshness.Stale(ctx)
+	return nil
+}
+
+// Close waits for the loader's calls and refreshes to end and stops the
+// store's clean-up goroutine. A loader that lives as long as the process
+// need not be closed.
+func (l *Loader[K, V]) Close() {
+	l.wg.Wait()
+	if l.store != nil {
+		l.store.StopAllGoroutines()
+	}
+}

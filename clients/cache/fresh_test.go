@@ -1,0 +1,267 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// A second read within the freshness bound is served from memory; past
+// it, the downstream is asked again and its change is served.
+func TestFreshEntriesAnswerFromMemoryUntilTheirBound(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1, 2)
+	s.set(func(s *service) { s.version = 1 })
+	c.advance(9 * time.Second)
+	got, res := mustGet(t, l, ctx, 2, 1, 2)
+	if s.callCount() != 1 || res.Hits != 2 || got[1] != "/1/0" {
+		t.Fatalf("inside the bound: %d calls, %+v, %v; want 1 call, 2 hits, the old value", s.callCount(), res, got)
+	}
+	c.advance(time.Second)
+	got, res = mustGet(t, l, ctx, 1, 2)
+	if s.callCount() != 2 || res.Fetched != 2 || got[1] != "/1/1" || got[2] != "/2/1" {
+		t.Fatalf("at the bound: %d calls, %+v, %v; want the changed values fetched", s.callCount(), res, got)
+	}
+	if h, m := count(l, "hit"), count(l, "miss"); h != 2 || m != 4 {
+		t.Fatalf("counted %d hits, %d misses; want 2, 4", h, m)
+	}
+}
+
+// Entries filled in the same instant expire spread over ±Jitter of the
+// bound, not all at once.
+func TestJitterSpreadsExpiry(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.Jitter = 0.1
+	l := newLoader(t, s, o)
+	ids := make([]int64, 200)
+	for i := range ids {
+		ids[i] = int64(i)
+	}
+	mustGet(t, l, context.Background(), ids...)
+	c.advance(o.Fresh)
+	_, res := mustGet(t, l, context.Background(), ids...)
+	t.Logf("at exactly the bound: %d of 200 expired", res.Fetched)
+	if res.Fetched < 20 || res.Fetched > 180 {
+		t.Fatalf("%d of 200 expired at the bound, want a spread (jitter ±10%%)", res.Fetched)
+	}
+	c.advance(o.Fresh + o.Fresh/5) // past 1.1× of either fill
+	if _, res = mustGet(t, l, context.Background(), ids...); res.Fetched != 200 {
+		t.Fatalf("past 1.1× the bound %d of 200 expired", res.Fetched)
+	}
+}
+
+// Reads in the last fifth of the freshness window start one background
+// refresh, not one per read, and the entry then never misses.
+func TestRefreshAheadOnceForHotEntries(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1, 2)
+	c.advance(5 * time.Second)
+	for range 20 {
+		mustGet(t, l, ctx, 1, 2)
+	}
+	l.wg.Wait()
+	if n := s.callCount(); n != 1 {
+		t.Fatalf("mid-window reads made %d calls, want 1", n)
+	}
+	s.set(func(s *service) { s.version = 1 })
+	c.advance(3500 * time.Millisecond) // 8.5 s: in the last 2 s
+	for range 50 {
+		if _, res := mustGet(t, l, ctx, 1, 2); res.Hits != 2 {
+			t.Fatalf("a read during the refresh window missed: %+v", res)
+		}
+	}
+	l.wg.Wait()
+	if n := s.callCount(); n != 2 {
+		t.Fatalf("50 reads in the refresh window made %d calls in all, want 2 (one refresh)", n)
+	}
+	c.advance(2500 * time.Millisecond) // 11 s: past the first fill's bound
+	got, res := mustGet(t, l, ctx, 1, 2)
+	if res.Hits != 2 || got[1] != "/1/1" || s.callCount() != 2 {
+		t.Fatalf("after the refresh: %+v %v, %d calls; want refreshed hits", res, got, s.callCount())
+	}
+}
+
+// A refresh that fails is not retried read after read: the entry keeps
+// its claim until it expires, so a failing service is not hammered.
+func TestAFailedRefreshIsNotRetriedPerRead(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	s.set(func(s *service) { s.err = errDown })
+	c.advance(9 * time.Second)
+	for range 10 {
+		mustGet(t, l, ctx, 1)
+		l.wg.Wait()
+	}
+	if n := s.callCount(); n != 2 {
+		t.Fatalf("10 reads after a failed refresh made %d calls, want 2", n)
+	}
+}
+
+// Refreshes are bounded: with every slot busy a due entry starts none,
+// and a later read claims it.
+func TestRefreshAheadIsBounded(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead, o.MaxRefreshes = 0.2, 1
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	mustGet(t, l, ctx, 2)
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate = gate })
+	c.advance(9 * time.Second)
+	mustGet(t, l, ctx, 1) // takes the only slot, held at the gate
+	eventually(t, "the refresh of 1", func() bool { return s.callCount() == 3 })
+	mustGet(t, l, ctx, 2) // no slot: no call
+	close(gate)
+	l.wg.Wait()
+	if n := s.callCount(); n != 3 {
+		t.Fatalf("%d calls with the slot busy, want 3", n)
+	}
+	mustGet(t, l, ctx, 2) // the slot is free: 2 is refreshed now
+	l.wg.Wait()
+	if ids, _ := s.call(s.callCount() - 1); s.callCount() != 4 || ids[0] != 2 {
+		t.Fatalf("a later read did not refresh 2: %d calls", s.callCount())
+	}
+}
+
+// An absent ID is remembered for Negative, then asked for again.
+func TestAbsentIDsAreRememberedBriefly(t *testing.T) {
+	c, s := newClock(), &service{absent: map[int64]bool{7: true}}
+	l := newLoader(t, s, testOptions(c))
+	ctx := context.Background()
+	for range 3 {
+		if got, _ := mustGet(t, l, ctx, 7); len(got) != 0 {
+			t.Fatalf("absent 7 answered %v", got)
+		}
+	}
+	if n := s.callCount(); n != 1 {
+		t.Fatalf("3 reads of an absent ID within Negative made %d calls, want 1", n)
+	}
+	c.advance(time.Second)
+	s.set(func(s *service) { s.absent = nil })
+	if got, _ := mustGet(t, l, ctx, 7); got[7] != "/7/0" || s.callCount() != 2 {
+		t.Fatalf("past Negative: %v after %d calls; want 7 asked again and found", got, s.callCount())
+	}
+}
+
+// The store holds at most MaxEntries, evicting (and counting) the rest.
+func TestBoundedByEntries(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.MaxEntries = 100
+	l := newLoader(t, s, o)
+	for start := int64(0); start < 5000; start += 50 {
+		ids := make([]int64, 50)
+		for i := range ids {
+			ids[i] = start + int64(i)
+		}
+		mustGet(t, l, context.Background(), ids...)
+	}
+	l.store.CleanUp()
+	if n := l.store.EstimatedSize(); n > 100 {
+		t.Fatalf("%d entries held, bound 100", n)
+	}
+	if n := count(l, "eviction"); n < 4800 {
+		t.Fatalf("%d evictions counted for 5000 IDs through a bound of 100", n)
+	}
+}
+
+// A fill after an absence with no negative caching must not leave the old
+// value to answer later as stale.
+func TestWithoutNegativeCachingAnAbsenceDropsTheEntry(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.Negative = 0
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 3)
+	c.advance(o.Fresh)
+	s.set(func(s *service) { s.absent = map[int64]bool{3: true} })
+	mustGet(t, l, ctx, 3)
+	mustGet(t, l, ctx, 3)
+	if n := s.callCount(); n != 3 {
+		t.Fatalf("%d calls, want every read of an absent ID to ask", n)
+	}
+	s.set(func(s *service) { s.err = errors.New("down") })
+	if got, _, err := l.Get(ctx, []int64{3}); err == nil {
+		t.Fatalf("the dropped entry answered stale: %v", got)
+	}
+}
+
+// Off is a plain pass-through: every read calls, nothing is kept, and the
+// lane and scenario accessors are not needed.
+func TestOffPassesThrough(t *testing.T) {
+	s := &service{}
+	l, err := New("archive", s.fetch, Options{Off: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for range 3 {
+		if got, res := mustGet(t, l, context.Background(), 1, 1, 2); len(got) != 2 || res.Fetched != 2 {
+			t.Fatalf("off: %v %+v", got, res)
+		}
+	}
+	if ids, _ := s.call(2); s.callCount() != 3 || len(ids) != 2 {
+		t.Fatalf("off: %d calls, last %v; want 3 calls of 2 distinct IDs", s.callCount(), ids)
+	}
+}
+
+// A loader without the lane or scenario accessor is refused: it would
+// answer baseline traffic with a canary's or a scenario's data.
+func TestNewRefusesIncompleteOptions(t *testing.T) {
+	c, s := newClock(), &service{}
+	for name, change := range map[string]func(*Options){
+		"no lane":     func(o *Options) { o.Lane = nil },
+		"no scenario": func(o *Options) { o.Scenario = nil },
+		"no bound":    func(o *Options) { o.MaxEntries = 0 },
+		"no fresh":    func(o *Options) { o.Fresh = 0 },
+	} {
+		o := testOptions(c)
+		change(&o)
+		if _, err := New("archive", s.fetch, o); err == nil || !strings.Contains(err.Error(), "cache archive") {
+			t.Errorf("%s: err %v", name, err)
+		}
+	}
+}
+
+// The series have the names the dashboards use, once registered.
+func TestMetricsRegister(t *testing.T) {
+	c, s := newClock(), &service{}
+	reg := prometheus.NewRegistry()
+	o := testOptions(c)
+	o.Metrics = NewMetrics(reg)
+	l := newLoader(t, s, o)
+	mustGet(t, l, context.Background(), 1)
+	mustGet(t, l, context.Background(), 1)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range families {
+		names = append(names, f.GetName())
+	}
+	if strings.Join(names, ",") != "bff_cache_evictions_total,bff_cache_requests_total" {
+		t.Fatalf("series %v", names)
+	}
+	if count(l, "hit") != 1 || count(l, "miss") != 1 {
+		t.Fatalf("hit %d miss %d, want 1 and 1", count(l, "hit"), count(l, "miss"))
+	}
+}

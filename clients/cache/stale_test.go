@@ -1,0 +1,143 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"mosaic/clients/freshness"
+)
+
+var errDown = errors.New("unavailable")
+
+// Past freshness but within the stale bound, entries answer when the call
+// fails, and say so; past the stale bound the error is returned.
+func TestStaleBeatsNothingWithinTheBound(t *testing.T) {
+	c, s := newClock(), &service{absent: map[int64]bool{3: true}}
+	l := newLoader(t, s, testOptions(c))
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1, 2, 3)
+	fctx, fresh := freshness.Watch(ctx)
+	mustGet(t, l, fctx, 1, 2, 3)
+	if fresh.Stale() {
+		t.Fatal("a fresh read marked its step stale")
+	}
+	c.advance(time.Minute)
+	s.set(func(s *service) { s.err = errDown })
+	sctx, mark := freshness.Watch(ctx)
+	got, res := mustGet(t, l, sctx, 1, 2, 3)
+	if !mark.Stale() {
+		t.Fatal("a stale answer did not mark the step's context")
+	}
+	slices.Sort(res.Stale)
+	if len(got) != 2 || got[1] != "/1/0" || !slices.Equal(res.Stale, []int64{1, 2, 3}) {
+		t.Fatalf("failing service within the stale bound: %v %+v", got, res)
+	}
+	if count(l, "stale") != 3 {
+		t.Fatalf("counted %d stale", count(l, "stale"))
+	}
+	if _, _, err := l.Get(ctx, []int64{1, 99}); !errors.Is(err, errDown) {
+		t.Fatalf("an ID never seen among stale ones: err %v, want the call's", err)
+	}
+	c.advance(5 * time.Minute)
+	if vals, _, err := l.Get(ctx, []int64{1}); !errors.Is(err, errDown) || vals != nil {
+		t.Fatalf("past the stale bound: %v %v, want the call's error", vals, err)
+	}
+}
+
+// A call still running when the caller's deadline passes counts as failed:
+// stale entries answer in time.
+func TestStaleAnswersWhenTheCallerDeadlinePasses(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	mustGet(t, l, context.Background(), 1)
+	c.advance(20 * time.Second)
+	gate := make(chan struct{})
+	defer close(gate)
+	s.set(func(s *service) { s.gate = gate })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	got, res, err := l.Get(ctx, []int64{1})
+	if err != nil || got[1] != "/1/0" || !slices.Equal(res.Stale, []int64{1}) {
+		t.Fatalf("deadline passed with a stale entry: %v %+v %v", got, res, err)
+	}
+}
+
+// A canary's answers never answer baseline traffic, from memory or from a
+// call in flight.
+func TestLanesNeverShareAnswers(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	canary, base := inLane(context.Background(), "canary"), context.Background()
+	if got, _ := mustGet(t, l, canary, 1); got[1] != "canary/1/0" {
+		t.Fatalf("canary read %v", got)
+	}
+	if got, res := mustGet(t, l, base, 1); got[1] != "/1/0" || res.Fetched != 1 {
+		t.Fatalf("baseline after a canary fill: %v %+v", got, res)
+	}
+	if got, res := mustGet(t, l, canary, 1); got[1] != "canary/1/0" || res.Hits != 1 {
+		t.Fatalf("canary again: %v %+v", got, res)
+	}
+	c.advance(time.Minute)
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate, s.entered = gate, make(chan []int64, 4) })
+	a := getAsync(l, canary, 1)
+	receive(t, s.entered, "the canary call")
+	b := getAsync(l, base, 1)
+	receive(t, s.entered, "a baseline call of its own")
+	close(gate)
+	if ga, gb := receive(t, a, "canary"), receive(t, b, "baseline"); ga.vals[1] != "canary/1/0" || gb.vals[1] != "/1/0" || gb.res.Shared != 0 {
+		t.Fatalf("in flight: canary %+v, baseline %+v", ga, gb)
+	}
+}
+
+// A request with a mock scenario neither reads nor fills the cache.
+func TestScenarioRequestsBypassTheCache(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	plain := context.Background()
+	scn := context.WithValue(plain, scenarioKey{}, "archive=unavailable")
+	mustGet(t, l, plain, 1)
+	s.set(func(s *service) { s.version = 1 })
+	if got, _ := mustGet(t, l, scn, 1, 2); got[1] != "/1/1" || s.callCount() != 2 {
+		t.Fatalf("scenario read %v after %d calls: it was answered from memory", got, s.callCount())
+	}
+	if got, res := mustGet(t, l, plain, 1); got[1] != "/1/0" || res.Hits != 1 {
+		t.Fatalf("plain read after a scenario read: %v %+v, the scenario filled the cache", got, res)
+	}
+	if _, res := mustGet(t, l, plain, 2); res.Fetched != 1 {
+		t.Fatalf("an ID only a scenario read saw was cached: %+v", res)
+	}
+	s.set(func(s *service) { s.err = errDown })
+	c.advance(time.Minute)
+	if _, _, err := l.Get(scn, []int64{1}); !errors.Is(err, errDown) {
+		t.Fatalf("a scenario's failure was covered by a stale entry: %v", err)
+	}
+	if n := count(l, "bypass"); n != 3 {
+		t.Fatalf("counted %d bypassed IDs, want 3", n)
+	}
+}
+
+// A request whose deadline has already passed starts no call: it is
+// answered from memory, stale included, or fails at once.
+func TestAnEndedRequestStartsNoCall(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	mustGet(t, l, context.Background(), 1)
+	c.advance(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, res, err := l.Get(ctx, []int64{1})
+	if err != nil || got[1] != "/1/0" || len(res.Stale) != 1 {
+		t.Fatalf("ended request with a stale entry: %v %+v %v", got, res, err)
+	}
+	if _, _, err := l.Get(ctx, []int64{2}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ended request for an unknown ID: %v", err)
+	}
+	l.wg.Wait()
+	if n := s.callCount(); n != 1 {
+		t.Fatalf("ended requests made %d calls", n-1)
+	}
+}

@@ -1,0 +1,134 @@
+package cache
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// key is an ID in its lane: each lane's entries and calls are its own.
+type key[K comparable] struct {
+	lane string
+	id   K
+}
+
+// entry is what the downstream said about one ID, and until when it holds.
+type entry[V any] struct {
+	val        V
+	ok         bool        // false: the ID does not exist
+	fresh      int64       // unix ns: answers without a call until then
+	stale      int64       // unix ns: answers when a call fails until then
+	refreshing atomic.Bool // a refresh ahead of expiry has been started
+}
+
+// newStore is the bounded map of entries. Otter expires an entry once it is
+// past any use (its longest freshness plus the stale bound), so memory is
+// given back before the bound forces it; freshness itself is checked here,
+// against Options.Now, per entry.
+func newStore[K comparable, V any](o Options, m *cacheMetrics) *otter.Cache[key[K], *entry[V]] {
+	longest := time.Duration(float64(max(o.Fresh, o.Negative)) * (1 + max(o.Jitter, 0)))
+	return otter.Must(&otter.Options[key[K], *entry[V]]{
+		MaximumSize:      o.MaxEntries,
+		ExpiryCalculator: otter.ExpiryWriting[key[K], *entry[V]](longest + o.Stale),
+		OnAtomicDeletion: func(e otter.DeletionEvent[key[K], *entry[V]]) {
+			if e.Cause == otter.CauseOverflow {
+				m.evicted.Inc()
+			}
+		},
+	})
+}
+
+// fromMemory answers the IDs whose entries are fresh, starts a refresh of
+// those about to expire, and returns the others.
+func (l *Loader[K, V]) fromMemory(ctx context.Context, lane string, ids []K, out map[K]V, res *Result[K]) (need []K) {
+	now := l.o.Now().UnixNano()
+	var (
+		due     []K
+		dueSeen []*entry[V]
+	)
+	for _, id := range ids {
+		e, ok := l.store.GetIfPresent(key[K]{lane, id})
+		if !ok || now >= e.fresh {
+			need = append(need, id)
+			continue
+		}
+		res.Hits++
+		if e.ok {
+			out[id] = e.val
+		}
+		if l.dueForRefresh(e, now) {
+			due = append(due, id)
+			dueSeen = append(dueSeen, e)
+		}
+	}
+	l.m.add(l.m.hit, res.Hits)
+	if len(due) > 0 {
+		l.refreshAhead(ctx, lane, due, dueSeen)
+	}
+	return need
+}
+
+// dueForRefresh: e is in the last part of its freshness and no refresh of
+// it has started; the first read to see that claims the refresh.
+func (l *Loader[K, V]) dueForRefresh(e *entry[V], now int64) bool {
+	return l.ahead > 0 && e.ok && now >= e.fresh-l.ahead && e.refreshing.CompareAndSwap(false, true)
+}
+
+// refreshAhead fetches ids in the background, detached from the reading
+// request but in its lane and with its trace. IDs some call is already
+// fetching are left to it. When every refresh slot is busy none starts, and
+// the entries are left for a later read to claim.
+func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, ids []K, seen []*entry[V]) {
+	select {
+	case l.refreshes <- struct{}{}:
+	default:
+		for _, e := range seen {
+			e.refreshing.Store(false)
+		}
+		return
+	}
+	// The refresh holds its flight's only claim and never gives it up:
+	// only its Timeout ends it, whoever joins and leaves meanwhile.
+	_, own := l.flights.claim(ctx, lane, ids, l.o.Timeout, false)
+	if own == nil {
+		<-l.refreshes
+		return
+	}
+	l.wg.Go(func() {
+		l.run(own)
+		<-l.refreshes
+	})
+}
+
+// fill keeps a call's answer: the values found, and the absence of the
+// others when absences are remembered.
+func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V) {
+	now := l.o.Now().UnixNano()
+	for _, id := range ids {
+		k := key[K]{lane, id}
+		v, ok := vals[id]
+		life := l.o.Fresh
+		if !ok {
+			life = l.o.Negative
+		}
+		if life <= 0 {
+			// An entry kept from before would answer for an ID that
+			// is gone now.
+			l.store.Invalidate(k)
+			continue
+		}
+		fresh := now + int64(l.jitter(life))
+		l.store.Set(k, &entry[V]{val: v, ok: ok, fresh: fresh, stale: fresh + int64(l.o.Stale)})
+	}
+}
+
+// jitter spreads d uniformly over ±Options.Jitter of it.
+func (l *Loader[K, V]) jitter(d time.Duration) time.Duration {
+	if l.o.Jitter <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 + l.o.Jitter*(2*rand.Float64()-1)))
+}
