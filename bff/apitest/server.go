@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -18,18 +19,14 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
-	"mosaic"
-	"mosaic/bff"
 	"mosaic/bff/admission"
-	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
 	"mosaic/bff/request"
-	"mosaic/bff/scene"
-	"mosaic/bff/specmock"
-	"mosaic/clients"
+	"mosaic/bff/server"
 	"mosaic/clients/conn"
 	"mosaic/internal/telemetry"
 	"mosaic/mocks"
@@ -42,7 +39,8 @@ const Seed = 1
 type Options struct {
 	// Latency is added to every downstream call.
 	Latency time.Duration
-	// Deadline is the scene deadline; 0 means the production default.
+	// Deadline is the scene deadline; 0 means the production default
+	// (server.Defaults).
 	Deadline time.Duration
 	// Interceptors run at the mock servers, after the latency (to slow down
 	// or fail one service).
@@ -52,13 +50,13 @@ type Options struct {
 	// Trust replaces loopback as who may set X-User-Id.
 	Trust request.Trust
 	// Admission tunes the adaptive admission of scene requests (zero
-	// fields: the defaults; Target: a quarter of the deadline).
+	// fields: server.Defaults; Target: a quarter of the deadline).
 	Admission admission.Config
 	// Starved replaces the process's starvation signal given to the
 	// downstream throttles (default: the Go scheduler's latency).
 	Starved func() bool
 	// CallTimeout bounds each downstream call; 0 means the production
-	// default of 500ms.
+	// default (server.Defaults).
 	CallTimeout time.Duration
 	// RealMode wires the BFF as against real downstreams: X-Mock-Scenario
 	// is neither validated nor forwarded. The mocks still honor it, so a
@@ -92,16 +90,14 @@ type Server struct {
 	Deadline time.Duration
 	// Handler is the public handler URL serves, for in-process callers.
 	Handler http.Handler
-	client  *http.Client
+	// Admin is the admin handler: /metrics, /readyz, the QA pages.
+	Admin  http.Handler
+	client *http.Client
 }
 
 // Start runs the topology for the life of t.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	spec, err := openapi.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := mocks.SharedDataset(Seed)
 	rec := &mocks.Recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,59 +106,16 @@ func Start(t testing.TB, opts Options) *Server {
 		cancel()
 		t.Fatal(err)
 	}
-	targets := map[string]string{}
-	for _, svc := range clients.Services() {
-		targets[svc] = "static:///" + cluster.Addr(svc)
-	}
+	targets := server.MockTargets(cluster)
 	maps.Copy(targets, opts.Targets)
-	callTimeout := opts.CallTimeout
-	if callTimeout == 0 {
-		callTimeout = 500 * time.Millisecond
-	}
-	starved := opts.Starved
-	if starved == nil {
-		starved = admission.NewStarvation(admission.StarvationConfig{}).Starved
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	tracing := telemetry.Off()
-	if opts.TracerProvider != nil {
-		tracing = telemetry.With(opts.TracerProvider)
-	}
-	set, closeConns, err := clients.Dial(targets, conn.Options{
-		CallTimeout: callTimeout, ForwardScenario: !opts.RealMode, Breaker: opts.Breaker, Policy: opts.Policy, Starved: starved,
-		Logger: logger, TracerProvider: tracing.Provider, Propagator: tracing.Propagator,
-	})
+	cfg := opts.config()
+	h, closeConns, err := server.New(cfg, opts.deps(targets))
 	if err != nil {
+		cluster.Stop()
+		cancel()
 		t.Fatal(err)
 	}
-	deadline := opts.Deadline
-	if deadline == 0 {
-		deadline = 800 * time.Millisecond
-	}
-	trust := opts.Trust
-	if trust == nil {
-		trust = request.Loopback()
-	}
-	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: trust, Deadline: deadline, CORSOrigins: opts.CORSOrigins, ServerTiming: opts.ServerTiming}
-	if !opts.RealMode {
-		env.CheckScenario = func(s string) error {
-			_, err := mocks.ParseScenario(s)
-			return err
-		}
-	}
-	adm := opts.Admission
-	if adm.Target == 0 {
-		adm.Target = deadline / 4
-	}
-	admit := admission.NewMiddleware(admission.New(adm), admission.ScenarioUnsampled(!opts.RealMode))
-	specMocks, err := specmock.New(spec.Doc, Seed, !opts.RealMode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(tracing.Handler(bff.NewServer(logger, env, mosaic.OpenAPI, admit, specMocks)))
+	srv := httptest.NewServer(h.Public)
 	t.Cleanup(func() {
 		srv.Close()
 		closeConns()
@@ -173,7 +126,51 @@ func Start(t testing.TB, opts Options) *Server {
 	// no compression unless a test sends Accept-Encoding (see Do).
 	client := srv.Client()
 	client.Transport.(*http.Transport).DisableCompression = true
-	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: spec, Deadline: deadline, Handler: srv.Config.Handler, client: client}
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: h.Spec, Deadline: cfg.Deadline, Handler: h.Public, Admin: h.Admin, client: client}
+}
+
+// config is cmd/bff's default configuration with the options' overrides.
+func (o Options) config() server.Config {
+	c := server.Defaults()
+	c.Mock = !o.RealMode
+	c.Seed = Seed
+	c.Deadline = cmp.Or(o.Deadline, c.Deadline)
+	c.CallTimeout = cmp.Or(o.CallTimeout, c.CallTimeout)
+	a := o.Admission
+	a.Min = cmp.Or(a.Min, c.Admission.Min)
+	a.Max = cmp.Or(a.Max, c.Admission.Max)
+	a.QueueWait = cmp.Or(a.QueueWait, c.Admission.QueueWait)
+	c.Admission = a
+	c.Breaker, c.Policy = o.Breaker, o.Policy
+	c.Trust = o.Trust
+	if c.Trust == nil {
+		c.Trust = request.Loopback()
+	}
+	c.CORSOrigins, c.ServerTiming = o.CORSOrigins, o.ServerTiming
+	return c
+}
+
+// deps are the options' logger, tracer and starvation signal, or the
+// defaults: a discarding logger, tracing off, the scheduler's latency.
+func (o Options) deps(targets map[string]string) server.Deps {
+	d := server.Deps{
+		Targets: targets,
+		Logger:  o.Logger,
+		Tracing: telemetry.Off(),
+		Metrics: prometheus.NewRegistry(),
+		Starved: o.Starved,
+		Ready:   func() bool { return true },
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.TracerProvider != nil {
+		d.Tracing = telemetry.With(o.TracerProvider)
+	}
+	if d.Starved == nil {
+		d.Starved = admission.NewStarvation(admission.StarvationConfig{}).Starved
+	}
+	return d
 }
 
 // Response is one answer, already checked against the spec.

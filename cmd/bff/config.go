@@ -12,20 +12,18 @@ import (
 
 	"mosaic/bff/httpx"
 	"mosaic/bff/request"
+	"mosaic/bff/server"
 	"mosaic/clients"
 	"mosaic/internal/flagenv"
 )
 
 type config struct {
+	// server is what the handlers are built with; its flags default to
+	// server.Defaults, as the end-to-end tests do.
+	server          server.Config
 	addr, adminAddr string
-	seed            int64
-	deadline        time.Duration
-	callTimeout     time.Duration
 	grace           time.Duration
 	drain           time.Duration
-	maxInflight     int
-	minInflight     int
-	queueWait       time.Duration
 	mockLatency     time.Duration
 	mockJitter      time.Duration
 	trusted         string
@@ -34,15 +32,11 @@ type config struct {
 	// registry is the etcd endpoints every downstream without an explicit
 	// target is discovered from (etcd:///<service>).
 	registry   []string
-	cluster    string // this replica's cluster: its instances are preferred
 	subset     int    // instances kept per service and lane; 0 keeps all
 	instanceID string // this replica's name, from which its subset derives
 	// targets maps a downstream service name to its gRPC target; empty
 	// means mock mode.
 	targets map[string]string
-	// corsOrigins may call the web routes from a browser.
-	corsOrigins  []string
-	serverTiming bool // Server-Timing for every caller, not only trusted ones
 }
 
 func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0 }
@@ -50,43 +44,76 @@ func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0
 // parseConfig reads flags, falling back to MOSAIC_* environment variables
 // (MOSAIC_ADDR, MOSAIC_ACCOUNT_TARGET, ...) for containers.
 func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
-	var c config
+	c := config{server: server.Defaults()}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.StringVar(&c.addr, "addr", ":8080", "public listener: scene APIs and /openapi.yaml")
-	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
-	fs.Int64Var(&c.seed, "seed", 1, "mock mode: faker seed; the same seed gives the same data")
-	fs.DurationVar(&c.deadline, "scene-deadline", 800*time.Millisecond, "deadline of one scene request, downstream calls included")
-	fs.DurationVar(&c.callTimeout, "call-timeout", 500*time.Millisecond, "timeout of one downstream call (retries included), below the scene deadline")
-	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
-	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
-	fs.IntVar(&c.maxInflight, "max-inflight", 1024, "hard ceiling on scene requests served at once; below it the limit adapts to latency, and requests past it are shed with 503 and Retry-After")
-	fs.IntVar(&c.minInflight, "min-inflight", 16, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
-	fs.DurationVar(&c.queueWait, "queue-wait", 50*time.Millisecond, "how long after it was read a scene request may wait for a slot before it is shed (negative: shed at once)")
-	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
-	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
-	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
-	fs.StringVar(&c.logFormat, "log-format", "json", "log lines as json (one object a line) or text (key=value, for people)")
-	fs.StringVar(&c.logLevel, "log-level", "info", "least level logged: debug, info (one line per request), warn (downstream failures) or error")
-	registry := fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")
-	fs.StringVar(&c.cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
-	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
-	fs.StringVar(&c.instanceID, "instance-id", defaultInstanceID(), "this replica's name (e.g. bff-3); its subset of instances derives from it")
-	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(s string) (err error) {
-		c.corsOrigins, err = httpx.ParseOrigins(s)
-		return err
-	})
-	fs.BoolVar(&c.serverTiming, "server-timing", false, "send Server-Timing (internal services and their timings) to every caller; by default only in mock mode and to -trusted-proxies")
-	targets := map[string]*string{}
-	for _, svc := range clients.Services() {
-		targets[svc] = fs.String(svc+"-target", "", "gRPC target of the "+svc+" service (static:///h:p,h:p, dns:///name:port or etcd:///name); overrides -registry")
-	}
-	if err := flagenv.Parse(fs, args[1:], getenv, "MOSAIC_", stdout, stderr); err != nil {
+	c.listenerFlags(fs)
+	c.serverFlags(fs)
+	registry, targets := c.downstreamFlags(fs)
+	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
 	}
 	c.registry = splitList(*registry)
+	if err := c.resolveTargets(targets); err != nil {
+		return c, err
+	}
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	c.server.Mock = c.mock()
+	var err error
+	c.server.Trust, err = c.trust()
+	return c, err
+}
+
+// listenerFlags are the process's: listeners, shutdown, logs.
+func (c *config) listenerFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.addr, "addr", ":8080", "public listener: scene APIs and /openapi.yaml")
+	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
+	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
+	fs.StringVar(&c.logFormat, "log-format", "json", "log lines as json (one object a line) or text (key=value, for people)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "least level logged: debug, info (one line per request), warn (downstream failures) or error")
+}
+
+// serverFlags fill the handlers' Config, their defaults server.Defaults.
+func (c *config) serverFlags(fs *flag.FlagSet) {
+	s := &c.server
+	fs.Int64Var(&s.Seed, "seed", s.Seed, "mock mode: faker seed; the same seed gives the same data")
+	fs.DurationVar(&s.Deadline, "scene-deadline", s.Deadline, "deadline of one scene request, downstream calls included")
+	fs.DurationVar(&s.CallTimeout, "call-timeout", s.CallTimeout, "timeout of one downstream call (retries included), below the scene deadline")
+	fs.IntVar(&s.Admission.Max, "max-inflight", s.Admission.Max, "hard ceiling on scene requests served at once; below it the limit adapts to latency, and requests past it are shed with 503 and Retry-After")
+	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
+	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long after it was read a scene request may wait for a slot before it is shed (negative: shed at once)")
+	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
+	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(v string) (err error) {
+		s.CORSOrigins, err = httpx.ParseOrigins(v)
+		return err
+	})
+	fs.BoolVar(&s.ServerTiming, "server-timing", false, "send Server-Timing (internal services and their timings) to every caller; by default only in mock mode and to -trusted-proxies")
+}
+
+// downstreamFlags are where the downstreams are: the embedded mocks, the
+// registry, or a target each.
+func (c *config) downstreamFlags(fs *flag.FlagSet) (registry *string, targets map[string]*string) {
+	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
+	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
+	registry = fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")
+	fs.StringVar(&c.server.Cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
+	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
+	fs.StringVar(&c.instanceID, "instance-id", defaultInstanceID(), "this replica's name (e.g. bff-3); its subset of instances derives from it")
+	targets = map[string]*string{}
+	for _, svc := range clients.Services() {
+		targets[svc] = fs.String(svc+"-target", "", "gRPC target of the "+svc+" service (static:///h:p,h:p, dns:///name:port or etcd:///name); overrides -registry")
+	}
+	return registry, targets
+}
+
+// resolveTargets gives every downstream its target, explicit or in the
+// registry; none at all is mock mode.
+func (c *config) resolveTargets(flags map[string]*string) error {
 	c.targets = map[string]string{}
 	var missing []string
-	for svc, t := range targets {
+	for svc, t := range flags {
 		switch {
 		case *t != "":
 			c.targets[svc] = *t
@@ -97,18 +124,22 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		}
 	}
 	if len(c.targets) > 0 && len(missing) > 0 {
-		return c, fmt.Errorf("targets for %v are missing: configure every downstream (or -registry), or none for mock mode", missing)
+		return fmt.Errorf("targets for %v are missing: configure every downstream (or -registry), or none for mock mode", missing)
 	}
-	if c.subset < 0 {
-		return c, errors.New("-subset must not be negative")
+	return nil
+}
+
+func (c config) validate() error {
+	s := c.server
+	switch {
+	case c.subset < 0:
+		return errors.New("-subset must not be negative")
+	case s.Deadline <= 0 || s.CallTimeout < 0 || s.CallTimeout > s.Deadline:
+		return errors.New("-scene-deadline must be positive and -call-timeout between 0 and it")
+	case s.Admission.Min < 1 || s.Admission.Max < s.Admission.Min:
+		return errors.New("-min-inflight must be at least 1 and -max-inflight at least -min-inflight")
 	}
-	if c.deadline <= 0 || c.callTimeout < 0 || c.callTimeout > c.deadline {
-		return c, errors.New("-scene-deadline must be positive and -call-timeout between 0 and it")
-	}
-	if c.minInflight < 1 || c.maxInflight < c.minInflight {
-		return c, errors.New("-min-inflight must be at least 1 and -max-inflight at least -min-inflight")
-	}
-	return c, nil
+	return nil
 }
 
 // trust is who may set X-User-Id: the configured CIDRs, else loopback in mock mode.

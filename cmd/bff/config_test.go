@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"mosaic/bff/server"
 )
 
 // -h prints the usage on stdout and is not a failure.
@@ -47,14 +51,40 @@ func TestHTTPConventionFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.serverTiming || len(c.corsOrigins) != 2 || c.corsOrigins[1] != "https://*.example.org" {
+	if !c.server.ServerTiming || len(c.server.CORSOrigins) != 2 || c.server.CORSOrigins[1] != "https://*.example.org" {
 		t.Errorf("config %+v", c)
 	}
-	if c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil); err != nil || c.serverTiming || c.corsOrigins != nil {
+	if c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil); err != nil || c.server.ServerTiming || c.server.CORSOrigins != nil {
 		t.Errorf("defaults: %+v, %v; want no CORS and no Server-Timing for the public", c, err)
 	}
 	_, err = parseConfig([]string{"bff", "-cors-origins", "https://m.example.com/app"}, func(string) string { return "" }, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "-cors-origins") {
 		t.Errorf("an origin with a path: %v", err)
+	}
+}
+
+// The flags default to server.Defaults, the configuration the end-to-end
+// tests run with, and fill it from the command line or the environment.
+func TestFlagsFillTheServerConfig(t *testing.T) {
+	c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.server
+	if !got.Mock || got.Trust == nil {
+		t.Errorf("no target: mock %v, trust %v; want mock mode trusting loopback", got.Mock, got.Trust)
+	}
+	got.Mock, got.Trust = false, nil
+	if want := server.Defaults(); !reflect.DeepEqual(got, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+	env := map[string]string{"MOSAIC_SCENE_DEADLINE": "2s", "MOSAIC_MIN_INFLIGHT": "4", "MOSAIC_CLUSTER": "c2"}
+	c, err = parseConfig([]string{"bff", "-call-timeout", "1s", "-seed", "7"}, func(k string) string { return env[k] }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.server
+	if s.Deadline != 2*time.Second || s.CallTimeout != time.Second || s.Seed != 7 || s.Admission.Min != 4 || s.Cluster != "c2" {
+		t.Errorf("config %+v", s)
 	}
 }

@@ -77,7 +77,7 @@ func (d *discovery) join(addr string) error {
 		return nil
 	}
 	r, err := registry.NewRegistrar(d.cli, d.cfg.instanceID, []string{replicasService},
-		instance.Instance{Addr: addr, Cluster: d.cfg.cluster}, registry.WithLogf(d.logf))
+		instance.Instance{Addr: addr, Cluster: d.cfg.server.Cluster}, registry.WithLogf(d.logf))
 	if err != nil {
 		return fmt.Errorf("registering replica %s: %w", d.cfg.instanceID, err)
 	}

@@ -3,25 +3,8 @@
 // real gRPC on loopback, so frontends can work before the backends exist.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "mosaic/internal/cli"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The first signal starts a graceful shutdown; a second one, with the
-	// default handling restored, ends the process at once.
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "bff:", err)
-		os.Exit(1)
-	}
-}
+// main is cli's: the first SIGINT or SIGTERM starts a graceful shutdown, a
+// second one ends the process at once.
+func main() { cli.Main("bff", run) }

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -171,3 +175,56 @@ type statusOnly struct {
 func (s *statusOnly) Header() http.Header         { return s.header }
 func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(code int)        { s.status = code }
+
+// adminServer is the admin HTTP server; a nil one (no -admin-addr) does
+// nothing.
+type adminServer struct {
+	srv  *http.Server
+	addr net.Addr
+	err  chan error
+}
+
+func startAdmin(ctx context.Context, addr string, h http.Handler) (*adminServer, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin listen: %w", err)
+	}
+	a := &adminServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, addr: lis.Addr(), err: make(chan error, 1)}
+	go func() {
+		if err := a.srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			a.err <- err
+		}
+		close(a.err)
+	}()
+	return a, nil
+}
+
+func (a *adminServer) announce() string {
+	if a == nil {
+		return ""
+	}
+	return " admin " + a.addr.String()
+}
+
+// errc delivers a failure of the server; nil (blocking forever) without one.
+func (a *adminServer) errc() <-chan error {
+	if a == nil {
+		return nil
+	}
+	return a.err
+}
+
+// close stops the server and waits for its goroutine. It closes rather than
+// drains: the admin endpoints answer at once, and the process is exiting.
+func (a *adminServer) close() {
+	if a == nil {
+		return
+	}
+	a.srv.Close()
+	for range a.err {
+	}
+}

@@ -59,7 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.StringVar(&c.cluster, "cluster", "", "cluster the instance runs in")
 	fs.StringVar(&c.zone, "zone", "", "zone the instance runs in")
 	fs.IntVar(&c.weight, "weight", 0, "relative capacity (0 means 1)")
-	if err := flagenv.Parse(fs, args[1:], getenv, "MOSAIC_", stdout, stderr); err != nil {
+	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
 	}
 	var err error

@@ -21,24 +21,6 @@
 // (MOSAIC_ADDR, MOSAIC_SERVICES, MOSAIC_REGISTRY, MOSAIC_INSTANCE_ID, ...).
 package main
 
-import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "mosaic/internal/cli"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "mocksvc:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("mocksvc", run) }

@@ -32,11 +32,8 @@ const deregisterTimeout = 3 * time.Second
 // before the server stops taking them.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stdout, stderr)
-	if errors.Is(err, flagenv.ErrHelp) {
-		return nil
-	}
 	if err != nil {
-		return err
+		return flagenv.UnlessHelp(err)
 	}
 	metrics := prometheus.NewRegistry()
 	counter := newCallCounter(metrics, cfg.color, cfg.cluster)

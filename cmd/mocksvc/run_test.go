@@ -277,3 +277,14 @@ func TestFlagsOverrideEnv(t *testing.T) {
 		t.Errorf("defaults %+v", cfg)
 	}
 }
+
+// -h prints the usage on stdout and is not a failure, as for cmd/bff.
+func TestHelpPrintsUsageAndSucceeds(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"mocksvc", "-h"}, func(string) string { return "" }, &stdout, &stderr); err != nil {
+		t.Fatalf("run -h: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "-registry-ttl") || stderr.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q: want the usage on stdout", stdout.String(), stderr.String())
+	}
+}

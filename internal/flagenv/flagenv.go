@@ -19,6 +19,19 @@ import (
 // been printed: the binary should exit 0.
 var ErrHelp = flag.ErrHelp
 
+// Prefix is the prefix of every mosaic binary's environment variables.
+const Prefix = "MOSAIC_"
+
+// UnlessHelp is what a binary's run returns when Parse failed with err:
+// nil when the arguments asked for usage (printed already, no failure),
+// else err.
+func UnlessHelp(err error) error {
+	if errors.Is(err, ErrHelp) {
+		return nil
+	}
+	return err
+}
+
 // Parse parses args (without the program name) into fs. Usage asked for
 // with -h goes to stdout, mistakes and their usage to stderr.
 func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix string, stdout, stderr io.Writer) error {

@@ -56,3 +56,15 @@ func TestHelpGoesToStdout(t *testing.T) {
 		t.Error("a stray argument was accepted")
 	}
 }
+
+// A help request is no failure for run to report; any other parse error is.
+func TestUnlessHelp(t *testing.T) {
+	fs, _, _ := newSet()
+	if err := UnlessHelp(Parse(fs, []string{"-help"}, func(string) string { return "" }, Prefix, &bytes.Buffer{}, nil)); err != nil {
+		t.Errorf("-help: %v, want nil", err)
+	}
+	fs, _, _ = newSet()
+	if err := UnlessHelp(Parse(fs, []string{"-nope"}, func(string) string { return "" }, Prefix, nil, &bytes.Buffer{})); err == nil {
+		t.Error("a bad flag became nil")
+	}
+}

@@ -6,68 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"mosaic/clients/instance"
 	"mosaic/clients/registry"
 )
-
-// adminServer is the admin HTTP server; a nil one (no -admin-addr) does
-// nothing.
-type adminServer struct {
-	srv  *http.Server
-	addr net.Addr
-	err  chan error
-}
-
-func startAdmin(ctx context.Context, addr string, h http.Handler) (*adminServer, error) {
-	if addr == "" {
-		return nil, nil
-	}
-	var lc net.ListenConfig
-	lis, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("admin listen: %w", err)
-	}
-	a := &adminServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}, addr: lis.Addr(), err: make(chan error, 1)}
-	go func() {
-		if err := a.srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
-			a.err <- err
-		}
-		close(a.err)
-	}()
-	return a, nil
-}
-
-func (a *adminServer) announce() string {
-	if a == nil {
-		return ""
-	}
-	return " admin " + a.addr.String()
-}
-
-// errc delivers a failure of the server; nil (blocking forever) without one.
-func (a *adminServer) errc() <-chan error {
-	if a == nil {
-		return nil
-	}
-	return a.err
-}
-
-// close stops the server and waits for its goroutine. It closes rather than
-// drains: the admin endpoints answer at once, and the process is exiting.
-func (a *adminServer) close() {
-	if a == nil {
-		return
-	}
-	a.srv.Close()
-	for range a.err {
-	}
-}
 
 // registration keeps the process's services registered; a nil one (no
 // -registry) does nothing.

@@ -1,0 +1,23 @@
+package server
+
+import (
+	"mosaic/clients"
+	"mosaic/mocks"
+)
+
+// MockTargets are the gRPC targets of every service of a mock cluster, for
+// Deps.Targets in mock mode.
+func MockTargets(c *mocks.Cluster) map[string]string {
+	targets := map[string]string{}
+	for _, svc := range clients.Services() {
+		targets[svc] = "static:///" + c.Addr(svc)
+	}
+	return targets
+}
+
+// checkScenario validates X-Mock-Scenario in the mocks' fault language, in
+// mock mode only: real services never see the header.
+func checkScenario(s string) error {
+	_, err := mocks.ParseScenario(s)
+	return err
+}

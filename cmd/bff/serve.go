@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"mosaic/bff/server"
+)
+
+// replica is one BFF serving: its handlers behind the two listeners, its
+// readiness, and the order it stops in.
+type replica struct {
+	cfg    config
+	logger *slog.Logger
+	disc   *discovery
+	otlp   string // where spans go, for the log; "" when nowhere
+	ready  atomic.Bool
+}
+
+// serve listens, joins the replica's peers, and serves until ctx is done;
+// then it shuts down in order.
+func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer) error {
+	public := &http.Server{
+		Handler:           h.Public,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      r.cfg.server.Deadline + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	adminSrv := &http.Server{Handler: h.Admin, ReadHeaderTimeout: 5 * time.Second}
+	publicLn, adminLn, err := r.listen()
+	if err != nil {
+		return err
+	}
+	announce(stdout, r.cfg, publicLn.Addr(), adminLn.Addr())
+	r.logger.Info("serving", "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "mock", r.cfg.mock(), "otlp", r.otlp)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(public, publicLn) })
+	g.Go(func() error { return serveHTTP(adminSrv, adminLn) })
+	r.ready.Store(true)
+	g.Go(func() error {
+		<-gctx.Done()
+		return r.shutdown(public, adminSrv)
+	})
+	return stopped(r.logger, g.Wait())
+}
+
+// listen opens both listeners and, once they are up, joins the replica's
+// peers at the public one.
+func (r *replica) listen() (public, admin net.Listener, err error) {
+	public, err = net.Listen("tcp", r.cfg.addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("public listener: %w", err)
+	}
+	admin, err = net.Listen("tcp", r.cfg.adminAddr)
+	if err != nil {
+		public.Close()
+		return nil, nil, fmt.Errorf("admin listener: %w", err)
+	}
+	if err := r.disc.join(hostPort(public.Addr())); err != nil {
+		public.Close()
+		admin.Close()
+		return nil, nil, err
+	}
+	return public, admin, nil
+}
+
+// shutdown: readiness goes false at once, so the load balancer stops
+// sending; after the drain delay (its time to notice) the public listener
+// closes and in-flight requests finish within the grace period. The admin
+// listener goes last, so /readyz answers 503 throughout.
+func (r *replica) shutdown(public, admin *http.Server) error {
+	r.ready.Store(false)
+	r.logger.Info("shutting down", "drain", r.cfg.drain.String(), "grace", r.cfg.grace.String())
+	lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	r.disc.leave(lctx)
+	cancel()
+	time.Sleep(r.cfg.drain)
+	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.grace)
+	defer cancel()
+	err := public.Shutdown(sctx)
+	return errors.Join(err, admin.Shutdown(sctx))
+}
+
+func serveHTTP(s *http.Server, ln net.Listener) error {
+	if err := s.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func announce(w io.Writer, cfg config, public, adminAddr net.Addr) {
+	base := "http://" + hostPort(public)
+	mode := "real downstreams"
+	if cfg.mock() {
+		mode = fmt.Sprintf("embedded mock downstreams (seed %d)", cfg.server.Seed)
+	}
+	fmt.Fprintf(w, "mosaic is serving on %s with %s\n", base, mode)
+	fmt.Fprintf(w, "  try:   curl -s '%s/app/v1/feed' -H 'X-User-Id: 42' -H 'X-Network: 4g'\n", base)
+	fmt.Fprintf(w, "         curl -s '%s/web/v1/feed?ps=5' -H 'Accept-Language: zh-CN'\n", base)
+	fmt.Fprintf(w, "  spec:  %s/openapi.yaml (reference: %s/docs)\n", base, base)
+	fmt.Fprintf(w, "  admin: http://%s/metrics /healthz /readyz /debug/pprof/\n", hostPort(adminAddr))
+	fmt.Fprintf(w, "  qa:    http://%s/debug/compare?path=/v1/feed&network=2g&lang=en\n", hostPort(adminAddr))
+}
+
+// hostPort makes a wildcard listen address something a browser can open.
+func hostPort(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}

@@ -1,0 +1,46 @@
+// Package cli is the main of every mosaic binary: main calls Main with the
+// binary's run, which gets the process's arguments, environment and
+// standard streams explicitly, so that tests call run as main does.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Run is a binary's whole life: it returns when the work is done or, for a
+// server, once ctx is done and it has shut down.
+type Run func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+
+// Main runs run under a context that the first SIGINT or SIGTERM cancels,
+// starting a graceful shutdown; a second one, with the default handling
+// restored, ends the process at once. It exits with ExitCode.
+func Main(name string, run Run) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		// Restored before the context ends, so that the second signal,
+		// however soon it follows, meets the default handling.
+		signal.Stop(sigs)
+		cancel()
+	}()
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	cancel()
+	os.Exit(ExitCode(name, err, os.Stderr))
+}
+
+// ExitCode is 0 for a run that succeeded, else 1 with "name: err" on
+// stderr.
+func ExitCode(name string, err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return 1
+}

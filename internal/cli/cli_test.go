@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// child is set in the test binary re-run as a process of its own, naming
+// the run its Main should call.
+const child = "CLI_TEST_CHILD"
+
+// runs are the children's runs: each tells what it sees on stdout.
+var runs = map[string]Run{
+	"ok": func(context.Context, []string, func(string) string, io.Writer, io.Writer) error { return nil },
+	"fail": func(context.Context, []string, func(string) string, io.Writer, io.Writer) error {
+		return errors.New("boom")
+	},
+	// serve waits for the first signal, then for a shutdown that never
+	// ends: only a second signal stops it.
+	"serve": func(ctx context.Context, args []string, getenv func(string) string, stdout, _ io.Writer) error {
+		fmt.Fprintf(stdout, "serving %s %s\n", args[0], getenv(child))
+		<-ctx.Done()
+		fmt.Fprintln(stdout, "draining")
+		time.Sleep(20 * time.Second)
+		return nil
+	},
+}
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(child); name != "" {
+		Main("prog", runs[name])
+	}
+	os.Exit(m.Run())
+}
+
+func start(t *testing.T, name string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), child+"="+name)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, bufio.NewScanner(stdout), &stderr
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode()
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("the process did not exit within 10s")
+		return 0
+	}
+}
+
+// A run that succeeds exits 0; one that fails exits 1, saying why after
+// the binary's name.
+func TestExitCodes(t *testing.T) {
+	ok, _, _ := start(t, "ok")
+	if code := exitCode(t, ok); code != 0 {
+		t.Errorf("ok: exit %d", code)
+	}
+	fail, _, stderr := start(t, "fail")
+	if code := exitCode(t, fail); code != 1 || stderr.String() != "prog: boom\n" {
+		t.Errorf("fail: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The first SIGTERM cancels run's context (run gets the process's args
+// and environment); the second ends a shutdown that hangs.
+func TestSecondSignalEndsTheProcess(t *testing.T) {
+	cmd, out, _ := start(t, "serve")
+	if !out.Scan() || out.Text() != "serving "+os.Args[0]+" serve" {
+		t.Fatalf("first line %q, %v", out.Text(), out.Err())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !out.Scan() || out.Text() != "draining" {
+		t.Fatalf("after SIGTERM: %q, %v", out.Text(), out.Err())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exitCode(t, cmd)
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("state %v: want killed by the second SIGTERM", cmd.ProcessState)
+	}
+}
+
+func TestExitCodeNamesTheBinary(t *testing.T) {
+	var b bytes.Buffer
+	if ExitCode("x", nil, &b) != 0 || b.Len() != 0 {
+		t.Errorf("nil: %q", b.String())
+	}
+	if ExitCode("x", errors.New("y"), &b) != 1 || b.String() != "x: y\n" {
+		t.Errorf("error: %q", b.String())
+	}
+}
