@@ -32,7 +32,11 @@ import (
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/internal/telemetry"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
+	"mosaic/mocks/scenario"
 )
 
 // Seed is the dataset every end-to-end test and golden file uses.
@@ -85,8 +89,8 @@ type Options struct {
 // Server is a running mosaic over the mock downstreams.
 type Server struct {
 	URL      string
-	Data     *mocks.Dataset
-	Recorder *mocks.Recorder
+	Data     *dataset.Dataset
+	Recorder *record.Recorder
 	Spec     *openapi.Spec
 	// Deadline is the scene deadline in force.
 	Deadline time.Duration
@@ -102,10 +106,10 @@ func Start(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := mocks.SharedDataset(Seed)
-	rec := &mocks.Recorder{}
+	data := dataset.Shared(Seed)
+	rec := &record.Recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
-	cluster, err := mocks.Start(ctx, data, mocks.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors, Scenarios: true})
+	cluster, err := cluster.Start(ctx, data, fakes.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors, Scenarios: true})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -149,7 +153,7 @@ func Start(t testing.TB, opts Options) *Server {
 	env := endpoint.Env{Scenes: &scene.Service{Set: set}, Trust: trust, Deadline: deadline, CORSOrigins: opts.CORSOrigins, ServerTiming: opts.ServerTiming}
 	if !opts.RealMode {
 		env.CheckScenario = func(s string) error {
-			_, err := mocks.ParseScenario(s)
+			_, err := scenario.Parse(s)
 			return err
 		}
 	}

@@ -27,7 +27,10 @@ import (
 	"mosaic/clients/conn"
 	"mosaic/internal/flagenv"
 	"mosaic/internal/telemetry"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/scenario"
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	targets := cfg.targets
 	var checkScenario func(string) error
 	if cfg.mock() {
-		cluster, err := mocks.Start(ctx, mocks.NewDataset(cfg.seed), mocks.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter, Scenarios: true})
+		cluster, err := cluster.Start(ctx, dataset.New(cfg.seed, dataset.Classic()), fakes.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter, Scenarios: true})
 		if err != nil {
 			return fmt.Errorf("starting mock downstreams: %w", err)
 		}
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			targets[svc] = "static:///" + cluster.Addr(svc)
 		}
 		checkScenario = func(s string) error {
-			_, err := mocks.ParseScenario(s)
+			_, err := scenario.Parse(s)
 			return err
 		}
 	}

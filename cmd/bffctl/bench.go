@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"mosaic/clients"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
 )
 
 // The implementations and scenes the bench knows.
@@ -272,7 +275,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("finding bffctl's own binary to run floor and naive: %w", err)
 		}
 	}
-	b.ds = mocks.NewDataset(cfg.seed)
+	b.ds = dataset.New(cfg.seed, dataset.Classic())
 	if b.aid, b.mid, err = pickEntities(b.ds); err != nil {
 		return err
 	}
@@ -348,16 +351,16 @@ type bencher struct {
 	stderr    io.Writer
 	bffPath   string
 	self      string
-	ds        *mocks.Dataset
+	ds        *dataset.Dataset
 	aid, mid  int64
 	client    *http.Client
 	transport *http.Transport
 	rss       *rssSampler
 	rep       *report
 	profiled  string
-	cluster   *mocks.Cluster // of the pass under way
+	cluster   *cluster.Cluster // of the pass under way
 
-	rec      *mocks.Recorder
+	rec      *record.Recorder
 	children map[string]*child
 }
 
@@ -389,7 +392,7 @@ func buildBFF(ctx context.Context, given, tmp string, stderr io.Writer) (string,
 // pickEntities chooses the video and the user the scenes ask for: a visible
 // video with a full page of hot replies, and a user with more uploads than
 // the largest page.
-func pickEntities(ds *mocks.Dataset) (aid, mid int64, err error) {
+func pickEntities(ds *dataset.Dataset) (aid, mid int64, err error) {
 	for _, a := range ds.VisibleAids() {
 		if len(ds.HotReplies(a, refReplies)) == refReplies && len(ds.Related(a, refRelated)) == refRelated {
 			aid = a
@@ -424,8 +427,8 @@ func machine() string {
 // pass starts the mock downstreams with latency and every implementation
 // over them, runs fn, and stops everything.
 func (b *bencher) pass(ctx context.Context, latency time.Duration, fn func(context.Context) error) (err error) {
-	b.rec = &mocks.Recorder{}
-	cluster, err := mocks.Start(ctx, b.ds, mocks.Options{Recorder: b.rec, Latency: latency})
+	b.rec = &record.Recorder{}
+	cluster, err := cluster.Start(ctx, b.ds, fakes.Options{Recorder: b.rec, Latency: latency})
 	if err != nil {
 		return fmt.Errorf("starting the mock downstreams: %w", err)
 	}
@@ -463,7 +466,7 @@ func (b *bencher) alive() error {
 	return nil
 }
 
-func (b *bencher) startImpl(ctx context.Context, impl string, cluster *mocks.Cluster) (*child, error) {
+func (b *bencher) startImpl(ctx context.Context, impl string, cluster *cluster.Cluster) (*child, error) {
 	if impl == implMosaic {
 		args := []string{
 			"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
@@ -514,7 +517,7 @@ func (b *bencher) note(r *result, res loadResult) {
 // latencyPass: for each implementation and scene, saturation, then the open
 // loop at a fraction of it.
 func (b *bencher) latencyPass(ctx context.Context) error {
-	hop, err := hopLatency(ctx, b.cluster.Addr(mocks.Stat), b.ds.VisibleAids()[:20], 200)
+	hop, err := hopLatency(ctx, b.cluster.Addr(clients.Stat), b.ds.VisibleAids()[:20], 200)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,10 @@ import (
 	"mosaic/bff/apitest"
 	"mosaic/clients"
 	"mosaic/dto"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
 )
 
 func TestPercentile(t *testing.T) {
@@ -428,7 +431,7 @@ func TestCheckTargets(t *testing.T) {
 }
 
 func TestPickEntities(t *testing.T) {
-	ds := mocks.SharedDataset(apitest.Seed)
+	ds := dataset.Shared(apitest.Seed)
 	aid, mid, err := pickEntities(ds)
 	if err != nil {
 		t.Fatal(err)
@@ -444,16 +447,16 @@ func TestPickEntities(t *testing.T) {
 // refTopology is the floor and the naive BFF, in process, over one mock cluster.
 type refTopology struct {
 	floor, naive string
-	rec          *mocks.Recorder
-	data         *mocks.Dataset
+	rec          *record.Recorder
+	data         *dataset.Dataset
 	client       *http.Client
 }
 
 func startRefs(t *testing.T) *refTopology {
 	t.Helper()
-	rec := &mocks.Recorder{}
-	data := mocks.SharedDataset(apitest.Seed)
-	cluster, err := mocks.Start(t.Context(), data, mocks.Options{Recorder: rec})
+	rec := &record.Recorder{}
+	data := dataset.Shared(apitest.Seed)
+	cluster, err := cluster.Start(t.Context(), data, fakes.Options{Recorder: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -637,7 +640,7 @@ func TestReferenceMatchesMosaic(t *testing.T) {
 // TestBenchServe runs the hidden subcommand in process: it announces its
 // address, serves a scene and exposes the counters the bench reads.
 func TestBenchServe(t *testing.T) {
-	cluster, err := mocks.Start(t.Context(), mocks.SharedDataset(apitest.Seed), mocks.Options{})
+	cluster, err := cluster.Start(t.Context(), dataset.Shared(apitest.Seed), fakes.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -701,13 +704,13 @@ func TestNum(t *testing.T) {
 }
 
 func TestHopLatencyIncludesTheMockLatency(t *testing.T) {
-	ds := mocks.SharedDataset(1)
-	cluster, err := mocks.Start(t.Context(), ds, mocks.Options{Latency: 5 * time.Millisecond})
+	ds := dataset.Shared(1)
+	cluster, err := cluster.Start(t.Context(), ds, fakes.Options{Latency: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cluster.Stop()
-	p50, err := hopLatency(t.Context(), cluster.Addr(mocks.Stat), ds.VisibleAids()[:20], 5)
+	p50, err := hopLatency(t.Context(), cluster.Addr(clients.Stat), ds.VisibleAids()[:20], 5)
 	if err != nil || p50 < 5*time.Millisecond {
 		t.Fatalf("hop p50 %v, %v; want at least the 5ms mock latency", p50, err)
 	}

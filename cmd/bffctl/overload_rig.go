@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"mosaic/clients"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // pinning says where the rig's processes run.
@@ -131,7 +131,7 @@ func (r *rig) targetURL() (string, error) {
 	if r.cfg.scene == sceneFeed {
 		return base + "/v1/feed" + q, nil
 	}
-	aid, mid, err := pickEntities(mocks.NewDataset(r.cfg.seed))
+	aid, mid, err := pickEntities(dataset.New(r.cfg.seed, dataset.Classic()))
 	if err != nil {
 		return "", err
 	}

@@ -13,7 +13,7 @@ import (
 
 	"mosaic/clients/registry"
 	"mosaic/internal/flagenv"
-	"mosaic/mocks"
+	"mosaic/mocks/fakes"
 )
 
 type config struct {
@@ -45,7 +45,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	)
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":9000", "gRPC listen address")
-	fs.StringVar(&services, "services", strings.Join(mocks.ServiceNames(), ","), "comma-separated services to serve")
+	fs.StringVar(&services, "services", strings.Join(fakes.Names(), ","), "comma-separated services to serve")
 	fs.Int64Var(&c.seed, "seed", 1, "faker seed; the same seed gives the same data")
 	fs.DurationVar(&c.latency, "latency", 0, "latency added to every call")
 	fs.DurationVar(&c.jitter, "jitter", 0, "extra random latency in [0, jitter) per call")
@@ -111,8 +111,8 @@ func parseServices(s string) ([]string, error) {
 		switch {
 		case name == "":
 			continue
-		case !slices.Contains(mocks.ServiceNames(), name):
-			return nil, fmt.Errorf("-services: unknown service %q (want some of %s)", name, strings.Join(mocks.ServiceNames(), ","))
+		case !slices.Contains(fakes.Names(), name):
+			return nil, fmt.Errorf("-services: unknown service %q (want some of %s)", name, strings.Join(fakes.Names(), ","))
 		case slices.Contains(out, name):
 			return nil, fmt.Errorf("-services: %s is listed twice", name)
 		}

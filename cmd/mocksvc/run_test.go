@@ -22,7 +22,8 @@ import (
 	accountv1 "mosaic/clients/account/v1"
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/scenario"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -131,7 +132,7 @@ func TestRun(t *testing.T) {
 	if err != nil || len(stats.GetStats()) != 3 {
 		t.Fatalf("BatchGetStats: %v, %v", stats, err)
 	}
-	if want, _ := mocks.SharedDataset(1).Stat(1); stats.GetStats()[1].GetView() != want.GetView() {
+	if want, _ := dataset.Shared(1).Stat(1); stats.GetStats()[1].GetView() != want.GetView() {
 		t.Errorf("stat 1 view %d, want %d (seed 1)", stats.GetStats()[1].GetView(), want.GetView())
 	}
 	if r, err := feedv1.NewFeedServiceClient(conn).Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 3}); err != nil || len(r.GetAids()) != 3 {
@@ -143,7 +144,7 @@ func TestRun(t *testing.T) {
 	}
 
 	// Scenarios are honored by default.
-	sctx := metadata.AppendToOutgoingContext(ctx, mocks.ScenarioMetadataKey, "stat=error:RESOURCE_EXHAUSTED")
+	sctx := metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, "stat=error:RESOURCE_EXHAUSTED")
 	if _, err := statv1.NewStatServiceClient(conn).BatchGetStats(sctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("stat under scenario: %v, want ResourceExhausted", err)
 	}

@@ -1,4 +1,4 @@
-package mocks
+package dataset
 
 import (
 	"fmt"
@@ -50,7 +50,7 @@ func registerProviders() {
 
 func must(err error) {
 	if err != nil {
-		panic("mocks: faker: " + err.Error())
+		panic("dataset: faker: " + err.Error())
 	}
 }
 

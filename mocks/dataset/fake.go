@@ -1,4 +1,4 @@
-package mocks
+package dataset
 
 import (
 	"math/rand/v2"

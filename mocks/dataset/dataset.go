@@ -1,7 +1,7 @@
-// Package mocks is the faker-backed fake of mosaic's six downstream services: a
-// deterministic Dataset built from a seed, one gRPC server type per service, a
-// Recorder of calls for tests, and a Cluster serving them all on loopback.
-package mocks
+// Package dataset is the seeded fake world the mock services serve: archives,
+// their stats, accounts, follow relations, feeds and replies, the same bytes
+// for the same seed on every run and architecture. It knows nothing of gRPC.
+package dataset
 
 import (
 	"cmp"
@@ -20,11 +20,21 @@ import (
 	statv1 "mosaic/clients/stat/v1"
 )
 
-// Sizes of the generated world: aids are 1..NumArchives, mids 1..NumAccounts.
-const (
-	NumArchives = 10000
-	NumAccounts = 2000
-)
+// Config is the shape of a generated world: aids are 1..Archives, mids
+// 1..Accounts.
+type Config struct {
+	Archives, Accounts int
+}
+
+// Classic is the world the goldens were recorded on: 10,000 archives and
+// 2,000 accounts.
+func Classic() Config { return Config{Archives: 10000, Accounts: 2000} }
+
+// MaxBatch is the most IDs a batch method of the mock services accepts, and
+// the largest ps or n the dataset answers. It is the services' limit, stated
+// here independently of the BFF's own, so that a BFF that forgets to chunk
+// fails against the mocks.
+const MaxBatch = 50
 
 // Pubdates fall in [2024-01-01, 2027-01-01) UTC; replies are made before the end.
 const (
@@ -46,6 +56,7 @@ const (
 // seed gives byte-identical data on every run and architecture.
 type Dataset struct {
 	seed       uint64
+	cfg        Config
 	archives   []*archivev1.Archive // index aid-1
 	stats      []*statv1.Stat       // index aid-1
 	profiles   []*accountv1.Profile // index mid-1
@@ -61,10 +72,10 @@ type vocab struct {
 	zh, prefixes, tags, officials []string
 }
 
-// NewDataset generates the world for seed. It holds the faker lock while it runs
-// (well under a second), so concurrent calls serialise.
-func NewDataset(seed int64) *Dataset {
-	d := &Dataset{seed: uint64(seed)}
+// New generates the world of cfg for seed. It holds the faker lock while it
+// runs (well under a second for Classic), so concurrent calls serialise.
+func New(seed int64, cfg Config) *Dataset {
+	d := &Dataset{seed: uint64(seed), cfg: cfg}
 	v := vocab{
 		zh:        strings.Fields(zhText),
 		prefixes:  strings.Fields(titlePrefixes),
@@ -92,8 +103,8 @@ func (d *Dataset) generate(rng *rand.Rand, v *vocab) {
 }
 
 func (d *Dataset) genAccounts(rng *rand.Rand, v *vocab) {
-	d.profiles = make([]*accountv1.Profile, NumAccounts)
-	d.counts = make([]*relationv1.FollowerCount, NumAccounts)
+	d.profiles = make([]*accountv1.Profile, d.cfg.Accounts)
+	d.counts = make([]*relationv1.FollowerCount, d.cfg.Accounts)
 	for i := range d.profiles {
 		var fp fakeProfile
 		must(faker.FakeData(&fp))
@@ -126,8 +137,8 @@ func (d *Dataset) genAccounts(rng *rand.Rand, v *vocab) {
 }
 
 func (d *Dataset) genArchives(rng *rand.Rand, v *vocab) {
-	d.archives = make([]*archivev1.Archive, NumArchives)
-	d.stats = make([]*statv1.Stat, NumArchives)
+	d.archives = make([]*archivev1.Archive, d.cfg.Archives)
+	d.stats = make([]*statv1.Stat, d.cfg.Archives)
 	for i := range d.archives {
 		a := &archivev1.Archive{
 			Aid:       int64(i + 1),
@@ -136,7 +147,7 @@ func (d *Dataset) genArchives(rng *rand.Rand, v *vocab) {
 			Cover:     imageURL(rng, "archive"),
 			DurationS: duration(rng),
 			Pubdate:   pubFrom + rng.Int64N(pubTo-pubFrom),
-			OwnerMid:  owner(rng),
+			OwnerMid:  owner(rng, d.cfg.Accounts),
 			Tags:      v.tagList(rng),
 		}
 		if rng.IntN(100) < 3 {
@@ -163,7 +174,7 @@ func (d *Dataset) genReplyTexts(rng *rand.Rand, v *vocab) {
 
 // index builds the derived lookups; it needs no randomness.
 func (d *Dataset) index() {
-	d.byOwner = make([][]int64, NumAccounts)
+	d.byOwner = make([][]int64, d.cfg.Accounts)
 	for _, a := range d.archives {
 		d.byOwner[a.OwnerMid-1] = append(d.byOwner[a.OwnerMid-1], a.Aid)
 		if a.State == 0 {
@@ -260,14 +271,14 @@ func duration(rng *rand.Rand) int64 {
 
 // owner skews uploads: mids 1..10 are prolific (~100 archives each), 11..100 busy,
 // the rest have a few or none, so ListByOwner paging and empty lists both occur.
-func owner(rng *rand.Rand) int64 {
+func owner(rng *rand.Rand, accounts int) int64 {
 	switch r := rng.IntN(100); {
 	case r < 10:
 		return 1 + rng.Int64N(10)
 	case r < 30:
 		return 11 + rng.Int64N(90)
 	default:
-		return 1 + rng.Int64N(NumAccounts)
+		return 1 + rng.Int64N(int64(accounts))
 	}
 }
 
@@ -320,10 +331,17 @@ func (d *Dataset) archive(aid int64) *archivev1.Archive {
 	return d.archives[aid-1]
 }
 
-func (d *Dataset) hasMid(mid int64) bool { return mid >= 1 && mid <= int64(len(d.profiles)) }
+// HasMid reports whether mid is an account of the dataset.
+func (d *Dataset) HasMid(mid int64) bool { return mid >= 1 && mid <= int64(len(d.profiles)) }
+
+// HasAid reports whether aid is an archive of the dataset, hidden or not.
+func (d *Dataset) HasAid(aid int64) bool { return d.archive(aid) != nil }
 
 // Seed is the seed the dataset was built from.
 func (d *Dataset) Seed() int64 { return int64(d.seed) }
+
+// Config is the shape the dataset was built with.
+func (d *Dataset) Config() Config { return d.cfg }
 
 // Archive returns a copy of the archive, hidden or not.
 func (d *Dataset) Archive(aid int64) (*archivev1.Archive, bool) {
@@ -344,7 +362,7 @@ func (d *Dataset) Stat(aid int64) (*statv1.Stat, bool) {
 
 // Profile returns a copy of the account's profile, private fields included.
 func (d *Dataset) Profile(mid int64) (*accountv1.Profile, bool) {
-	if !d.hasMid(mid) {
+	if !d.HasMid(mid) {
 		return nil, false
 	}
 	return proto.Clone(d.profiles[mid-1]).(*accountv1.Profile), true
@@ -352,7 +370,7 @@ func (d *Dataset) Profile(mid int64) (*accountv1.Profile, bool) {
 
 // FollowerCount returns a copy of the account's follow counts.
 func (d *Dataset) FollowerCount(mid int64) (*relationv1.FollowerCount, bool) {
-	if !d.hasMid(mid) {
+	if !d.HasMid(mid) {
 		return nil, false
 	}
 	return proto.Clone(d.counts[mid-1]).(*relationv1.FollowerCount), true

@@ -1,4 +1,4 @@
-package mocks
+package dataset
 
 import (
 	"cmp"
@@ -167,7 +167,7 @@ func (d *Dataset) Related(aid int64, n int) []int64 {
 // filters), newest pubdate first, and the total count of mid's archives. ps is
 // capped at MaxBatch; page or ps below 1, or an unknown mid, give no aids.
 func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int64) {
-	if !d.hasMid(mid) {
+	if !d.HasMid(mid) {
 		return nil, 0
 	}
 	all := d.byOwner[mid-1]

@@ -1,0 +1,97 @@
+package record_test
+
+import (
+	archivev1 "mosaic/clients/archive/v1"
+	feedv1 "mosaic/clients/feed/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/internal/mocktest"
+	"mosaic/mocks/record"
+
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+)
+
+func TestRecorder(t *testing.T) {
+	rec := &record.Recorder{}
+	_, cl := mocktest.Start(t, fakes.Options{Recorder: rec})
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-color", "red")
+
+	before := time.Now()
+	var wg sync.WaitGroup
+	for range 4 { // concurrent calls: the recorder must be race-free
+		wg.Go(func() {
+			if _, err := cl.Archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: mocktest.IDs(1, 3)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := cl.Relation.BatchGetRelations(ctx, &relationv1.BatchGetRelationsRequest{ViewerMid: 1, TargetMids: mocktest.IDs(1, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Page: 1, Ps: 5}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 51)})
+	after := time.Now()
+
+	counts := map[string]int{
+		archivev1.ArchiveService_BatchGetArchives_FullMethodName:    4,
+		relationv1.RelationService_BatchGetRelations_FullMethodName: 1,
+		feedv1.FeedService_Recommend_FullMethodName:                 1,
+		statv1.StatService_BatchGetStats_FullMethodName:             1,
+		replyv1.ReplyService_BatchGetHotReplies_FullMethodName:      0,
+	}
+	for m, want := range counts {
+		if got := rec.Count(m); got != want {
+			t.Errorf("Count(%s) = %d, want %d", m, got, want)
+		}
+	}
+	batch := map[string]int{
+		archivev1.ArchiveService_BatchGetArchives_FullMethodName:    3,
+		relationv1.RelationService_BatchGetRelations_FullMethodName: 2,
+		feedv1.FeedService_Recommend_FullMethodName:                 0,
+		statv1.StatService_BatchGetStats_FullMethodName:             51,
+	}
+	calls := rec.Calls()
+	if len(calls) != 7 {
+		t.Fatalf("%d calls recorded", len(calls))
+	}
+	for i, c := range calls {
+		if c.Batch != batch[c.Method] {
+			t.Errorf("%s batch %d, want %d", c.Method, c.Batch, batch[c.Method])
+		}
+		if c.Start.Before(before) || c.End.After(after) || c.End.Before(c.Start) {
+			t.Errorf("%s times %v..%v outside %v..%v", c.Method, c.Start, c.End, before, after)
+		}
+		if i > 0 && c.Start.Before(calls[i-1].Start) {
+			t.Error("calls not ordered by start")
+		}
+		if got := c.Metadata.Get("x-color"); !slices.Equal(got, []string{"red"}) {
+			t.Errorf("%s metadata x-color %q", c.Method, got)
+		}
+		wantCode := codes.OK
+		if c.Method == statv1.StatService_BatchGetStats_FullMethodName {
+			wantCode = codes.InvalidArgument
+		}
+		if c.Code != wantCode {
+			t.Errorf("%s code %v, want %v", c.Method, c.Code, wantCode)
+		}
+	}
+	calls[0].Metadata.Set("x-color", "blue")
+	if got := rec.Calls()[0].Metadata.Get("x-color"); got[0] != "red" {
+		t.Error("Calls shares metadata with the recorder")
+	}
+	rec.Reset()
+	if len(rec.Calls()) != 0 || rec.Count(feedv1.FeedService_Recommend_FullMethodName) != 0 {
+		t.Error("Reset kept calls")
+	}
+}
