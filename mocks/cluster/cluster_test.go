@@ -1,15 +1,6 @@
 package cluster_test
 
 import (
-	"mosaic/clients"
-	accountv1 "mosaic/clients/account/v1"
-	feedv1 "mosaic/clients/feed/v1"
-	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks/cluster"
-	"mosaic/mocks/fakes"
-	"mosaic/mocks/internal/mocktest"
-	"mosaic/mocks/record"
-
 	"context"
 	"testing"
 	"time"
@@ -18,6 +9,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"mosaic/clients"
+	accountv1 "mosaic/clients/account/v1"
+	feedv1 "mosaic/clients/feed/v1"
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/internal/mocktest"
+	"mosaic/mocks/record"
 )
 
 func TestLatency(t *testing.T) {

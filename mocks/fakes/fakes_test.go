@@ -1,17 +1,6 @@
 package fakes_test
 
 import (
-	"mosaic/clients"
-	accountv1 "mosaic/clients/account/v1"
-	archivev1 "mosaic/clients/archive/v1"
-	feedv1 "mosaic/clients/feed/v1"
-	relationv1 "mosaic/clients/relation/v1"
-	replyv1 "mosaic/clients/reply/v1"
-	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks/dataset"
-	"mosaic/mocks/fakes"
-	"mosaic/mocks/internal/mocktest"
-
 	"context"
 	"net"
 	"slices"
@@ -22,6 +11,17 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"mosaic/clients"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	feedv1 "mosaic/clients/feed/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/internal/mocktest"
 )
 
 func batchCalls(cl mocktest.Clients) map[string]func(context.Context, []int64) (int, error) {

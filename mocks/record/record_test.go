@@ -1,6 +1,15 @@
 package record_test
 
 import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
@@ -9,14 +18,6 @@ import (
 	"mosaic/mocks/fakes"
 	"mosaic/mocks/internal/mocktest"
 	"mosaic/mocks/record"
-
-	"slices"
-	"sync"
-	"testing"
-	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 )
 
 func TestRecorder(t *testing.T) {
@@ -93,5 +94,41 @@ func TestRecorder(t *testing.T) {
 	rec.Reset()
 	if len(rec.Calls()) != 0 || rec.Count(feedv1.FeedService_Recommend_FullMethodName) != 0 {
 		t.Error("Reset kept calls")
+	}
+}
+
+// TestIDs: the IDs are read off the request as the server received it, for
+// every request type the mocks serve, whatever its field is called.
+func TestIDs(t *testing.T) {
+	for _, tt := range []struct {
+		req  any
+		want []int64
+	}{
+		{&accountv1.BatchGetProfilesRequest{Mids: []int64{3, 1, 3}}, []int64{3, 1, 3}},
+		{&archivev1.BatchGetArchivesRequest{Aids: []int64{9}}, []int64{9}},
+		{&archivev1.ListByOwnerRequest{Mid: 5, Page: 1, Ps: 10}, nil},
+		{&statv1.BatchGetStatsRequest{Aids: []int64{1, 2}}, []int64{1, 2}},
+		{&relationv1.BatchGetRelationsRequest{ViewerMid: 7, TargetMids: []int64{8, 9}}, []int64{8, 9}},
+		{&relationv1.BatchGetFollowerCountsRequest{Mids: []int64{4}}, []int64{4}},
+		{&feedv1.RecommendRequest{ViewerMid: 7, Page: 1, Ps: 20}, nil},
+		{&feedv1.RelatedRequest{Aid: 1, N: 5}, nil},
+		{&replyv1.BatchGetHotRepliesRequest{Aids: []int64{6, 7}, N: 3}, []int64{6, 7}},
+		{"not a message", nil},
+	} {
+		if got := record.IDs(tt.req); !slices.Equal(got, tt.want) {
+			t.Errorf("IDs(%T %v) = %v, want %v", tt.req, tt.req, got, tt.want)
+		}
+	}
+}
+
+func TestSplitMethod(t *testing.T) {
+	if s, m, ok := record.SplitMethod(statv1.StatService_BatchGetStats_FullMethodName); !ok || s != "stat" || m != "BatchGetStats" {
+		t.Errorf("stat: %q %q %v", s, m, ok)
+	}
+	if _, _, ok := record.SplitMethod("/grpc.health.v1.Health/Check"); ok {
+		t.Error("health counted as traffic")
+	}
+	if _, _, ok := record.SplitMethod("nonsense"); ok {
+		t.Error("a name without a method split")
 	}
 }

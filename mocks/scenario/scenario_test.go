@@ -1,18 +1,6 @@
 package scenario_test
 
 import (
-	"mosaic/clients"
-	accountv1 "mosaic/clients/account/v1"
-	archivev1 "mosaic/clients/archive/v1"
-	feedv1 "mosaic/clients/feed/v1"
-	relationv1 "mosaic/clients/relation/v1"
-	replyv1 "mosaic/clients/reply/v1"
-	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks/fakes"
-	"mosaic/mocks/internal/mocktest"
-	"mosaic/mocks/record"
-	"mosaic/mocks/scenario"
-
 	"context"
 	"maps"
 	"slices"
@@ -24,6 +12,18 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"mosaic/clients"
+	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
+	feedv1 "mosaic/clients/feed/v1"
+	relationv1 "mosaic/clients/relation/v1"
+	replyv1 "mosaic/clients/reply/v1"
+	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/internal/mocktest"
+	"mosaic/mocks/record"
+	"mosaic/mocks/scenario"
 )
 
 // designScenario is the example of docs/ARCHITECTURE.md ("Mock scenarios").

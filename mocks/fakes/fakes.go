@@ -10,48 +10,21 @@ import (
 
 	"google.golang.org/grpc"
 
-	"mosaic/clients"
-	accountv1 "mosaic/clients/account/v1"
-	archivev1 "mosaic/clients/archive/v1"
-	feedv1 "mosaic/clients/feed/v1"
-	relationv1 "mosaic/clients/relation/v1"
-	replyv1 "mosaic/clients/reply/v1"
-	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/record"
 	"mosaic/mocks/scenario"
 )
 
-// Service is one mock service: the clients' short name for it, and how to
-// register its fake, backed by a dataset, on a gRPC server.
+// Service is one mock service: the clients' short name for it, and how its
+// fake is registered.
 type Service struct {
 	Name     string
-	Register func(grpc.ServiceRegistrar, *dataset.Dataset)
+	register func(grpc.ServiceRegistrar, *server)
 }
 
-// Services is the registry of mock services, in clients.Services() order:
-// adding a downstream adds one entry here (TestRegistryMatchesClients).
-func Services() []Service {
-	return []Service{
-		{clients.Account, func(s grpc.ServiceRegistrar, d *dataset.Dataset) {
-			accountv1.RegisterAccountServiceServer(s, &accountServer{data: d})
-		}},
-		{clients.Archive, func(s grpc.ServiceRegistrar, d *dataset.Dataset) {
-			archivev1.RegisterArchiveServiceServer(s, &archiveServer{data: d})
-		}},
-		{clients.Stat, func(s grpc.ServiceRegistrar, d *dataset.Dataset) {
-			statv1.RegisterStatServiceServer(s, &statServer{data: d})
-		}},
-		{clients.Relation, func(s grpc.ServiceRegistrar, d *dataset.Dataset) {
-			relationv1.RegisterRelationServiceServer(s, &relationServer{data: d})
-		}},
-		{clients.Feed, func(s grpc.ServiceRegistrar, d *dataset.Dataset) {
-			feedv1.RegisterFeedServiceServer(s, &feedServer{data: d})
-		}},
-		{clients.Reply, func(s grpc.ServiceRegistrar, d *dataset.Dataset) {
-			replyv1.RegisterReplyServiceServer(s, &replyServer{data: d})
-		}},
-	}
+// Register registers the service, backed by ds, on r.
+func (s Service) Register(r grpc.ServiceRegistrar, ds *dataset.Dataset) {
+	s.register(r, &server{data: ds})
 }
 
 // Names returns the registry's service names, in its order.
