@@ -10,6 +10,7 @@ var shared struct {
 }
 
 // Shared returns the process-wide Classic Dataset of seed, building it once.
+// It is read-only: its Update methods fail.
 func Shared(seed int64) *Dataset {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
@@ -20,6 +21,7 @@ func Shared(seed int64) *Dataset {
 		shared.sets = map[int64]*Dataset{}
 	}
 	d := New(seed, Classic())
+	d.shared = true
 	shared.sets[seed] = d
 	return d
 }
