@@ -88,7 +88,7 @@ func startRig(ctx context.Context, cfg overloadConfig, stderr io.Writer) (*rig, 
 	r.pin = choosePinning(cfg.pin, cfg.bffCPU, cfg.loadCPU, exec.LookPath, runtime.NumCPU())
 	fmt.Fprintf(stderr, "overload: %s\n", r.pin.Note)
 
-	path, args := r.pin.command(cfg.loadCPU, mocksPath, []string{"-addr", "127.0.0.1:0", "-latency", cfg.latency.String(), "-seed", strconv.FormatInt(cfg.seed, 10)})
+	path, args := r.pin.command(cfg.loadCPU, mocksPath, []string{"-addr", "127.0.0.1:0", "-classic", "-latency", cfg.latency.String(), "-seed", strconv.FormatInt(cfg.seed, 10)})
 	if r.mocks, err = startChild(ctx, r.client, "mocksvc", path, args, mocksvcAnnouncement, func(*child) string { return "" }); err != nil {
 		return fail(err)
 	}

@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	draining := make(chan struct{})
 	srvOpts := append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(counter.interceptor)}, opts.ServerOptions()...)
 	srv := grpc.NewServer(append(srvOpts, grpc.ChainStreamInterceptor(endWatches(draining)))...)
-	if err := fakes.Register(srv, dataset.New(cfg.seed, dataset.Classic()), cfg.services...); err != nil {
+	if err := fakes.Register(srv, dataset.New(cfg.seed, cfg.world), cfg.services...); err != nil {
 		return err
 	}
 	health := newHealthSwitch(srv)
@@ -69,7 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		admin.close()
 		return errors.Join(err, <-served)
 	}
-	fmt.Fprintf(stdout, "mocksvc serving %s on %s (seed %d)%s%s\n", strings.Join(cfg.services, ","), lis.Addr(), cfg.seed, admin.announce(), reg.announce())
+	fmt.Fprintf(stdout, "mocksvc serving %s on %s (seed %d, %d archives, %d accounts, zipf %v)%s%s\n", strings.Join(cfg.services, ","), lis.Addr(),
+		cfg.seed, cfg.world.Archives, cfg.world.Accounts, cfg.world.Zipf, admin.announce(), reg.announce())
 
 	var serveErr error
 	select {
