@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -130,5 +131,37 @@ func TestSplitMethod(t *testing.T) {
 	}
 	if _, _, ok := record.SplitMethod("nonsense"); ok {
 		t.Error("a name without a method split")
+	}
+}
+
+// TestRecorderTallies: calls and IDs asked for, per method and per service,
+// as the servers received them (a call over the batch limit still counts:
+// it was asked).
+func TestRecorderTallies(t *testing.T) {
+	rec := &record.Recorder{}
+	_, cl := mocktest.Start(t, fakes.Options{Recorder: rec})
+	ctx := t.Context()
+	for _, n := range []int64{3, 5} {
+		if _, err := cl.Archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: mocktest.IDs(1, n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cl.Archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 5}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 51)})
+	if got := rec.Tally(archivev1.ArchiveService_BatchGetArchives_FullMethodName); got != (record.Tally{Calls: 2, IDs: 8}) {
+		t.Errorf("BatchGetArchives tally %+v", got)
+	}
+	want := map[string]record.Tally{"archive": {Calls: 3, IDs: 8}, "stat": {Calls: 1, IDs: 51}}
+	if got := rec.Services(); !maps.Equal(got, want) {
+		t.Errorf("Services() = %v, want %v", got, want)
+	}
+	if c := rec.Calls()[0]; !slices.Equal(c.IDs, mocktest.IDs(1, 3)) || c.Batch != 3 {
+		t.Errorf("first call asked for %v (batch %d)", c.IDs, c.Batch)
+	}
+	rec.Reset()
+	if len(rec.Services()) != 0 {
+		t.Error("Reset kept tallies")
 	}
 }
