@@ -266,8 +266,8 @@ func TestScenarioTimeout(t *testing.T) {
 	}
 	const deadline = 100 * time.Millisecond
 	for method, call := range calls {
+		start := time.Now() // before the deadline is set, so that elapsed cannot undercount it
 		ctx, cancel := context.WithTimeout(sctx, deadline)
-		start := time.Now()
 		err := call(ctx)
 		elapsed := time.Since(start)
 		cancel()
