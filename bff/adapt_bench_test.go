@@ -12,14 +12,14 @@ import (
 	"mosaic/bff/pad"
 	"mosaic/bff/scene"
 	"mosaic/bff/web"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // benchScenes builds device-neutral scenes of realistic size from the test
 // dataset: a 20-card feed, a video page with 20 related and 10 replies, a
 // user page with 20 uploads.
 func benchScenes(b *testing.B) (scene.Feed, scene.Video, scene.User) {
-	data := mocks.SharedDataset(apitest.Seed)
+	data := dataset.Shared(apitest.Seed)
 	card := func(aid int64) scene.Card {
 		a, _ := data.Archive(aid)
 		st, _ := data.Stat(aid)

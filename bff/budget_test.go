@@ -9,14 +9,14 @@ import (
 	"mosaic/bff/mini"
 	"mosaic/bff/scene"
 	"mosaic/bff/web"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // A mini card carries no more than 40% of a web card's bytes: checked card by
 // card over the first thousand visible archives of the test dataset, on the
 // network and language that make the mini card largest.
 func TestMiniCardBudget(t *testing.T) {
-	data := mocks.SharedDataset(apitest.Seed)
+	data := dataset.Shared(apitest.Seed)
 	aids := data.VisibleAids()[:1000]
 	var f scene.Feed
 	for _, aid := range aids {

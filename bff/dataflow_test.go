@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"mosaic/bff/apitest"
-	"mosaic/mocks"
+	"mosaic/mocks/record"
 )
 
 // slow adds extra latency to one method at the mock servers, so that a test
@@ -25,13 +25,13 @@ func slow(method string, d time.Duration) grpc.UnaryServerInterceptor {
 }
 
 // timeline requests path and returns the recorded call of each method.
-func timeline(t *testing.T, srv *apitest.Server, path string) map[string]mocks.Call {
+func timeline(t *testing.T, srv *apitest.Server, path string) map[string]record.Call {
 	t.Helper()
 	srv.Recorder.Reset()
 	if resp := srv.Get(t, path, "X-User-Id", "42"); resp.Status != http.StatusOK {
 		t.Fatalf("%s: %d", path, resp.Status)
 	}
-	c := map[string]mocks.Call{}
+	c := map[string]record.Call{}
 	for _, call := range srv.Recorder.Calls() {
 		if _, dup := c[call.Method]; dup {
 			t.Fatalf("%s called twice", call.Method)
@@ -43,7 +43,7 @@ func timeline(t *testing.T, srv *apitest.Server, path string) map[string]mocks.C
 
 // called fails the test if method was not called: every ordering check
 // below would pass vacuously on a missing call's zero times.
-func called(t *testing.T, c map[string]mocks.Call, methods ...string) {
+func called(t *testing.T, c map[string]record.Call, methods ...string) {
 	t.Helper()
 	for _, m := range methods {
 		if _, ok := c[m]; !ok {
@@ -52,7 +52,7 @@ func called(t *testing.T, c map[string]mocks.Call, methods ...string) {
 	}
 }
 
-func startsAfter(t *testing.T, c map[string]mocks.Call, step, input string) {
+func startsAfter(t *testing.T, c map[string]record.Call, step, input string) {
 	t.Helper()
 	called(t, c, step, input)
 	if c[step].Start.Before(c[input].End) {
@@ -60,7 +60,7 @@ func startsAfter(t *testing.T, c map[string]mocks.Call, step, input string) {
 	}
 }
 
-func startsBeforeEnd(t *testing.T, c map[string]mocks.Call, step, other string) {
+func startsBeforeEnd(t *testing.T, c map[string]record.Call, step, other string) {
 	t.Helper()
 	called(t, c, step, other)
 	if !c[step].Start.Before(c[other].End) {

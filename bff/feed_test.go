@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"mosaic/bff/apitest"
-	"mosaic/mocks"
+	"mosaic/mocks/record"
 )
 
 var devices = []string{"app", "pad", "web", "mini"}
@@ -224,19 +224,19 @@ func TestFeedDataflow(t *testing.T) {
 	if resp := srv.Get(t, "/web/v1/feed?ps=20", "X-User-Id", "42"); resp.Status != http.StatusOK {
 		t.Fatalf("status %d", resp.Status)
 	}
-	c := map[string]mocks.Call{}
+	c := map[string]record.Call{}
 	for _, call := range srv.Recorder.Calls() {
 		c[call.Method] = call
 	}
 	called(t, c, mRecommend, mArchives, mStats, mProfiles, mRelations)
 	rec, arc, st, prof, rel := c[mRecommend], c[mArchives], c[mStats], c[mProfiles], c[mRelations]
 
-	after := func(name string, call mocks.Call, dep string, of mocks.Call) {
+	after := func(name string, call record.Call, dep string, of record.Call) {
 		if call.Start.Before(of.End) {
 			t.Errorf("%s started %v before %s ended", name, of.End.Sub(call.Start), dep)
 		}
 	}
-	overlap := func(a string, ca mocks.Call, b string, cb mocks.Call) {
+	overlap := func(a string, ca record.Call, b string, cb record.Call) {
 		if !(ca.Start.Before(cb.End) && cb.Start.Before(ca.End)) {
 			t.Errorf("%s [%v] and %s [%v] do not overlap", a, span(rec, ca), b, span(rec, cb))
 		}
@@ -257,11 +257,11 @@ func TestFeedDataflow(t *testing.T) {
 	}
 }
 
-func span(origin, c mocks.Call) string {
+func span(origin, c record.Call) string {
 	return fmt.Sprintf("%v–%v", c.Start.Sub(origin.Start).Round(time.Millisecond), c.End.Sub(origin.Start).Round(time.Millisecond))
 }
 
-func methods(calls []mocks.Call) []string {
+func methods(calls []record.Call) []string {
 	var out []string
 	for _, c := range calls {
 		out = append(out, c.Method)

@@ -17,7 +17,7 @@ import (
 	"mosaic/bff/apitest"
 	"mosaic/clients/conn"
 	"mosaic/internal/reqid"
-	"mosaic/mocks"
+	"mosaic/mocks/record"
 )
 
 const (
@@ -143,7 +143,7 @@ func TestOneTracePerRequestAcrossTheDownstreams(t *testing.T) {
 // the one mosaic made when the caller sent none.
 func TestTraceAndRequestIDPassThroughWhenNotRecording(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{RealMode: true})
-	calls := func(headers ...string) ([]mocks.Call, apitest.Response) {
+	calls := func(headers ...string) ([]record.Call, apitest.Response) {
 		srv.Recorder.Reset()
 		resp := srv.Get(t, "/app/v1/feed", headers...)
 		if resp.Status != http.StatusOK {

@@ -18,28 +18,31 @@ import (
 	"mosaic/bff/apitest"
 	"mosaic/clients"
 	"mosaic/clients/balance"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
+	"mosaic/mocks/scenario"
 )
 
 // archiveInstances serves the archive service on three loopback instances
 // (with the health service, as real ones have), each latency slow, the first
 // one extra slower besides, and returns their static target and recorders.
-func archiveInstances(t *testing.T, latency, extra time.Duration) (string, []*mocks.Recorder) {
+func archiveInstances(t *testing.T, latency, extra time.Duration) (string, []*record.Recorder) {
 	t.Helper()
 	var addrs []string
-	var recs []*mocks.Recorder
+	var recs []*record.Recorder
 	for i := range 3 {
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := &mocks.Recorder{}
+		rec := &record.Recorder{}
 		d := latency
 		if i == 0 {
 			d += extra
 		}
-		srv := grpc.NewServer(grpc.ChainUnaryInterceptor(rec.Interceptor(), mocks.LatencyInterceptor(d, 0)))
-		if err := mocks.Register(srv, mocks.SharedDataset(apitest.Seed), mocks.Archive); err != nil {
+		srv := grpc.NewServer(grpc.ChainUnaryInterceptor(rec.Interceptor(), scenario.LatencyInterceptor(d, 0)))
+		if err := fakes.Register(srv, dataset.Shared(apitest.Seed), clients.Archive); err != nil {
 			t.Fatal(err)
 		}
 		healthpb.RegisterHealthServer(srv, health.NewServer())
@@ -56,7 +59,7 @@ func archiveInstances(t *testing.T, latency, extra time.Duration) (string, []*mo
 type feedRun struct {
 	name    string
 	srv     *apitest.Server
-	slow    *mocks.Recorder // the slow instance's, nil without one
+	slow    *record.Recorder // the slow instance's, nil without one
 	samples []time.Duration
 }
 

@@ -29,7 +29,10 @@ import (
 	"mosaic/bff/server"
 	"mosaic/clients/conn"
 	"mosaic/internal/telemetry"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
 )
 
 // Seed is the dataset every end-to-end test and golden file uses.
@@ -83,8 +86,8 @@ type Options struct {
 // Server is a running mosaic over the mock downstreams.
 type Server struct {
 	URL      string
-	Data     *mocks.Dataset
-	Recorder *mocks.Recorder
+	Data     *dataset.Dataset
+	Recorder *record.Recorder
 	Spec     *openapi.Spec
 	// Deadline is the scene deadline in force.
 	Deadline time.Duration
@@ -98,10 +101,10 @@ type Server struct {
 // Start runs the topology for the life of t.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	data := mocks.SharedDataset(Seed)
-	rec := &mocks.Recorder{}
+	data := dataset.Shared(Seed)
+	rec := &record.Recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
-	cluster, err := mocks.Start(ctx, data, mocks.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors, Scenarios: true})
+	cluster, err := cluster.Start(ctx, data, fakes.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors, Scenarios: true})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

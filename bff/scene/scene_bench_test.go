@@ -7,15 +7,17 @@ import (
 	"mosaic/bff/scene"
 	"mosaic/clients"
 	"mosaic/clients/conn"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 // BenchmarkScene measures assembling each scene: the dataflow and its
 // batched gRPC calls to the mock downstreams on loopback (no added
 // latency), without HTTP or device adaptation.
 func BenchmarkScene(b *testing.B) {
-	data := mocks.SharedDataset(1)
-	cluster, err := mocks.Start(context.Background(), data, mocks.Options{})
+	data := dataset.Shared(1)
+	cluster, err := cluster.Start(context.Background(), data, fakes.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,12 +2,13 @@ package server
 
 import (
 	"mosaic/clients"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/scenario"
 )
 
 // MockTargets are the gRPC targets of every service of a mock cluster, for
 // Deps.Targets in mock mode.
-func MockTargets(c *mocks.Cluster) map[string]string {
+func MockTargets(c *cluster.Cluster) map[string]string {
 	targets := map[string]string{}
 	for _, svc := range clients.Services() {
 		targets[svc] = "static:///" + c.Addr(svc)
@@ -18,6 +19,6 @@ func MockTargets(c *mocks.Cluster) map[string]string {
 // checkScenario validates X-Mock-Scenario in the mocks' fault language, in
 // mock mode only: real services never see the header.
 func checkScenario(s string) error {
-	_, err := mocks.ParseScenario(s)
+	_, err := scenario.Parse(s)
 	return err
 }

@@ -16,7 +16,9 @@ import (
 	"mosaic/bff/request"
 	"mosaic/clients"
 	"mosaic/internal/telemetry"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -24,7 +26,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // start builds the handlers over a mock cluster for the life of t.
 func start(t *testing.T, cfg Config, ready func() bool) Handlers {
 	t.Helper()
-	cluster, err := mocks.Start(t.Context(), mocks.SharedDataset(1), mocks.Options{Scenarios: true})
+	cluster, err := cluster.Start(t.Context(), dataset.Shared(1), fakes.Options{Scenarios: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestNewRefusesMissingDeps(t *testing.T) {
 }
 
 func TestMockTargetsNameEveryService(t *testing.T) {
-	cluster, err := mocks.Start(t.Context(), mocks.SharedDataset(1), mocks.Options{})
+	cluster, err := cluster.Start(t.Context(), dataset.Shared(1), fakes.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

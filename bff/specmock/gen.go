@@ -9,7 +9,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // maxDepth bounds nesting: an optional property deeper than this is left
@@ -24,7 +24,7 @@ const defaultMaxExtra = 5
 // fake, both seeded from the request, so the same seed gives the same value.
 type gen struct {
 	rng  *rand.Rand
-	fake mocks.Faker
+	fake dataset.Faker
 }
 
 // value generates for ref; name is the property (or, for array items, the

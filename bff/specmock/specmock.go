@@ -42,7 +42,7 @@ import (
 	"mosaic/bff/problem"
 	"mosaic/bff/request"
 	"mosaic/dto"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // Extension marks an operation to serve from its schema.
@@ -144,7 +144,7 @@ func (m *Mocks) Operations() []string {
 func (o *operation) body(seed uint64) ([]byte, error) {
 	var v any
 	var err error
-	mocks.Fake(seed, func(f mocks.Faker) {
+	dataset.Fake(seed, func(f dataset.Faker) {
 		g := &gen{rng: rand.New(rand.NewPCG(seed, streamGen)), fake: f}
 		v, err = g.value("", o.schema, 0)
 	})

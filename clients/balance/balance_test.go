@@ -19,12 +19,15 @@ import (
 	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 
+	"mosaic/clients"
 	"mosaic/clients/archive"
 	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/balance"
 	"mosaic/clients/conn"
 	"mosaic/clients/instance"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
 )
 
 const mArchives = "/archive.v1.ArchiveService/BatchGetArchives"
@@ -34,7 +37,7 @@ const mArchives = "/archive.v1.ArchiveService/BatchGetArchives"
 type backend struct {
 	name   string
 	addr   string
-	rec    *mocks.Recorder
+	rec    *record.Recorder
 	health *health.Server
 }
 
@@ -44,9 +47,9 @@ func startBackend(t *testing.T, name string, latency time.Duration) *backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &backend{name: name, addr: lis.Addr().String(), rec: &mocks.Recorder{}, health: health.NewServer()}
-	srv := grpc.NewServer(mocks.Options{Recorder: b.rec, Latency: latency}.ServerOptions()...)
-	if err := mocks.Register(srv, mocks.SharedDataset(1), mocks.Archive); err != nil {
+	b := &backend{name: name, addr: lis.Addr().String(), rec: &record.Recorder{}, health: health.NewServer()}
+	srv := grpc.NewServer(fakes.Options{Recorder: b.rec, Latency: latency}.ServerOptions()...)
+	if err := fakes.Register(srv, dataset.Shared(1), clients.Archive); err != nil {
 		t.Fatal(err)
 	}
 	healthpb.RegisterHealthServer(srv, b.health)

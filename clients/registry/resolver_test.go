@@ -17,8 +17,10 @@ import (
 
 	"mosaic/clients/instance"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
 	"mosaic/mocks/etcdtest"
+	"mosaic/mocks/fakes"
 )
 
 // build starts a resolver for target on cli, recording into a ClientConn;
@@ -330,7 +332,7 @@ func TestBuildRejectsABadTarget(t *testing.T) {
 func TestGRPCDialsThroughTheResolver(t *testing.T) {
 	etcd := etcdtest.Start(t)
 	cli := etcd.Client(t)
-	cluster, err := mocks.Start(t.Context(), mocks.SharedDataset(1), mocks.Options{})
+	cluster, err := cluster.Start(t.Context(), dataset.Shared(1), fakes.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

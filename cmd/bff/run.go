@@ -14,7 +14,9 @@ import (
 	"mosaic/bff/server"
 	"mosaic/internal/flagenv"
 	"mosaic/internal/telemetry"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -64,7 +66,7 @@ func downstreams(ctx context.Context, cfg config) (targets map[string]string, st
 	if !cfg.mock() {
 		return cfg.targets, func() {}, nil
 	}
-	cluster, err := mocks.Start(ctx, mocks.NewDataset(cfg.server.Seed), mocks.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter, Scenarios: true})
+	cluster, err := cluster.Start(ctx, dataset.New(cfg.server.Seed, dataset.Classic()), fakes.Options{Latency: cfg.mockLatency, Jitter: cfg.mockJitter, Scenarios: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting mock downstreams: %w", err)
 	}

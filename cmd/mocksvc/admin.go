@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
+	"mosaic/mocks/record"
 )
 
 // healthSwitch is the gRPC health of every service of the server, which tests
@@ -74,44 +74,41 @@ func (h *healthSwitch) Shutdown() {
 	h.hs.Shutdown()
 }
 
-// callCounter counts the mock services' calls by service, method and this
-// instance's lane and cluster, so that tests of routing count where traffic
-// went at the mocks themselves. Health checks are not counted: they are not
-// traffic.
+// callCounter counts the mock services' calls, and the IDs they asked for,
+// by service, method and this instance's lane and cluster, so that tests of
+// routing count where traffic went at the mocks themselves, and a bench
+// counts what a screen cost downstream. Health checks are not counted: they
+// are not traffic. IDs are counted as the test oracle counts them
+// (record.IDs), from the request as received.
 type callCounter struct {
-	calls          *prometheus.CounterVec
+	calls, ids     *prometheus.CounterVec
 	color, cluster string
 }
 
 func newCallCounter(reg prometheus.Registerer, color, cluster string) *callCounter {
+	labels := []string{"service", "method", "color", "cluster"}
 	c := &callCounter{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mock_rpc_calls_total",
 			Help: "Calls received, by service, method and the instance's -color and -cluster.",
-		}, []string{"service", "method", "color", "cluster"}),
+		}, labels),
+		ids: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mock_rpc_ids_total",
+			Help: "IDs asked for (aids, mids, target_mids of batch calls), by service, method and the instance's -color and -cluster.",
+		}, labels),
 		color: color, cluster: cluster,
 	}
-	reg.MustRegister(c.calls)
+	reg.MustRegister(c.calls, c.ids)
 	return c
 }
 
 // interceptor counts a call when it arrives, whatever its outcome.
 func (c *callCounter) interceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if service, method, ok := splitMethod(info.FullMethod); ok {
+	if service, method, ok := record.SplitMethod(info.FullMethod); ok {
 		c.calls.WithLabelValues(service, method, c.color, c.cluster).Inc()
+		c.ids.WithLabelValues(service, method, c.color, c.cluster).Add(float64(len(record.IDs(req))))
 	}
 	return handler(ctx, req)
-}
-
-// splitMethod turns "/stat.v1.StatService/BatchGetStats" into "stat" and
-// "BatchGetStats"; it reports false for the health service.
-func splitMethod(full string) (service, method string, ok bool) {
-	svc, method, found := strings.Cut(strings.TrimPrefix(full, "/"), "/")
-	if !found || strings.HasPrefix(svc, "grpc.") {
-		return "", "", false
-	}
-	service, _, _ = strings.Cut(svc, ".")
-	return service, method, true
 }
 
 // adminHandler serves /metrics, /healthz (alive), /readyz (gRPC health

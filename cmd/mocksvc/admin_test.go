@@ -14,7 +14,7 @@ import (
 
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/scenario"
 )
 
 func httpDo(t *testing.T, method, url string) (int, http.Header, string) {
@@ -44,12 +44,12 @@ func TestMetricsCountCallsWithTheInstancesLabels(t *testing.T) {
 	defer conn.Close()
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-color", "blue")
 	for range 2 {
-		if _, err := statv1.NewStatServiceClient(conn).BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}}); err != nil {
+		if _, err := statv1.NewStatServiceClient(conn).BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{1, 2, 3}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A failed call is traffic too.
-	fctx := metadata.AppendToOutgoingContext(ctx, mocks.ScenarioMetadataKey, "feed=unavailable")
+	fctx := metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, "feed=unavailable")
 	if _, err := feedv1.NewFeedServiceClient(conn).Related(fctx, &feedv1.RelatedRequest{Aid: 1, N: 3}); err == nil {
 		t.Fatal("the scenario did not fail the call")
 	}
@@ -60,6 +60,8 @@ func TestMetricsCountCallsWithTheInstancesLabels(t *testing.T) {
 	for _, want := range []string{
 		`mock_rpc_calls_total{cluster="c2",color="canary",method="BatchGetStats",service="stat"} 2`,
 		`mock_rpc_calls_total{cluster="c2",color="canary",method="Related",service="feed"} 1`,
+		`mock_rpc_ids_total{cluster="c2",color="canary",method="BatchGetStats",service="stat"} 6`,
+		`mock_rpc_ids_total{cluster="c2",color="canary",method="Related",service="feed"} 0`,
 	} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("/metrics (%d) lacks %s:\n%s", code, want, body)

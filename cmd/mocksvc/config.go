@@ -13,13 +13,15 @@ import (
 
 	"mosaic/clients/registry"
 	"mosaic/internal/flagenv"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 type config struct {
 	addr            string
 	services        []string
 	seed            int64
+	world           dataset.Config // the catalogue served
 	latency, jitter time.Duration
 	scenarios       bool
 	adminAddr       string // "" serves no admin HTTP
@@ -42,11 +44,17 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	var (
 		c                  config
 		services, endpoint string
+		classic            bool
 	)
+	c.world = dataset.Skewed()
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":9000", "gRPC listen address")
-	fs.StringVar(&services, "services", strings.Join(mocks.ServiceNames(), ","), "comma-separated services to serve")
+	fs.StringVar(&services, "services", strings.Join(fakes.Names(), ","), "comma-separated services to serve")
 	fs.Int64Var(&c.seed, "seed", 1, "faker seed; the same seed gives the same data")
+	fs.BoolVar(&classic, "classic", false, "serve the Classic world of the in-process mocks and the goldens (10,000 archives, 2,000 accounts, uniform feed) instead of -archives, -accounts and -zipf")
+	fs.IntVar(&c.world.Archives, "archives", c.world.Archives, "archives in the catalogue (aids 1..N), each generated on first use")
+	fs.IntVar(&c.world.Accounts, "accounts", c.world.Accounts, "accounts in the catalogue (mids 1..N)")
+	fs.Float64Var(&c.world.Zipf, "zipf", c.world.Zipf, "exponent of the Zipf popularity the feed draws archives from; 0: uniform")
 	fs.DurationVar(&c.latency, "latency", 0, "latency added to every call")
 	fs.DurationVar(&c.jitter, "jitter", 0, "extra random latency in [0, jitter) per call")
 	fs.BoolVar(&c.scenarios, "scenarios", true, "honor x-mock-scenario metadata (fault injection)")
@@ -66,6 +74,9 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if c.services, err = parseServices(services); err != nil {
 		return c, err
 	}
+	if c.world, err = world(fs, classic, c.world); err != nil {
+		return c, err
+	}
 	if c.latency < 0 || c.jitter < 0 {
 		return c, errors.New("-latency and -jitter must not be negative")
 	}
@@ -75,6 +86,27 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		}
 	}
 	return c, c.validateRegistration()
+}
+
+// world is the catalogue to serve: the Classic world with -classic (which
+// then must come alone), else the one of -archives, -accounts and -zipf.
+func world(fs *flag.FlagSet, classic bool, w dataset.Config) (dataset.Config, error) {
+	var shaped []string
+	fs.Visit(func(f *flag.Flag) { // set on the command line or from the environment
+		if f.Name == "archives" || f.Name == "accounts" || f.Name == "zipf" {
+			shaped = append(shaped, "-"+f.Name)
+		}
+	})
+	if classic {
+		if len(shaped) > 0 {
+			return w, fmt.Errorf("-classic fixes the catalogue: drop %s", strings.Join(shaped, ", "))
+		}
+		return dataset.Classic(), nil
+	}
+	if err := w.Validate(); err != nil {
+		return w, fmt.Errorf("-%w", err)
+	}
+	return w, nil
 }
 
 func (c config) validateRegistration() error {
@@ -111,8 +143,8 @@ func parseServices(s string) ([]string, error) {
 		switch {
 		case name == "":
 			continue
-		case !slices.Contains(mocks.ServiceNames(), name):
-			return nil, fmt.Errorf("-services: unknown service %q (want some of %s)", name, strings.Join(mocks.ServiceNames(), ","))
+		case !slices.Contains(fakes.Names(), name):
+			return nil, fmt.Errorf("-services: unknown service %q (want some of %s)", name, strings.Join(fakes.Names(), ","))
 		case slices.Contains(out, name):
 			return nil, fmt.Errorf("-services: %s is listed twice", name)
 		}

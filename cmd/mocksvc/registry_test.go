@@ -22,8 +22,8 @@ import (
 	"mosaic/clients/instance"
 	"mosaic/clients/registry"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
 	"mosaic/mocks/etcdtest"
+	"mosaic/mocks/scenario"
 )
 
 func timeout(t *testing.T, d time.Duration) context.Context {
@@ -220,7 +220,7 @@ func TestProcess(t *testing.T) {
 
 		slow := make(chan error, 1)
 		go func() {
-			ctx := metadata.AppendToOutgoingContext(t.Context(), mocks.ScenarioMetadataKey, "stat=delay:2s")
+			ctx := metadata.AppendToOutgoingContext(t.Context(), scenario.MetadataKey, "stat=delay:2s")
 			_, err := stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}})
 			slow <- err
 		}()

@@ -15,7 +15,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"mosaic/internal/flagenv"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 // shutdownGrace bounds how long in-flight calls may take to finish on shutdown
@@ -37,11 +39,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	metrics := prometheus.NewRegistry()
 	counter := newCallCounter(metrics, cfg.color, cfg.cluster)
-	opts := mocks.Options{Latency: cfg.latency, Jitter: cfg.jitter, Scenarios: cfg.scenarios}
+	opts := fakes.Options{Latency: cfg.latency, Jitter: cfg.jitter, Scenarios: cfg.scenarios}
 	draining := make(chan struct{})
 	srvOpts := append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(counter.interceptor)}, opts.ServerOptions()...)
 	srv := grpc.NewServer(append(srvOpts, grpc.ChainStreamInterceptor(endWatches(draining)))...)
-	if err := mocks.Register(srv, mocks.NewDataset(cfg.seed), cfg.services...); err != nil {
+	if err := fakes.Register(srv, dataset.New(cfg.seed, cfg.world), cfg.services...); err != nil {
 		return err
 	}
 	health := newHealthSwitch(srv)
@@ -64,7 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		admin.close()
 		return errors.Join(err, <-served)
 	}
-	fmt.Fprintf(stdout, "mocksvc serving %s on %s (seed %d)%s%s\n", strings.Join(cfg.services, ","), lis.Addr(), cfg.seed, admin.announce(), reg.announce())
+	fmt.Fprintf(stdout, "mocksvc serving %s on %s (seed %d, %d archives, %d accounts, zipf %v)%s%s\n", strings.Join(cfg.services, ","), lis.Addr(),
+		cfg.seed, cfg.world.Archives, cfg.world.Accounts, cfg.world.Zipf, admin.announce(), reg.announce())
 
 	var serveErr error
 	select {
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	health.Shutdown() // every service NOT_SERVING, so health-checking clients move away
 	close(draining)
-	mocks.GracefulStop(srv, shutdownGrace)
+	cluster.GracefulStop(srv, shutdownGrace)
 	admin.close()
 	if serveErr != nil {
 		return serveErr

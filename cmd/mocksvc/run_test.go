@@ -18,11 +18,14 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	accountv1 "mosaic/clients/account/v1"
+	archivev1 "mosaic/clients/archive/v1"
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/scenario"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -131,8 +134,8 @@ func TestRun(t *testing.T) {
 	if err != nil || len(stats.GetStats()) != 3 {
 		t.Fatalf("BatchGetStats: %v, %v", stats, err)
 	}
-	if want, _ := mocks.SharedDataset(1).Stat(1); stats.GetStats()[1].GetView() != want.GetView() {
-		t.Errorf("stat 1 view %d, want %d (seed 1)", stats.GetStats()[1].GetView(), want.GetView())
+	if want, _ := dataset.New(1, dataset.Skewed()).Stat(1); stats.GetStats()[1].GetView() != want.GetView() {
+		t.Errorf("stat 1 view %d, want %d (seed 1, Skewed)", stats.GetStats()[1].GetView(), want.GetView())
 	}
 	if r, err := feedv1.NewFeedServiceClient(conn).Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 3}); err != nil || len(r.GetAids()) != 3 {
 		t.Errorf("Related: %v, %v", r, err)
@@ -143,7 +146,7 @@ func TestRun(t *testing.T) {
 	}
 
 	// Scenarios are honored by default.
-	sctx := metadata.AppendToOutgoingContext(ctx, mocks.ScenarioMetadataKey, "stat=error:RESOURCE_EXHAUSTED")
+	sctx := metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, "stat=error:RESOURCE_EXHAUSTED")
 	if _, err := statv1.NewStatServiceClient(conn).BatchGetStats(sctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("stat under scenario: %v, want ResourceExhausted", err)
 	}
@@ -236,6 +239,11 @@ func TestRunConfigErrors(t *testing.T) {
 		{[]string{"-advertise", "h:0"}, nil, "-advertise"},
 		{[]string{"-instance-id", "a/b"}, nil, "-instance-id"},
 		{[]string{"-weight", "-1"}, nil, "-weight"},
+		{[]string{"-archives", "10"}, nil, "-archives"},
+		{[]string{"-accounts", "0"}, nil, "-accounts"},
+		{nil, map[string]string{"MOSAIC_ZIPF": "-1"}, "-zipf"},
+		{[]string{"-classic", "-zipf", "1"}, nil, "-classic fixes the catalogue: drop -zipf"},
+		{[]string{"-archives", "500"}, map[string]string{"MOSAIC_CLASSIC": "true"}, "drop -archives"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -272,6 +280,9 @@ func TestFlagsOverrideEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.world != dataset.Skewed() {
+		t.Errorf("default catalogue %+v, want Skewed %+v", cfg.world, dataset.Skewed())
+	}
 	if cfg.addr != ":9000" || len(cfg.services) != 6 || cfg.seed != 1 || !cfg.scenarios ||
 		cfg.registry != nil || cfg.adminAddr != "" || cfg.ttl != 5*time.Second || cfg.color != "" {
 		t.Errorf("defaults %+v", cfg)
@@ -286,5 +297,35 @@ func TestHelpPrintsUsageAndSucceeds(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "-registry-ttl") || stderr.Len() != 0 {
 		t.Errorf("stdout %q, stderr %q: want the usage on stdout", stdout.String(), stderr.String())
+	}
+}
+
+// TestCatalogue: the default is the Skewed catalogue, -classic the world of
+// the in-process mocks, and -archives, -accounts and -zipf shape the first.
+func TestCatalogue(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want dataset.Config
+	}{
+		{nil, dataset.Skewed()},
+		{[]string{"-classic"}, dataset.Classic()},
+		{[]string{"-archives", "5000", "-accounts", "300", "-zipf", "0"}, dataset.Config{Archives: 5000, Accounts: 300, PerID: true}},
+		{[]string{"-zipf", "1.2"}, dataset.Config{Archives: 100_000, Accounts: 20_000, Zipf: 1.2, PerID: true}},
+	} {
+		cfg, err := parseConfig(append([]string{"mocksvc"}, tt.args...), func(string) string { return "" }, io.Discard, io.Discard)
+		if err != nil || cfg.world != tt.want {
+			t.Errorf("%q: %+v, %v; want %+v", tt.args, cfg.world, err, tt.want)
+		}
+	}
+	// -classic serves what the in-process mocks of the same seed serve.
+	addr, _ := startRun(t, nil, "-addr", "127.0.0.1:0", "-services", "archive", "-seed", "1", "-classic")
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	got, err := archivev1.NewArchiveServiceClient(conn).BatchGetArchives(t.Context(), &archivev1.BatchGetArchivesRequest{Aids: []int64{10_000, 10_001}})
+	if want, _ := dataset.Shared(1).Archive(10_000); err != nil || !proto.Equal(got.GetArchives()[10_000], want) || len(got.GetArchives()) != 1 {
+		t.Errorf("-classic archives 10000 and 10001: %v, %v; want only %v", got, err, want)
 	}
 }

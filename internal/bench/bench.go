@@ -16,7 +16,10 @@ import (
 	"mosaic/internal/bench/host"
 	"mosaic/internal/bench/load"
 	"mosaic/internal/bench/workload"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
 )
 
 // bencher holds one run's shared state.
@@ -25,16 +28,16 @@ type bencher struct {
 	stderr    io.Writer
 	bffPath   string
 	self      string
-	ds        *mocks.Dataset
+	ds        *dataset.Dataset
 	ents      workload.Entities
 	client    *http.Client
 	transport *http.Transport
 	rss       *host.RSSSampler
 	rep       *Report
 	profiled  string
-	cluster   *mocks.Cluster // of the pass under way
+	cluster   *cluster.Cluster // of the pass under way
 
-	rec      *mocks.Recorder
+	rec      *record.Recorder
 	children map[string]*child.Child
 }
 
@@ -110,7 +113,7 @@ func newBencher(ctx context.Context, cfg Config, tmp string, stderr io.Writer) (
 			return nil, fmt.Errorf("finding bffctl's own binary to run floor and naive: %w", err)
 		}
 	}
-	b.ds = mocks.NewDataset(cfg.Seed)
+	b.ds = dataset.New(cfg.Seed, dataset.Classic())
 	if b.ents, err = workload.PickEntities(b.ds); err != nil {
 		return nil, err
 	}
@@ -167,8 +170,8 @@ func (b *bencher) verdict() error {
 // pass starts the mock downstreams with latency and every implementation
 // over them, runs fn, and stops everything.
 func (b *bencher) pass(ctx context.Context, latency time.Duration, fn func(context.Context) error) (err error) {
-	b.rec = &mocks.Recorder{}
-	cluster, err := mocks.Start(ctx, b.ds, mocks.Options{Recorder: b.rec, Latency: latency})
+	b.rec = &record.Recorder{}
+	cluster, err := cluster.Start(ctx, b.ds, fakes.Options{Recorder: b.rec, Latency: latency})
 	if err != nil {
 		return fmt.Errorf("starting the mock downstreams: %w", err)
 	}
@@ -208,7 +211,7 @@ func (b *bencher) alive() error {
 
 // spec is how to run impl over the cluster: mosaic is cmd/bff, the others
 // are this binary's bench-serve.
-func (b *bencher) spec(impl string, cluster *mocks.Cluster) child.Spec {
+func (b *bencher) spec(impl string, cluster *cluster.Cluster) child.Spec {
 	addrs := map[string]string{}
 	for _, svc := range clients.Services() {
 		addrs[svc] = cluster.Addr(svc)

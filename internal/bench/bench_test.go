@@ -19,7 +19,9 @@ import (
 	"mosaic/internal/bench/child"
 	"mosaic/internal/bench/load"
 	"mosaic/internal/bench/workload"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -220,7 +222,7 @@ func TestCheckTargets(t *testing.T) {
 // TestServe runs bench-serve's server in process: it announces its
 // address, serves a scene and exposes the counters the bench reads.
 func TestServe(t *testing.T) {
-	cluster, err := mocks.Start(t.Context(), mocks.SharedDataset(apitest.Seed), mocks.Options{})
+	cluster, err := cluster.Start(t.Context(), dataset.Shared(apitest.Seed), fakes.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"time"
 
+	"mosaic/clients"
 	"mosaic/internal/bench/child"
 	"mosaic/internal/bench/load"
 	"mosaic/internal/bench/reference"
-	"mosaic/mocks"
 )
 
 // latencyPass: for each implementation and scene, saturation, then the open
 // loop at a fraction of it.
 func (b *bencher) latencyPass(ctx context.Context) error {
-	hop, err := load.HopLatency(ctx, b.cluster.Addr(mocks.Stat), b.ds.VisibleAids()[:20], 200)
+	hop, err := load.HopLatency(ctx, b.cluster.Addr(clients.Stat), b.ds.VisibleAids()[:20], 200)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"mosaic/mocks"
+	"mosaic/clients"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -145,13 +148,13 @@ func TestLoadGenerators(t *testing.T) {
 }
 
 func TestHopLatencyIncludesTheMockLatency(t *testing.T) {
-	ds := mocks.SharedDataset(1)
-	cluster, err := mocks.Start(t.Context(), ds, mocks.Options{Latency: 5 * time.Millisecond})
+	ds := dataset.Shared(1)
+	cluster, err := cluster.Start(t.Context(), ds, fakes.Options{Latency: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cluster.Stop()
-	p50, err := HopLatency(t.Context(), cluster.Addr(mocks.Stat), ds.VisibleAids()[:20], 5)
+	p50, err := HopLatency(t.Context(), cluster.Addr(clients.Stat), ds.VisibleAids()[:20], 5)
 	if err != nil || p50 < 5*time.Millisecond {
 		t.Fatalf("hop p50 %v, %v; want at least the 5ms mock latency", p50, err)
 	}

@@ -18,7 +18,7 @@ import (
 	"mosaic/internal/bench/child"
 	"mosaic/internal/bench/host"
 	"mosaic/internal/bench/workload"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // pinning says where the rig's processes run.
@@ -88,7 +88,7 @@ func startRig(ctx context.Context, cfg Config, stderr io.Writer) (*rig, error) {
 	r.pin = choosePinning(cfg.Pin, cfg.BFFCPU, cfg.LoadCPU, exec.LookPath, runtime.NumCPU())
 	fmt.Fprintf(stderr, "overload: %s\n", r.pin.Note)
 
-	path, args := r.pin.command(cfg.LoadCPU, mocksPath, []string{"-addr", "127.0.0.1:0", "-latency", cfg.Latency.String(), "-seed", strconv.FormatInt(cfg.Seed, 10)})
+	path, args := r.pin.command(cfg.LoadCPU, mocksPath, []string{"-addr", "127.0.0.1:0", "-classic", "-latency", cfg.Latency.String(), "-seed", strconv.FormatInt(cfg.Seed, 10)})
 	if r.mocks, err = child.Start(ctx, r.client, child.Spec{Name: "mocksvc", Path: path, Args: args, Banner: mocksvcAnnouncement}); err != nil {
 		return fail(err)
 	}
@@ -124,7 +124,7 @@ func (r *rig) targetURL() (string, error) {
 	var e workload.Entities
 	if scene.ByID {
 		var err error
-		if e, err = workload.PickEntities(mocks.NewDataset(r.cfg.Seed)); err != nil {
+		if e, err = workload.PickEntities(dataset.New(r.cfg.Seed, dataset.Classic())); err != nil {
 			return "", err
 		}
 	}

@@ -20,7 +20,10 @@ import (
 	"mosaic/internal/bench/naive"
 	"mosaic/internal/bench/reference"
 	"mosaic/internal/bench/workload"
-	"mosaic/mocks"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -28,16 +31,16 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // refTopology is the floor and the naive BFF, in process, over one mock cluster.
 type refTopology struct {
 	floor, naive string
-	rec          *mocks.Recorder
-	data         *mocks.Dataset
+	rec          *record.Recorder
+	data         *dataset.Dataset
 	client       *http.Client
 }
 
 func startRefs(t *testing.T) *refTopology {
 	t.Helper()
-	rec := &mocks.Recorder{}
-	data := mocks.SharedDataset(apitest.Seed)
-	cluster, err := mocks.Start(t.Context(), data, mocks.Options{Recorder: rec})
+	rec := &record.Recorder{}
+	data := dataset.Shared(apitest.Seed)
+	cluster, err := cluster.Start(t.Context(), data, fakes.Options{Recorder: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"mosaic/internal/bench/reference"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // Devices are the device route segments mosaic serves, in the order the
@@ -93,7 +93,7 @@ type Entities struct {
 }
 
 // PickEntities chooses them in the dataset.
-func PickEntities(ds *mocks.Dataset) (Entities, error) {
+func PickEntities(ds *dataset.Dataset) (Entities, error) {
 	var e Entities
 	for _, a := range ds.VisibleAids() {
 		if len(ds.HotReplies(a, reference.Replies)) == reference.Replies && len(ds.Related(a, reference.Related)) == reference.Related {

@@ -7,11 +7,11 @@ import (
 
 	"mosaic/bff/apitest"
 	"mosaic/internal/bench/reference"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 func TestPickEntities(t *testing.T) {
-	ds := mocks.SharedDataset(apitest.Seed)
+	ds := dataset.Shared(apitest.Seed)
 	e, err := PickEntities(ds)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package mocks
+package dataset
 
 import (
 	"math/rand/v2"
@@ -19,12 +19,7 @@ type Faker struct{ rng *rand.Rand }
 // that guards it, so the same seed gives the same values whatever else the
 // process does with faker. Keep fn short: every faker user waits on it.
 func Fake(seed uint64, fn func(Faker)) {
-	fakerMu.Lock()
-	defer fakerMu.Unlock()
-	registerProviders()
-	faker.SetGenerateUniqueValues(false)
-	faker.SetRandomSource(fakerSource{rand.NewPCG(seed, streamFaker)})
-	fn(Faker{rng: rand.New(rand.NewPCG(seed, streamFake))})
+	withFaker(seed, func() { fn(Faker{rng: rand.New(rand.NewPCG(seed, streamFake))}) })
 }
 
 // Name is a person's display name, as the mock accounts have (Chinese,

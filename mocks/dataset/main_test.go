@@ -1,4 +1,4 @@
-package mocks_test
+package dataset_test
 
 import (
 	"crypto/sha256"
@@ -18,7 +18,7 @@ import (
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 // digestEnv makes the test binary print the digest of a seed's dataset and exit, so
@@ -32,14 +32,17 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		fmt.Println(digest(dumpJSON(mocks.NewDataset(seed))))
+		fmt.Println(digest(dumpJSON(dataset.New(seed, dataset.Classic()))))
 		os.Exit(0)
 	}
 	goleak.VerifyTestMain(m)
 }
 
+// The Classic sizes, which the goldens were recorded on (TestClassicSizes).
+const numArchives, numAccounts = 10000, 2000
+
 // seed1 is shared by the read-only tests: building a dataset is the slow part.
-var seed1 = sync.OnceValue(func() *mocks.Dataset { return mocks.NewDataset(1) })
+var seed1 = sync.OnceValue(func() *dataset.Dataset { return dataset.New(1, dataset.Classic()) })
 
 // dump is everything a Dataset answers, stored or derived, over a sample of keys
 // wide enough to cover every generator.
@@ -56,9 +59,9 @@ type dump struct {
 	Totals    []int64
 }
 
-func dumpOf(d *mocks.Dataset) *dump {
+func dumpOf(d *dataset.Dataset) *dump {
 	var out dump
-	for aid := int64(1); aid <= mocks.NumArchives; aid++ {
+	for aid := int64(1); aid <= numArchives; aid++ {
 		a, _ := d.Archive(aid)
 		s, _ := d.Stat(aid)
 		out.Archives, out.Stats = append(out.Archives, a), append(out.Stats, s)
@@ -67,7 +70,7 @@ func dumpOf(d *mocks.Dataset) *dump {
 		p, _ := d.Profile(mid)
 		c, _ := d.FollowerCount(mid)
 		out.Profiles, out.Counts = append(out.Profiles, p), append(out.Counts, c)
-		aids, total := d.ListByOwner(mid, 1, mocks.MaxBatch)
+		aids, total := d.ListByOwner(mid, 1, dataset.MaxBatch)
 		out.Owners, out.Totals = append(out.Owners, aids), append(out.Totals, total)
 	}
 	for viewer := int64(0); viewer < 20; viewer++ {
@@ -81,15 +84,15 @@ func dumpOf(d *mocks.Dataset) *dump {
 		}
 	}
 	for aid := int64(1); aid <= 300; aid++ {
-		out.Replies = append(out.Replies, d.HotReplies(aid, mocks.MaxBatch))
-		out.Related = append(out.Related, d.Related(aid, mocks.MaxBatch))
+		out.Replies = append(out.Replies, d.HotReplies(aid, dataset.MaxBatch))
+		out.Related = append(out.Related, d.Related(aid, dataset.MaxBatch))
 	}
 	return &out
 }
 
 // dumpJSON is the JSON of the dump. encoding/json sorts map keys and skips the
 // generated messages' unexported internals, so equal data gives equal bytes.
-func dumpJSON(d *mocks.Dataset) []byte {
+func dumpJSON(d *dataset.Dataset) []byte {
 	b, err := json.Marshal(dumpOf(d))
 	if err != nil {
 		panic(err)

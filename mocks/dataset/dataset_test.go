@@ -1,4 +1,4 @@
-package mocks_test
+package dataset_test
 
 import (
 	"bytes"
@@ -16,24 +16,24 @@ import (
 
 	feedv1 "mosaic/clients/feed/v1"
 	replyv1 "mosaic/clients/reply/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/dataset"
 )
 
 func TestDeterministicInProcess(t *testing.T) {
 	t.Parallel() // with TestDeterministicAcrossProcesses, whose child has its own CPU
 	// Build seed 1 again concurrently with seed 2: the faker lock must keep both
 	// sequences intact.
-	var again, other *mocks.Dataset
+	var again, other *dataset.Dataset
 	var wg sync.WaitGroup
 	start := time.Now()
-	wg.Go(func() { again = mocks.NewDataset(1) })
-	wg.Go(func() { other = mocks.NewDataset(2) })
+	wg.Go(func() { again = dataset.New(1, dataset.Classic()) })
+	wg.Go(func() { other = dataset.New(2, dataset.Classic()) })
 	wg.Wait()
 	t.Logf("two datasets in %v", time.Since(start))
 
 	if !bytes.Equal(seed1JSON(), dumpJSON(again)) {
 		// Name the first differing entity to make a failure actionable.
-		for aid := int64(1); aid <= mocks.NumArchives; aid++ {
+		for aid := int64(1); aid <= numArchives; aid++ {
 			a, _ := seed1().Archive(aid)
 			b, _ := again.Archive(aid)
 			if !proto.Equal(a, b) {
@@ -79,11 +79,28 @@ func TestDeterministicAcrossProcesses(t *testing.T) {
 	}
 }
 
+func TestClassicSizes(t *testing.T) {
+	if c := dataset.Classic(); c.Archives != numArchives || c.Accounts != numAccounts {
+		t.Fatalf("Classic() = %+v: the goldens were recorded on %d archives and %d accounts", c, numArchives, numAccounts)
+	}
+}
+
+// classicSeed1 is the digest of seed 1's Classic world as the goldens were
+// recorded on it: a change to the generator that moves a single byte of it
+// would change the golden bodies too.
+const classicSeed1 = "8f0931f18fafcfb91a0493f3aaa3c0d28821b63928166fe2f12dd6489e5cdb1f"
+
+func TestClassicUnchanged(t *testing.T) {
+	if got := digest(seed1JSON()); got != classicSeed1 {
+		t.Fatalf("Classic seed 1 digest %s, want %s: the goldens' world changed", got, classicSeed1)
+	}
+}
+
 func TestArchives(t *testing.T) {
 	d := seed1()
 	coverRE := regexp.MustCompile(`^https?://i0\.hdslb\.example/bfs/archive/[0-9a-f]+\.jpg$`)
 	var hidden, httpCovers, multibyte, over80 int
-	for aid := int64(1); aid <= mocks.NumArchives; aid++ {
+	for aid := int64(1); aid <= numArchives; aid++ {
 		a, ok := d.Archive(aid)
 		if !ok || a.GetAid() != aid {
 			t.Fatalf("archive %d: %v %v", aid, a, ok)
@@ -114,17 +131,17 @@ func TestArchives(t *testing.T) {
 		if p := time.Unix(a.GetPubdate(), 0).UTC(); p.Year() < 2024 || p.Year() > 2026 {
 			t.Fatalf("aid %d pubdate %v", aid, p)
 		}
-		if a.GetOwnerMid() < 1 || a.GetOwnerMid() > mocks.NumAccounts {
+		if a.GetOwnerMid() < 1 || a.GetOwnerMid() > numAccounts {
 			t.Fatalf("aid %d owner %d", aid, a.GetOwnerMid())
 		}
 		if n := len(a.GetTags()); n < 1 || n > 4 || slices.Contains(a.GetTags(), "") {
 			t.Fatalf("aid %d tags %q", aid, a.GetTags())
 		}
 	}
-	pct := func(n int) int { return n * 100 / mocks.NumArchives }
+	pct := func(n int) int { return n * 100 / numArchives }
 	t.Logf("hidden %d%%, http covers %d%%, multibyte desc %d%%", pct(hidden), pct(httpCovers), pct(multibyte))
 	if hidden < 200 || hidden > 400 {
-		t.Errorf("hidden archives: %d of %d, want about 3%%", hidden, mocks.NumArchives)
+		t.Errorf("hidden archives: %d of %d, want about 3%%", hidden, numArchives)
 	}
 	if p := pct(httpCovers); p < 15 || p > 25 {
 		t.Errorf("http covers: %d%%, want about 20%%", p)
@@ -135,7 +152,7 @@ func TestArchives(t *testing.T) {
 	if _, ok := d.Archive(0); ok {
 		t.Error("aid 0 exists")
 	}
-	if _, ok := d.Archive(mocks.NumArchives + 1); ok {
+	if _, ok := d.Archive(numArchives + 1); ok {
 		t.Error("aid beyond the dataset exists")
 	}
 }
@@ -143,7 +160,7 @@ func TestArchives(t *testing.T) {
 func TestHiddenAids(t *testing.T) {
 	d := seed1()
 	hidden, visible := d.HiddenAids(), d.VisibleAids()
-	if len(hidden)+len(visible) != mocks.NumArchives || len(hidden) == 0 {
+	if len(hidden)+len(visible) != numArchives || len(hidden) == 0 {
 		t.Fatalf("%d hidden + %d visible", len(hidden), len(visible))
 	}
 	for _, aid := range hidden {
@@ -163,7 +180,7 @@ func TestProfiles(t *testing.T) {
 	faceRE := regexp.MustCompile(`^https?://i0\.hdslb\.example/bfs/face/[0-9a-f]+\.jpg$`)
 	var officials, vips int
 	mids := d.Mids()
-	if len(mids) != mocks.NumAccounts {
+	if len(mids) != numAccounts {
 		t.Fatalf("%d mids", len(mids))
 	}
 	for _, mid := range mids {
@@ -200,7 +217,7 @@ func TestStatSpread(t *testing.T) {
 	d := seed1()
 	bounds := []int64{1_000, 10_000, 1_000_000, 100_000_000}
 	buckets := make([]int, len(bounds)+1)
-	for aid := int64(1); aid <= mocks.NumArchives; aid++ {
+	for aid := int64(1); aid <= numArchives; aid++ {
 		s, ok := d.Stat(aid)
 		if !ok {
 			t.Fatalf("no stat for %d", aid)
@@ -213,7 +230,7 @@ func TestStatSpread(t *testing.T) {
 	}
 	t.Logf("views by bucket %v: %v", bounds, buckets)
 	for i, n := range buckets {
-		if n < mocks.NumArchives/100 {
+		if n < numArchives/100 {
 			t.Errorf("bucket %d has only %d archives", i, n)
 		}
 	}
@@ -312,7 +329,7 @@ func TestRecommend(t *testing.T) {
 	if a, b := d.Recommend(7, "app", 1, 20), d.Recommend(7, "web", 1, 20); slices.EqualFunc(a, b, func(x, y *feedv1.Item) bool { return proto.Equal(x, y) }) {
 		t.Error("devices get the same feed")
 	}
-	if n := len(d.Recommend(7, "web", 1, 500)); n != mocks.MaxBatch {
+	if n := len(d.Recommend(7, "web", 1, 500)); n != dataset.MaxBatch {
 		t.Errorf("ps 500 gave %d items", n)
 	}
 	if d.Recommend(7, "web", 0, 10) != nil || d.Recommend(7, "web", 1, 0) != nil {
@@ -343,10 +360,10 @@ func TestRelated(t *testing.T) {
 	if hidden == 0 {
 		t.Error("no hidden related archive")
 	}
-	if n := len(d.Related(1, 100)); n != mocks.MaxBatch {
+	if n := len(d.Related(1, 100)); n != dataset.MaxBatch {
 		t.Errorf("n 100 gave %d", n)
 	}
-	if d.Related(0, 5) != nil || d.Related(mocks.NumArchives+1, 5) != nil {
+	if d.Related(0, 5) != nil || d.Related(numArchives+1, 5) != nil {
 		t.Error("unknown aid has related archives")
 	}
 }
@@ -354,7 +371,7 @@ func TestRelated(t *testing.T) {
 func TestListByOwner(t *testing.T) {
 	d := seed1()
 	owned := make(map[int64][]int64)
-	for aid := int64(1); aid <= mocks.NumArchives; aid++ {
+	for aid := int64(1); aid <= numArchives; aid++ {
 		a, _ := d.Archive(aid)
 		owned[a.GetOwnerMid()] = append(owned[a.GetOwnerMid()], aid)
 	}
@@ -390,14 +407,14 @@ func TestListByOwner(t *testing.T) {
 		switch {
 		case len(all) == 0:
 			empty++
-		case len(all) > mocks.MaxBatch:
+		case len(all) > dataset.MaxBatch:
 			paged++
 		}
 	}
 	if empty == 0 || paged == 0 || withHidden == 0 {
 		t.Errorf("%d owners without archives, %d with more than a page, %d with hidden ones", empty, paged, withHidden)
 	}
-	if aids, _ := d.ListByOwner(1, 1, 500); len(aids) != mocks.MaxBatch {
+	if aids, _ := d.ListByOwner(1, 1, 500); len(aids) != dataset.MaxBatch {
 		t.Errorf("ps 500 gave %d", len(aids))
 	}
 	if aids, total := d.ListByOwner(0, 1, 10); aids != nil || total != 0 {
@@ -420,7 +437,7 @@ func TestHotReplies(t *testing.T) {
 		}
 		some++
 		for i, r := range got {
-			if r.GetMid() < 1 || r.GetMid() > mocks.NumAccounts || r.GetMessage() == "" || r.GetCtime() < a.GetPubdate() {
+			if r.GetMid() < 1 || r.GetMid() > numAccounts || r.GetMessage() == "" || r.GetCtime() < a.GetPubdate() {
 				t.Fatalf("aid %d reply %v", aid, r)
 			}
 			if i > 0 && got[i-1].GetLike() < r.GetLike() {

@@ -1,4 +1,4 @@
-package mocks
+package dataset
 
 import (
 	"fmt"
@@ -40,6 +40,19 @@ type fakeProfile struct {
 	Birthday string `faker:"mosaic_birthday"`
 }
 
+// withFaker runs fn with faker's global source seeded from seed, under the
+// lock that guards all of faker's global state: every use of faker in
+// mosaic goes through it, so the same seed gives the same values whatever
+// else the process does with faker. Keep fn short: every faker user waits.
+func withFaker(seed uint64, fn func()) {
+	fakerMu.Lock()
+	defer fakerMu.Unlock()
+	registerProviders()
+	faker.SetGenerateUniqueValues(false) // its unique cache is global and unbounded
+	faker.SetRandomSource(fakerSource{rand.NewPCG(seed, streamFaker)})
+	fn()
+}
+
 // registerProviders must be called with fakerMu held.
 func registerProviders() {
 	providersOnce.Do(func() {
@@ -50,7 +63,7 @@ func registerProviders() {
 
 func must(err error) {
 	if err != nil {
-		panic("mocks: faker: " + err.Error())
+		panic("dataset: faker: " + err.Error())
 	}
 }
 

@@ -1,9 +1,8 @@
-package mocks
+package dataset
 
 import (
 	"cmp"
 	"hash/fnv"
-	"math/rand/v2"
 	"slices"
 
 	feedv1 "mosaic/clients/feed/v1"
@@ -21,6 +20,13 @@ const (
 	domRecommend
 	domRelated
 	domReply
+	domSkeleton
+	domArchive
+	domStat
+	domProfile
+	domCount
+	domReplyText
+	domPopular
 )
 
 // mix hashes its arguments with the splitmix64 finaliser.
@@ -54,15 +60,16 @@ func (d *Dataset) Relation(viewer, target int64) *relationv1.Relation {
 
 // Recommend returns exactly ps (capped at MaxBatch) items for one page of a viewer's
 // feed on device, or nil if page or ps is below 1. The base stream is a keyed
-// permutation of the visible archives, so successive pages differ; about one
-// item in 20 is swapped for a hidden archive and about one in 20 for another archive
-// of the previous item's owner, so the BFF has to filter and can dedup owners.
+// permutation of the visible archives (Classic), so successive pages differ, or
+// draws from the Zipf popularity (Config.Zipf), so that a few archives fill most
+// pages of every viewer; about one item in 20 is swapped for a hidden archive and
+// about one in 20 for another archive of the previous item's owner, so the BFF has
+// to filter and can dedup owners.
 func (d *Dataset) Recommend(viewer int64, device string, page, ps int) []*feedv1.Item {
 	if page < 1 || ps < 1 || len(d.visible) < MaxBatch {
 		return nil
 	}
 	ps = min(ps, MaxBatch)
-	n := uint64(len(d.visible))
 	key := mix(d.seed, domRecommend, uint64(viewer), strHash(device))
 	items := make([]*feedv1.Item, 0, ps)
 	used := make(map[int64]bool, ps)
@@ -70,21 +77,9 @@ func (d *Dataset) Recommend(viewer int64, device string, page, ps int) []*feedv1
 	for i := range ps {
 		k := uint64(page-1)*uint64(ps) + uint64(i)
 		h := mix(key, k)
-		idx := permute(k%n, n, key)
-		aid, reason := d.visible[idx], ""
-		switch {
-		case h%20 == 0 && len(d.hidden) > 0:
-			aid = d.hidden[(h>>8)%uint64(len(d.hidden))]
-		case prevOwner != 0 && (h>>8)%100 < 5:
-			own := d.byOwner[prevOwner-1]
-			aid, reason = own[(h>>16)%uint64(len(own))], "more from this uploader"
-		}
-		for used[aid] { // probe the base stream so the page still has ps distinct aids
-			idx = (idx + 1) % n
-			aid, reason = d.visible[idx], ""
-		}
+		aid, reason := d.feedItem(key, k, h, prevOwner, used)
 		used[aid] = true
-		owner := d.archives[aid-1].OwnerMid
+		owner := d.skel[aid-1].owner
 		if reason == "" {
 			reason = d.reason(viewer, owner, h)
 		}
@@ -93,6 +88,41 @@ func (d *Dataset) Recommend(viewer int64, device string, page, ps int) []*feedv1
 	}
 	return items
 }
+
+// feedItem is the k-th item of the stream keyed by key, h its hash: not one
+// of used, and a reason when it is not the base stream's own pick.
+func (d *Dataset) feedItem(key, k, h uint64, prevOwner int64, used map[int64]bool) (int64, string) {
+	n := uint64(len(d.visible))
+	var idx uint64
+	if d.popular == nil {
+		idx = permute(k%n, n, key)
+	} else {
+		idx = d.popular.draw(mix(h, domPopular))
+	}
+	aid, reason := d.visible[idx], ""
+	switch {
+	case h%20 == 0 && len(d.hidden) > 0:
+		aid = d.hidden[(h>>8)%uint64(len(d.hidden))]
+	case prevOwner != 0 && (h>>8)%100 < 5:
+		own := d.byOwner[prevOwner-1]
+		aid, reason = own[(h>>16)%uint64(len(own))], "more from this uploader"
+	}
+	for try := uint64(1); used[aid]; try++ { // so the page still has ps distinct aids
+		if d.popular != nil && try <= maxRedraws {
+			idx = d.popular.draw(mix(h, domPopular, try))
+		} else {
+			idx = (idx + 1) % n
+		}
+		aid, reason = d.visible[idx], ""
+	}
+	return aid, reason
+}
+
+// maxRedraws bounds how often a Zipf feed draws again for a page's item
+// before it walks on to the next archive, as the uniform one does at once:
+// the most popular archive is drawn a few percent of the time, so a page
+// nearly never needs more than a few.
+const maxRedraws = 16
 
 func (d *Dataset) reason(viewer, owner int64, h uint64) string {
 	if d.Relation(viewer, owner).GetFollowing() {
@@ -136,13 +166,12 @@ func permute(k, n, key uint64) uint64 {
 // itself; some share its owner and about one in 20 is hidden. A shorter answer is a
 // prefix of a longer one. Unknown aid or n < 1 gives nil.
 func (d *Dataset) Related(aid int64, n int) []int64 {
-	a := d.archive(aid)
-	if a == nil || n < 1 || len(d.visible) < MaxBatch+1 {
+	if !d.HasAid(aid) || n < 1 || len(d.visible) < MaxBatch+1 {
 		return nil
 	}
 	n = min(n, MaxBatch)
-	rng := rand.New(rand.NewPCG(mix(d.seed, domRelated, uint64(aid)), streamData))
-	own := d.byOwner[a.OwnerMid-1]
+	rng := d.rngFor(domRelated, uint64(aid))
+	own := d.byOwner[d.skel[aid-1].owner-1]
 	out := make([]int64, 0, n)
 	used := map[int64]bool{aid: true}
 	for len(out) < n {
@@ -167,7 +196,7 @@ func (d *Dataset) Related(aid int64, n int) []int64 {
 // filters), newest pubdate first, and the total count of mid's archives. ps is
 // capped at MaxBatch; page or ps below 1, or an unknown mid, give no aids.
 func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int64) {
-	if !d.hasMid(mid) {
+	if !d.HasMid(mid) {
 		return nil, 0
 	}
 	all := d.byOwner[mid-1]
@@ -187,11 +216,11 @@ func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int6
 // first. Each archive has a fixed set of 0..40 replies, so a smaller n gives a
 // prefix of a larger one. Unknown aid or n < 1 gives nil.
 func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
-	a := d.archive(aid)
-	if a == nil || n < 1 {
+	if !d.HasAid(aid) || n < 1 {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(mix(d.seed, domReply, uint64(aid)), streamData))
+	pub := d.skel[aid-1].pubdate
+	rng := d.rngFor(domReply, uint64(aid))
 	count := 0
 	if rng.IntN(100) >= 15 {
 		count = 1 + rng.IntN(40)
@@ -200,10 +229,10 @@ func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
 	for i := range replies {
 		replies[i] = &replyv1.Reply{
 			Rpid:    aid*100 + int64(i) + 1,
-			Mid:     1 + rng.Int64N(int64(len(d.profiles))),
+			Mid:     1 + rng.Int64N(int64(d.cfg.Accounts)),
 			Message: d.replyTexts[rng.IntN(len(d.replyTexts))],
 			Like:    zeroOr(rng, 10, logInt(rng, 6)),
-			Ctime:   a.Pubdate + rng.Int64N(pubTo-a.Pubdate),
+			Ctime:   pub + rng.Int64N(pubTo-pub),
 		}
 	}
 	slices.SortFunc(replies, func(x, y *replyv1.Reply) int {

@@ -1,4 +1,4 @@
-package mocks_test
+package scenario_test
 
 import (
 	"context"
@@ -13,13 +13,17 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"mosaic/clients"
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/internal/mocktest"
+	"mosaic/mocks/record"
+	"mosaic/mocks/scenario"
 )
 
 // designScenario is the example of docs/ARCHITECTURE.md ("Mock scenarios").
@@ -28,37 +32,37 @@ const designScenario = "stat=unavailable,account=delay:300ms,relation=timeout,ar
 func TestParseScenario(t *testing.T) {
 	tests := []struct {
 		in        string
-		want      mocks.Scenario
+		want      scenario.Scenario
 		canonical string
 	}{
-		{"", mocks.Scenario{}, ""},
-		{"  ", mocks.Scenario{}, ""},
-		{" , ,", mocks.Scenario{}, ""},
-		{designScenario, mocks.Scenario{
-			mocks.Stat:     {Kind: mocks.FaultUnavailable},
-			mocks.Account:  {Kind: mocks.FaultDelay, Delay: 300 * time.Millisecond},
-			mocks.Relation: {Kind: mocks.FaultTimeout},
-			mocks.Archive:  {Kind: mocks.FaultPartial},
-			mocks.Feed:     {Kind: mocks.FaultEmpty},
-			mocks.Reply:    {Kind: mocks.FaultError, Code: codes.ResourceExhausted},
+		{"", scenario.Scenario{}, ""},
+		{"  ", scenario.Scenario{}, ""},
+		{" , ,", scenario.Scenario{}, ""},
+		{designScenario, scenario.Scenario{
+			clients.Stat:     {Kind: scenario.FaultUnavailable},
+			clients.Account:  {Kind: scenario.FaultDelay, Delay: 300 * time.Millisecond},
+			clients.Relation: {Kind: scenario.FaultTimeout},
+			clients.Archive:  {Kind: scenario.FaultPartial},
+			clients.Feed:     {Kind: scenario.FaultEmpty},
+			clients.Reply:    {Kind: scenario.FaultError, Code: codes.ResourceExhausted},
 		}, "account=delay:300ms,archive=partial,stat=unavailable,relation=timeout,feed=empty,reply=error:RESOURCE_EXHAUSTED"},
-		{" stat = unavailable ,\tfeed=empty , ", mocks.Scenario{
-			mocks.Stat: {Kind: mocks.FaultUnavailable},
-			mocks.Feed: {Kind: mocks.FaultEmpty},
+		{" stat = unavailable ,\tfeed=empty , ", scenario.Scenario{
+			clients.Stat: {Kind: scenario.FaultUnavailable},
+			clients.Feed: {Kind: scenario.FaultEmpty},
 		}, "stat=unavailable,feed=empty"},
-		{"account=delay:1.5s", mocks.Scenario{mocks.Account: {Kind: mocks.FaultDelay, Delay: 1500 * time.Millisecond}}, "account=delay:1.5s"},
-		{"account=delay:10s", mocks.Scenario{mocks.Account: {Kind: mocks.FaultDelay, Delay: 10 * time.Second}}, "account=delay:10s"},
-		{"account=delay:1ns", mocks.Scenario{mocks.Account: {Kind: mocks.FaultDelay, Delay: 1}}, "account=delay:1ns"},
-		{"stat = delay : 20ms ,reply= error: DATA_LOSS", mocks.Scenario{
-			mocks.Stat:  {Kind: mocks.FaultDelay, Delay: 20 * time.Millisecond},
-			mocks.Reply: {Kind: mocks.FaultError, Code: codes.DataLoss},
+		{"account=delay:1.5s", scenario.Scenario{clients.Account: {Kind: scenario.FaultDelay, Delay: 1500 * time.Millisecond}}, "account=delay:1.5s"},
+		{"account=delay:10s", scenario.Scenario{clients.Account: {Kind: scenario.FaultDelay, Delay: 10 * time.Second}}, "account=delay:10s"},
+		{"account=delay:1ns", scenario.Scenario{clients.Account: {Kind: scenario.FaultDelay, Delay: 1}}, "account=delay:1ns"},
+		{"stat = delay : 20ms ,reply= error: DATA_LOSS", scenario.Scenario{
+			clients.Stat:  {Kind: scenario.FaultDelay, Delay: 20 * time.Millisecond},
+			clients.Reply: {Kind: scenario.FaultError, Code: codes.DataLoss},
 		}, "stat=delay:20ms,reply=error:DATA_LOSS"},
-		{"reply=error:CANCELLED", mocks.Scenario{mocks.Reply: {Kind: mocks.FaultError, Code: codes.Canceled}}, "reply=error:CANCELLED"},
-		{"reply=error:UNAUTHENTICATED", mocks.Scenario{mocks.Reply: {Kind: mocks.FaultError, Code: codes.Unauthenticated}}, "reply=error:UNAUTHENTICATED"},
-		{"stat=error:NOT_FOUND", mocks.Scenario{mocks.Stat: {Kind: mocks.FaultError, Code: codes.NotFound}}, "stat=error:NOT_FOUND"},
+		{"reply=error:CANCELLED", scenario.Scenario{clients.Reply: {Kind: scenario.FaultError, Code: codes.Canceled}}, "reply=error:CANCELLED"},
+		{"reply=error:UNAUTHENTICATED", scenario.Scenario{clients.Reply: {Kind: scenario.FaultError, Code: codes.Unauthenticated}}, "reply=error:UNAUTHENTICATED"},
+		{"stat=error:NOT_FOUND", scenario.Scenario{clients.Stat: {Kind: scenario.FaultError, Code: codes.NotFound}}, "stat=error:NOT_FOUND"},
 	}
 	for _, tt := range tests {
-		got, err := mocks.ParseScenario(tt.in)
+		got, err := scenario.Parse(tt.in)
 		if err != nil {
 			t.Errorf("ParseScenario(%q): %v", tt.in, err)
 			continue
@@ -69,7 +73,7 @@ func TestParseScenario(t *testing.T) {
 		if s := got.String(); s != tt.canonical {
 			t.Errorf("ParseScenario(%q).String() = %q, want %q", tt.in, s, tt.canonical)
 		}
-		again, err := mocks.ParseScenario(got.String())
+		again, err := scenario.Parse(got.String())
 		if err != nil || !maps.Equal(again, got) {
 			t.Errorf("round trip of %q: %v, %v", got.String(), again, err)
 		}
@@ -103,10 +107,10 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"stat=error:14", []string{`unknown gRPC code "14"`}},
 		{"stat=empty,feed=empty,stat=partial", []string{`"stat=partial"`, "stat is listed twice"}},
 		{strings.Repeat("stat=empty,", 17), []string{"17 entries", "16"}},
-		{"stat=empty" + strings.Repeat(" ", mocks.MaxScenarioLen), []string{"1034 bytes", "1024"}},
+		{"stat=empty" + strings.Repeat(" ", scenario.MaxLen), []string{"1034 bytes", "1024"}},
 	}
 	for _, tt := range tests {
-		sc, err := mocks.ParseScenario(tt.in)
+		sc, err := scenario.Parse(tt.in)
 		if err == nil {
 			t.Errorf("ParseScenario(%q) = %v, want an error", tt.in, sc)
 			continue
@@ -127,15 +131,15 @@ func FuzzParseScenario(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sc, err := mocks.ParseScenario(s)
+		sc, err := scenario.Parse(s)
 		if err != nil {
 			return
 		}
-		if len(sc) > len(mocks.ServiceNames()) {
+		if len(sc) > len(clients.Services()) {
 			t.Fatalf("%q parsed into %d entries", s, len(sc))
 		}
 		canonical := sc.String()
-		again, err := mocks.ParseScenario(canonical)
+		again, err := scenario.Parse(canonical)
 		if err != nil {
 			t.Fatalf("%q → %q does not parse: %v", s, canonical, err)
 		}
@@ -156,11 +160,11 @@ func TestPartialEmptyGeneric(t *testing.T) {
 		t.Fatal(err)
 	}
 	orig := proto.Clone(st)
-	half := mocks.Partial(st).(*structpb.Struct)
+	half := scenario.Partial(st).(*structpb.Struct)
 	if got := slices.Sorted(maps.Keys(half.GetFields())); !slices.Equal(got, []string{"a", "c", "e"}) {
 		t.Errorf("Partial kept %v, want a c e", got)
 	}
-	if len(mocks.Empty(st).(*structpb.Struct).GetFields()) != 0 {
+	if len(scenario.Empty(st).(*structpb.Struct).GetFields()) != 0 {
 		t.Error("Empty kept fields")
 	}
 	if !proto.Equal(st, orig) {
@@ -168,33 +172,33 @@ func TestPartialEmptyGeneric(t *testing.T) {
 	}
 
 	list, _ := structpb.NewList([]any{1, 2, 3})
-	if got := mocks.Partial(list).(*structpb.ListValue).GetValues(); len(got) != 2 || got[1].GetNumberValue() != 2 {
+	if got := scenario.Partial(list).(*structpb.ListValue).GetValues(); len(got) != 2 || got[1].GetNumberValue() != 2 {
 		t.Errorf("Partial of 3 values: %v", got)
 	}
 	one, _ := structpb.NewList([]any{"x"})
-	if got := mocks.Partial(one).(*structpb.ListValue).GetValues(); len(got) != 1 {
+	if got := scenario.Partial(one).(*structpb.ListValue).GetValues(); len(got) != 1 {
 		t.Errorf("Partial of 1 value: %v", got)
 	}
-	if got := mocks.Partial(&structpb.ListValue{}).(*structpb.ListValue).GetValues(); len(got) != 0 {
+	if got := scenario.Partial(&structpb.ListValue{}).(*structpb.ListValue).GetValues(); len(got) != 0 {
 		t.Errorf("Partial of none: %v", got)
 	}
 	// Scalars and other top-level fields survive.
-	lr := &archivev1.ListByOwnerResponse{Aids: ids(1, 4), Total: 99}
-	if got := mocks.Empty(lr).(*archivev1.ListByOwnerResponse); len(got.GetAids()) != 0 || got.GetTotal() != 99 {
+	lr := &archivev1.ListByOwnerResponse{Aids: mocktest.IDs(1, 4), Total: 99}
+	if got := scenario.Empty(lr).(*archivev1.ListByOwnerResponse); len(got.GetAids()) != 0 || got.GetTotal() != 99 {
 		t.Errorf("Empty(ListByOwner) = %v", got)
 	}
-	if got := mocks.Partial(lr).(*archivev1.ListByOwnerResponse); !slices.Equal(got.GetAids(), ids(1, 2)) || got.GetTotal() != 99 {
+	if got := scenario.Partial(lr).(*archivev1.ListByOwnerResponse); !slices.Equal(got.GetAids(), mocktest.IDs(1, 2)) || got.GetTotal() != 99 {
 		t.Errorf("Partial(ListByOwner) = %v", got)
 	}
 }
 
 func withScenario(ctx context.Context, s string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, mocks.ScenarioMetadataKey, s)
+	return metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, s)
 }
 
 // recorded waits for the server to finish recording a call of method (a client
 // can see its deadline pass before the server has returned) and returns the last.
-func recorded(t *testing.T, rec *mocks.Recorder, method string) mocks.Call {
+func recorded(t *testing.T, rec *record.Recorder, method string) record.Call {
 	t.Helper()
 	for give := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		calls := rec.Calls()
@@ -210,20 +214,20 @@ func recorded(t *testing.T, rec *mocks.Recorder, method string) mocks.Call {
 }
 
 func TestScenarioUnavailableAndError(t *testing.T) {
-	rec := &mocks.Recorder{}
-	_, cl := startCluster(t, mocks.Options{Recorder: rec, Scenarios: true})
+	rec := &record.Recorder{}
+	_, cl := mocktest.Start(t, fakes.Options{Recorder: rec, Scenarios: true})
 	ctx := withScenario(t.Context(), "archive=unavailable,stat=unavailable,reply=error:RESOURCE_EXHAUSTED,account=error:INTERNAL")
 
-	_, err := cl.archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: ids(1, 3)})
-	wantCode(t, "archive unavailable", err, codes.Unavailable, "mock scenario", "archive unavailable")
-	_, err = cl.archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 5})
-	wantCode(t, "archive ListByOwner unavailable", err, codes.Unavailable)
-	_, err = cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 3)})
-	wantCode(t, "stat unavailable", err, codes.Unavailable, "stat unavailable")
-	_, err = cl.reply.BatchGetHotReplies(ctx, &replyv1.BatchGetHotRepliesRequest{Aids: ids(1, 3), N: 3})
-	wantCode(t, "reply error", err, codes.ResourceExhausted, "mock scenario", "RESOURCE_EXHAUSTED")
-	_, err = cl.account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: ids(1, 3)})
-	wantCode(t, "account error", err, codes.Internal, "INTERNAL")
+	_, err := cl.Archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: mocktest.IDs(1, 3)})
+	mocktest.WantCode(t, "archive unavailable", err, codes.Unavailable, "mock scenario", "archive unavailable")
+	_, err = cl.Archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 5})
+	mocktest.WantCode(t, "archive ListByOwner unavailable", err, codes.Unavailable)
+	_, err = cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 3)})
+	mocktest.WantCode(t, "stat unavailable", err, codes.Unavailable, "stat unavailable")
+	_, err = cl.Reply.BatchGetHotReplies(ctx, &replyv1.BatchGetHotRepliesRequest{Aids: mocktest.IDs(1, 3), N: 3})
+	mocktest.WantCode(t, "reply error", err, codes.ResourceExhausted, "mock scenario", "RESOURCE_EXHAUSTED")
+	_, err = cl.Account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: mocktest.IDs(1, 3)})
+	mocktest.WantCode(t, "account error", err, codes.Internal, "INTERNAL")
 
 	// The recorder wraps the scenario, so it records the injected codes.
 	for method, code := range map[string]codes.Code{
@@ -238,36 +242,36 @@ func TestScenarioUnavailableAndError(t *testing.T) {
 	}
 
 	// Services without an entry are served normally, with the same metadata.
-	if r, err := cl.feed.Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 4}); err != nil || len(r.GetAids()) != 4 {
+	if r, err := cl.Feed.Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 4}); err != nil || len(r.GetAids()) != 4 {
 		t.Errorf("feed under another service's fault: %v, %v", r, err)
 	}
-	if r, err := cl.relation.BatchGetFollowerCounts(ctx, &relationv1.BatchGetFollowerCountsRequest{Mids: ids(1, 4)}); err != nil || len(r.GetCounts()) != 4 {
+	if r, err := cl.Relation.BatchGetFollowerCounts(ctx, &relationv1.BatchGetFollowerCountsRequest{Mids: mocktest.IDs(1, 4)}); err != nil || len(r.GetCounts()) != 4 {
 		t.Errorf("relation under another service's fault: %v, %v", r, err)
 	}
 }
 
 func TestScenarioTimeout(t *testing.T) {
-	rec := &mocks.Recorder{}
-	_, cl := startCluster(t, mocks.Options{Recorder: rec, Scenarios: true})
+	rec := &record.Recorder{}
+	_, cl := mocktest.Start(t, fakes.Options{Recorder: rec, Scenarios: true})
 	sctx := withScenario(t.Context(), "relation=timeout,feed=timeout")
 	calls := map[string]func(context.Context) error{
 		relationv1.RelationService_BatchGetRelations_FullMethodName: func(ctx context.Context) error {
-			_, err := cl.relation.BatchGetRelations(ctx, &relationv1.BatchGetRelationsRequest{ViewerMid: 1, TargetMids: ids(1, 3)})
+			_, err := cl.Relation.BatchGetRelations(ctx, &relationv1.BatchGetRelationsRequest{ViewerMid: 1, TargetMids: mocktest.IDs(1, 3)})
 			return err
 		},
 		feedv1.FeedService_Recommend_FullMethodName: func(ctx context.Context) error {
-			_, err := cl.feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 5})
+			_, err := cl.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 5})
 			return err
 		},
 	}
 	const deadline = 100 * time.Millisecond
 	for method, call := range calls {
+		start := time.Now() // before the deadline is set, so that elapsed cannot undercount it
 		ctx, cancel := context.WithTimeout(sctx, deadline)
-		start := time.Now()
 		err := call(ctx)
 		elapsed := time.Since(start)
 		cancel()
-		wantCode(t, method, err, codes.DeadlineExceeded)
+		mocktest.WantCode(t, method, err, codes.DeadlineExceeded)
 		if elapsed < deadline-5*time.Millisecond {
 			t.Errorf("%s failed after %v, before the deadline", method, elapsed)
 		}
@@ -276,19 +280,19 @@ func TestScenarioTimeout(t *testing.T) {
 		}
 	}
 	// Other services of the same request are unaffected.
-	if _, err := cl.stat.BatchGetStats(sctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 2)}); err != nil {
+	if _, err := cl.Stat.BatchGetStats(sctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 2)}); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestScenarioDelay(t *testing.T) {
 	const delay = 50 * time.Millisecond
-	rec := &mocks.Recorder{}
-	_, cl := startCluster(t, mocks.Options{Recorder: rec, Scenarios: true})
+	rec := &record.Recorder{}
+	_, cl := mocktest.Start(t, fakes.Options{Recorder: rec, Scenarios: true})
 	ctx := withScenario(t.Context(), "account=delay:50ms,stat=delay:50ms")
 
 	start := time.Now()
-	r, err := cl.account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: ids(1, 3)})
+	r, err := cl.Account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: mocktest.IDs(1, 3)})
 	if elapsed := time.Since(start); elapsed < delay {
 		t.Errorf("account took %v, want at least %v", elapsed, delay)
 	}
@@ -296,7 +300,7 @@ func TestScenarioDelay(t *testing.T) {
 		t.Errorf("delayed account: %v, %v", r, err)
 	}
 	start = time.Now()
-	s, err := cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 3)})
+	s, err := cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 3)})
 	if elapsed := time.Since(start); elapsed < delay {
 		t.Errorf("stat took %v, want at least %v", elapsed, delay)
 	}
@@ -312,23 +316,23 @@ func TestScenarioDelay(t *testing.T) {
 	dctx, cancel := context.WithTimeout(slow, 50*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, err = cl.feed.Related(dctx, &feedv1.RelatedRequest{Aid: 1, N: 3})
-	wantCode(t, "feed delay past the deadline", err, codes.DeadlineExceeded)
+	_, err = cl.Feed.Related(dctx, &feedv1.RelatedRequest{Aid: 1, N: 3})
+	mocktest.WantCode(t, "feed delay past the deadline", err, codes.DeadlineExceeded)
 	if c := recorded(t, rec, feedv1.FeedService_Related_FullMethodName); c.End.Sub(c.Start) > 5*time.Second {
 		t.Errorf("the server slept on for %v after the caller gave up", c.End.Sub(c.Start))
 	}
 }
 
 func TestScenarioPartial(t *testing.T) {
-	_, plain := startCluster(t, mocks.Options{})
-	_, cl := startCluster(t, mocks.Options{Scenarios: true})
+	_, plain := mocktest.Start(t, fakes.Options{})
+	_, cl := mocktest.Start(t, fakes.Options{Scenarios: true})
 	ctx := withScenario(t.Context(), "stat=partial,archive=partial,feed=partial,reply=partial")
 
-	full, err := plain.stat.BatchGetStats(t.Context(), &statv1.BatchGetStatsRequest{Aids: ids(1, 10)})
+	full, err := plain.Stat.BatchGetStats(t.Context(), &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 10)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	half, err := cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 10)})
+	half, err := cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 10)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,25 +345,25 @@ func TestScenarioPartial(t *testing.T) {
 		}
 	}
 	// Every other key in ascending order, not by parity.
-	arch, err := cl.archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: []int64{8, 2, 4, 6, 10}})
+	arch, err := cl.Archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: []int64{8, 2, 4, 6, 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := slices.Sorted(maps.Keys(arch.GetArchives())); !slices.Equal(got, []int64{2, 6, 10}) {
 		t.Errorf("partial archives kept %v, want 2 6 10", got)
 	}
-	one, err := cl.archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: []int64{7}})
+	one, err := cl.Archive.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: []int64{7}})
 	if err != nil || len(one.GetArchives()) != 1 {
 		t.Errorf("partial of one archive: %v, %v", one, err)
 	}
-	listFull, _ := plain.archive.ListByOwner(t.Context(), &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 50})
-	list, err := cl.archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 50})
+	listFull, _ := plain.Archive.ListByOwner(t.Context(), &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 50})
+	list, err := cl.Archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 50})
 	if n := len(listFull.GetAids()); err != nil || n == 0 || !slices.Equal(list.GetAids(), listFull.GetAids()[:(n+1)/2]) || list.GetTotal() != listFull.GetTotal() {
 		t.Errorf("partial ListByOwner = %v, %v; full %v", list, err, listFull)
 	}
 
-	recFull, _ := plain.feed.Recommend(t.Context(), &feedv1.RecommendRequest{ViewerMid: 3, Device: "web", Page: 1, Ps: 10})
-	rec, err := cl.feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 3, Device: "web", Page: 1, Ps: 10})
+	recFull, _ := plain.Feed.Recommend(t.Context(), &feedv1.RecommendRequest{ViewerMid: 3, Device: "web", Page: 1, Ps: 10})
+	rec, err := cl.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 3, Device: "web", Page: 1, Ps: 10})
 	if err != nil || len(rec.GetItems()) != 5 {
 		t.Fatalf("partial Recommend: %v, %v", rec, err)
 	}
@@ -368,14 +372,14 @@ func TestScenarioPartial(t *testing.T) {
 			t.Errorf("partial Recommend item %d = %v, want %v", i, it, recFull.GetItems()[i])
 		}
 	}
-	rel, err := cl.feed.Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 5})
+	rel, err := cl.Feed.Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 5})
 	if err != nil || len(rel.GetAids()) != 3 {
 		t.Errorf("partial Related of 5: %v, %v", rel, err)
 	}
 
 	// Nested lists are left whole: only the top-level map shrinks.
-	replies, err := cl.reply.BatchGetHotReplies(ctx, &replyv1.BatchGetHotRepliesRequest{Aids: ids(1, 4), N: 3})
-	repliesFull, _ := plain.reply.BatchGetHotReplies(t.Context(), &replyv1.BatchGetHotRepliesRequest{Aids: ids(1, 4), N: 3})
+	replies, err := cl.Reply.BatchGetHotReplies(ctx, &replyv1.BatchGetHotRepliesRequest{Aids: mocktest.IDs(1, 4), N: 3})
+	repliesFull, _ := plain.Reply.BatchGetHotReplies(t.Context(), &replyv1.BatchGetHotRepliesRequest{Aids: mocktest.IDs(1, 4), N: 3})
 	if err != nil || len(replies.GetReplies()) != 2 {
 		t.Fatalf("partial replies: %v, %v", replies, err)
 	}
@@ -386,69 +390,69 @@ func TestScenarioPartial(t *testing.T) {
 	}
 
 	// A partial response still validates the request.
-	_, err = cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 51)})
-	wantCode(t, "partial over the batch limit", err, codes.InvalidArgument)
+	_, err = cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 51)})
+	mocktest.WantCode(t, "partial over the batch limit", err, codes.InvalidArgument)
 }
 
 func TestScenarioEmpty(t *testing.T) {
-	_, cl := startCluster(t, mocks.Options{Scenarios: true})
+	_, cl := mocktest.Start(t, fakes.Options{Scenarios: true})
 	ctx := withScenario(t.Context(), "feed=empty,account=empty,archive=empty")
 
-	rec, err := cl.feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 10})
+	rec, err := cl.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 10})
 	if err != nil || len(rec.GetItems()) != 0 {
 		t.Errorf("empty Recommend: %v, %v", rec, err)
 	}
-	rel, err := cl.feed.Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 5})
+	rel, err := cl.Feed.Related(ctx, &feedv1.RelatedRequest{Aid: 1, N: 5})
 	if err != nil || len(rel.GetAids()) != 0 {
 		t.Errorf("empty Related: %v, %v", rel, err)
 	}
-	prof, err := cl.account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: ids(1, 5)})
+	prof, err := cl.Account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: mocktest.IDs(1, 5)})
 	if err != nil || len(prof.GetProfiles()) != 0 {
 		t.Errorf("empty profiles: %v, %v", prof, err)
 	}
-	list, err := cl.archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 5})
-	if _, total := seed1().ListByOwner(1, 1, 5); err != nil || len(list.GetAids()) != 0 || list.GetTotal() != total {
+	list, err := cl.Archive.ListByOwner(ctx, &archivev1.ListByOwnerRequest{Mid: 1, Page: 1, Ps: 5})
+	if _, total := mocktest.Seed1().ListByOwner(1, 1, 5); err != nil || len(list.GetAids()) != 0 || list.GetTotal() != total {
 		t.Errorf("empty ListByOwner: %v, %v (total %d)", list, err, total)
 	}
 	// The handler still runs, so bad requests are still rejected.
-	_, err = cl.feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 51})
-	wantCode(t, "empty Recommend ps 51", err, codes.InvalidArgument, "ps")
+	_, err = cl.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 51})
+	mocktest.WantCode(t, "empty Recommend ps 51", err, codes.InvalidArgument, "ps")
 	// Not listed: untouched.
-	if s, err := cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 5)}); err != nil || len(s.GetStats()) != 5 {
+	if s, err := cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 5)}); err != nil || len(s.GetStats()) != 5 {
 		t.Errorf("stat, not in the scenario: %v, %v", s, err)
 	}
 }
 
 func TestScenarioInvalid(t *testing.T) {
-	_, cl := startCluster(t, mocks.Options{Scenarios: true})
+	_, cl := mocktest.Start(t, fakes.Options{Scenarios: true})
 	// Rejected by every service, named or not, so a typo is never silently ignored.
 	ctx := withScenario(t.Context(), "stat=unavailable,feed=slow")
-	_, err := cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 2)})
-	wantCode(t, "stat", err, codes.InvalidArgument, `"feed=slow"`, "unknown fault")
-	_, err = cl.account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: ids(1, 2)})
-	wantCode(t, "account", err, codes.InvalidArgument, `"feed=slow"`)
+	_, err := cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 2)})
+	mocktest.WantCode(t, "stat", err, codes.InvalidArgument, `"feed=slow"`, "unknown fault")
+	_, err = cl.Account.BatchGetProfiles(ctx, &accountv1.BatchGetProfilesRequest{Mids: mocktest.IDs(1, 2)})
+	mocktest.WantCode(t, "account", err, codes.InvalidArgument, `"feed=slow"`)
 
 	// Several metadata values are joined like repeated headers: here a duplicate.
-	dup := metadata.AppendToOutgoingContext(t.Context(), mocks.ScenarioMetadataKey, "stat=empty", mocks.ScenarioMetadataKey, "stat=partial")
-	_, err = cl.stat.BatchGetStats(dup, &statv1.BatchGetStatsRequest{Aids: ids(1, 2)})
-	wantCode(t, "repeated metadata", err, codes.InvalidArgument, "listed twice")
+	dup := metadata.AppendToOutgoingContext(t.Context(), scenario.MetadataKey, "stat=empty", scenario.MetadataKey, "stat=partial")
+	_, err = cl.Stat.BatchGetStats(dup, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 2)})
+	mocktest.WantCode(t, "repeated metadata", err, codes.InvalidArgument, "listed twice")
 
 	// An empty value is an empty scenario.
-	if _, err := cl.stat.BatchGetStats(withScenario(t.Context(), ""), &statv1.BatchGetStatsRequest{Aids: ids(1, 2)}); err != nil {
+	if _, err := cl.Stat.BatchGetStats(withScenario(t.Context(), ""), &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 2)}); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestScenarioIgnoredWithoutOption(t *testing.T) {
-	_, cl := startCluster(t, mocks.Options{})
+	_, cl := mocktest.Start(t, fakes.Options{})
 	ctx := withScenario(t.Context(), "stat=unavailable,feed=empty,relation=timeout,account=nonsense")
-	if s, err := cl.stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: ids(1, 4)}); err != nil || len(s.GetStats()) != 4 {
+	if s, err := cl.Stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 4)}); err != nil || len(s.GetStats()) != 4 {
 		t.Errorf("stat: %v, %v", s, err)
 	}
-	if r, err := cl.feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 4}); err != nil || len(r.GetItems()) != 4 {
+	if r, err := cl.Feed.Recommend(ctx, &feedv1.RecommendRequest{ViewerMid: 1, Device: "app", Page: 1, Ps: 4}); err != nil || len(r.GetItems()) != 4 {
 		t.Errorf("feed: %v, %v", r, err)
 	}
-	if r, err := cl.relation.BatchGetRelations(ctx, &relationv1.BatchGetRelationsRequest{ViewerMid: 1, TargetMids: ids(1, 4)}); err != nil || len(r.GetRelations()) != 4 {
+	if r, err := cl.Relation.BatchGetRelations(ctx, &relationv1.BatchGetRelationsRequest{ViewerMid: 1, TargetMids: mocktest.IDs(1, 4)}); err != nil || len(r.GetRelations()) != 4 {
 		t.Errorf("relation: %v, %v", r, err)
 	}
 }
