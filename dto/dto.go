@@ -8,11 +8,17 @@ package dto
 // exists: Cards may hold fewer than ps even so (hidden archives are
 // dropped), so a client pages on it, not on len(Cards).
 type Feed[C any] struct {
-	Page     int        `json:"page"`
-	PageSize int        `json:"ps"`
+	Paging
 	Cards    []C        `json:"cards"`
 	HasMore  bool       `json:"has_more"`
 	Degraded []Degraded `json:"degraded,omitempty"`
+}
+
+// Paging echoes the page a list body holds and its page size, as the
+// request gave them or as they defaulted, the same on every paged body.
+type Paging struct {
+	Page     int `json:"page"`
+	PageSize int `json:"ps"`
 }
 
 // Degraded names a section left out because an optional downstream failed.

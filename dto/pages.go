@@ -12,9 +12,8 @@ type Video[C, R any] struct {
 // User is the body of GET /{device}/v1/users/{mid}: the user and one page of
 // their uploads; HasMore says uploads exist past it (see Feed).
 type User[U, C any] struct {
-	User     U          `json:"user"`
-	Page     int        `json:"page"`
-	PageSize int        `json:"ps"`
+	User U `json:"user"`
+	Paging
 	Total    int64      `json:"total"`
 	Archives []C        `json:"archives"`
 	HasMore  bool       `json:"has_more"`

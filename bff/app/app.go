@@ -8,12 +8,10 @@ import (
 	"mosaic/bff/endpoint"
 )
 
-// Name is the device segment of the app's routes.
-const Name = "app"
-
-func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true,
-		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}}
+// Device is the app's entry in the device registry (bff/devices).
+func Device() endpoint.Device {
+	return endpoint.Device{Name: "app", PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true,
+		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}, Routes: routes}
 }
 
 func covers() device.Covers {

@@ -5,12 +5,6 @@ import (
 	"mosaic/dto"
 )
 
-// FeedBody adapts every card of f with card and wraps them in the envelope
-// all devices share.
-func FeedBody[C any](f scene.Feed, v View, card func(scene.Card, View) C) dto.Feed[C] {
-	return dto.Feed[C]{Page: f.Page, PageSize: f.PS, Cards: mapSlice(f.Cards, v, card), HasMore: f.More, Degraded: Degraded(f.Degraded)}
-}
-
 // Degraded lists the sections a scene left out.
 func Degraded(d []scene.Degraded) []dto.Degraded {
 	if len(d) == 0 {

@@ -9,12 +9,10 @@ import (
 	"mosaic/bff/endpoint"
 )
 
-// Name is the device segment of the mini-program's routes.
-const Name = "mini"
-
-func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3,
-		Vary: []string{"X-Network", "Accept-Language"}}
+// Device is the mini-program's entry in the device registry (bff/devices).
+func Device() endpoint.Device {
+	return endpoint.Device{Name: "mini", PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3,
+		Vary: []string{"X-Network", "Accept-Language"}, Routes: routes}
 }
 
 func covers() device.Covers {

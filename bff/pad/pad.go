@@ -7,17 +7,15 @@ import (
 	"mosaic/bff/endpoint"
 )
 
-// Name is the device segment of the pad's routes.
-const Name = "pad"
-
 // descRunes is how much of a desc fits under a pad card.
 const descRunes = 80
 
-// spec: the pad validates X-Client-Build but no adapter reads it yet, so
-// its bodies do not vary on it.
-func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8, Builds: true,
-		Vary: []string{"X-Network", "Accept-Language"}}
+// Device is the pad's entry in the device registry (bff/devices). The pad
+// validates X-Client-Build but no adapter reads it yet, so its bodies do
+// not vary on it.
+func Device() endpoint.Device {
+	return endpoint.Device{Name: "pad", PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8, Builds: true,
+		Vary: []string{"X-Network", "Accept-Language"}, Routes: routes}
 }
 
 func covers() device.Covers {

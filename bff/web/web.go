@@ -7,14 +7,11 @@ import (
 	"mosaic/bff/endpoint"
 )
 
-// Name is the device segment of the web's routes.
-const Name = "web"
-
-// spec: the web's bodies vary on no device header (one cover for every
-// network, plain numbers, RFC 3339 times), and browsers call it across
-// origins.
-func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10, CORS: true}
+// Device is the web's entry in the device registry (bff/devices). Its
+// bodies vary on no device header (one cover for every network, plain
+// numbers, RFC 3339 times), and browsers call it across origins.
+func Device() endpoint.Device {
+	return endpoint.Device{Name: "web", PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10, CORS: true, Routes: routes}
 }
 
 // cover is the same on every network: a browser's network class says little

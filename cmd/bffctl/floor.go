@@ -168,7 +168,7 @@ func (f *fetched) card(a *archivev1.Archive, reason string, withRelation bool) r
 func (f *fetched) feedBody(page, ps int, items []*feedv1.Item) refFeed {
 	// has_more as bff/scene rules it: a full page from the recommender.
 	more := len(items) >= ps && page < request.MaxPage
-	out := refFeed{Page: page, PageSize: ps, HasMore: more, Cards: make([]refCard, 0, len(items))}
+	out := refFeed{Paging: dto.Paging{Page: page, PageSize: ps}, HasMore: more, Cards: make([]refCard, 0, len(items))}
 	for _, it := range items {
 		if a := f.archives[it.GetAid()]; visibleArchive(a) {
 			out.Cards = append(out.Cards, f.card(a, it.GetReason(), true))
@@ -204,7 +204,7 @@ func (f *fetched) userBody(mid int64, page, ps int, counts *relationv1.FollowerC
 			Mid: p.GetMid(), Name: p.GetName(), Face: dto.SafeURL(p.GetFace()), Sign: p.GetSign(),
 			Level: p.GetLevel(), Vip: p.GetVip(), OfficialTitle: p.GetOfficialTitle(),
 		},
-		Page: page, PageSize: ps, Total: total, Archives: make([]refCard, 0, len(aids)),
+		Paging: dto.Paging{Page: page, PageSize: ps}, Total: total, Archives: make([]refCard, 0, len(aids)),
 		// has_more as bff/scene rules it: uploads listed past this page.
 		HasMore: int64(page-1)*int64(ps)+int64(len(aids)) < total && page < request.MaxPage,
 	}

@@ -6,12 +6,10 @@ import (
 	"mosaic/dto"
 )
 
-// AdaptFeed picks the card shape by build: old builds only parse the flat one.
-func AdaptFeed(f scene.Feed, v device.View) any {
-	if v.Legacy() {
-		return device.FeedBody(f, v, legacyCard)
-	}
-	return device.FeedBody(f, v, card)
+// Adapt is the app's adapters: the nested card for current builds, the
+// flat one for builds below device.LegacyBuild, which never upgrade.
+func Adapt() device.Builds[dto.AppCard, dto.AppLegacyCard, dto.NativeReply, dto.NativeUser] {
+	return device.ByBuild(device.Native(card), device.Native(legacyCard))
 }
 
 func card(c scene.Card, v device.View) dto.AppCard {

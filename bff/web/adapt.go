@@ -3,12 +3,13 @@ package web
 import (
 	"mosaic/bff/device"
 	"mosaic/bff/scene"
+	relationv1 "mosaic/clients/relation/v1"
 	"mosaic/dto"
 )
 
-// AdaptFeed shapes a feed for this device.
-func AdaptFeed(f scene.Feed, v device.View) dto.Feed[dto.WebCard] {
-	return device.FeedBody(f, v, card)
+// Adapt is the web's adapters: every field, plain numbers, RFC 3339 times.
+func Adapt() device.Adapters[dto.WebCard, dto.WebReply, dto.WebUser] {
+	return device.Adapt(card, reply, user)
 }
 
 func card(c scene.Card, _ device.View) dto.WebCard {
@@ -36,6 +37,22 @@ func card(c scene.Card, _ device.View) dto.WebCard {
 		}
 	}
 	return out
+}
+
+func reply(r scene.Reply, _ device.View) dto.WebReply {
+	return dto.WebReply{
+		Rpid:    r.GetRpid(),
+		Message: r.GetMessage(),
+		Like:    r.GetLike(),
+		Ctime:   device.RFC3339(r.GetCtime()),
+		Member:  device.Member(r),
+	}
+}
+
+func user(s scene.User, _ device.View) dto.WebUser {
+	return device.UserInfo(s, func(c *relationv1.FollowerCount) dto.WebCounts {
+		return dto.WebCounts{Follower: c.GetFollower(), Following: c.GetFollowing()}
+	})
 }
 
 // nonNil keeps "tags": [] rather than null for an archive without tags.

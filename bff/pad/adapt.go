@@ -6,9 +6,10 @@ import (
 	"mosaic/dto"
 )
 
-// AdaptFeed shapes a feed for this device.
-func AdaptFeed(f scene.Feed, v device.View) dto.Feed[dto.PadCard] {
-	return device.FeedBody(f, v, card)
+// Adapt is the pad's adapters: its card, with the native apps' replies and
+// user header.
+func Adapt() device.Adapters[dto.PadCard, dto.NativeReply, dto.NativeUser] {
+	return device.Native(card)
 }
 
 func card(c scene.Card, v device.View) dto.PadCard {

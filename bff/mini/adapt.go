@@ -6,14 +6,24 @@ import (
 	"mosaic/dto"
 )
 
-// AdaptVideo shapes the video page for the mini-program.
-func AdaptVideo(s scene.Video, v device.View) dto.Video[dto.MiniCard, dto.MiniReply] {
-	return device.VideoBody(s, v, card, reply)
+// Adapt is the mini-program's adapters: the fewest bytes, display counts.
+func Adapt() device.Adapters[dto.MiniCard, dto.MiniReply, dto.MiniUser] {
+	return device.Adapt(card, reply, user)
 }
 
-// AdaptUser shapes the user page for the mini-program.
-func AdaptUser(s scene.User, v device.View) dto.User[dto.MiniUser, dto.MiniCard] {
-	return device.UserBody(s, v, user, card)
+func card(c scene.Card, v device.View) dto.MiniCard {
+	a := c.Archive
+	out := dto.MiniCard{
+		Aid:       a.GetAid(),
+		Title:     a.GetTitle(),
+		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network)),
+		Duration:  a.GetDurationS(),
+		OwnerName: c.Owner.GetName(),
+	}
+	if c.Stat != nil {
+		out.View = device.Display(c.Stat.GetView(), v.Lang)
+	}
+	return out
 }
 
 func reply(r scene.Reply, v device.View) dto.MiniReply {
