@@ -22,8 +22,8 @@ func encode(t *testing.T, v any, escapeHTML bool) string {
 }
 
 func TestByBuildEncodesTheBodyTheBuildGets(t *testing.T) {
-	current := dto.Feed[dto.AppCard]{Paging: dto.Paging{Page: 1, PageSize: 10}, Cards: []dto.AppCard{{Aid: 1, Title: "a < b & c"}}}
-	legacy := dto.Feed[dto.AppLegacyCard]{Paging: dto.Paging{Page: 1, PageSize: 10}, Cards: []dto.AppLegacyCard{{Aid: 1, Title: "a < b & c", OwnerName: "up"}}}
+	current := dto.Feed[dto.AppCard]{Paging: dto.Paging{Page: 1, PageSize: 10}, Cards: []dto.AppCard{{Head: dto.Head{Aid: 1, Title: "a < b & c"}}}}
+	legacy := dto.Feed[dto.AppLegacyCard]{Paging: dto.Paging{Page: 1, PageSize: 10}, Cards: []dto.AppLegacyCard{{Head: dto.Head{Aid: 1, Title: "a < b & c"}, OwnerName: "up"}}}
 	for _, tc := range []struct {
 		name string
 		body dto.AppFeed

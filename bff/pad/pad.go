@@ -5,6 +5,8 @@ package pad
 import (
 	"mosaic/bff/device"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/scene"
+	"mosaic/dto"
 )
 
 // descRunes is how much of a desc fits under a pad card.
@@ -19,9 +21,27 @@ func Device() endpoint.Device {
 }
 
 func covers() device.Covers {
-	return device.Covers{
-		Fast: device.Image{W: 960, H: 540, Format: "webp"},
-		Mid:  device.Image{W: 640, H: 360, Format: "webp"},
-		Slow: device.Image{W: 480, H: 270, Q: 50, Format: "webp"},
+	return device.Covers{Fast: device.Cover(960, 540, "webp"), Mid: device.Cover(640, 360, "webp"), Slow: device.Cover(480, 270, "webp").AtQuality(50)}
+}
+
+// Adapt is the pad's adapters: its card, with the native apps' replies and
+// user header.
+func Adapt() device.Adapters[dto.PadCard, dto.NativeReply, dto.NativeUser] {
+	return device.Native(card)
+}
+
+func card(c scene.Card, v device.View) dto.PadCard {
+	out := dto.PadCard{
+		Head:       device.Head(c),
+		Desc:       device.Truncate(c.Archive.GetDesc(), descRunes),
+		NativeCard: device.NativeCard(c, covers().For(v.Network)),
 	}
+	if s := c.Stat; s != nil {
+		out.Stats = &dto.PadStats{
+			View:    device.Count(s.GetView(), v.Lang),
+			Danmaku: device.Count(s.GetDanmaku(), v.Lang),
+			Like:    device.Count(s.GetLike(), v.Lang),
+		}
+	}
+	return out
 }

@@ -136,8 +136,7 @@ func visibleArchive(a *archivev1.Archive) bool { return a != nil && a.GetState()
 // the owner.
 func (f *fetched) card(a *archivev1.Archive, reason string, withRelation bool) refCard {
 	c := refCard{
-		Aid:      a.GetAid(),
-		Title:    a.GetTitle(),
+		Head:     dto.Head{Aid: a.GetAid(), Title: a.GetTitle()},
 		Desc:     a.GetDesc(),
 		Cover:    dto.SafeURL(a.GetCover()),
 		Duration: a.GetDurationS(),
