@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 
+	"mosaic/clients"
 	"mosaic/clients/archive"
 	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/balance"
@@ -323,7 +324,7 @@ func TestConnDialDefaultsToLanesWithHealthChecking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	client := archive.New(cc)
+	client := archive.New(cc, clients.MaxBatch)
 	get := func() {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(conn.WithColor(context.Background(), "canary"), 5*time.Second)
