@@ -12,6 +12,7 @@ import (
 	"mosaic/bff/pad"
 	"mosaic/bff/scene"
 	"mosaic/bff/web"
+	"mosaic/dto"
 	"mosaic/mocks"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkAdapt(b *testing.B) {
 			b.ReportAllocs()
 			enc := json.NewEncoder(io.Discard)
 			for b.Loop() {
-				if err := enc.Encode(a.adapt()); err != nil {
+				if err := enc.Encode(dto.Encoded(a.adapt())); err != nil { // as endpoint.writeJSON
 					b.Fatal(err)
 				}
 			}

@@ -24,6 +24,16 @@ func (b ByBuild[C, L]) Body() any {
 	return b.Current
 }
 
+// Encoded is the value a writer encodes for the body v: a ByBuild's Body
+// (so that it is encoded once, not once in MarshalJSON and again to
+// compact the result), any other body itself.
+func Encoded(v any) any {
+	if b, ok := v.(interface{ Body() any }); ok {
+		return b.Body()
+	}
+	return v
+}
+
 // MarshalJSON encodes Body. HTML is not escaped here: the encoder that asked
 // escapes the result (or not) as it escapes everything else, so the bytes
 // are those of Body encoded by that encoder.

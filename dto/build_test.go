@@ -37,8 +37,10 @@ func TestByBuildEncodesTheBodyTheBuildGets(t *testing.T) {
 				t.Errorf("%s, escapeHTML %v:\n got %s\nwant %s", tc.name, escape, got, want)
 			}
 		}
-		if tc.body.Body() == nil {
-			t.Errorf("%s: no body", tc.name)
+		for _, escape := range []bool{true, false} {
+			if got, want := encode(t, dto.Encoded(tc.body), escape), encode(t, tc.want, escape); got != want {
+				t.Errorf("%s, Encoded, escapeHTML %v:\n got %s\nwant %s", tc.name, escape, got, want)
+			}
 		}
 	}
 }

@@ -179,10 +179,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, v any) int {
 	buf.Grow(bodyHint)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // titles with & and < are text, not markup
-	if b, ok := v.(interface{ Body() any }); ok {
-		v = b.Body() // a body shaped by the build (dto.ByBuild): encoded once, not twice
-	}
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(dto.Encoded(v)); err != nil {
 		problem.Write(w, dto.Problem{Status: http.StatusInternalServerError, Detail: "encoding the response failed"})
 		return http.StatusInternalServerError
 	}
