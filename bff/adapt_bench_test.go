@@ -12,6 +12,7 @@ import (
 	"mosaic/bff/pad"
 	"mosaic/bff/scene"
 	"mosaic/bff/web"
+	"mosaic/dto"
 	"mosaic/mocks/dataset"
 )
 
@@ -52,18 +53,18 @@ func BenchmarkAdapt(b *testing.B) {
 		name  string
 		adapt func() any
 	}{
-		{"feed/app", func() any { return app.AdaptFeed(feed, v) }},
-		{"feed/pad", func() any { return pad.AdaptFeed(feed, v) }},
-		{"feed/web", func() any { return web.AdaptFeed(feed, v) }},
-		{"feed/mini", func() any { return mini.AdaptFeed(feed, v) }},
-		{"video/app", func() any { return app.AdaptVideo(video, v) }},
-		{"video/pad", func() any { return pad.AdaptVideo(video, v) }},
-		{"video/web", func() any { return web.AdaptVideo(video, v) }},
-		{"video/mini", func() any { return mini.AdaptVideo(video, v) }},
-		{"user/app", func() any { return app.AdaptUser(user, v) }},
-		{"user/pad", func() any { return pad.AdaptUser(user, v) }},
-		{"user/web", func() any { return web.AdaptUser(user, v) }},
-		{"user/mini", func() any { return mini.AdaptUser(user, v) }},
+		{"feed/app", func() any { return app.Adapt().Feed(feed, v) }},
+		{"feed/pad", func() any { return pad.Adapt().Feed(feed, v) }},
+		{"feed/web", func() any { return web.Adapt().Feed(feed, v) }},
+		{"feed/mini", func() any { return mini.Adapt().Feed(feed, v) }},
+		{"video/app", func() any { return app.Adapt().Video(video, v) }},
+		{"video/pad", func() any { return pad.Adapt().Video(video, v) }},
+		{"video/web", func() any { return web.Adapt().Video(video, v) }},
+		{"video/mini", func() any { return mini.Adapt().Video(video, v) }},
+		{"user/app", func() any { return app.Adapt().User(user, v) }},
+		{"user/pad", func() any { return pad.Adapt().User(user, v) }},
+		{"user/web", func() any { return web.Adapt().User(user, v) }},
+		{"user/mini", func() any { return mini.Adapt().User(user, v) }},
 	}
 	for _, a := range adapters {
 		b.Run(a.name, func(b *testing.B) {
@@ -76,7 +77,7 @@ func BenchmarkAdapt(b *testing.B) {
 			b.ReportAllocs()
 			enc := json.NewEncoder(io.Discard)
 			for b.Loop() {
-				if err := enc.Encode(a.adapt()); err != nil {
+				if err := enc.Encode(dto.Encoded(a.adapt())); err != nil { // as endpoint.writeJSON
 					b.Fatal(err)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"mosaic/bff/app"
 	"mosaic/bff/device"
+	"mosaic/bff/devices"
 	"mosaic/bff/mini"
 	"mosaic/bff/pad"
 	"mosaic/bff/scene"
@@ -62,13 +63,15 @@ func bodies(t *testing.T, dev string, v device.View) map[string]map[string]any {
 	var feed, video, user any
 	switch dev {
 	case "app":
-		feed, video, user = app.AdaptFeed(fixture(), v), app.AdaptVideo(fixtureVideo(), v), app.AdaptUser(fixtureUser(), v)
+		feed, video, user = app.Adapt().Feed(fixture(), v), app.Adapt().Video(fixtureVideo(), v), app.Adapt().User(fixtureUser(), v)
 	case "pad":
-		feed, video, user = pad.AdaptFeed(fixture(), v), pad.AdaptVideo(fixtureVideo(), v), pad.AdaptUser(fixtureUser(), v)
+		feed, video, user = pad.Adapt().Feed(fixture(), v), pad.Adapt().Video(fixtureVideo(), v), pad.Adapt().User(fixtureUser(), v)
 	case "web":
-		feed, video, user = web.AdaptFeed(fixture(), v), web.AdaptVideo(fixtureVideo(), v), web.AdaptUser(fixtureUser(), v)
+		feed, video, user = web.Adapt().Feed(fixture(), v), web.Adapt().Video(fixtureVideo(), v), web.Adapt().User(fixtureUser(), v)
 	case "mini":
-		feed, video, user = mini.AdaptFeed(fixture(), v), mini.AdaptVideo(fixtureVideo(), v), mini.AdaptUser(fixtureUser(), v)
+		feed, video, user = mini.Adapt().Feed(fixture(), v), mini.Adapt().Video(fixtureVideo(), v), mini.Adapt().User(fixtureUser(), v)
+	default:
+		t.Fatalf("no adapters of device %s here: add its case", dev)
 	}
 	out := map[string]map[string]any{}
 	for name, body := range map[string]any{"feed": feed, "video": video, "user": user} {
@@ -277,7 +280,7 @@ func TestLegacyCardForOldAppBuilds(t *testing.T) {
 // The fixture's cover and faces are http: every device, old app builds
 // included, gets each of them upgraded to https, in every scene.
 func TestEveryDeviceGetsHTTPS(t *testing.T) {
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		for _, v := range []device.View{{}, {Build: 7000000}} {
 			for scene, body := range bodies(t, dev, v) {
 				raw, _ := json.Marshal(body)

@@ -26,8 +26,8 @@ func TestMiniCardBudget(t *testing.T) {
 		f.Cards = append(f.Cards, scene.Card{Archive: a, Reason: "hot", Stat: st, Owner: p})
 	}
 	v := device.View{Network: device.WiFi, Lang: device.Chinese}
-	webCards := web.AdaptFeed(f, v).Cards
-	miniCards := mini.AdaptFeed(f, v).Cards
+	webCards := web.Adapt().Feed(f, v).Cards
+	miniCards := mini.Adapt().Feed(f, v).Cards
 	worst := 0.0
 	for i := range f.Cards {
 		w, _ := json.Marshal(webCards[i])

@@ -12,10 +12,9 @@ import (
 	"google.golang.org/grpc"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/devices"
 	"mosaic/mocks/record"
 )
-
-var devices = []string{"app", "pad", "web", "mini"}
 
 // Full gRPC method names as the mock servers record them.
 const (
@@ -43,7 +42,7 @@ func decodeFeed(t *testing.T, body []byte) feedBody {
 
 func TestFeedServesEveryDevice(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		for _, h := range [][]string{
 			nil,
 			{"X-User-Id", "42", "X-Network", "2g", "Accept-Language", "zh-CN,zh;q=0.9"},
@@ -186,7 +185,7 @@ func TestNoPrivateFieldsReachAnyDevice(t *testing.T) {
 		p, _ := srv.Data.Profile(mid)
 		secrets = append(secrets, p.GetEmail(), p.GetPhone(), p.GetBirthday())
 	}
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		for page := 1; page <= 5; page++ {
 			for _, build := range []string{"", "7000000"} {
 				h := []string{"X-User-Id", fmt.Sprint(page * 11)}

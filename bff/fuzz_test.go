@@ -77,10 +77,10 @@ func FuzzAdapters(f *testing.F) {
 			appSchema = "AppLegacy"
 		}
 		bodies := map[string]any{
-			appSchema + "Feed": app.AdaptFeed(feed, v), appSchema + "VideoPage": app.AdaptVideo(video, v), appSchema + "UserPage": app.AdaptUser(user, v),
-			"PadFeed": pad.AdaptFeed(feed, v), "PadVideoPage": pad.AdaptVideo(video, v), "PadUserPage": pad.AdaptUser(user, v),
-			"WebFeed": web.AdaptFeed(feed, v), "WebVideoPage": web.AdaptVideo(video, v), "WebUserPage": web.AdaptUser(user, v),
-			"MiniFeed": mini.AdaptFeed(feed, v), "MiniVideoPage": mini.AdaptVideo(video, v), "MiniUserPage": mini.AdaptUser(user, v),
+			appSchema + "Feed": app.Adapt().Feed(feed, v), appSchema + "VideoPage": app.Adapt().Video(video, v), appSchema + "UserPage": app.Adapt().User(user, v),
+			"PadFeed": pad.Adapt().Feed(feed, v), "PadVideoPage": pad.Adapt().Video(video, v), "PadUserPage": pad.Adapt().User(user, v),
+			"WebFeed": web.Adapt().Feed(feed, v), "WebVideoPage": web.Adapt().Video(video, v), "WebUserPage": web.Adapt().User(user, v),
+			"MiniFeed": mini.Adapt().Feed(feed, v), "MiniVideoPage": mini.Adapt().Video(video, v), "MiniUserPage": mini.Adapt().User(user, v),
 		}
 		for schema, body := range bodies {
 			raw, err := json.Marshal(body)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/devices"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden from the current code")
@@ -40,7 +41,7 @@ func TestGoldens(t *testing.T) {
 		"user":  fmt.Sprintf("/v1/users/%d", busyUser(t, srv)),
 	}
 	for scene, path := range scenes {
-		for _, dev := range devices {
+		for _, dev := range devices.Names() {
 			for _, v := range goldenVariants {
 				name := filepath.Join("testdata", "golden", scene, dev+"."+v.name+".json")
 				t.Run(scene+"/"+dev+"/"+v.name, func(t *testing.T) {

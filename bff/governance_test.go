@@ -18,6 +18,7 @@ import (
 
 	"mosaic/bff/admission"
 	"mosaic/bff/apitest"
+	"mosaic/bff/devices"
 	"mosaic/bff/request"
 	"mosaic/clients/conn"
 )
@@ -142,7 +143,7 @@ func TestScenarioFaultsStayTheirOwn(t *testing.T) {
 	}
 	wg.Wait()
 	// Within the throttles' window of those failures:
-	for _, dev := range []string{"app", "pad", "web", "mini"} {
+	for _, dev := range devices.Names() {
 		for _, path := range []string{"/v1/feed", fmt.Sprintf("/v1/videos/%d", aid), fmt.Sprintf("/v1/users/%d", mid)} {
 			resp := srv.Get(t, "/"+dev+path, "X-User-Id", "42")
 			got := observe(t, resp)

@@ -5,13 +5,22 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
 )
 
-func notFound(w http.ResponseWriter, r *http.Request) {
-	problem.NotFound(w, "no route "+r.URL.Path+": devices are app, pad, web and mini")
+// notFound names the devices a scene route starts with, so that a client
+// with a typo in its device learns the right ones.
+func notFound(names []string) http.HandlerFunc {
+	list := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		problem.NotFound(w, "no route "+r.URL.Path+": devices are "+list)
+	}
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {

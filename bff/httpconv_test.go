@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/devices"
 	"mosaic/bff/httpx"
 )
 
@@ -98,7 +99,7 @@ func TestVaryPerDevice(t *testing.T) {
 		{"X-Client-Build", "7000000"}, {"X-Mock-Scenario", "stat=unavailable"}, {"X-Color", "canary"},
 	}
 	aid, mid := someVideo(t, srv), busyUser(t, srv)
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		wantVary := slices.Sorted(slices.Values(append(slices.Clone(common), want[dev]...)))
 		for _, path := range []string{"/v1/feed", fmt.Sprintf("/v1/videos/%d", aid), fmt.Sprintf("/v1/users/%d", mid)} {
 			base := srv.Get(t, "/"+dev+path)
@@ -213,7 +214,7 @@ func TestHeadWhereverGet(t *testing.T) {
 	aid, mid := someVideo(t, srv), busyUser(t, srv)
 	// The notifications are served from the spec in mock mode (bff/specmock).
 	paths := []string{"/openapi.yaml", "/docs", "/docs/", "/docs/swagger-ui.css", "/web/v1/notifications?ps=3"}
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		paths = append(paths, "/"+dev+"/v1/feed", fmt.Sprintf("/%s/v1/videos/%d", dev, aid), fmt.Sprintf("/%s/v1/users/%d?page=2", dev, mid))
 	}
 	same := []string{"Content-Type", "Content-Length", "ETag", "Cache-Control", "Content-Encoding"}

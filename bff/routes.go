@@ -10,19 +10,17 @@ import (
 
 	"mosaic/bff/accesslog"
 	"mosaic/bff/admission"
-	"mosaic/bff/app"
+	"mosaic/bff/devices"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/httpx"
-	"mosaic/bff/mini"
-	"mosaic/bff/pad"
 	"mosaic/bff/specmock"
-	"mosaic/bff/web"
 	"mosaic/internal/telemetry"
 )
 
 // NewServer returns the public handler: scene APIs for each device and the
-// OpenAPI document they follow. admit decides which scene requests start
+// OpenAPI document they follow, every device of the registry (bff/devices)
+// under /{device}. admit decides which scene requests start
 // (nil: all of them); it runs first, so that a shed request costs no more
 // than its constant answer (and gets no access line: bff_shed_total counts
 // them). Nothing else on this listener is limited, and the admin listener
@@ -42,10 +40,9 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 		}
 		r.Use(edge...)
 		r.Use(compress)
-		r.Route("/"+app.Name, app.Routes(env))
-		r.Route("/"+pad.Name, pad.Routes(env))
-		r.Route("/"+web.Name, web.Routes(env))
-		r.Route("/"+mini.Name, mini.Routes(env))
+		for _, d := range devices.All() {
+			r.Route("/"+d.Name, endpoint.Mount(env, d))
+		}
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(edge...)
@@ -55,7 +52,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
 	mocks.Mount(r) // last: only what no real handler serves
-	r.NotFound(edge.HandlerFunc(notFound).ServeHTTP)
+	r.NotFound(edge.HandlerFunc(notFound(devices.Names())).ServeHTTP)
 	r.MethodNotAllowed(edge.HandlerFunc(methodNotAllowed).ServeHTTP)
 	return r
 }

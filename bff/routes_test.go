@@ -1,9 +1,11 @@
 package bff_test
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"mosaic"
 	"mosaic/bff"
+	"mosaic/bff/devices"
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
@@ -78,5 +81,21 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 		if !slices.Equal(heads, gets) {
 			t.Errorf("mock mode %v: HEAD routes %v, want exactly the GET routes %v", mockMode, heads, gets)
 		}
+	}
+}
+
+// A path under no device names the registry's devices, every one of them.
+func TestNotFoundNamesEveryDevice(t *testing.T) {
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tv/v1/feed", nil))
+	var p struct{ Detail string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusNotFound {
+		t.Fatalf("%d %s: %v", rec.Code, rec.Body, err)
+	}
+	names := devices.Names()
+	want := "devices are " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	if !strings.HasSuffix(p.Detail, want) {
+		t.Errorf("detail %q, want it to end %q", p.Detail, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/devices"
 )
 
 const (
@@ -34,7 +35,7 @@ func busyUser(t *testing.T, srv *apitest.Server) int64 {
 func TestVideoAndUserServeEveryDevice(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	aid, mid := someVideo(t, srv), busyUser(t, srv)
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		for _, h := range [][]string{
 			nil,
 			{"X-User-Id", "42", "X-Network", "2g", "Accept-Language", "zh-CN"},
@@ -70,7 +71,7 @@ func TestVideoAndUserCallEachDownstreamOnce(t *testing.T) {
 			}
 		}
 	}
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		check(fmt.Sprintf("/%s/v1/videos/%d", dev, aid), []string{mRelated, mReplies, mArchives, mStats, mProfiles, mRelations})
 		for _, ps := range []int{1, 12, 50} {
 			check(fmt.Sprintf("/%s/v1/users/%d?ps=%d", dev, mid, ps), []string{mProfiles, mFollowers, mRelations, mList, mArchives, mStats})
@@ -81,7 +82,7 @@ func TestVideoAndUserCallEachDownstreamOnce(t *testing.T) {
 func TestHiddenAndUnknownEntities(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	hidden := srv.Data.HiddenAids()[0]
-	for _, dev := range devices {
+	for _, dev := range devices.Names() {
 		for _, path := range []string{
 			fmt.Sprintf("/%s/v1/videos/%d", dev, hidden),
 			fmt.Sprintf("/%s/v1/videos/%d", dev, 99999999),

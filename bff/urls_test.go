@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/devices"
 	"mosaic/dto"
 )
 
@@ -195,7 +196,7 @@ func TestEveryURLIsSafe(t *testing.T) {
 	}, goldenVariants...)
 	var w urlWalk
 	for scene, path := range paths {
-		for _, dev := range devices {
+		for _, dev := range devices.Names() {
 			for _, v := range variants {
 				headers := append([]string{"X-User-Id", "42", "Accept-Language", "zh-CN", "X-Network", "wifi"}, v.headers...)
 				resp := srv.Get(t, "/"+dev+path, headers...)
@@ -212,7 +213,7 @@ func TestEveryURLIsSafe(t *testing.T) {
 	}
 
 	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*", "*.json"))
-	if err != nil || len(files) != 3*len(devices)*len(goldenVariants) {
+	if err != nil || len(files) != 3*len(devices.Names())*len(goldenVariants) {
 		t.Fatalf("golden files: %d, %v", len(files), err)
 	}
 	var g urlWalk

@@ -1,7 +1,24 @@
 package clients
 
-// The downstream services, by the short name used in flags, metrics labels
-// and X-Mock-Scenario.
+import (
+	"google.golang.org/grpc"
+
+	"mosaic/clients/account"
+	accountv1 "mosaic/clients/account/v1"
+	"mosaic/clients/archive"
+	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/feed"
+	feedv1 "mosaic/clients/feed/v1"
+	"mosaic/clients/relation"
+	relationv1 "mosaic/clients/relation/v1"
+	"mosaic/clients/reply"
+	replyv1 "mosaic/clients/reply/v1"
+	"mosaic/clients/stat"
+	statv1 "mosaic/clients/stat/v1"
+)
+
+// The downstream services, by the short name used in flags, metrics labels,
+// registry keys and X-Mock-Scenario.
 const (
 	Account  = "account"
 	Archive  = "archive"
@@ -11,5 +28,47 @@ const (
 	Reply    = "reply"
 )
 
-// Services lists the six downstreams in a fixed order.
-func Services() []string { return []string{Account, Archive, Stat, Relation, Feed, Reply} }
+// MaxBatch is the most IDs a downstream accepts in one call, and the
+// largest page size or count it serves; it rejects more with
+// InvalidArgument (docs/ARCHITECTURE.md, "Downstream services"). Every
+// service has this limit today; the registry gives each its own.
+const MaxBatch = 50
+
+// Service is one downstream in the service registry.
+type Service struct {
+	// Name is the short name (Account, Archive...).
+	Name string
+	// Desc is the generated gRPC service: what a server of it registers,
+	// and the methods its calls name.
+	Desc *grpc.ServiceDesc
+	// MaxBatch is the most IDs one call may carry: the typed client splits
+	// larger sets into concurrent calls of at most this many.
+	MaxBatch int
+	// bind sets the service's typed client in s, over cc.
+	bind func(s *Set, cc grpc.ClientConnInterface, max int)
+}
+
+// All is the service registry: every downstream, in the fixed order of
+// flags, docs and reports. Adding a service is one entry here, its own
+// package under clients/ and its field in Set (docs/ARCHITECTURE.md, "How
+// to add a service").
+func All() []Service {
+	return []Service{
+		{Account, &accountv1.AccountService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Accounts = account.New(cc, max) }},
+		{Archive, &archivev1.ArchiveService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Archives = archive.New(cc, max) }},
+		{Stat, &statv1.StatService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Stats = stat.New(cc, max) }},
+		{Relation, &relationv1.RelationService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Relations = relation.New(cc, max) }},
+		{Feed, &feedv1.FeedService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, _ int) { s.Recommender = feed.New(cc) }},
+		{Reply, &replyv1.ReplyService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Replies = reply.New(cc, max) }},
+	}
+}
+
+// Services are the names of All, in its order.
+func Services() []string {
+	all := All()
+	names := make([]string, len(all))
+	for i, svc := range all {
+		names[i] = svc.Name
+	}
+	return names
+}

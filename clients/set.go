@@ -14,7 +14,7 @@ import (
 	"mosaic/clients/stat"
 )
 
-// Set is one typed client per downstream service.
+// Set is one typed client per downstream service of the registry (All).
 type Set struct {
 	Accounts    *account.Client
 	Archives    *archive.Client
@@ -24,35 +24,30 @@ type Set struct {
 	Replies     *reply.Client
 }
 
-// Dial connects to the six downstreams, targets keyed by service name (see
-// Services). Connections are lazy: a downstream that is down fails its
+// Dial connects to every downstream of the registry, targets keyed by
+// service name. Connections are lazy: a downstream that is down fails its
 // calls, not the start. close releases every connection.
 func Dial(targets map[string]string, o conn.Options, opts ...grpc.DialOption) (set *Set, close func(), err error) {
-	conns := map[string]*grpc.ClientConn{}
+	var conns []*grpc.ClientConn
 	close = func() {
 		for _, c := range conns {
 			c.Close()
 		}
 	}
-	for _, svc := range Services() {
-		t, ok := targets[svc]
+	set = &Set{}
+	for _, svc := range All() {
+		t, ok := targets[svc.Name]
 		if !ok {
 			close()
-			return nil, nil, fmt.Errorf("no target for the %s service", svc)
+			return nil, nil, fmt.Errorf("no target for the %s service", svc.Name)
 		}
-		cc, err := conn.Dial(svc, t, o, opts...)
+		cc, err := conn.Dial(svc.Name, t, o, opts...)
 		if err != nil {
 			close()
-			return nil, nil, fmt.Errorf("%s: %w", svc, err)
+			return nil, nil, fmt.Errorf("%s: %w", svc.Name, err)
 		}
-		conns[svc] = cc
+		conns = append(conns, cc)
+		svc.bind(set, cc, svc.MaxBatch)
 	}
-	return &Set{
-		Accounts:    account.New(conns[Account]),
-		Archives:    archive.New(conns[Archive]),
-		Stats:       stat.New(conns[Stat]),
-		Relations:   relation.New(conns[Relation]),
-		Recommender: feed.New(conns[Feed]),
-		Replies:     reply.New(conns[Reply]),
-	}, close, nil
+	return set, close, nil
 }

@@ -1,15 +1,27 @@
 package dto
 
+// Head is what every card starts with, on every device: which video, and
+// its title.
+type Head struct {
+	Aid   int64  `json:"aid"`
+	Title string `json:"title"`
+}
+
 // AppCard is a feed card for app builds >= 8000000.
 type AppCard struct {
-	Aid      int64     `json:"aid"`
-	Title    string    `json:"title"`
-	Cover    URL       `json:"cover"`
-	Duration int64     `json:"duration"`
-	Pubdate  int64     `json:"pubdate"`
-	Reason   string    `json:"reason,omitempty"`
-	Owner    Owner     `json:"owner"`
-	Stats    *AppStats `json:"stats,omitempty"`
+	Head
+	NativeCard
+	Stats *AppStats `json:"stats,omitempty"`
+}
+
+// NativeCard is what the app's and the pad's cards show between their
+// title (and the pad's desc) and their counters, in this order.
+type NativeCard struct {
+	Cover    URL    `json:"cover"`
+	Duration int64  `json:"duration"`
+	Pubdate  int64  `json:"pubdate"`
+	Reason   string `json:"reason,omitempty"`
+	Owner    Owner  `json:"owner"`
 }
 
 // AppStats are the counters an app card shows.
@@ -20,8 +32,7 @@ type AppStats struct {
 
 // AppLegacyCard is the flat card that app builds below 8000000 parse.
 type AppLegacyCard struct {
-	Aid       int64  `json:"aid"`
-	Title     string `json:"title"`
+	Head
 	Cover     URL    `json:"cover"`
 	Duration  int64  `json:"duration"`
 	Pubdate   int64  `json:"pubdate"`
@@ -33,15 +44,10 @@ type AppLegacyCard struct {
 
 // PadCard is a feed card for the pad app.
 type PadCard struct {
-	Aid      int64     `json:"aid"`
-	Title    string    `json:"title"`
-	Desc     string    `json:"desc"`
-	Cover    URL       `json:"cover"`
-	Duration int64     `json:"duration"`
-	Pubdate  int64     `json:"pubdate"`
-	Reason   string    `json:"reason,omitempty"`
-	Owner    Owner     `json:"owner"`
-	Stats    *PadStats `json:"stats,omitempty"`
+	Head
+	Desc string `json:"desc"`
+	NativeCard
+	Stats *PadStats `json:"stats,omitempty"`
 }
 
 // PadStats are the counters a pad card shows.
@@ -53,8 +59,7 @@ type PadStats struct {
 
 // WebCard is a feed card for the web: every field, plain numbers, RFC 3339.
 type WebCard struct {
-	Aid      int64     `json:"aid"`
-	Title    string    `json:"title"`
+	Head
 	Desc     string    `json:"desc"`
 	Cover    URL       `json:"cover"`
 	Duration int64     `json:"duration"`
@@ -78,8 +83,7 @@ type WebStats struct {
 
 // MiniCard is the smallest card: no desc, no times, one display count.
 type MiniCard struct {
-	Aid       int64  `json:"aid"`
-	Title     string `json:"title"`
+	Head
 	Cover     URL    `json:"cover"`
 	Duration  int64  `json:"duration"`
 	OwnerName string `json:"owner_name,omitempty"`

@@ -4,17 +4,6 @@
 // which only SafeURL builds.
 package dto
 
-// Feed is the body of GET /{device}/v1/feed. HasMore says a next page
-// exists: Cards may hold fewer than ps even so (hidden archives are
-// dropped), so a client pages on it, not on len(Cards).
-type Feed[C any] struct {
-	Page     int        `json:"page"`
-	PageSize int        `json:"ps"`
-	Cards    []C        `json:"cards"`
-	HasMore  bool       `json:"has_more"`
-	Degraded []Degraded `json:"degraded,omitempty"`
-}
-
 // Degraded names a section left out because an optional downstream failed.
 type Degraded struct {
 	Section string `json:"section"`

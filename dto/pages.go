@@ -1,5 +1,22 @@
 package dto
 
+// Paging echoes the page a list body holds and its page size, as the
+// request gave them or as they defaulted, the same on every paged body.
+type Paging struct {
+	Page     int `json:"page"`
+	PageSize int `json:"ps"`
+}
+
+// Feed is the body of GET /{device}/v1/feed. HasMore says a next page
+// exists: Cards may hold fewer than ps even so (hidden archives are
+// dropped), so a client pages on it, not on len(Cards).
+type Feed[C any] struct {
+	Paging
+	Cards    []C        `json:"cards"`
+	HasMore  bool       `json:"has_more"`
+	Degraded []Degraded `json:"degraded,omitempty"`
+}
+
 // Video is the body of GET /{device}/v1/videos/{aid}: the video as its
 // device's card, its related videos and hot replies.
 type Video[C, R any] struct {
@@ -12,9 +29,8 @@ type Video[C, R any] struct {
 // User is the body of GET /{device}/v1/users/{mid}: the user and one page of
 // their uploads; HasMore says uploads exist past it (see Feed).
 type User[U, C any] struct {
-	User     U          `json:"user"`
-	Page     int        `json:"page"`
-	PageSize int        `json:"ps"`
+	User U `json:"user"`
+	Paging
 	Total    int64      `json:"total"`
 	Archives []C        `json:"archives"`
 	HasMore  bool       `json:"has_more"`

@@ -6,20 +6,47 @@ package app
 import (
 	"mosaic/bff/device"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/scene"
+	"mosaic/dto"
 )
 
-// Name is the device segment of the app's routes.
-const Name = "app"
-
-func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true,
-		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}}
+// Device is the app's entry in the device registry (bff/devices).
+func Device() endpoint.Device {
+	return endpoint.Device{Name: "app", PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true,
+		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}, Routes: routes}
 }
 
 func covers() device.Covers {
-	return device.Covers{
-		Fast: device.Image{W: 640, H: 360, Format: "webp"},
-		Mid:  device.Image{W: 480, H: 270, Format: "webp"},
-		Slow: device.Image{W: 320, H: 180, Q: 50, Format: "webp"},
+	return device.Covers{Fast: device.Cover(640, 360, "webp"), Mid: device.Cover(480, 270, "webp"), Slow: device.Cover(320, 180, "webp").AtQuality(50)}
+}
+
+// Adapt is the app's adapters: the nested card for current builds, the
+// flat one for builds below device.LegacyBuild, which never upgrade.
+func Adapt() device.Builds[dto.AppCard, dto.AppLegacyCard, dto.NativeReply, dto.NativeUser] {
+	return device.ByBuild(device.Native(card), device.Native(legacyCard))
+}
+
+func card(c scene.Card, v device.View) dto.AppCard {
+	out := dto.AppCard{Head: device.Head(c), NativeCard: device.NativeCard(c, covers().For(v.Network))}
+	if s := c.Stat; s != nil {
+		out.Stats = &dto.AppStats{View: device.Count(s.GetView(), v.Lang), Danmaku: device.Count(s.GetDanmaku(), v.Lang)}
+	}
+	return out
+}
+
+// legacyCard flattens owner and stats: builds below 8000000 read owner_name,
+// owner_face and play, and break on nested objects.
+func legacyCard(c scene.Card, v device.View) dto.AppLegacyCard {
+	a := c.Archive
+	play := c.Stat.GetView()
+	return dto.AppLegacyCard{
+		Head:      device.Head(c),
+		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network)),
+		Duration:  a.GetDurationS(),
+		Pubdate:   a.GetPubdate(),
+		OwnerName: c.Owner.GetName(),
+		OwnerFace: dto.SafeURL(c.Owner.GetFace()),
+		Play:      play,
+		PlayText:  device.Display(play, v.Lang),
 	}
 }

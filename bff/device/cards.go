@@ -5,12 +5,6 @@ import (
 	"mosaic/dto"
 )
 
-// FeedBody adapts every card of f with card and wraps them in the envelope
-// all devices share.
-func FeedBody[C any](f scene.Feed, v View, card func(scene.Card, View) C) dto.Feed[C] {
-	return dto.Feed[C]{Page: f.Page, PageSize: f.PS, Cards: mapSlice(f.Cards, v, card), HasMore: f.More, Degraded: Degraded(f.Degraded)}
-}
-
 // Degraded lists the sections a scene left out.
 func Degraded(d []scene.Degraded) []dto.Degraded {
 	if len(d) == 0 {
@@ -28,6 +22,19 @@ func Count(n int64, lang Lang) dto.Count {
 	return dto.Count{Num: n, Text: Display(n, lang)}
 }
 
+// NativeCard is c between its title and its counters as the native apps
+// show it, with the cover rendition cover.
+func NativeCard(c scene.Card, cover Image) dto.NativeCard {
+	a := c.Archive
+	return dto.NativeCard{
+		Cover:    ImageURL(a.GetCover(), cover),
+		Duration: a.GetDurationS(),
+		Pubdate:  a.GetPubdate(),
+		Reason:   c.Reason,
+		Owner:    Owner(c),
+	}
+}
+
 // Owner is a card's uploader as native and web clients show it: name and
 // face when the profile is known (face only if it is a safe URL), following
 // when the relation is.
@@ -42,4 +49,9 @@ func Owner(c scene.Card) dto.Owner {
 		o.Following = &following
 	}
 	return o
+}
+
+// Head is what every card starts with: which video, and its title.
+func Head(c scene.Card) dto.Head {
+	return dto.Head{Aid: c.Archive.GetAid(), Title: c.Archive.GetTitle()}
 }

@@ -15,6 +15,15 @@ type Image struct {
 	Format string
 }
 
+// Cover is a w×h rendition in format, at the CDN's default quality.
+func Cover(w, h int, format string) Image { return Image{W: w, H: h, Format: format} }
+
+// AtQuality is img at q percent quality, for slow networks.
+func (img Image) AtQuality(q int) Image {
+	img.Q = q
+	return img
+}
+
 // Covers is a device's cover rendition for each network class.
 type Covers struct {
 	Fast Image // wifi, 5g

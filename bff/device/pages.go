@@ -6,38 +6,6 @@ import (
 	"mosaic/dto"
 )
 
-// VideoBody adapts a video page with the device's card and reply adapters.
-func VideoBody[C, R any](s scene.Video, v View, card func(scene.Card, View) C, reply func(scene.Reply, View) R) dto.Video[C, R] {
-	return dto.Video[C, R]{
-		Video:    card(s.Card, v),
-		Related:  mapSlice(s.Related, v, card),
-		Replies:  mapSlice(s.Replies, v, reply),
-		Degraded: Degraded(s.Degraded),
-	}
-}
-
-// UserBody adapts a user page with the device's user and card adapters.
-func UserBody[U, C any](s scene.User, v View, user func(scene.User, View) U, card func(scene.Card, View) C) dto.User[U, C] {
-	return dto.User[U, C]{
-		User:     user(s, v),
-		Page:     s.Page,
-		PageSize: s.PS,
-		Total:    s.Total,
-		Archives: mapSlice(s.Archives, v, card),
-		HasMore:  s.More,
-		Degraded: Degraded(s.Degraded),
-	}
-}
-
-// mapSlice adapts each item; never nil, so lists encode as [] not null.
-func mapSlice[In, Out any](in []In, v View, fn func(In, View) Out) []Out {
-	out := make([]Out, len(in))
-	for i, x := range in {
-		out[i] = fn(x, v)
-	}
-	return out
-}
-
 // Member is a reply's author: name and face when the profile is known
 // (face only if it is a safe URL).
 func Member(r scene.Reply) dto.Member {

@@ -11,10 +11,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"mosaic/bff/devices"
 )
 
-// Devices are compared in this order: the columns of every comparison.
-func Devices() []string { return []string{"app", "pad", "web", "mini"} }
+// Devices are compared in the registry's order (bff/devices): the columns
+// of every comparison.
+func Devices() []string { return devices.Names() }
 
 // Path is a location in a JSON body, one segment per key, with "[]" for
 // "any element of an array": cards[].owner.name is

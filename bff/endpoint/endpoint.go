@@ -45,56 +45,39 @@ type Env struct {
 	ServerTiming bool
 }
 
-// Device is what the shared handlers need to know of a device: its name (as
-// in its routes), page sizes, and how many related videos and hot replies
-// its video page shows.
-type Device struct {
-	Name     string
-	PageSize device.PageSize
-	Related  int
-	Replies  int
-	// Builds: the device's clients send X-Client-Build.
-	Builds bool
-	// Vary names the request headers the device's adapters read (see
-	// conventions.go for those every scene depends on).
-	Vary []string
-	// CORS: browsers call the device from pages on other origins.
-	CORS bool
-}
-
-func (d Device) shape(paged bool) request.Shape {
-	return request.Shape{Paged: paged, PageSize: d.PageSize, Builds: d.Builds}
+// route is what tells the scene handlers apart, their loading aside: the
+// scene (its metrics label), whether it pages, and the path parameter that
+// names its entity ("" for none).
+type route struct {
+	scene string
+	paged bool
+	id    string
 }
 
 // Feed serves GET /{device}/v1/feed with adapt's body.
-func Feed[T any](env Env, dev Device, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
-	return serve(env, dev.shape(true), "feed", dev.Name, adapt, func(ctx context.Context, _ *http.Request, p request.Params) (scene.Feed, []scene.Degraded, error) {
-		f, err := env.Scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev.Name, Page: p.Page, PS: p.PS})
+func Feed[T any](r *Router, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
+	scenes, dev := r.env.Scenes, r.dev.Name
+	return serve(r, route{scene: "feed", paged: true}, adapt, func(ctx context.Context, p request.Params, _ int64) (scene.Feed, []scene.Degraded, error) {
+		f, err := scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev, Page: p.Page, PS: p.PS})
 		f.More = f.More && p.Page < request.MaxPage // the next page would be refused
 		return f, f.Degraded, err
 	})
 }
 
 // Video serves GET /{device}/v1/videos/{aid} with adapt's body.
-func Video[T any](env Env, dev Device, adapt func(scene.Video, device.View) T) http.HandlerFunc {
-	return serve(env, dev.shape(false), "video", dev.Name, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.Video, []scene.Degraded, error) {
-		aid, err := request.ID("aid", chi.URLParam(r, "aid"), false)
-		if err != nil {
-			return scene.Video{}, nil, err
-		}
-		v, err := env.Scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: dev.Related, Replies: dev.Replies})
+func Video[T any](r *Router, adapt func(scene.Video, device.View) T) http.HandlerFunc {
+	scenes, related, replies := r.env.Scenes, r.dev.Related, r.dev.Replies
+	return serve(r, route{scene: "video", id: "aid"}, adapt, func(ctx context.Context, p request.Params, aid int64) (scene.Video, []scene.Degraded, error) {
+		v, err := scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: related, Replies: replies})
 		return v, v.Degraded, err
 	})
 }
 
 // User serves GET /{device}/v1/users/{mid} with adapt's body.
-func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) http.HandlerFunc {
-	return serve(env, dev.shape(true), "user", dev.Name, adapt, func(ctx context.Context, r *http.Request, p request.Params) (scene.User, []scene.Degraded, error) {
-		mid, err := request.ID("mid", chi.URLParam(r, "mid"), false)
-		if err != nil {
-			return scene.User{}, nil, err
-		}
-		u, err := env.Scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
+func User[T any](r *Router, adapt func(scene.User, device.View) T) http.HandlerFunc {
+	scenes := r.env.Scenes
+	return serve(r, route{scene: "user", paged: true, id: "mid"}, adapt, func(ctx context.Context, p request.Params, mid int64) (scene.User, []scene.Degraded, error) {
+		u, err := scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
 		u.More = u.More && p.Page < request.MaxPage
 		return u, u.Degraded, err
 	})
@@ -102,8 +85,9 @@ func User[T any](env Env, dev Device, adapt func(scene.User, device.View) T) htt
 
 // serve is every scene handler: validate, load the scene under the
 // deadline with its downstream calls timed, adapt, write, observe.
-func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string, adapt func(S, device.View) T, load func(context.Context, *http.Request, request.Params) (S, []scene.Degraded, error)) http.HandlerFunc {
-	shape.Scenario = env.CheckScenario != nil // mock mode reads X-Mock-Scenario
+func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load func(context.Context, request.Params, int64) (S, []scene.Degraded, error)) http.HandlerFunc {
+	env, deviceName := r.env, r.dev.Name
+	shape := request.Shape{Paged: rt.paged, PageSize: r.dev.PageSize, Builds: r.dev.Builds, Scenario: env.CheckScenario != nil}
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer env.Metrics.begin()()
@@ -121,8 +105,12 @@ func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string,
 				}
 				ctx = conn.WithScenario(ctx, p.Scenario)
 			}
+			id, err := pathID(r, rt.id)
+			if err != nil {
+				return fail(w, err), nil
+			}
 			var timings conn.Timings
-			s, degraded, err := load(conn.WithTimings(ctx, &timings), r, p)
+			s, degraded, err := load(conn.WithTimings(ctx, &timings), p, id)
 			if t := timings.Header(); t != "" && env.showTiming(r) {
 				w.Header().Set("Server-Timing", t)
 			}
@@ -131,9 +119,18 @@ func serve[S, T any](env Env, shape request.Shape, sceneName, deviceName string,
 			}
 			return writeJSON(w, r, adapt(s, p.View)), degraded
 		}()
-		env.Metrics.observe(deviceName, sceneName, code, time.Since(start), degraded)
-		accesslog.Note(r.Context(), deviceName, sceneName, degraded)
+		env.Metrics.observe(deviceName, rt.scene, code, time.Since(start), degraded)
+		accesslog.Note(r.Context(), deviceName, rt.scene, degraded)
 	}
+}
+
+// pathID is the route's entity ID (aid, mid), checked after the query and
+// the headers; 0 for a route without one.
+func pathID(r *http.Request, name string) (int64, error) {
+	if name == "" {
+		return 0, nil
+	}
+	return request.ID(name, chi.URLParam(r, name), false)
 }
 
 func (env Env) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -182,7 +179,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, v any) int {
 	buf.Grow(bodyHint)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // titles with & and < are text, not markup
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(dto.Encoded(v)); err != nil {
 		problem.Write(w, dto.Problem{Status: http.StatusInternalServerError, Detail: "encoding the response failed"})
 		return http.StatusInternalServerError
 	}

@@ -6,29 +6,51 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/device"
-	"mosaic/bff/scene"
 )
 
-// Routes are the scene routes every device serves, under /{device}, each
-// answered with the device's own adapter, to GET and HEAD alike (HEAD
-// assembles the scene too: its ETag and Content-Length are the GET's).
-func Routes[F, V, U any](env Env, dev Device,
-	feed func(scene.Feed, device.View) F,
-	video func(scene.Video, device.View) V,
-	user func(scene.User, device.View) U,
-) func(chi.Router) {
-	return func(r chi.Router) {
-		r.Use(env.cors(dev), vary(env.varyOn(dev)))
-		for _, route := range []struct {
-			path string
-			h    http.HandlerFunc
-		}{
-			{"/v1/feed", Feed(env, dev, feed)},
-			{"/v1/videos/{aid}", Video(env, dev, video)},
-			{"/v1/users/{mid}", User(env, dev, user)},
-		} {
-			r.Get(route.path, route.h)
-			r.Head(route.path, route.h)
-		}
+// Device is one entry of the device registry (bff/devices): what the shared
+// handlers and the router need to know of a device. Its adaptation lives in
+// its own package, which its Routes name.
+type Device struct {
+	// Name is the first segment of the device's routes, and its metrics label.
+	Name     string
+	PageSize device.PageSize
+	// Related and Replies are how many related videos and hot replies the
+	// device's video page shows.
+	Related, Replies int
+	// Builds: the device's clients send X-Client-Build.
+	Builds bool
+	// Vary names the request headers the device's adapters read (see
+	// conventions.go for those every scene depends on).
+	Vary []string
+	// CORS: browsers call the device from pages on other origins.
+	CORS bool
+	// Routes mounts the device's scene routes, one r.Get line each (its
+	// routes.go).
+	Routes func(r *Router)
+}
+
+// Router is what a device's Routes mount their scene routes on, under
+// /{device}: it carries the environment and the device the scene handlers
+// (Feed, Video, User) are built for.
+type Router struct {
+	mux chi.Router
+	env Env
+	dev Device
+}
+
+// Get serves pattern with h to GET and to HEAD alike: HEAD assembles the
+// scene too, so that its ETag and Content-Length are the GET's.
+func (r *Router) Get(pattern string, h http.HandlerFunc) {
+	r.mux.Get(pattern, h)
+	r.mux.Head(pattern, h)
+}
+
+// Mount returns dev's routes, to mount under /{dev.Name}: its Routes, with
+// the CORS and the Vary of the device on every answer, errors included.
+func Mount(env Env, dev Device) func(chi.Router) {
+	return func(mux chi.Router) {
+		mux.Use(env.cors(dev), vary(env.varyOn(dev)))
+		dev.Routes(&Router{mux: mux, env: env, dev: dev})
 	}
 }

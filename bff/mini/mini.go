@@ -7,20 +7,59 @@ package mini
 import (
 	"mosaic/bff/device"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/scene"
+	"mosaic/dto"
 )
 
-// Name is the device segment of the mini-program's routes.
-const Name = "mini"
-
-func spec() endpoint.Device {
-	return endpoint.Device{Name: Name, PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3,
-		Vary: []string{"X-Network", "Accept-Language"}}
+// Device is the mini-program's entry in the device registry (bff/devices).
+func Device() endpoint.Device {
+	return endpoint.Device{Name: "mini", PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3,
+		Vary: []string{"X-Network", "Accept-Language"}, Routes: routes}
 }
 
 func covers() device.Covers {
-	return device.Covers{
-		Fast: device.Image{W: 480, H: 270, Format: "jpg"},
-		Mid:  device.Image{W: 320, H: 180, Format: "jpg"},
-		Slow: device.Image{W: 320, H: 180, Q: 50, Format: "jpg"},
+	return device.Covers{Fast: device.Cover(480, 270, "jpg"), Mid: device.Cover(320, 180, "jpg"), Slow: device.Cover(320, 180, "jpg").AtQuality(50)}
+}
+
+// Adapt is the mini-program's adapters: the fewest bytes, display counts.
+func Adapt() device.Adapters[dto.MiniCard, dto.MiniReply, dto.MiniUser] {
+	return device.Adapt(card, reply, user)
+}
+
+func card(c scene.Card, v device.View) dto.MiniCard {
+	out := dto.MiniCard{
+		Head:      device.Head(c),
+		Cover:     device.ImageURL(c.Archive.GetCover(), covers().For(v.Network)),
+		Duration:  c.Archive.GetDurationS(),
+		OwnerName: c.Owner.GetName(),
 	}
+	if c.Stat != nil {
+		out.View = device.Display(c.Stat.GetView(), v.Lang)
+	}
+	return out
+}
+
+func reply(r scene.Reply, v device.View) dto.MiniReply {
+	return dto.MiniReply{
+		Rpid:       r.GetRpid(),
+		Message:    r.GetMessage(),
+		MemberName: r.Member.GetName(),
+		Like:       device.Display(r.GetLike(), v.Lang),
+	}
+}
+
+func user(s scene.User, v device.View) dto.MiniUser {
+	u := dto.MiniUser{
+		Mid:  s.Profile.GetMid(),
+		Name: s.Profile.GetName(),
+		Face: dto.SafeURL(s.Profile.GetFace()),
+	}
+	if s.Counts != nil {
+		u.Follower = device.Display(s.Counts.GetFollower(), v.Lang)
+	}
+	if s.Relation != nil {
+		following := s.Relation.GetFollowing()
+		u.Following = &following
+	}
+	return u
 }

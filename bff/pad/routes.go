@@ -1,13 +1,11 @@
 package pad
 
-import (
-	"github.com/go-chi/chi/v5"
+import "mosaic/bff/endpoint"
 
-	"mosaic/bff/endpoint"
-)
-
-// Routes mounts the shared scene routes with the pad's page sizes and
-// adapters.
-func Routes(env endpoint.Env) func(chi.Router) {
-	return endpoint.Routes(env, spec(), AdaptFeed, AdaptVideo, AdaptUser)
+// routes are the pad's scene routes (each answers HEAD as GET).
+func routes(r *endpoint.Router) {
+	a := Adapt()
+	r.Get("/v1/feed", endpoint.Feed(r, a.Feed))
+	r.Get("/v1/videos/{aid}", endpoint.Video(r, a.Video))
+	r.Get("/v1/users/{mid}", endpoint.User(r, a.User))
 }

@@ -10,23 +10,26 @@ import (
 	"mosaic/clients/batch"
 )
 
-// Client reads archives in batches and lists an owner's archives.
+// Client reads archives in batches of at most max aids a call, and lists
+// an owner's archives.
 type Client struct {
 	rpc archivev1.ArchiveServiceClient
+	max int
 }
 
-// New returns a Client over cc.
-func New(cc grpc.ClientConnInterface) *Client {
-	return &Client{rpc: archivev1.NewArchiveServiceClient(cc)}
+// New returns a Client over cc; max is the service's batch limit.
+func New(cc grpc.ClientConnInterface, max int) *Client {
+	return &Client{rpc: archivev1.NewArchiveServiceClient(cc), max: max}
 }
 
 // Archives returns the archives among aids that exist, hidden ones included:
 // whether to show a hidden archive is the caller's decision.
 func (c *Client) Archives(ctx context.Context, aids []int64) (map[int64]*archivev1.Archive, error) {
-	return batch.Fetch(ctx, aids, batch.MaxBatch, func(ctx context.Context, ids []int64) (map[int64]*archivev1.Archive, error) {
-		resp, err := c.rpc.BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: ids})
-		return resp.GetArchives(), err
-	})
+	return batch.Call(ctx, aids, c.max, c.rpc.BatchGetArchives,
+		func(ids []int64) *archivev1.BatchGetArchivesRequest {
+			return &archivev1.BatchGetArchivesRequest{Aids: ids}
+		},
+		(*archivev1.BatchGetArchivesResponse).GetArchives)
 }
 
 // ListByOwner returns one page of mid's archive IDs, newest first, and how

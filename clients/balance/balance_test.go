@@ -326,7 +326,7 @@ func TestConnDialDefaultsToLanesWithHealthChecking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	client := archive.New(cc)
+	client := archive.New(cc, clients.MaxBatch)
 	get := func() {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(conn.WithColor(context.Background(), "canary"), 5*time.Second)

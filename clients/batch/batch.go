@@ -9,11 +9,25 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 )
 
-// MaxBatch is the largest ID set every downstream accepts in one call
-// (docs/ARCHITECTURE.md: larger batches are rejected with InvalidArgument).
-const MaxBatch = 50
+// Call reads ids through one generated batch method, in chunks of at most
+// max (Fetch): req makes a chunk's request, pick takes the entries out of
+// the answer. What differs between the typed clients' batch reads is only
+// those three.
+func Call[Req, Resp, V any](ctx context.Context, ids []int64, max int,
+	method func(context.Context, Req, ...grpc.CallOption) (Resp, error),
+	req func([]int64) Req, pick func(Resp) map[int64]V,
+) (map[int64]V, error) {
+	return Fetch(ctx, ids, max, func(ctx context.Context, chunk []int64) (map[int64]V, error) {
+		resp, err := method(ctx, req(chunk))
+		if err != nil {
+			return nil, err
+		}
+		return pick(resp), nil
+	})
+}
 
 // Fetch calls fetch once per chunk of at most max distinct ids and merges the
 // results. IDs absent from the downstream's answer are absent from the map.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+	"google.golang.org/grpc"
 
 	"mosaic/clients/batch"
 )
@@ -95,5 +96,45 @@ func TestDedupKeepsFirstSeenOrder(t *testing.T) {
 		if len(got) != n || got[0] != int64(n) || got[n-1] != 1 {
 			t.Errorf("n=%d: %v", n, got)
 		}
+	}
+}
+
+// Call sends one request per chunk, built by req, and merges what pick
+// takes out of each answer; a failed chunk fails the read.
+func TestCallBuildsRequestsAndPicksAnswers(t *testing.T) {
+	type request struct{ ids []int64 }
+	type response struct{ m map[int64]string }
+	var (
+		mu   sync.Mutex
+		sent [][]int64
+	)
+	method := func(_ context.Context, r *request, _ ...grpc.CallOption) (*response, error) {
+		mu.Lock()
+		sent = append(sent, r.ids)
+		mu.Unlock()
+		m := map[int64]string{}
+		for _, id := range r.ids {
+			if id != 2 { // absent downstream: absent from the answer
+				m[id] = "v"
+			}
+		}
+		return &response{m}, nil
+	}
+	req := func(ids []int64) *request { return &request{ids} }
+	pick := func(r *response) map[int64]string { return r.m }
+	got, err := batch.Call(t.Context(), []int64{1, 2, 3, 3}, 2, method, req, pick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1] != "v" || got[3] != "v" {
+		t.Errorf("got %v, want 1 and 3", got)
+	}
+	slices.SortFunc(sent, func(a, b []int64) int { return int(a[0] - b[0]) })
+	if len(sent) != 2 || !slices.Equal(sent[0], []int64{1, 2}) || !slices.Equal(sent[1], []int64{3}) {
+		t.Errorf("requests %v, want [1 2] and [3]", sent)
+	}
+	failing := func(context.Context, *request, ...grpc.CallOption) (*response, error) { return nil, errors.New("down") }
+	if _, err := batch.Call(t.Context(), []int64{1}, 2, failing, req, pick); err == nil {
+		t.Error("a failed call read as success")
 	}
 }

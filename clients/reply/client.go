@@ -10,25 +10,31 @@ import (
 	replyv1 "mosaic/clients/reply/v1"
 )
 
-// Client reads hot replies in batches.
-type Client struct{ rpc replyv1.ReplyServiceClient }
+// Client reads hot replies in batches of at most max aids a call.
+type Client struct {
+	rpc replyv1.ReplyServiceClient
+	max int
+}
 
-// New returns a Client over cc.
-func New(cc grpc.ClientConnInterface) *Client {
-	return &Client{rpc: replyv1.NewReplyServiceClient(cc)}
+// New returns a Client over cc; max is the service's batch limit.
+func New(cc grpc.ClientConnInterface, max int) *Client {
+	return &Client{rpc: replyv1.NewReplyServiceClient(cc), max: max}
 }
 
 // HotReplies returns up to n hot replies for each archive among aids.
 func (c *Client) HotReplies(ctx context.Context, aids []int64, n int) (map[int64][]*replyv1.Reply, error) {
-	return batch.Fetch(ctx, aids, batch.MaxBatch, func(ctx context.Context, ids []int64) (map[int64][]*replyv1.Reply, error) {
-		resp, err := c.rpc.BatchGetHotReplies(ctx, &replyv1.BatchGetHotRepliesRequest{Aids: ids, N: int32(n)})
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[int64][]*replyv1.Reply, len(resp.GetReplies()))
-		for aid, r := range resp.GetReplies() {
-			out[aid] = r.GetReplies()
-		}
-		return out, nil
-	})
+	return batch.Call(ctx, aids, c.max, c.rpc.BatchGetHotReplies,
+		func(ids []int64) *replyv1.BatchGetHotRepliesRequest {
+			return &replyv1.BatchGetHotRepliesRequest{Aids: ids, N: int32(n)}
+		},
+		byArchive)
+}
+
+// byArchive unwraps the answer's per-archive lists.
+func byArchive(resp *replyv1.BatchGetHotRepliesResponse) map[int64][]*replyv1.Reply {
+	out := make(map[int64][]*replyv1.Reply, len(resp.GetReplies()))
+	for aid, r := range resp.GetReplies() {
+		out[aid] = r.GetReplies()
+	}
+	return out
 }

@@ -184,8 +184,7 @@ func VisibleArchive(a *archivev1.Archive) bool { return a != nil && a.GetState()
 // the owner.
 func (f *Fetched) card(a *archivev1.Archive, reason string, withRelation bool) dto.WebCard {
 	c := dto.WebCard{
-		Aid:      a.GetAid(),
-		Title:    a.GetTitle(),
+		Head:     dto.Head{Aid: a.GetAid(), Title: a.GetTitle()},
 		Desc:     a.GetDesc(),
 		Cover:    dto.SafeURL(a.GetCover()),
 		Duration: a.GetDurationS(),
@@ -217,7 +216,7 @@ func (f *Fetched) card(a *archivev1.Archive, reason string, withRelation bool) d
 func (f *Fetched) FeedBody(page, ps int, items []*feedv1.Item) Feed {
 	// has_more as bff/scene rules it: a full page from the recommender.
 	more := len(items) >= ps && page < request.MaxPage
-	out := Feed{Page: page, PageSize: ps, HasMore: more, Cards: make([]dto.WebCard, 0, len(items))}
+	out := Feed{Paging: dto.Paging{Page: page, PageSize: ps}, HasMore: more, Cards: make([]dto.WebCard, 0, len(items))}
 	for _, it := range items {
 		if a := f.Archives[it.GetAid()]; VisibleArchive(a) {
 			out.Cards = append(out.Cards, f.card(a, it.GetReason(), true))
@@ -255,7 +254,7 @@ func (f *Fetched) UserBody(mid int64, page, ps int, counts *relationv1.FollowerC
 			Mid: p.GetMid(), Name: p.GetName(), Face: dto.SafeURL(p.GetFace()), Sign: p.GetSign(),
 			Level: p.GetLevel(), Vip: p.GetVip(), OfficialTitle: p.GetOfficialTitle(),
 		},
-		Page: page, PageSize: ps, Total: total, Archives: make([]dto.WebCard, 0, len(aids)),
+		Paging: dto.Paging{Page: page, PageSize: ps}, Total: total, Archives: make([]dto.WebCard, 0, len(aids)),
 		// has_more as bff/scene rules it: uploads listed past this page.
 		HasMore: int64(page-1)*int64(ps)+int64(len(aids)) < total && page < request.MaxPage,
 	}
