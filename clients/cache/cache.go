@@ -48,8 +48,15 @@ type Options struct {
 	// shared or counted (-cache=off).
 	Off bool
 	// MaxEntries bounds the entries kept, all lanes together; the least
-	// valuable are evicted past it (otter's W-TinyLFU).
+	// valuable are evicted past it (otter's W-TinyLFU). Set it or MaxBytes.
 	MaxEntries int
+	// MaxBytes bounds the memory the entries take instead, all lanes
+	// together: each weighs Size of its value plus EntryOverhead, the
+	// store's own structures per entry.
+	MaxBytes int64
+	// Size estimates the bytes a value holds in memory (required with
+	// MaxBytes). It gets a V.
+	Size func(v any) int
 	// Fresh is how long an entry answers without a downstream call.
 	Fresh time.Duration
 	// Stale is how long past Fresh an entry may still answer when the
@@ -108,8 +115,11 @@ func (o Options) withDefaults() Options {
 
 func (o Options) validate() error {
 	var errs []error
-	if o.MaxEntries <= 0 {
-		errs = append(errs, errors.New("MaxEntries must be positive"))
+	switch {
+	case (o.MaxEntries > 0) == (o.MaxBytes > 0):
+		errs = append(errs, errors.New("exactly one of MaxEntries and MaxBytes must be positive"))
+	case o.MaxBytes > 0 && o.Size == nil:
+		errs = append(errs, errors.New("MaxBytes needs Size"))
 	}
 	if o.Fresh <= 0 || o.Stale < 0 || o.Negative < 0 {
 		errs = append(errs, errors.New("Fresh must be positive, Stale and Negative not negative"))

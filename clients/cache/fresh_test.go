@@ -232,6 +232,8 @@ func TestNewRefusesIncompleteOptions(t *testing.T) {
 		"no scenario": func(o *Options) { o.Scenario = nil },
 		"no bound":    func(o *Options) { o.MaxEntries = 0 },
 		"no fresh":    func(o *Options) { o.Fresh = 0 },
+		"two bounds":  func(o *Options) { o.MaxBytes = 1 << 20; o.Size = func(any) int { return 1 } },
+		"no size":     func(o *Options) { o.MaxEntries, o.MaxBytes = 0, 1<<20 },
 	} {
 		o := testOptions(c)
 		change(&o)

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,7 @@ type entry[V any] struct {
 // against Options.Now, per entry.
 func newStore[K comparable, V any](o Options, m *cacheMetrics) *otter.Cache[key[K], *entry[V]] {
 	longest := time.Duration(float64(max(o.Fresh, o.Negative)) * (1 + max(o.Jitter, 0)))
-	return otter.Must(&otter.Options[key[K], *entry[V]]{
+	opts := &otter.Options[key[K], *entry[V]]{
 		MaximumSize:      o.MaxEntries,
 		ExpiryCalculator: otter.ExpiryWriting[key[K], *entry[V]](longest + o.Stale),
 		OnAtomicDeletion: func(e otter.DeletionEvent[key[K], *entry[V]]) {
@@ -38,7 +39,29 @@ func newStore[K comparable, V any](o Options, m *cacheMetrics) *otter.Cache[key[
 				m.evicted.Inc()
 			}
 		},
-	})
+	}
+	if o.MaxBytes > 0 {
+		opts.MaximumSize = 0
+		opts.MaximumWeight = uint64(o.MaxBytes)
+		opts.Weigher = func(k key[K], e *entry[V]) uint32 { return weigh(o.Size, k, e) }
+	}
+	return otter.Must(opts)
+}
+
+// EntryOverhead is what the store spends on an entry beyond its value:
+// otter's node with its expiry and weight, the key, the entry, and the
+// hash table's share. Measured on amd64 (TestEntryOverheadCoversTheStore),
+// rounded up.
+const EntryOverhead = 192
+
+// weigh is the bytes an entry holds: the store's overhead, the key's lane
+// (each request's own string) and the value, if there is one.
+func weigh[K comparable, V any](size func(any) int, k key[K], e *entry[V]) uint32 {
+	w := EntryOverhead + len(k.lane)
+	if e.ok {
+		w += size(e.val)
+	}
+	return uint32(min(w, math.MaxUint32))
 }
 
 // fromMemory answers the IDs whose entries are fresh, starts a refresh of
