@@ -69,7 +69,8 @@ func TestOneTracePerRequestAcrossTheDownstreams(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
-	srv := apitest.Start(t, apitest.Options{TracerProvider: tp})
+	// Caches off: each request of the test makes all its calls.
+	srv := apitest.Start(t, apitest.Options{TracerProvider: tp, Cache: apitest.NoCache()})
 
 	for _, tc := range []struct {
 		name    string
@@ -142,7 +143,8 @@ func TestOneTracePerRequestAcrossTheDownstreams(t *testing.T) {
 // trace goes on past mosaic. The request id goes down in real mode too,
 // the one mosaic made when the caller sent none.
 func TestTraceAndRequestIDPassThroughWhenNotRecording(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{RealMode: true})
+	// Caches off: each request of the test makes all its calls.
+	srv := apitest.Start(t, apitest.Options{RealMode: true, Cache: apitest.NoCache()})
 	calls := func(headers ...string) ([]record.Call, apitest.Response) {
 		srv.Recorder.Reset()
 		resp := srv.Get(t, "/app/v1/feed", headers...)

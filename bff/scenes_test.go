@@ -52,9 +52,10 @@ func TestVideoAndUserServeEveryDevice(t *testing.T) {
 }
 
 // Video: 6 calls and user: 6 calls, each method once, whatever the number of
-// related videos, replies or uploads each device shows.
+// related videos, replies or uploads each device shows. Caches off: the
+// same screens on every device would be served from memory after the first.
 func TestVideoAndUserCallEachDownstreamOnce(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{})
+	srv := apitest.Start(t, apitest.Options{Cache: apitest.NoCache()})
 	aid, mid := someVideo(t, srv), busyUser(t, srv)
 	check := func(path string, want []string) {
 		t.Helper()

@@ -7,6 +7,7 @@ import (
 	accountv1 "mosaic/clients/account/v1"
 	"mosaic/clients/archive"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/cache"
 	"mosaic/clients/feed"
 	feedv1 "mosaic/clients/feed/v1"
 	"mosaic/clients/relation"
@@ -44,8 +45,15 @@ type Service struct {
 	// MaxBatch is the most IDs one call may carry: the typed client splits
 	// larger sets into concurrent calls of at most this many.
 	MaxBatch int
+	// CacheShare is the part of Caches.MaxBytes the service's entity cache
+	// may take; 0: its reads are never cached (they depend on the viewer,
+	// or are pages of a stream).
+	CacheShare float64
 	// bind sets the service's typed client in s, over cc.
 	bind func(s *Set, cc grpc.ClientConnInterface, max int)
+	// cache puts an entity cache of o in front of the service's typed
+	// client in s; nil when CacheShare is 0.
+	cache func(s *Set, name string, o cache.Options) (close func(), err error)
 }
 
 // All is the service registry: every downstream, in the fixed order of
@@ -54,12 +62,23 @@ type Service struct {
 // to add a service").
 func All() []Service {
 	return []Service{
-		{Account, &accountv1.AccountService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Accounts = account.New(cc, max) }},
-		{Archive, &archivev1.ArchiveService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Archives = archive.New(cc, max) }},
-		{Stat, &statv1.StatService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Stats = stat.New(cc, max) }},
-		{Relation, &relationv1.RelationService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Relations = relation.New(cc, max) }},
-		{Feed, &feedv1.FeedService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, _ int) { s.Recommender = feed.New(cc) }},
-		{Reply, &replyv1.ReplyService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Replies = reply.New(cc, max) }},
+		// Archives are the largest entries (title, description, tags) and
+		// the most read: half the bytes; profiles and stats a quarter each.
+		{Account, &accountv1.AccountService_ServiceDesc, MaxBatch, 0.25,
+			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Accounts = account.New(cc, max) },
+			func(s *Set, name string, o cache.Options) (func(), error) { return s.Accounts.Cache(name, o) }},
+		{Archive, &archivev1.ArchiveService_ServiceDesc, MaxBatch, 0.5,
+			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Archives = archive.New(cc, max) },
+			func(s *Set, name string, o cache.Options) (func(), error) { return s.Archives.Cache(name, o) }},
+		{Stat, &statv1.StatService_ServiceDesc, MaxBatch, 0.25,
+			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Stats = stat.New(cc, max) },
+			func(s *Set, name string, o cache.Options) (func(), error) { return s.Stats.Cache(name, o) }},
+		{Relation, &relationv1.RelationService_ServiceDesc, MaxBatch, 0,
+			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Relations = relation.New(cc, max) }, nil},
+		{Feed, &feedv1.FeedService_ServiceDesc, MaxBatch, 0,
+			func(s *Set, cc grpc.ClientConnInterface, _ int) { s.Recommender = feed.New(cc) }, nil},
+		{Reply, &replyv1.ReplyService_ServiceDesc, MaxBatch, 0,
+			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Replies = reply.New(cc, max) }, nil},
 	}
 }
 

@@ -63,7 +63,7 @@ func TestDialBindsEveryServiceOfTheRegistry(t *testing.T) {
 		targets[name] = "static:///" + cluster.Addr(name)
 	}
 	reg := prometheus.NewRegistry()
-	set, closeConns, err := clients.Dial(targets, conn.Options{Metrics: conn.NewMetrics(reg)})
+	set, closeConns, err := clients.Dial(targets, conn.Options{Metrics: conn.NewMetrics(reg)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,29 +25,59 @@ type Set struct {
 }
 
 // Dial connects to every downstream of the registry, targets keyed by
-// service name. Connections are lazy: a downstream that is down fails its
-// calls, not the start. close releases every connection.
-func Dial(targets map[string]string, o conn.Options, opts ...grpc.DialOption) (set *Set, close func(), err error) {
-	var conns []*grpc.ClientConn
+// service name, and puts an entity cache configured by caches in front of
+// each service with a CacheShare; nil caches: none, every read calls
+// through. Connections are lazy: a downstream that is down fails its
+// calls, not the start. close releases every connection, then waits for
+// the caches' background calls.
+func Dial(targets map[string]string, o conn.Options, caches *Caches, opts ...grpc.DialOption) (set *Set, close func(), err error) {
+	if caches != nil {
+		if err := caches.validate(); err != nil {
+			return nil, nil, err
+		}
+	}
+	var (
+		conns   []*grpc.ClientConn
+		loaders []func()
+	)
 	close = func() {
 		for _, c := range conns {
 			c.Close()
 		}
+		for _, l := range loaders {
+			l()
+		}
 	}
 	set = &Set{}
 	for _, svc := range All() {
-		t, ok := targets[svc.Name]
-		if !ok {
-			close()
-			return nil, nil, fmt.Errorf("no target for the %s service", svc.Name)
-		}
-		cc, err := conn.Dial(svc.Name, t, o, opts...)
+		cc, err := dial(svc, targets, o, opts)
 		if err != nil {
 			close()
-			return nil, nil, fmt.Errorf("%s: %w", svc.Name, err)
+			return nil, nil, err
 		}
 		conns = append(conns, cc)
 		svc.bind(set, cc, svc.MaxBatch)
+		if caches == nil || svc.cache == nil {
+			continue
+		}
+		closeCache, err := svc.cache(set, svc.Name, caches.options(svc))
+		if err != nil {
+			close()
+			return nil, nil, err
+		}
+		loaders = append(loaders, closeCache)
 	}
 	return set, close, nil
+}
+
+func dial(svc Service, targets map[string]string, o conn.Options, opts []grpc.DialOption) (*grpc.ClientConn, error) {
+	t, ok := targets[svc.Name]
+	if !ok {
+		return nil, fmt.Errorf("no target for the %s service", svc.Name)
+	}
+	cc, err := conn.Dial(svc.Name, t, o, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", svc.Name, err)
+	}
+	return cc, nil
 }

@@ -81,7 +81,18 @@ type Options struct {
 	CORSOrigins []string
 	// ServerTiming sends Server-Timing to every caller (-server-timing).
 	ServerTiming bool
+	// Cache replaces the entity caches' settings (server.Defaults: on);
+	// NoCache() is -cache=false, for a test counting the calls a screen
+	// makes when nothing is in memory.
+	Cache *server.Cache
+	// Data is the dataset the mocks serve; nil is the shared, read-only
+	// one of Seed. A test that changes entities (dataset.UpdateArchive)
+	// brings its own.
+	Data *dataset.Dataset
 }
+
+// NoCache is the entity caches off, as -cache=false.
+func NoCache() *server.Cache { return &server.Cache{} }
 
 // Server is a running mosaic over the mock downstreams.
 type Server struct {
@@ -94,14 +105,19 @@ type Server struct {
 	// Handler is the public handler URL serves, for in-process callers.
 	Handler http.Handler
 	// Admin is the admin handler: /metrics, /readyz, the QA pages.
-	Admin  http.Handler
+	Admin http.Handler
+	// Cache is the entity caches' settings in force.
+	Cache  server.Cache
 	client *http.Client
 }
 
 // Start runs the topology for the life of t.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	data := dataset.Shared(Seed)
+	data := opts.Data
+	if data == nil {
+		data = dataset.Shared(Seed)
+	}
 	rec := &record.Recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	cluster, err := cluster.Start(ctx, data, fakes.Options{Recorder: rec, Latency: opts.Latency, Interceptors: opts.Interceptors, Scenarios: true})
@@ -129,7 +145,7 @@ func Start(t testing.TB, opts Options) *Server {
 	// no compression unless a test sends Accept-Encoding (see Do).
 	client := srv.Client()
 	client.Transport.(*http.Transport).DisableCompression = true
-	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: h.Spec, Deadline: cfg.Deadline, Handler: h.Public, Admin: h.Admin, client: client}
+	return &Server{URL: srv.URL, Data: data, Recorder: rec, Spec: h.Spec, Deadline: cfg.Deadline, Handler: h.Public, Admin: h.Admin, Cache: cfg.Cache, client: client}
 }
 
 // config is cmd/bff's default configuration with the options' overrides.
@@ -150,6 +166,9 @@ func (o Options) config() server.Config {
 		c.Trust = request.Loopback()
 	}
 	c.CORSOrigins, c.ServerTiming = o.CORSOrigins, o.ServerTiming
+	if o.Cache != nil {
+		c.Cache = *o.Cache
+	}
 	return c
 }
 

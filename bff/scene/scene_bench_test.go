@@ -26,7 +26,7 @@ func BenchmarkScene(b *testing.B) {
 	for _, svc := range clients.Services() {
 		targets[svc] = "static:///" + cluster.Addr(svc)
 	}
-	set, closeConns, err := clients.Dial(targets, conn.Options{})
+	set, closeConns, err := clients.Dial(targets, conn.Options{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,6 +48,8 @@ type Config struct {
 	// ServerTiming sends Server-Timing to every caller, not only to trusted
 	// peers and in mock mode.
 	ServerTiming bool
+	// Cache configures the entity caches.
+	Cache Cache
 }
 
 // Defaults is the production configuration, the defaults of cmd/bff's flags
@@ -61,6 +63,15 @@ func Defaults() Config {
 			Min:       16,
 			Max:       1024,
 			QueueWait: 50 * time.Millisecond,
+		},
+		Cache: Cache{
+			On:           true,
+			ArchiveFresh: 10 * time.Second,
+			AccountFresh: 10 * time.Second,
+			StatFresh:    time.Second,
+			Stale:        5 * time.Minute,
+			Negative:     2 * time.Second,
+			MB:           64,
 		},
 	}
 }

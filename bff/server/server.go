@@ -80,6 +80,9 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 	if err != nil {
 		return Handlers{}, nil, err
 	}
+	if err := cfg.Cache.Validate(); err != nil {
+		return Handlers{}, nil, err
+	}
 	set, closeConns, err := clients.Dial(d.Targets, conn.Options{
 		Metrics:         conn.NewMetrics(d.Metrics),
 		CallTimeout:     cfg.CallTimeout,
@@ -91,7 +94,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 		Logger:          d.Logger,
 		TracerProvider:  d.Tracing.Provider,
 		Propagator:      d.Tracing.Propagator,
-	}, d.DialOptions...)
+	}, cfg.Cache.caches(d.Metrics), d.DialOptions...)
 	if err != nil {
 		return Handlers{}, nil, err
 	}

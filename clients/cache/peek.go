@@ -27,3 +27,17 @@ func (l *Loader[K, V]) Peek(ctx context.Context, ids []K) (vals map[K]V, ok bool
 	}
 	return vals, true
 }
+
+// PassThrough is a loader that keeps nothing: every Get calls fetch, as
+// Options.Off does. A typed client starts with one until a cache is put in
+// front of it.
+func PassThrough[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) *Loader[K, V] {
+	return &Loader[K, V]{name: "off", fetch: fetch, o: Options{Off: true}}
+}
+
+// Read is Get for a caller that needs only the values: a stale answer is
+// still marked on ctx (package freshness) for the scene step to see.
+func (l *Loader[K, V]) Read(ctx context.Context, ids []K) (map[K]V, error) {
+	vals, _, err := l.Get(ctx, ids)
+	return vals, err
+}

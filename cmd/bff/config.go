@@ -48,6 +48,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	c.listenerFlags(fs)
 	c.serverFlags(fs)
+	c.cacheFlags(fs)
 	registry, targets := c.downstreamFlags(fs)
 	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
@@ -90,6 +91,18 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.BoolVar(&s.ServerTiming, "server-timing", false, "send Server-Timing (internal services and their timings) to every caller; by default only in mock mode and to -trusted-proxies")
+}
+
+// cacheFlags fill the entity caches' settings (server.Cache).
+func (c *config) cacheFlags(fs *flag.FlagSet) {
+	s := &c.server.Cache
+	fs.BoolVar(&s.On, "cache", s.On, "serve archives, profiles and stats (never relations or feeds) from in-memory caches within their freshness bounds, and share in-flight calls by ID; -cache=false calls the downstream on every read")
+	fs.DurationVar(&s.ArchiveFresh, "cache-archive-fresh", s.ArchiveFresh, "how long a cached archive answers without a downstream call (jittered ±10%)")
+	fs.DurationVar(&s.AccountFresh, "cache-account-fresh", s.AccountFresh, "how long a cached profile answers without a downstream call (jittered ±10%)")
+	fs.DurationVar(&s.StatFresh, "cache-stat-fresh", s.StatFresh, "how long cached counters answer without a downstream call (jittered ±10%)")
+	fs.DurationVar(&s.Stale, "cache-stale", s.Stale, "how long past its freshness a cached entry still answers when the downstream fails (the section is then degraded with reason stale); 0: never")
+	fs.DurationVar(&s.Negative, "cache-negative", s.Negative, "how long an ID the downstream does not know is remembered as absent; 0: asked again on every read")
+	fs.IntVar(&s.MB, "cache-mb", s.MB, "memory bound of the cached entries in MiB, the three caches together (half archives, a quarter each profiles and stats), each entry weighed as its decoded message plus the cache's per-entry overhead; the process's RSS is this plus the rest of the BFF and the Go GC's headroom")
 }
 
 // downstreamFlags are where the downstreams are: the embedded mocks, the
@@ -139,7 +152,7 @@ func (c config) validate() error {
 	case s.Admission.Min < 1 || s.Admission.Max < s.Admission.Min:
 		return errors.New("-min-inflight must be at least 1 and -max-inflight at least -min-inflight")
 	}
-	return nil
+	return s.Cache.Validate()
 }
 
 // trust is who may set X-User-Id: the configured CIDRs, else loopback in mock mode.

@@ -87,4 +87,18 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 	if s.Deadline != 2*time.Second || s.CallTimeout != time.Second || s.Seed != 7 || s.Admission.Min != 4 || s.Cluster != "c2" {
 		t.Errorf("config %+v", s)
 	}
+	env = map[string]string{"MOSAIC_CACHE": "false", "MOSAIC_CACHE_STAT_FRESH": "3s"}
+	c, err = parseConfig([]string{"bff", "-cache-archive-fresh", "20s", "-cache-account-fresh", "30s", "-cache-stale", "1m", "-cache-negative", "0s", "-cache-mb", "32"}, func(k string) string { return env[k] }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := server.Cache{ArchiveFresh: 20 * time.Second, AccountFresh: 30 * time.Second, StatFresh: 3 * time.Second, Stale: time.Minute, MB: 32}
+	if c.server.Cache != want {
+		t.Errorf("cache %+v, want %+v", c.server.Cache, want)
+	}
+	for _, bad := range [][]string{{"-cache-stat-fresh", "0s"}, {"-cache-stale", "-1s"}, {"-cache-mb", "0"}} {
+		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
+			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])
+		}
+	}
 }

@@ -128,6 +128,8 @@ var designLabels = map[string][]string{
 	"bff_downstream_call_duration_seconds": {"method", "service"},
 	"bff_downstream_batch_size":            {"method", "service"},
 	"bff_degraded_sections_total":          {"reason", "scene", "section"},
+	"bff_cache_requests_total":             {"cache", "result"},
+	"bff_cache_evictions_total":            {"cache"},
 }
 
 // scrapeDesign reads the design's series from /metrics, checking each
@@ -179,6 +181,13 @@ func scrapeDesign(t *testing.T, admin string) designMetrics {
 // then wants /metrics to hold exactly want's series of the design.
 func checkDesignMetrics(t *testing.T, admin string, want designMetrics) {
 	t.Helper()
+	compareDesign(t, scrapeCounted(t, admin, want), want)
+}
+
+// scrapeCounted scrapes the design's series once every request of want
+// is counted, or after 5 s.
+func scrapeCounted(t *testing.T, admin string, want designMetrics) designMetrics {
+	t.Helper()
 	var requests float64
 	for k, v := range want {
 		if strings.HasPrefix(k, "bff_http_requests_total{") {
@@ -195,9 +204,14 @@ func checkDesignMetrics(t *testing.T, admin string, want designMetrics) {
 			}
 		}
 		if n >= requests || time.Now().After(deadline) {
-			break
+			return got
 		}
 	}
+}
+
+// compareDesign wants got to hold exactly want's series.
+func compareDesign(t *testing.T, got, want designMetrics) {
+	t.Helper()
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if got[k] != want[k] {
 			t.Errorf("%s = %v, want %v", k, got[k], want[k])

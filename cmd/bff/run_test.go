@@ -95,13 +95,15 @@ func get(t *testing.T, url string, header ...string) (int, string) {
 
 // run with no downstream configured serves every device on the embedded
 // mocks, exposes the admin routes on their own listener, and stops cleanly
-// when its context ends.
+// when its context ends. The caches are on, their entries fresh for the
+// whole test (a minute): what they served is checked by checkCaches.
 func TestRunServesMockMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, func(string) string { return "" }, pw, io.Discard)
+		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
+			"-cache-archive-fresh", "1m", "-cache-account-fresh", "1m", "-cache-stat-fresh", "1m"}, func(string) string { return "" }, pw, io.Discard)
 		pw.Close()
 	}()
 	public, admin := addrs(t, pr)
@@ -135,7 +137,9 @@ func TestRunServesMockMode(t *testing.T) {
 	want.request("web", "feed", http.StatusServiceUnavailable)
 	want.calls("Unavailable", "feed.Recommend")
 	want.request("app", "feed", http.StatusBadRequest)
-	checkDesignMetrics(t, admin, want)
+	got := scrapeCounted(t, admin, want)
+	checkCaches(t, admin, got, want)
+	compareDesign(t, got, want)
 	if code, _ := get(t, admin+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz: %d", code)
 	}

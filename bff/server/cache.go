@@ -1,0 +1,66 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"mosaic/clients"
+	"mosaic/clients/cache"
+)
+
+// Cache configures the entity caches in front of the viewer-independent
+// reads (archives, profiles, stats; docs/ARCHITECTURE.md, "Entity
+// caches"). cmd/bff's -cache flags fill it.
+type Cache struct {
+	// On puts the caches in front of the reads; off, every read calls the
+	// downstream, as before there were caches.
+	On bool
+	// ArchiveFresh, AccountFresh and StatFresh are how long an entry of
+	// each answers without a downstream call.
+	ArchiveFresh, AccountFresh, StatFresh time.Duration
+	// Stale is how long past its freshness an entry still answers when the
+	// downstream fails: the section is then listed degraded as stale.
+	Stale time.Duration
+	// Negative is how long the absence of an ID is remembered.
+	Negative time.Duration
+	// MB bounds the memory the entries of the three caches take together,
+	// in MiB (half for archives, a quarter each for profiles and stats).
+	MB int
+}
+
+// Validate names what is wrong, in the words of cmd/bff's flags.
+func (c Cache) Validate() error {
+	if !c.On {
+		return nil
+	}
+	switch {
+	case c.ArchiveFresh <= 0 || c.AccountFresh <= 0 || c.StatFresh <= 0:
+		return errors.New("-cache-archive-fresh, -cache-account-fresh and -cache-stat-fresh must be positive")
+	case c.Stale < 0 || c.Negative < 0:
+		return errors.New("-cache-stale and -cache-negative must not be negative")
+	case c.MB < 1:
+		return errors.New("-cache-mb must be at least 1")
+	}
+	return nil
+}
+
+// caches are the clients' cache settings, their metrics registered on reg;
+// nil when the caches are off.
+func (c Cache) caches(reg prometheus.Registerer) *clients.Caches {
+	if !c.On {
+		return nil
+	}
+	return &clients.Caches{
+		Fresh: map[string]time.Duration{
+			clients.Archive: c.ArchiveFresh,
+			clients.Account: c.AccountFresh,
+			clients.Stat:    c.StatFresh,
+		},
+		Stale:    c.Stale,
+		Negative: c.Negative,
+		MaxBytes: int64(c.MB) << 20,
+		Metrics:  cache.NewMetrics(reg),
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// cachedReads are the cache of each cached read, as bff_cache_*{cache}
+// names it, and its downstream method.
+var cachedReads = map[string]string{
+	"archive": "archive.BatchGetArchives",
+	"account": "account.BatchGetProfiles",
+	"stat":    "stat.BatchGetStats",
+}
+
+// checkCaches checks the cache series of a run whose requests came one at
+// a time, none failing downstream without a scenario and nothing expiring
+// meanwhile, and puts what it checked into want: each cache has every
+// result series; no ID was shared, served stale, failed or evicted; the IDs
+// missed or bypassed are exactly those its method was asked downstream
+// (bff_downstream_batch_size_sum); some were hits and some bypassed (a
+// scenario request); and its method was called fewer times than the want
+// of a BFF without caches.
+func checkCaches(t *testing.T, admin string, got, want designMetrics) {
+	t.Helper()
+	sums := batchSums(t, admin)
+	for cache, call := range cachedReads {
+		n := func(result string) float64 { return got[key("bff_cache_requests_total", "cache", cache, "result", result)] }
+		for _, zero := range []string{"shared", "stale", "error"} {
+			if n(zero) != 0 {
+				t.Errorf("%s cache: %v IDs %s, want none", cache, n(zero), zero)
+			}
+		}
+		if e := got[key("bff_cache_evictions_total", "cache", cache)]; e != 0 {
+			t.Errorf("%s cache: %v evictions, want none", cache, e)
+		}
+		if n("miss")+n("bypass") != sums[call] {
+			t.Errorf("%s cache: %v missed + %v bypassed IDs, but %v asked downstream", cache, n("miss"), n("bypass"), sums[call])
+		}
+		if n("hit") < 1 || n("bypass") < 1 {
+			t.Errorf("%s cache: %v hits and %v bypassed, want some of each", cache, n("hit"), n("bypass"))
+		}
+		for k, v := range got {
+			if strings.HasPrefix(k, "bff_cache_") && strings.Contains(k, `cache="`+cache+`"`) {
+				want[k] = v
+			}
+		}
+		svc, method, _ := strings.Cut(call, ".")
+		calls := key("bff_downstream_calls_total", "service", svc, "method", method, "code", "OK")
+		if c := got[calls]; c < 1 || c >= want[calls] {
+			t.Errorf("%s: %v calls, want from 1 to fewer than the %v of a BFF without caches", call, c, want[calls])
+		}
+		notMade := want[calls] - got[calls] // served from memory
+		for _, k := range []string{calls,
+			key("bff_downstream_call_duration_seconds_count", "service", svc, "method", method),
+			key("bff_downstream_batch_size_count", "service", svc, "method", method)} {
+			want[k] -= notMade
+		}
+	}
+}
+
+// batchSums are the IDs asked downstream by "service.Method", from the sums
+// of bff_downstream_batch_size.
+func batchSums(t *testing.T, admin string) map[string]float64 {
+	t.Helper()
+	code, body := get(t, admin+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]float64{}
+	for _, m := range fams["bff_downstream_batch_size"].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		sums[l["service"]+"."+l["method"]] = m.GetHistogram().GetSampleSum()
+	}
+	return sums
+}
