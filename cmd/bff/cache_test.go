@@ -29,7 +29,9 @@ func checkCaches(t *testing.T, admin string, got, want designMetrics) {
 	t.Helper()
 	sums := batchSums(t, admin)
 	for cache, call := range cachedReads {
-		n := func(result string) float64 { return got[key("bff_cache_requests_total", "cache", cache, "result", result)] }
+		n := func(result string) float64 {
+			return got[key("bff_cache_requests_total", "cache", cache, "result", result)]
+		}
 		for _, zero := range []string{"shared", "stale", "error"} {
 			if n(zero) != 0 {
 				t.Errorf("%s cache: %v IDs %s, want none", cache, n(zero), zero)
