@@ -37,7 +37,9 @@ type Reply struct {
 }
 
 // Video: (Related ‖ HotReplies) → (Archives ‖ Stats) of the video and its
-// related → (Profiles of owner, repliers and related owners ‖ Relation to owner).
+// related → (Profiles of owner, repliers and related owners ‖ Relation to
+// owner). When the video's archive is fresh in memory, the Relation to its
+// owner starts at once instead (videoRelation).
 func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {
 	fl := newFlow(ctx)
 	related := start(fl, optional(SectionRelated), func(ctx context.Context) ([]int64, error) {
@@ -71,9 +73,7 @@ func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {
 		}
 		return s.Accounts.Profiles(ctx, mids)
 	})
-	relation := then(fl, optional(SectionRelation), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*relationv1.Relation, error) {
-		return s.relations(ctx, q.Viewer, []int64{a[q.Aid].GetOwnerMid()})
-	})
+	relation := s.videoRelation(ctx, fl, q, archives)
 	degraded, err := fl.wait()
 	if err != nil {
 		return Video{}, err
@@ -94,4 +94,23 @@ func (s *Service) Video(ctx context.Context, q VideoQuery) (Video, error) {
 		v.Replies = append(v.Replies, Reply{Reply: r, Member: prof[r.GetMid()]})
 	}
 	return v, nil
+}
+
+// videoRelation is the viewer's relation to the video's owner. The owner is
+// in the video's archive: when that is fresh in the cache, the owner is
+// known before any call and the relation starts with the flow, in parallel
+// with Related; otherwise it waits for the archives batch. The owner's
+// profile is not started early: it rides in the batch with the related
+// owners' and the repliers', which waits for Related anyway, and asking
+// for it alone would be one more call on a cache miss.
+func (s *Service) videoRelation(ctx context.Context, fl *flow, q VideoQuery, archives *future[map[int64]*archivev1.Archive]) *future[map[int64]*relationv1.Relation] {
+	if a, ok := s.Archives.Peek(ctx, []int64{q.Aid}); ok && a[q.Aid] != nil && visible(a[q.Aid]) {
+		owner := a[q.Aid].GetOwnerMid()
+		return start(fl, optional(SectionRelation), func(ctx context.Context) (map[int64]*relationv1.Relation, error) {
+			return s.relations(ctx, q.Viewer, []int64{owner})
+		})
+	}
+	return then(fl, optional(SectionRelation), archives, func(ctx context.Context, a map[int64]*archivev1.Archive) (map[int64]*relationv1.Relation, error) {
+		return s.relations(ctx, q.Viewer, []int64{a[q.Aid].GetOwnerMid()})
+	})
 }
