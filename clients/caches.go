@@ -64,7 +64,7 @@ func (c Caches) options(svc Service) cache.Options {
 }
 
 // MessageSize estimates the bytes a decoded message (a proto.Message) holds
-// in memory: its Go struct, and its encoded size with an eighth more for
+// in memory: its Go struct, and its encoded size with a quarter more for
 // the rounding of its strings' allocations and 16 for a repeated field's
 // slice. TestMessageSizeCoversTheDecodedMessages measures it.
 func MessageSize(v any) int {
@@ -72,5 +72,5 @@ func MessageSize(v any) int {
 	if !ok || m == nil {
 		return 0
 	}
-	return int(reflect.TypeOf(m).Elem().Size()) + proto.Size(m)*9/8 + 16
+	return int(reflect.TypeOf(m).Elem().Size()) + proto.Size(m)*5/4 + 16
 }

@@ -1,0 +1,140 @@
+package clients_test
+
+import (
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
+
+	"mosaic/clients"
+	"mosaic/clients/cache"
+	"mosaic/clients/conn"
+	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/fakes"
+	"mosaic/mocks/record"
+)
+
+func caches(reg prometheus.Registerer) *clients.Caches {
+	return &clients.Caches{
+		Fresh:    map[string]time.Duration{clients.Archive: time.Minute, clients.Account: time.Minute, clients.Stat: time.Minute},
+		Stale:    time.Minute,
+		Negative: time.Second,
+		MaxBytes: 8 << 20,
+		Metrics:  cache.NewMetrics(reg),
+	}
+}
+
+// Dial with caches puts one in front of archives, profiles and stats and
+// of nothing else: a second read of the same IDs asks the mocks again
+// only for relations.
+func TestDialCachesTheViewerIndependentReadsOnly(t *testing.T) {
+	ctx := t.Context()
+	var rec record.Recorder
+	c, err := cluster.Start(ctx, dataset.Shared(1), fakes.Options{Recorder: &rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	targets := map[string]string{}
+	for _, name := range clients.Services() {
+		targets[name] = "static:///" + c.Addr(name)
+	}
+	reg := prometheus.NewRegistry()
+	set, closeAll, err := clients.Dial(targets, conn.Options{}, caches(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	ids := []int64{1, 2, 3}
+	read := func() {
+		t.Helper()
+		_, err1 := set.Archives.Archives(ctx, ids)
+		_, err2 := set.Accounts.Profiles(ctx, ids)
+		_, err3 := set.Stats.Stats(ctx, ids)
+		_, err4 := set.Relations.Relations(ctx, 42, ids)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+			t.Fatal(err1, err2, err3, err4)
+		}
+	}
+	read()
+	first := rec.Services()
+	read()
+	for svc, n := range rec.Services() {
+		if want := map[bool]int{true: first[svc].Calls, false: 2 * first[svc].Calls}[svc != clients.Relation]; n.Calls != want {
+			t.Errorf("%s: %d calls after two reads, want %d", svc, n.Calls, want)
+		}
+	}
+	if _, ok := set.Archives.Peek(ctx, ids); !ok {
+		t.Error("the archives read are not fresh in the cache")
+	}
+	fams, err := reg.Gather()
+	if err != nil || len(fams) != 2 {
+		t.Errorf("%d cache families registered (%v), want 2", len(fams), err)
+	}
+}
+
+func TestDialRefusesIncompleteCaches(t *testing.T) {
+	for name, change := range map[string]func(*clients.Caches){
+		"stat":     func(c *clients.Caches) { delete(c.Fresh, clients.Stat) },
+		"MaxBytes": func(c *clients.Caches) { c.MaxBytes = 0 },
+	} {
+		c := caches(nil)
+		change(c)
+		if _, _, err := clients.Dial(map[string]string{}, conn.Options{}, c); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("without %s: %v", name, err)
+		}
+	}
+}
+
+// MessageSize, the weight of a cached message, covers what the decoded
+// messages of each cached service really hold on the heap: the byte bound
+// bounds memory, not a guess below it.
+func TestMessageSizeCoversTheDecodedMessages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes 20,000 messages of each kind and measures the heap")
+	}
+	d := dataset.New(1, dataset.Config{Archives: 30_000, Accounts: 30_000, PerID: true})
+	for name, get := range map[string]func(int64) proto.Message{
+		"archive": func(id int64) proto.Message { m, _ := d.Archive(id); return m },
+		"profile": func(id int64) proto.Message { m, _ := d.Profile(id); return m },
+		"stat":    func(id int64) proto.Message { m, _ := d.Stat(id); return m },
+	} {
+		const n = 20_000
+		wire := make([][]byte, n)
+		for i := range wire {
+			wire[i], _ = proto.Marshal(get(int64(i + 1)))
+		}
+		typ := reflect.TypeOf(get(1)).Elem()
+		msgs := make([]proto.Message, n)
+		base := liveHeap()
+		estimate := 0
+		for i := range msgs {
+			m := reflect.New(typ).Interface().(proto.Message)
+			if err := proto.Unmarshal(wire[i], m); err != nil {
+				t.Fatal(err)
+			}
+			msgs[i] = m
+			estimate += clients.MessageSize(m)
+		}
+		held := int(liveHeap() - base)
+		runtime.KeepAlive(msgs)
+		runtime.KeepAlive(wire) // not counted as freed
+		t.Logf("%s: %d B held, %d B estimated per message", name, held/n, estimate/n)
+		if estimate < held || estimate > 2*held {
+			t.Errorf("%s: MessageSize estimates %d B per message, the heap holds %d", name, estimate/n, held/n)
+		}
+	}
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
