@@ -2,11 +2,14 @@ package main
 
 import (
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"mosaic/bff/server"
 )
 
 // cachedReads are the cache of each cached read, as bff_cache_*{cache}
@@ -87,4 +90,30 @@ func batchSums(t *testing.T, admin string) map[string]float64 {
 		sums[l["service"]+"."+l["method"]] = m.GetHistogram().GetSampleSum()
 	}
 	return sums
+}
+
+// With the caches on, the soft memory limit is their bound plus
+// cacheHeadroom; GOMEMLIMIT, or caches off, leave the runtime's own.
+func TestSoftMemoryLimitFollowsTheCacheBound(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	c := server.Defaults().Cache
+	restore := softMemoryLimit(c, func(string) string { return "" })
+	if got := debug.SetMemoryLimit(-1); got != int64(c.MB)<<20+cacheHeadroom {
+		t.Errorf("limit %d, want %d MB + headroom", got, c.MB)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("restored %d, want %d", got, before)
+	}
+	restore = softMemoryLimit(c, func(k string) string { return map[string]string{"GOMEMLIMIT": "1GiB"}[k] })
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("GOMEMLIMIT set: limit %d, want the runtime's %d", got, before)
+	}
+	restore()
+	c.On = false
+	restore = softMemoryLimit(c, func(string) string { return "" })
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("caches off: limit %d, want the runtime's %d", got, before)
+	}
+	restore()
 }
