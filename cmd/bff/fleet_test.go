@@ -185,7 +185,9 @@ func (f *fleet) bff(args ...string) *bffProc {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	all := append([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-registry", f.etcd.Endpoint(), "-trusted-proxies", "127.0.0.1/32"}, args...)
+	// Caches off: the fleet tests count where each screen's calls go, and
+	// a cache would answer the same screen from memory after the first.
+	all := append([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-registry", f.etcd.Endpoint(), "-trusted-proxies", "127.0.0.1/32", "-cache=false"}, args...)
 	go func() {
 		done <- run(ctx, all, func(string) string { return "" }, pw, io.Discard)
 		pw.Close()
