@@ -11,49 +11,30 @@ import (
 	"mosaic/clients/cache"
 )
 
-// Client reads archives in batches of at most max aids a call, and lists
-// an owner's archives.
+// Client reads archives in batches of at most max aids a call, through a
+// cache once Cache has put one in front, and lists an owner's archives.
 // Values read through a cache are shared between requests: callers must
 // not modify them.
 type Client struct {
 	rpc archivev1.ArchiveServiceClient
-	max int
-	*cache.Loader[int64, *archivev1.Archive]
+	cache.ByID[int64, *archivev1.Archive]
 }
 
 // New returns a Client over cc, with no cache; max is the service's batch
 // limit.
 func New(cc grpc.ClientConnInterface, max int) *Client {
-	c := &Client{rpc: archivev1.NewArchiveServiceClient(cc), max: max}
-	c.Loader = cache.PassThrough(c.fetch)
-	return c
+	rpc := archivev1.NewArchiveServiceClient(cc)
+	return &Client{rpc, cache.NewByID(batch.Reader(max, rpc.BatchGetArchives,
+		func(ids []int64) *archivev1.BatchGetArchivesRequest {
+			return &archivev1.BatchGetArchivesRequest{Aids: ids}
+		},
+		(*archivev1.BatchGetArchivesResponse).GetArchives))}
 }
 
 // Archives returns the archives among aids that exist, hidden ones included:
 // whether to show a hidden archive is the caller's decision.
 func (c *Client) Archives(ctx context.Context, aids []int64) (map[int64]*archivev1.Archive, error) {
 	return c.Read(ctx, aids)
-}
-
-// Cache puts a cache of opts in front of Archives, named name in the metrics;
-// call it before the client is used. close waits for the cache's
-// background calls to end.
-func (c *Client) Cache(name string, opts cache.Options) (close func(), err error) {
-	l, err := cache.New(name, c.fetch, opts)
-	if err != nil {
-		return nil, err
-	}
-	c.Loader = l
-	return l.Close, nil
-}
-
-// fetch is the uncached read.
-func (c *Client) fetch(ctx context.Context, aids []int64) (map[int64]*archivev1.Archive, error) {
-	return batch.Call(ctx, aids, c.max, c.rpc.BatchGetArchives,
-		func(ids []int64) *archivev1.BatchGetArchivesRequest {
-			return &archivev1.BatchGetArchivesRequest{Aids: ids}
-		},
-		(*archivev1.BatchGetArchivesResponse).GetArchives)
 }
 
 // ListByOwner returns one page of mid's archive IDs, newest first, and how

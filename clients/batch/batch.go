@@ -29,6 +29,17 @@ func Call[Req, Resp, V any](ctx context.Context, ids []int64, max int,
 	})
 }
 
+// Reader is Call as a read of its own: what a cache in front of the
+// method fetches with.
+func Reader[Req, Resp, V any](max int,
+	method func(context.Context, Req, ...grpc.CallOption) (Resp, error),
+	req func([]int64) Req, pick func(Resp) map[int64]V,
+) func(context.Context, []int64) (map[int64]V, error) {
+	return func(ctx context.Context, ids []int64) (map[int64]V, error) {
+		return Call(ctx, ids, max, method, req, pick)
+	}
+}
+
 // Fetch calls fetch once per chunk of at most max distinct ids and merges the
 // results. IDs absent from the downstream's answer are absent from the map.
 // With a single chunk (the common case) no goroutine is started.

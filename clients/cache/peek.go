@@ -28,11 +28,30 @@ func (l *Loader[K, V]) Peek(ctx context.Context, ids []K) (vals map[K]V, ok bool
 	return vals, true
 }
 
-// PassThrough is a loader that keeps nothing: every Get calls fetch, as
-// Options.Off does. A typed client starts with one until a cache is put in
-// front of it.
-func PassThrough[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) *Loader[K, V] {
-	return &Loader[K, V]{name: "off", fetch: fetch, o: Options{Off: true}}
+// ByID is a typed client's read by ID: it passes every read through to
+// fetch, as Options.Off does, until Cache puts a cache in front. A typed
+// client embeds it: its Read, Peek and Close are the client's.
+type ByID[K comparable, V any] struct {
+	*Loader[K, V]
+	fetch func(context.Context, []K) (map[K]V, error)
+}
+
+// NewByID returns the read by ID over fetch, the uncached read, with no
+// cache.
+func NewByID[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) ByID[K, V] {
+	return ByID[K, V]{Loader: &Loader[K, V]{name: "off", fetch: fetch, o: Options{Off: true}}, fetch: fetch}
+}
+
+// Cache puts a cache of opts in front of the read, named name in the
+// metrics; call it before the read is used. close waits for the cache's
+// background calls to end.
+func (b *ByID[K, V]) Cache(name string, opts Options) (close func(), err error) {
+	l, err := New(name, b.fetch, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.Loader = l
+	return l.Close, nil
 }
 
 // Read is Get for a caller that needs only the values: a stale answer is

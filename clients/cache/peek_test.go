@@ -127,3 +127,38 @@ func TestEntryOverheadCoversTheStore(t *testing.T) {
 	}
 	runtime.KeepAlive(l)
 }
+
+// ByID passes every read through until Cache puts a cache in front; a
+// refused cache leaves it passing through.
+func TestByIDPassesThroughUntilCached(t *testing.T) {
+	c, s := newClock(), &service{}
+	b := NewByID(s.fetch)
+	ctx := context.Background()
+	for range 2 {
+		if _, err := b.Read(ctx, []int64{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := b.Peek(ctx, []int64{1}); ok || s.callCount() != 2 {
+		t.Fatalf("uncached: %d calls for two reads, peek %v", s.callCount(), ok)
+	}
+	if _, err := b.Cache("archive", Options{}); err == nil {
+		t.Fatal("an invalid cache was accepted")
+	}
+	if _, err := b.Read(ctx, []int64{1}); err != nil || s.callCount() != 3 {
+		t.Fatalf("after a refused cache: %v, %d calls", err, s.callCount())
+	}
+	closeCache, err := b.Cache("archive", testOptions(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeCache()
+	for range 2 {
+		if _, err := b.Read(ctx, []int64{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := b.Peek(ctx, []int64{1}); !ok || s.callCount() != 4 {
+		t.Fatalf("cached: %d calls, want 4; peek %v", s.callCount(), ok)
+	}
+}

@@ -12,43 +12,22 @@ import (
 )
 
 // Client reads archive counters in batches of at most max aids a call,
-// through a cache once Cache has put one in front.
-// Values read through a cache are shared between requests: callers must
-// not modify them.
+// through a cache once Cache has put one in front. Values read through a
+// cache are shared between requests: callers must not modify them.
 type Client struct {
-	rpc statv1.StatServiceClient
-	max int
-	*cache.Loader[int64, *statv1.Stat]
+	cache.ByID[int64, *statv1.Stat]
 }
 
 // New returns a Client over cc, with no cache; max is the service's batch
 // limit.
 func New(cc grpc.ClientConnInterface, max int) *Client {
-	c := &Client{rpc: statv1.NewStatServiceClient(cc), max: max}
-	c.Loader = cache.PassThrough(c.fetch)
-	return c
+	rpc := statv1.NewStatServiceClient(cc)
+	return &Client{cache.NewByID(batch.Reader(max, rpc.BatchGetStats,
+		func(ids []int64) *statv1.BatchGetStatsRequest { return &statv1.BatchGetStatsRequest{Aids: ids} },
+		(*statv1.BatchGetStatsResponse).GetStats))}
 }
 
 // Stats returns the counters of the archives among aids that exist.
 func (c *Client) Stats(ctx context.Context, aids []int64) (map[int64]*statv1.Stat, error) {
 	return c.Read(ctx, aids)
-}
-
-// Cache puts a cache of opts in front of Stats, named name in the metrics;
-// call it before the client is used. close waits for the cache's
-// background calls to end.
-func (c *Client) Cache(name string, opts cache.Options) (close func(), err error) {
-	l, err := cache.New(name, c.fetch, opts)
-	if err != nil {
-		return nil, err
-	}
-	c.Loader = l
-	return l.Close, nil
-}
-
-// fetch is the uncached read.
-func (c *Client) fetch(ctx context.Context, aids []int64) (map[int64]*statv1.Stat, error) {
-	return batch.Call(ctx, aids, c.max, c.rpc.BatchGetStats,
-		func(ids []int64) *statv1.BatchGetStatsRequest { return &statv1.BatchGetStatsRequest{Aids: ids} },
-		(*statv1.BatchGetStatsResponse).GetStats)
 }
