@@ -65,10 +65,9 @@ func All() []Service {
 
 // Services are the names of All, in its order.
 func Services() []string {
-	all := All()
-	names := make([]string, len(all))
-	for i, svc := range all {
-		names[i] = svc.Name
+	var names []string
+	for _, svc := range All() {
+		names = append(names, svc.Name)
 	}
 	return names
 }
