@@ -7,6 +7,7 @@ import (
 	accountv1 "mosaic/clients/account/v1"
 	"mosaic/clients/archive"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/contract"
 	"mosaic/clients/feed"
 	feedv1 "mosaic/clients/feed/v1"
 	"mosaic/clients/relation"
@@ -28,12 +29,6 @@ const (
 	Reply    = "reply"
 )
 
-// MaxBatch is the most IDs a downstream accepts in one call, and the
-// largest page size or count it serves; it rejects more with
-// InvalidArgument (docs/ARCHITECTURE.md, "Downstream services"). Every
-// service has this limit today; the registry gives each its own.
-const MaxBatch = 50
-
 // Service is one downstream in the service registry.
 type Service struct {
 	// Name is the short name (Account, Archive...).
@@ -54,12 +49,12 @@ type Service struct {
 // to add a service").
 func All() []Service {
 	return []Service{
-		{Account, &accountv1.AccountService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Accounts = account.New(cc, max) }},
-		{Archive, &archivev1.ArchiveService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Archives = archive.New(cc, max) }},
-		{Stat, &statv1.StatService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Stats = stat.New(cc, max) }},
-		{Relation, &relationv1.RelationService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Relations = relation.New(cc, max) }},
-		{Feed, &feedv1.FeedService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, _ int) { s.Recommender = feed.New(cc) }},
-		{Reply, &replyv1.ReplyService_ServiceDesc, MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Replies = reply.New(cc, max) }},
+		{Account, &accountv1.AccountService_ServiceDesc, contract.MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Accounts = account.New(cc, max) }},
+		{Archive, &archivev1.ArchiveService_ServiceDesc, contract.MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Archives = archive.New(cc, max) }},
+		{Stat, &statv1.StatService_ServiceDesc, contract.MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Stats = stat.New(cc, max) }},
+		{Relation, &relationv1.RelationService_ServiceDesc, contract.MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Relations = relation.New(cc, max) }},
+		{Feed, &feedv1.FeedService_ServiceDesc, contract.MaxBatch, func(s *Set, cc grpc.ClientConnInterface, _ int) { s.Recommender = feed.New(cc) }},
+		{Reply, &replyv1.ReplyService_ServiceDesc, contract.MaxBatch, func(s *Set, cc grpc.ClientConnInterface, max int) { s.Replies = reply.New(cc, max) }},
 	}
 }
 
