@@ -229,12 +229,19 @@ func pairedRatio(a, b []float64) float64 {
 			rs = append(rs, a[i]/b[i])
 		}
 	}
-	if len(rs) == 0 {
+	return median(rs)
+}
+
+// median is the middle value of xs (the mean of the two middle ones for
+// an even count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
 		return 0
 	}
-	slices.Sort(rs)
-	if n := len(rs); n%2 == 0 {
-		return (rs[n/2-1] + rs[n/2]) / 2
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
 	}
-	return rs[len(rs)/2]
+	return s[len(s)/2]
 }
