@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"mosaic/clients"
@@ -143,8 +144,17 @@ func (b *bencher) write(stdout io.Writer) error {
 	if err := writeReports(b.cfg.Out, b.rep); err != nil {
 		return err
 	}
-	out := b.cfg.Out
-	fmt.Fprintf(stdout, "\nwrote %s, %s and %s\n", filepath.Join(out, "bench.md"), filepath.Join(out, "bench.json"), filepath.Join(out, "bench.svg"))
+	files := []string{"bench.md", "bench.json"}
+	if len(b.rep.Results) > 0 {
+		files = append(files, "bench.svg")
+	}
+	if b.rep.Skewed != nil {
+		files = append(files, "bench-skewed.svg")
+	}
+	for i, f := range files {
+		files[i] = filepath.Join(b.cfg.Out, f)
+	}
+	fmt.Fprintf(stdout, "\nwrote %s\n", strings.Join(files, ", "))
 	if b.profiled != "" {
 		fmt.Fprintf(stdout, "CPU profile of mosaic: go tool pprof -top %s\n", b.profiled)
 	}
@@ -172,7 +182,7 @@ func (b *bencher) verdict() error {
 	}
 	for _, t := range b.rep.Targets {
 		if t.Status == StatusFail {
-			return fmt.Errorf("target %d missed (-strict): %s", t.N, t.Name)
+			return fmt.Errorf("target %d.%d missed (-strict): %s", t.Issue, t.N, t.Name)
 		}
 	}
 	return nil

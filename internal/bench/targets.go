@@ -19,8 +19,10 @@ const (
 	StatusSkip = "SKIP"
 )
 
-// Target is one checked condition of issue 5, as the report shows it.
+// Target is one checked condition of issue 5 or 12, as the report shows
+// it.
 type Target struct {
+	Issue  int    `json:"issue"`
 	N      int    `json:"n"`
 	Name   string `json:"name"`
 	Status string `json:"status"`
@@ -37,12 +39,19 @@ const (
 	throughput             // mosaic's throughput over the floor's at least bound
 	allocs                 // mosaic's allocations over the floor's at most bound
 	rss                    // mosaic's largest resident set below bound MB
+
+	// The skewed pass (issue 12).
+	skewThroughput // mosaic's throughput over the floor's at least bound
+	skewLatency    // mosaic's p50 and p99 over the floor's at most bound
+	skewIDs        // mosaic's shared-service IDs per screen over the floor's at most bound
+	skewReported   // per-screen work, hit rates and RSS measured on every scene
 )
 
-// goal is one target of issue 5: what is measured on which scene, and the
-// bound it must meet.
+// goal is one target of issue 5 or 12: what is measured on which scene,
+// and the bound it must meet.
 type goal struct {
-	n     int // the target's number in issue 5
+	issue int
+	n     int // the target's number in the issue
 	kind  kind
 	scene string
 	bound float64
@@ -54,8 +63,33 @@ type goal struct {
 	chain   int
 }
 
-// goals are the targets of issue 5, in the order the report lists them.
+// goals are the targets of issues 5 and 12, in the order the report
+// lists them.
 func goals() []goal {
+	var out []goal
+	for _, g := range issue5() {
+		g.issue = 5
+		out = append(out, g)
+	}
+	return append(out, issue12()...)
+}
+
+// issue12 is done-when 1 of issue 12: the skewed pass beats the floor on
+// the feed, and the uniform passes do not regress.
+func issue12() []goal {
+	return []goal{
+		{issue: 12, n: 1, kind: skewThroughput, scene: workload.Feed, bound: 1.5},
+		{issue: 12, n: 1, kind: skewLatency, scene: workload.Feed, bound: 1},
+		{issue: 12, n: 1, kind: skewIDs, scene: workload.Feed, bound: 0.35},
+		{issue: 12, n: 1, kind: skewReported},
+		{issue: 12, n: 1, kind: throughput, scene: workload.Feed, bound: 0.9},
+		{issue: 12, n: 1, kind: throughput, scene: workload.Video, bound: 0.9},
+		{issue: 12, n: 1, kind: throughput, scene: workload.User, bound: 0.9},
+	}
+}
+
+// issue5 are the targets of issue 5.
+func issue5() []goal {
 	const at = 10 * time.Millisecond
 	return []goal{
 		{n: 1, kind: callsFlat, scene: workload.Feed, bound: 5},
@@ -86,6 +120,7 @@ func checkTargets(r *Report) []Target {
 	checks := [...]func(goal, *Report) Target{
 		callsFlat: checkCallsFlat, callsGrow: checkCallsGrow, latency: checkLatency,
 		throughput: checkThroughput, allocs: checkAllocs, rss: checkRSS,
+		skewThroughput: checkSkewThroughput, skewLatency: checkSkewLatency, skewIDs: checkSkewIDs, skewReported: checkSkewReported,
 	}
 	var out []Target
 	for _, g := range goals() {
@@ -99,10 +134,12 @@ func (g goal) target(name string, ok bool, detail string) Target {
 	if ok {
 		status = StatusPass
 	}
-	return Target{g.n, name, status, detail}
+	return Target{Issue: g.issue, N: g.n, Name: name, Status: status, Detail: detail}
 }
 
-func (g goal) skip(name, why string) Target { return Target{g.n, name, StatusSkip, why} }
+func (g goal) skip(name, why string) Target {
+	return Target{Issue: g.issue, N: g.n, Name: name, Status: StatusSkip, Detail: why}
+}
 
 // psKey is the key of CallsPerReq for a scene at page size ps.
 func psKey(scene string, ps int) string {
