@@ -90,10 +90,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-load-ps must be between 1 and %d", reference.MaxPS)
 	case len(c.Passes) == 0:
 		return errors.New("-passes names no pass")
-	case c.runs(PassSkewed) && (c.SkewLatency < 0 || c.SkewRounds < 1 || c.Viewers < 1):
-		return errors.New("-skewed-latency must not be negative, -skewed-rounds and -viewers must be at least 1")
+	}
+	return c.validSkewed()
+}
+
+// validSkewed checks the skewed pass's settings, when it runs.
+func (c Config) validSkewed() error {
+	switch {
 	case !c.runs(PassSkewed):
 		return nil
+	case c.SkewLatency < 0 || c.SkewRounds < 1 || c.Viewers < 1:
+		return errors.New("-skewed-latency must not be negative, -skewed-rounds and -viewers must be at least 1")
 	}
 	return validVariants(c.Variants)
 }

@@ -31,11 +31,7 @@ func (b *bencher) skewMembers() []member {
 
 // newSkewReport is the skewed pass's report before it measures.
 func newSkewReport(cfg Config, members []member) *SkewReport {
-	world := dataset.Skewed()
-	s := &SkewReport{
-		Latency: cfg.SkewLatency.String(), Archives: world.Archives, Accounts: world.Accounts, Zipf: world.Zipf,
-		Viewers: cfg.Viewers, Rounds: cfg.SkewRounds, Variants: cfg.Variants,
-	}
+	s := &SkewReport{World: dataset.Skewed(), Latency: cfg.SkewLatency.String(), Viewers: cfg.Viewers, Rounds: cfg.SkewRounds, Variants: cfg.Variants}
 	for _, m := range members {
 		s.Impls = append(s.Impls, m.name)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"mosaic/clients"
 	"mosaic/internal/bench/workload"
+	"mosaic/mocks/dataset"
 	"mosaic/mocks/record"
 )
 
@@ -122,7 +123,7 @@ func skewFixture() *Report {
 	scenes := workload.SceneNames()
 	cfg := Config{Scenes: scenes, Impls: Impls(), Variants: DefaultVariants(), Fraction: 0.5, SkewRounds: 3}
 	r := &Report{cfg: cfg, Fraction: 0.5, LoadPS: 20, MaxRSSMB: map[string]float64{}}
-	r.Skewed = &SkewReport{Latency: "10ms", Archives: 100000, Accounts: 20000, Zipf: 1, Viewers: 1000000, Rounds: 3, Variants: cfg.Variants,
+	r.Skewed = &SkewReport{World: dataset.Skewed(), Latency: "10ms", Viewers: 1000000, Rounds: 3, Variants: cfg.Variants,
 		Impls: []string{Mosaic, NoCache, Floor, Naive}}
 	hits := CacheCounts{Requests: map[string]map[string]float64{"archive": {CacheHit: 900, CacheMiss: 100}}}
 	for _, scene := range scenes {

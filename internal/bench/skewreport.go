@@ -17,7 +17,7 @@ func (r *Report) skewTables() []report.Table {
 	}
 	cfg := r.cfg
 	speed := report.Table{
-		Title: fmt.Sprintf("Skewed pass: %d archives, %d accounts, Zipf %v feed, %s per downstream call, web, ps=%d", s.Archives, s.Accounts, s.Zipf, s.Latency, r.LoadPS),
+		Title: fmt.Sprintf("Skewed pass: %d archives, %d accounts, Zipf %v feed, %s per downstream call, web, ps=%d", s.World.Archives, s.World.Accounts, s.World.Zipf, s.Latency, r.LoadPS),
 		Note: fmt.Sprintf("each request for a viewer drawn uniformly from %d, each video drawn from the mock feed's own answers, each user the uploader of one; "+
 			"saturation: %d closed-loop workers, the median of %d rounds of %v; latency: open loop at %.2g of the floor's saturation (of the implementation's own when lower), %d chunks of %v, "+
 			"measured from each request's scheduled send time; rounds and chunks interleaved across the implementations", s.Viewers, r.Concurrency, s.Rounds, cfg.Duration, r.Fraction, s.Rounds, cfg.OpenDur/time.Duration(max(s.Rounds, 1))),
@@ -125,7 +125,7 @@ func (s *SkewReport) measured(scene string) []*SkewResult {
 // below, a cluster per implementation in each scene.
 func skewCharts(r *Report) (title string, charts []chart) {
 	s := r.Skewed
-	title = fmt.Sprintf("Skewed pass: Zipf %.1f feed over %d archives, %d viewers, %s per downstream call (web, ps=%d)", s.Zipf, s.Archives, s.Viewers, s.Latency, r.LoadPS)
+	title = fmt.Sprintf("Skewed pass: Zipf %.1f feed over %d archives, %d viewers, %s per downstream call (web, ps=%d)", s.World.Zipf, s.World.Archives, s.Viewers, s.Latency, r.LoadPS)
 	sat := chart{title: "saturation throughput", groups: r.cfg.Scenes, series: s.Impls, measures: []string{"req/s"}, linear: true, yLabel: "requests per second", colors: skewColors(s)}
 	lat := chart{title: fmt.Sprintf("latency at %.2g of the floor's saturation", r.Fraction), groups: r.cfg.Scenes, series: s.Impls,
 		measures: []string{"p50", "p99"}, colors: skewColors(s)}

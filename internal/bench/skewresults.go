@@ -4,18 +4,17 @@ import (
 	"slices"
 
 	"mosaic/clients"
+	"mosaic/mocks/dataset"
 	"mosaic/mocks/record"
 )
 
 // SkewReport is what the skewed pass found.
 type SkewReport struct {
-	Latency  string    `json:"mock_latency"`
-	Archives int       `json:"archives"`
-	Accounts int       `json:"accounts"`
-	Zipf     float64   `json:"zipf"`
-	Viewers  int       `json:"viewers"`
-	Rounds   int       `json:"rounds"`
-	Variants []Variant `json:"variants"`
+	World    dataset.Config `json:"world"` // the mocks' catalogue and its popularity
+	Latency  string         `json:"mock_latency"`
+	Viewers  int            `json:"viewers"`
+	Rounds   int            `json:"rounds"`
+	Variants []Variant      `json:"variants"`
 	// Impls are the variants' names, then floor and naive: the lines of
 	// every table, in order.
 	Impls   []string      `json:"impls"`

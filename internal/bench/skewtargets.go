@@ -15,17 +15,6 @@ func skewAgainstFloor(r *Report, scene string) (m, f *SkewResult, ok bool) {
 	return m, f, m != nil && f != nil && len(m.RoundRPS) > 0 && len(f.RoundRPS) > 0
 }
 
-func checkSkewThroughput(g goal, r *Report) Target {
-	name := fmt.Sprintf("skewed %s throughput >= %v x floor", g.scene, g.bound)
-	m, f, ok := skewAgainstFloor(r, g.scene)
-	if !ok {
-		return g.skip(name, "needs the skewed pass with mosaic and floor")
-	}
-	tr := pairedRatio(m.RoundRPS, f.RoundRPS)
-	return g.target(name, tr >= g.bound, fmt.Sprintf("%s x, median of %d interleaved rounds (medians: mosaic %s, floor %s req/s)",
-		report.Num(tr), min(len(m.RoundRPS), len(f.RoundRPS)), report.Num(m.SatRPS), report.Num(f.SatRPS)))
-}
-
 func checkSkewLatency(g goal, r *Report) Target {
 	name := fmt.Sprintf("skewed %s p50 and p99 <= %v x floor's, open loop", g.scene, g.bound)
 	m, f, ok := skewAgainstFloor(r, g.scene)

@@ -120,7 +120,7 @@ func checkTargets(r *Report) []Target {
 	checks := [...]func(goal, *Report) Target{
 		callsFlat: checkCallsFlat, callsGrow: checkCallsGrow, latency: checkLatency,
 		throughput: checkThroughput, allocs: checkAllocs, rss: checkRSS,
-		skewThroughput: checkSkewThroughput, skewLatency: checkSkewLatency, skewIDs: checkSkewIDs, skewReported: checkSkewReported,
+		skewThroughput: checkThroughput, skewLatency: checkSkewLatency, skewIDs: checkSkewIDs, skewReported: checkSkewReported,
 	}
 	var out []Target
 	for _, g := range goals() {
@@ -226,17 +226,31 @@ func againstFloor(r *Report, scene string) (m, f *Result, ok bool) {
 
 func checkThroughput(g goal, r *Report) Target {
 	name := fmt.Sprintf("%s throughput >= %v x floor", g.scene, g.bound)
-	m, f, ok := againstFloor(r, g.scene)
-	if !ok {
-		return g.skip(name, "needs mosaic and floor")
+	var m, f []float64
+	also := "needs mosaic and floor"
+	if x, y, ok := againstFloor(r, g.scene); ok {
+		m, f, also = x.RoundRPS, y.RoundRPS, fmt.Sprintf("best rounds: mosaic %s, floor %s req/s", report.Num(x.SatRPS), report.Num(y.SatRPS))
 	}
-	// Rounds are interleaved (mosaic, floor, naive, mosaic...), so each
-	// round's ratio compares the two under the same machine load; the
-	// median of those resists the shared machine's swings better than
-	// the ratio of two independent bests.
-	tr := pairedRatio(m.RoundRPS, f.RoundRPS)
-	return g.target(name, tr >= g.bound, fmt.Sprintf("%s x, median of %d rounds (best rounds: mosaic %s, floor %s req/s)",
-		report.Num(tr), min(len(m.RoundRPS), len(f.RoundRPS)), report.Num(m.SatRPS), report.Num(f.SatRPS)))
+	if g.kind == skewThroughput {
+		name, m, f, also = "skewed "+name, nil, nil, "needs the skewed pass with mosaic and floor"
+		if x, y, ok := skewAgainstFloor(r, g.scene); ok {
+			m, f, also = x.RoundRPS, y.RoundRPS, fmt.Sprintf("median rounds: mosaic %s, floor %s req/s", report.Num(x.SatRPS), report.Num(y.SatRPS))
+		}
+	}
+	if len(m) == 0 || len(f) == 0 {
+		return g.skip(name, also)
+	}
+	return g.throughputTarget(name, m, f, also)
+}
+
+// throughputTarget compares mosaic's rounds with the floor's. Rounds are
+// interleaved (mosaic, floor, naive, mosaic...), so each round's ratio
+// compares the two under the same machine load; the median of those
+// resists the shared machine's swings better than the ratio of two
+// independent bests.
+func (g goal) throughputTarget(name string, mosaic, floor []float64, also string) Target {
+	tr := pairedRatio(mosaic, floor)
+	return g.target(name, tr >= g.bound, fmt.Sprintf("%s x, median of %d interleaved rounds (%s)", report.Num(tr), min(len(mosaic), len(floor)), also))
 }
 
 func checkAllocs(g goal, r *Report) Target {
