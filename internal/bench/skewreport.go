@@ -17,7 +17,7 @@ func (r *Report) skewTables() []report.Table {
 	}
 	cfg := r.cfg
 	speed := report.Table{
-		Title: fmt.Sprintf("Skewed pass: %d archives, %d accounts, Zipf %v feed, %s per downstream call, web, ps=%d", s.World.Archives, s.World.Accounts, s.World.Zipf, s.Latency, r.LoadPS),
+		Title: fmt.Sprintf("Skewed pass: %d archives, %d accounts, Zipf %.1f feed, %s per downstream call, web, ps=%d", s.World.Archives, s.World.Accounts, s.World.Zipf, s.Latency, r.LoadPS),
 		Note: fmt.Sprintf("each request for a viewer drawn uniformly from %d, each video drawn from the mock feed's own answers, each user the uploader of one; "+
 			"saturation: %d closed-loop workers, the median of %d rounds of %v; latency: open loop at %.2g of the floor's saturation (of the implementation's own when lower), %d chunks of %v, "+
 			"measured from each request's scheduled send time; rounds and chunks interleaved across the implementations", s.Viewers, r.Concurrency, s.Rounds, cfg.Duration, r.Fraction, s.Rounds, cfg.OpenDur/time.Duration(max(s.Rounds, 1))),
