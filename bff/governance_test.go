@@ -21,6 +21,7 @@ import (
 	"mosaic/bff/devices"
 	"mosaic/bff/request"
 	"mosaic/clients/conn"
+	mdcontract "mosaic/clients/contract"
 )
 
 // A service that really fails, for everyone and without any scenario, is
@@ -245,7 +246,7 @@ func TestMockScenarioIgnoredOutsideMockMode(t *testing.T) {
 			t.Errorf("%q: got %+v, want a complete page", scenario, got)
 		}
 		for _, c := range srv.Recorder.Calls() {
-			if v := c.Metadata.Get(conn.ScenarioKey); len(v) > 0 {
+			if v := c.Metadata.Get(mdcontract.ScenarioKey); len(v) > 0 {
 				t.Errorf("%q was forwarded to %s as %v", scenario, c.Method, v)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"mosaic/clients/archive"
 	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/cache"
+	"mosaic/clients/contract"
 	"mosaic/clients/feed"
 	feedv1 "mosaic/clients/feed/v1"
 	"mosaic/clients/relation"
@@ -28,12 +29,6 @@ const (
 	Feed     = "feed"
 	Reply    = "reply"
 )
-
-// MaxBatch is the most IDs a downstream accepts in one call, and the
-// largest page size or count it serves; it rejects more with
-// InvalidArgument (docs/ARCHITECTURE.md, "Downstream services"). Every
-// service has this limit today; the registry gives each its own.
-const MaxBatch = 50
 
 // Service is one downstream in the service registry.
 type Service struct {
@@ -64,30 +59,29 @@ func All() []Service {
 	return []Service{
 		// Archives are the largest entries (title, description, tags) and
 		// the most read: half the bytes; profiles and stats a quarter each.
-		{Account, &accountv1.AccountService_ServiceDesc, MaxBatch, 0.25,
+		{Account, &accountv1.AccountService_ServiceDesc, contract.MaxBatch, 0.25,
 			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Accounts = account.New(cc, max) },
 			func(s *Set, name string, o cache.Options) (func(), error) { return s.Accounts.Cache(name, o) }},
-		{Archive, &archivev1.ArchiveService_ServiceDesc, MaxBatch, 0.5,
+		{Archive, &archivev1.ArchiveService_ServiceDesc, contract.MaxBatch, 0.5,
 			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Archives = archive.New(cc, max) },
 			func(s *Set, name string, o cache.Options) (func(), error) { return s.Archives.Cache(name, o) }},
-		{Stat, &statv1.StatService_ServiceDesc, MaxBatch, 0.25,
+		{Stat, &statv1.StatService_ServiceDesc, contract.MaxBatch, 0.25,
 			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Stats = stat.New(cc, max) },
 			func(s *Set, name string, o cache.Options) (func(), error) { return s.Stats.Cache(name, o) }},
-		{Relation, &relationv1.RelationService_ServiceDesc, MaxBatch, 0,
+		{Relation, &relationv1.RelationService_ServiceDesc, contract.MaxBatch, 0,
 			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Relations = relation.New(cc, max) }, nil},
-		{Feed, &feedv1.FeedService_ServiceDesc, MaxBatch, 0,
+		{Feed, &feedv1.FeedService_ServiceDesc, contract.MaxBatch, 0,
 			func(s *Set, cc grpc.ClientConnInterface, _ int) { s.Recommender = feed.New(cc) }, nil},
-		{Reply, &replyv1.ReplyService_ServiceDesc, MaxBatch, 0,
+		{Reply, &replyv1.ReplyService_ServiceDesc, contract.MaxBatch, 0,
 			func(s *Set, cc grpc.ClientConnInterface, max int) { s.Replies = reply.New(cc, max) }, nil},
 	}
 }
 
 // Services are the names of All, in its order.
 func Services() []string {
-	all := All()
-	names := make([]string, len(all))
-	for i, svc := range all {
-		names[i] = svc.Name
+	var names []string
+	for _, svc := range All() {
+		names = append(names, svc.Name)
 	}
 	return names
 }

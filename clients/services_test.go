@@ -12,6 +12,7 @@ import (
 
 	"mosaic/clients"
 	"mosaic/clients/conn"
+	"mosaic/clients/contract"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
@@ -91,7 +92,7 @@ func checkBatches(ctx context.Context, t *testing.T, set *clients.Set, rec *reco
 	for _, svc := range clients.All() {
 		limit[svc.Name] = svc.MaxBatch
 	}
-	ids := make([]int64, 2*clients.MaxBatch+1)
+	ids := make([]int64, 2*contract.MaxBatch+1)
 	for i := range ids {
 		ids[i] = int64(i + 1)
 	}

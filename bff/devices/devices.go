@@ -23,10 +23,9 @@ func All() []endpoint.Device {
 
 // Names are the names of All, in its order.
 func Names() []string {
-	all := All()
-	names := make([]string, len(all))
-	for i, d := range all {
-		names[i] = d.Name
+	var names []string
+	for _, d := range All() {
+		names = append(names, d.Name)
 	}
 	return names
 }

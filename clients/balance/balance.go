@@ -32,10 +32,6 @@ import (
 // Name is the policy's name in a service config's loadBalancingConfig.
 const Name = "mosaic_lanes"
 
-// ColorKey is the outgoing metadata key that carries a call's traffic color.
-// clients/conn attaches it from X-Color under the same name.
-const ColorKey = "x-color"
-
 // Defaults of Config's tuning fields.
 const (
 	// DefaultDecay is the EWMA's time constant, Linkerd's and Finagle's:

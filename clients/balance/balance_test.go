@@ -24,6 +24,7 @@ import (
 	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/balance"
 	"mosaic/clients/conn"
+	"mosaic/clients/contract"
 	"mosaic/clients/instance"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
@@ -95,7 +96,7 @@ func call(cc *grpc.ClientConn, color string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if color != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, balance.ColorKey, color)
+		ctx = metadata.AppendToOutgoingContext(ctx, contract.ColorKey, color)
 	}
 	_, err := archivev1.NewArchiveServiceClient(cc).BatchGetArchives(ctx, &archivev1.BatchGetArchivesRequest{Aids: []int64{1, 2}})
 	return err
@@ -326,7 +327,7 @@ func TestConnDialDefaultsToLanesWithHealthChecking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	client := archive.New(cc, clients.MaxBatch)
+	client := archive.New(cc, contract.MaxBatch)
 	get := func() {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(conn.WithColor(context.Background(), "canary"), 5*time.Second)
@@ -342,8 +343,8 @@ func TestConnDialDefaultsToLanesWithHealthChecking(t *testing.T) {
 	if !served(a)() || !served(b)() {
 		t.Fatalf("calls did not spread over both instances: %v", counts(a, b))
 	}
-	if md := b.rec.Calls()[0].Metadata; len(md.Get(balance.ColorKey)) != 1 || balance.ColorKey != conn.ColorKey {
-		t.Errorf("the color reached the instance as %v; conn sends it as %q, the picker reads %q", md, conn.ColorKey, balance.ColorKey)
+	if md := b.rec.Calls()[0].Metadata; len(md.Get(contract.ColorKey)) != 1 {
+		t.Errorf("the color reached the instance as %v, want it under %q", md, contract.ColorKey)
 	}
 	// Both stay eligible until b's health reaches the picker, so the only
 	// sign of it is a long run of calls all served by a. Power of two

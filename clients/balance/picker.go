@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/metadata"
 
+	"mosaic/clients/contract"
 	"mosaic/clients/instance"
 )
 
@@ -115,7 +116,7 @@ func colorOf(info balancer.PickInfo) string {
 	if info.Ctx == nil {
 		return ""
 	}
-	if vs := metadata.ValueFromOutgoingContext(info.Ctx, ColorKey); len(vs) > 0 {
+	if vs := metadata.ValueFromOutgoingContext(info.Ctx, contract.ColorKey); len(vs) > 0 {
 		return vs[0]
 	}
 	return ""

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/metadata"
 
+	"mosaic/clients/contract"
 	"mosaic/clients/instance"
 )
 
@@ -47,7 +48,7 @@ func (f *fleet) picker(cluster string) (*picker, connectivity.State) {
 func colored(color string) balancer.PickInfo {
 	ctx := context.Background()
 	if color != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, ColorKey, color)
+		ctx = metadata.AppendToOutgoingContext(ctx, contract.ColorKey, color)
 	}
 	return balancer.PickInfo{FullMethodName: "/m", Ctx: ctx}
 }

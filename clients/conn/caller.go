@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"mosaic/clients/contract"
 	"mosaic/internal/reqid"
 )
 
@@ -141,10 +142,10 @@ func (c *caller) outgoing(ctx context.Context) context.Context {
 		kv = append(kv, reqid.MetadataKey, id)
 	}
 	if color := Color(ctx); color != "" {
-		kv = append(kv, ColorKey, color)
+		kv = append(kv, contract.ColorKey, color)
 	}
 	if scenario := Scenario(ctx); c.forwardScenario && scenario != "" {
-		kv = append(kv, ScenarioKey, scenario)
+		kv = append(kv, contract.ScenarioKey, scenario)
 	}
 	kv = append(kv, injected(ctx, c.propagator)...)
 	if len(kv) == 0 {

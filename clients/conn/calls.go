@@ -8,12 +8,6 @@ import (
 	"time"
 )
 
-// Metadata keys mosaic sets on downstream calls.
-const (
-	ColorKey    = "x-color"
-	ScenarioKey = "x-mock-scenario"
-)
-
 type ctxKey int
 
 const (

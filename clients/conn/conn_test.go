@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+
+	"mosaic/clients/contract"
 )
 
 func TestParseStatic(t *testing.T) {
@@ -45,12 +47,12 @@ func TestForwardCarriesColorAlwaysAndScenarioOnlyInMockMode(t *testing.T) {
 	ctx := WithScenario(WithColor(context.Background(), "canary"), "stat=unavailable")
 	real := &caller{service: "stat", throttle: newThrottle(BreakerSettings{})}
 	real.intercept(ctx, "/m", nil, nil, nil, capture)
-	if got := seen.Get(ColorKey); len(got) != 1 || got[0] != "canary" || len(seen.Get(ScenarioKey)) != 0 {
+	if got := seen.Get(contract.ColorKey); len(got) != 1 || got[0] != "canary" || len(seen.Get(contract.ScenarioKey)) != 0 {
 		t.Errorf("real mode metadata %v", seen)
 	}
 	mock := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), forwardScenario: true}
 	mock.intercept(ctx, "/m", nil, nil, nil, capture)
-	if got := seen.Get(ScenarioKey); len(got) != 1 || got[0] != "stat=unavailable" {
+	if got := seen.Get(contract.ScenarioKey); len(got) != 1 || got[0] != "stat=unavailable" {
 		t.Errorf("mock mode metadata %v", seen)
 	}
 }

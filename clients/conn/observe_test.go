@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"mosaic/clients/contract"
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/internal/reqid"
 	"mosaic/internal/telemetry"
@@ -77,7 +78,7 @@ func TestOutgoingCarriesTheRequestID(t *testing.T) {
 	}
 	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{})}
 	c.intercept(reqid.With(WithColor(context.Background(), "blue"), "req-9"), "/m", nil, nil, nil, capture)
-	if got := seen.Get(reqid.MetadataKey); len(got) != 1 || got[0] != "req-9" || seen.Get(ColorKey)[0] != "blue" {
+	if got := seen.Get(reqid.MetadataKey); len(got) != 1 || got[0] != "req-9" || seen.Get(contract.ColorKey)[0] != "blue" {
 		t.Errorf("metadata %v", seen)
 	}
 	c.intercept(context.Background(), "/m", nil, nil, nil, capture)

@@ -15,8 +15,8 @@ import (
 // parseBench reads bench's flags.
 func parseBench(args []string, stderr io.Writer) (bench.Config, error) {
 	var (
-		cfg                   bench.Config
-		psList, scenes, impls string
+		cfg                                     bench.Config
+		psList, scenes, impls, passes, variants string
 	)
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -37,6 +37,11 @@ func parseBench(args []string, stderr io.Writer) (bench.Config, error) {
 	fs.StringVar(&cfg.Profile, "profile", "", "`directory` to write mosaic.cpu.pprof and floor.cpu.pprof into: 5s CPU profiles under saturation of the first of -scenes, with no downstream latency")
 	fs.StringVar(&cfg.BFFBinary, "bff-binary", "", "a built cmd/bff to measure (default: go build ./cmd/bff of the module in the working directory)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
+	fs.StringVar(&passes, "passes", strings.Join(bench.Passes(), ","), "passes to run: latency and cost (the Classic world, one viewer), skewed (the Zipf world, many viewers, mosaic's -variants)")
+	fs.DurationVar(&cfg.SkewLatency, "skewed-latency", 10*time.Millisecond, "latency of every downstream call in the skewed pass")
+	fs.IntVar(&cfg.SkewRounds, "skewed-rounds", 3, "rounds per scene in the skewed pass, each a saturation phase of -duration then an open-loop chunk of -open-duration/rounds per implementation, interleaved")
+	fs.IntVar(&cfg.Viewers, "viewers", workload.DefaultViewers, "the skewed pass draws each request's viewer uniformly from this many")
+	fs.StringVar(&variants, "variants", bench.FormatVariants(bench.DefaultVariants()), "mosaic's lines in the skewed pass: `name[:flags];...`, each cmd/bff with the flags added (as -x=v, no spaces in a value)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: bffctl bench [flags]
 
@@ -44,13 +49,19 @@ Measures mosaic against two reference BFFs over the same mock downstreams,
 each in a process of its own: floor (the same batched calls with errgroup
 and encoding/json, nothing else) and naive (one downstream call per item).
 
-Two passes: with -mock-latency on every downstream call, a closed-loop
-saturation phase then an open-loop phase at -load-fraction of it, for the
-latency percentiles; with no downstream latency, calls per request, bytes
-per device, throughput, CPU and allocations per request. Prints the tables
-and the targets of issue 5, writes bench.md, bench.json and bench.svg to
--out. Fails on operational errors (a server not starting, errors in
-responses), and on a missed target only with -strict.
+Three passes (-passes). latency: with -mock-latency on every downstream
+call, a closed-loop saturation phase then an open-loop phase at
+-load-fraction of it, for the latency percentiles. cost: with no
+downstream latency, calls per request, bytes per device, throughput, CPU
+and allocations per request. skewed: over a 100,000-archive world with a
+Zipf feed, viewers drawn from -viewers, mosaic's -variants (caches on and
+off) against floor and naive, interleaved: throughput, p50/p99, downstream
+calls and IDs per screen, cache hit rates, RSS.
+
+Prints the tables and the targets of issues 5 and 12, writes bench.md,
+bench.json, bench.svg and bench-skewed.svg to -out. Fails on operational
+errors (a server not starting, errors in responses), and on a missed
+target only with -strict.
 
 flags:`)
 		fs.PrintDefaults()
@@ -69,6 +80,12 @@ flags:`)
 	}
 	if cfg.Impls, err = parseNames(impls, bench.Impls()); err != nil {
 		return cfg, fmt.Errorf("-impls: %w", err)
+	}
+	if cfg.Passes, err = parseNames(passes, bench.Passes()); err != nil {
+		return cfg, fmt.Errorf("-passes: %w", err)
+	}
+	if cfg.Variants, err = bench.ParseVariants(variants); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mosaic/internal/bench"
 )
 
 func TestParseBenchFlags(t *testing.T) {
@@ -23,10 +25,36 @@ func TestParseBenchFlags(t *testing.T) {
 		{"-ps", "0"}, {"-ps", "51"}, {"-ps", "x"}, {"-scenes", "home"}, {"-impls", "fast"},
 		{"-load-fraction", "0"}, {"-load-fraction", "1.5"}, {"-concurrency", "0"}, {"-rounds", "0"},
 		{"-duration", "0s"}, {"-mock-latency", "-1ms"}, {"-load-ps", "60"}, {"extra"},
+		{"-passes", "speed"}, {"-passes", ""}, {"-variants", "floor"}, {"-variants", "a;a"}, {"-variants", ""},
+		{"-skewed-rounds", "0"}, {"-viewers", "0"}, {"-skewed-latency", "-1ms"},
 	} {
 		if _, err := parseBench(args, io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+func TestParseBenchPasses(t *testing.T) {
+	cfg, err := parseBench(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.Passes, []string{"latency", "cost", "skewed"}) || cfg.SkewLatency != 10*time.Millisecond || cfg.Viewers != 1_000_000 || cfg.SkewRounds != 3 {
+		t.Errorf("defaults: passes %v, skewed latency %v, viewers %d, rounds %d", cfg.Passes, cfg.SkewLatency, cfg.Viewers, cfg.SkewRounds)
+	}
+	if got := bench.FormatVariants(cfg.Variants); got != "mosaic;mosaic-nocache:-cache=false" {
+		t.Errorf("default variants %q", got)
+	}
+	cfg, err = parseBench([]string{"-passes", "skewed,latency", "-variants", "mosaic;big:-max-inflight=9", "-viewers", "50"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.Passes, []string{"latency", "skewed"}) || bench.FormatVariants(cfg.Variants) != "mosaic;big:-max-inflight=9" || cfg.Viewers != 50 {
+		t.Errorf("parsed %v %+v %d", cfg.Passes, cfg.Variants, cfg.Viewers)
+	}
+	// The skewed pass's settings matter only when it runs.
+	if _, err := parseBench([]string{"-passes", "cost", "-skewed-rounds", "0"}, io.Discard); err != nil {
+		t.Errorf("-skewed-rounds 0 without the skewed pass: %v", err)
 	}
 }
 

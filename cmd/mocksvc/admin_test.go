@@ -12,9 +12,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks/scenario"
 )
 
 func httpDo(t *testing.T, method, url string) (int, http.Header, string) {
@@ -49,7 +49,7 @@ func TestMetricsCountCallsWithTheInstancesLabels(t *testing.T) {
 		}
 	}
 	// A failed call is traffic too.
-	fctx := metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, "feed=unavailable")
+	fctx := metadata.AppendToOutgoingContext(ctx, contract.ScenarioKey, "feed=unavailable")
 	if _, err := feedv1.NewFeedServiceClient(conn).Related(fctx, &feedv1.RelatedRequest{Aid: 1, N: 3}); err == nil {
 		t.Fatal("the scenario did not fail the call")
 	}

@@ -19,11 +19,11 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
+	"mosaic/clients/contract"
 	"mosaic/clients/instance"
 	"mosaic/clients/registry"
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/etcdtest"
-	"mosaic/mocks/scenario"
 )
 
 func timeout(t *testing.T, d time.Duration) context.Context {
@@ -220,7 +220,7 @@ func TestProcess(t *testing.T) {
 
 		slow := make(chan error, 1)
 		go func() {
-			ctx := metadata.AppendToOutgoingContext(t.Context(), scenario.MetadataKey, "stat=delay:2s")
+			ctx := metadata.AppendToOutgoingContext(t.Context(), contract.ScenarioKey, "stat=delay:2s")
 			_, err := stat.BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}})
 			slow <- err
 		}()

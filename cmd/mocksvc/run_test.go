@@ -22,10 +22,10 @@ import (
 
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/dataset"
-	"mosaic/mocks/scenario"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -146,7 +146,7 @@ func TestRun(t *testing.T) {
 	}
 
 	// Scenarios are honored by default.
-	sctx := metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, "stat=error:RESOURCE_EXHAUSTED")
+	sctx := metadata.AppendToOutgoingContext(ctx, contract.ScenarioKey, "stat=error:RESOURCE_EXHAUSTED")
 	if _, err := statv1.NewStatServiceClient(conn).BatchGetStats(sctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("stat under scenario: %v, want ResourceExhausted", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"mosaic/clients"
@@ -28,7 +29,8 @@ type bencher struct {
 	stderr    io.Writer
 	bffPath   string
 	self      string
-	ds        *dataset.Dataset
+	ds        *dataset.Dataset // the Classic world of the uniform passes
+	skew      *workload.Skew   // the skewed pass's requests, over its own world
 	ents      workload.Entities
 	client    *http.Client
 	transport *http.Transport
@@ -64,15 +66,14 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	go func() { b.rss.Run(rctx, 100*time.Millisecond); close(rssDone) }()
 	defer func() { stopRSS(); <-rssDone }()
 
-	opErr := b.pass(ctx, cfg.Latency, b.latencyPass)
-	if opErr == nil {
-		opErr = b.pass(ctx, 0, b.costPass)
-	}
+	opErr := b.passes(ctx)
 	if opErr != nil && ctx.Err() != nil {
 		return opErr
 	}
 	for _, impl := range cfg.Impls {
-		b.rep.MaxRSSMB[impl] = float64(b.rss.Max(impl)) / (1 << 20)
+		if rss := b.rss.Max(impl); rss > 0 {
+			b.rep.MaxRSSMB[impl] = float64(rss) / (1 << 20)
+		}
 	}
 	b.rep.Targets = checkTargets(b.rep)
 	b.rep.WallSeconds = time.Since(began).Seconds()
@@ -130,6 +131,9 @@ func newBencher(ctx context.Context, cfg Config, tmp string, stderr io.Writer) (
 		Duration: cfg.Duration.String(), OpenDur: cfg.OpenDur.String(), Rounds: cfg.Rounds, Seed: cfg.Seed,
 		LoadPS: cfg.LoadPS, PS: cfg.PS, Video: b.ents.Aid, User: b.ents.Mid, MaxRSSMB: map[string]float64{}, cfg: cfg,
 	}
+	if cfg.runs(PassSkewed) {
+		b.rep.Skewed = newSkewReport(cfg, b.skewMembers())
+	}
 	fmt.Fprintf(stderr, "bench: %s; video %d, user %d, viewer %d\n", b.rep.Machine, b.ents.Aid, b.ents.Mid, workload.Viewer)
 	return b, nil
 }
@@ -140,8 +144,17 @@ func (b *bencher) write(stdout io.Writer) error {
 	if err := writeReports(b.cfg.Out, b.rep); err != nil {
 		return err
 	}
-	out := b.cfg.Out
-	fmt.Fprintf(stdout, "\nwrote %s, %s and %s\n", filepath.Join(out, "bench.md"), filepath.Join(out, "bench.json"), filepath.Join(out, "bench.svg"))
+	files := []string{"bench.md", "bench.json"}
+	if len(b.rep.Results) > 0 {
+		files = append(files, "bench.svg")
+	}
+	if b.rep.Skewed != nil {
+		files = append(files, "bench-skewed.svg")
+	}
+	for i, f := range files {
+		files[i] = filepath.Join(b.cfg.Out, f)
+	}
+	fmt.Fprintf(stdout, "\nwrote %s\n", strings.Join(files, ", "))
 	if b.profiled != "" {
 		fmt.Fprintf(stdout, "CPU profile of mosaic: go tool pprof -top %s\n", b.profiled)
 	}
@@ -151,9 +164,17 @@ func (b *bencher) write(stdout io.Writer) error {
 // verdict fails on failed requests, and with -strict on a missed target.
 func (b *bencher) verdict() error {
 	var errs []error
+	failed := func(impl, scene string, o Outcome) {
+		if o.Errors > 0 {
+			errs = append(errs, fmt.Errorf("%s %s: %d of %d requests failed, first: %s", impl, scene, o.Errors, o.Requests+o.Errors, o.FirstError))
+		}
+	}
 	for _, r := range b.rep.Results {
-		if r.Errors > 0 {
-			errs = append(errs, fmt.Errorf("%s %s: %d of %d requests failed, first: %s", r.Impl, r.Scene, r.Errors, r.Requests+r.Errors, r.FirstError))
+		failed(r.Impl, r.Scene, r.Outcome)
+	}
+	if s := b.rep.Skewed; s != nil {
+		for _, r := range s.Results {
+			failed("skewed "+r.Impl, r.Scene, r.Outcome)
 		}
 	}
 	if len(errs) > 0 || !b.cfg.Strict {
@@ -161,17 +182,56 @@ func (b *bencher) verdict() error {
 	}
 	for _, t := range b.rep.Targets {
 		if t.Status == StatusFail {
-			return fmt.Errorf("target %d missed (-strict): %s", t.N, t.Name)
+			return fmt.Errorf("target %d.%d missed (-strict): %s", t.Issue, t.N, t.Name)
 		}
 	}
 	return nil
 }
 
-// pass starts the mock downstreams with latency and every implementation
-// over them, runs fn, and stops everything.
-func (b *bencher) pass(ctx context.Context, latency time.Duration, fn func(context.Context) error) (err error) {
+// member is one server of a pass: mosaic (with extra flags, for a
+// variant), floor or naive.
+type member struct {
+	name   string
+	mosaic bool
+	flags  []string
+	skewed bool // of the skewed pass
+}
+
+// uniformMembers are cfg.Impls, mosaic as it comes.
+func (b *bencher) uniformMembers() []member {
+	var ms []member
+	for _, impl := range b.cfg.Impls {
+		ms = append(ms, member{name: impl, mosaic: impl == Mosaic})
+	}
+	return ms
+}
+
+// passes runs the passes of cfg.Passes, in order.
+func (b *bencher) passes(ctx context.Context) error {
+	if b.cfg.runs(PassLatency) {
+		if err := b.pass(ctx, b.ds, b.cfg.Latency, b.uniformMembers(), b.latencyPass); err != nil {
+			return err
+		}
+	}
+	if b.cfg.runs(PassCost) {
+		if err := b.pass(ctx, b.ds, 0, b.uniformMembers(), b.costPass); err != nil {
+			return err
+		}
+	}
+	if b.cfg.runs(PassSkewed) {
+		ds := dataset.New(b.cfg.Seed, dataset.Skewed())
+		pregenerate(ds)
+		b.skew = workload.NewSkew(ds, b.cfg.Viewers, b.cfg.Seed)
+		return b.pass(ctx, ds, b.cfg.SkewLatency, b.skewMembers(), b.skewedPass)
+	}
+	return nil
+}
+
+// pass starts the mock downstreams serving ds with latency and every
+// member over them, runs fn, and stops everything.
+func (b *bencher) pass(ctx context.Context, ds *dataset.Dataset, latency time.Duration, members []member, fn func(context.Context) error) (err error) {
 	b.rec = &record.Recorder{}
-	cluster, err := cluster.Start(ctx, b.ds, fakes.Options{Recorder: b.rec, Latency: latency})
+	cluster, err := cluster.Start(ctx, ds, fakes.Options{Recorder: b.rec, Latency: latency})
 	if err != nil {
 		return fmt.Errorf("starting the mock downstreams: %w", err)
 	}
@@ -180,22 +240,24 @@ func (b *bencher) pass(ctx context.Context, latency time.Duration, fn func(conte
 	b.children = map[string]*child.Child{}
 	defer func() {
 		b.transport.CloseIdleConnections()
-		for _, impl := range b.cfg.Impls {
-			if c := b.children[impl]; c != nil {
+		for _, m := range members {
+			if c := b.children[m.name]; c != nil {
 				b.rss.Unwatch(c.Cmd.Process.Pid)
 				err = errors.Join(err, c.Stop())
 			}
 		}
 	}()
-	for _, impl := range b.cfg.Impls {
-		c, err := child.Start(ctx, b.client, b.spec(impl, cluster))
+	for _, m := range members {
+		c, err := child.Start(ctx, b.client, b.spec(m, cluster))
 		if err != nil {
 			return err
 		}
-		b.children[impl] = c
-		b.rss.Watch(impl, c.Cmd.Process.Pid)
+		b.children[m.name] = c
+		if !m.skewed {
+			b.rss.Watch(m.name, c.Cmd.Process.Pid) // the skewed pass watches per scene
+		}
 	}
-	fmt.Fprintf(b.stderr, "bench: pass with %v per downstream call\n", latency)
+	fmt.Fprintf(b.stderr, "bench: pass over %d archives with %v per downstream call\n", ds.Config().Archives, latency)
 	return fn(ctx)
 }
 
@@ -209,18 +271,19 @@ func (b *bencher) alive() error {
 	return nil
 }
 
-// spec is how to run impl over the cluster: mosaic is cmd/bff, the others
+// spec is how to run m over the cluster: mosaic is cmd/bff, the others
 // are this binary's bench-serve.
-func (b *bencher) spec(impl string, cluster *cluster.Cluster) child.Spec {
+func (b *bencher) spec(m member, cluster *cluster.Cluster) child.Spec {
 	addrs := map[string]string{}
 	for _, svc := range clients.Services() {
 		addrs[svc] = cluster.Addr(svc)
 	}
-	if impl == Mosaic {
-		return child.Spec{Name: impl, Path: b.bffPath, Args: mosaicArgs(addrs), Banner: child.MosaicBanner, Ready: child.MosaicReady}
+	if m.mosaic {
+		args := append(mosaicArgs(addrs), m.flags...)
+		return child.Spec{Name: m.name, Path: b.bffPath, Args: args, Banner: child.MosaicBanner, Ready: child.MosaicReady}
 	}
-	args := []string{"bench-serve", "-impl", impl, "-targets", FormatTargets(addrs)}
-	return child.Spec{Name: impl, Path: b.self, Args: args, Banner: ServeBanner, Ready: func(c *child.Child) string { return c.Metrics }}
+	args := []string{"bench-serve", "-impl", m.name, "-targets", FormatTargets(addrs)}
+	return child.Spec{Name: m.name, Path: b.self, Args: args, Banner: ServeBanner, Ready: func(c *child.Child) string { return c.Metrics }}
 }
 
 // mosaicArgs are cmd/bff's flags for the bench: every downstream at its
@@ -243,12 +306,4 @@ func mosaicArgs(addrs map[string]string) []string {
 func (b *bencher) target(c *child.Child, scene, device string, ps int) load.Target {
 	s, _ := workload.Lookup(scene)
 	return load.Target{URL: c.Base + s.Path(device, b.ents, ps), Header: workload.Header()}
-}
-
-func (b *bencher) note(r *Result, res load.Result) {
-	r.Requests += res.OK
-	if res.Errors > 0 && r.FirstError == "" {
-		r.FirstError = res.FirstErr
-	}
-	r.Errors += res.Errors
 }

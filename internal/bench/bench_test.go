@@ -86,7 +86,7 @@ func TestWriteSVG(t *testing.T) {
 			if s == "naive" {
 				v = 850
 			}
-			c.values = append(c.values, chartValue{group: g, series: s, v: [3]float64{v, v * 1.3, v * 1.6}})
+			c.values = append(c.values, chartValue{group: g, series: s, v: []float64{v, v * 1.3, v * 1.6}})
 		}
 	}
 	c.values[0].v[2] = 0 // a missing value draws no bar
@@ -142,7 +142,7 @@ func TestWriteSVG(t *testing.T) {
 }
 
 func TestLogRange(t *testing.T) {
-	lo, hi := logRange([]chartValue{{v: [3]float64{23, 41, 0}}, {v: [3]float64{870, 950, 1200}}})
+	lo, hi := logRange([]chartValue{{v: []float64{23, 41, 0}}, {v: []float64{870, 950, 1200}}})
 	if lo != 10 || hi != 10000 {
 		t.Errorf("range %v..%v, want 10..10000", lo, hi)
 	}

@@ -89,7 +89,7 @@ func (b *bencher) round(ctx context.Context, c *child.Child, scene string, round
 	calls := len(b.rec.Calls())
 	b.rec.Reset()
 	b.transport.CloseIdleConnections()
-	b.note(r, sat)
+	r.note(sat)
 	n := sat.OK + sat.Errors
 	cpu, mallocs := after.cpuSeconds-before.cpuSeconds, after.mallocs-before.mallocs
 	a.requests, a.calls, a.cpu, a.mallocs = a.requests+n, a.calls+calls, a.cpu+cpu, a.mallocs+mallocs

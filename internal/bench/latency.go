@@ -38,18 +38,18 @@ func (b *bencher) latencyOf(ctx context.Context, c *child.Child) error {
 		r := b.rep.get(c.Name, scene)
 		load.ClosedLoop(ctx, b.client, t, b.cfg.Concurrency, b.cfg.Warmup)
 		idle := load.Sequential(ctx, b.client, t, 3, 400*time.Millisecond)
-		b.note(r, idle)
+		r.note(idle)
 		p50, _, _ := load.Percentiles(idle.Latencies)
 		r.IdleP50ms = load.Ms(p50)
 		sat := load.ClosedLoop(ctx, b.client, t, b.cfg.Concurrency, b.cfg.Duration)
-		b.note(r, sat)
+		r.note(sat)
 		r.SatRPSLatency = sat.RPS()
 		if sat.OK == 0 {
 			return fmt.Errorf("%s %s: no successful request at saturation: %s", c.Name, scene, sat.FirstErr)
 		}
 		rate := b.cfg.Fraction * r.SatRPSLatency
 		open := load.OpenLoop(ctx, b.client, t, rate, b.cfg.OpenDur)
-		b.note(r, open)
+		r.note(open)
 		r.OpenRPS, r.OpenRequests = rate, open.OK+open.Errors
 		p50, p99, p999 := load.Percentiles(open.Latencies)
 		r.P50ms, r.P99ms, r.P999ms = load.Ms(p50), load.Ms(p99), load.Ms(p999)

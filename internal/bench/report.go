@@ -17,6 +17,9 @@ import (
 
 // tables builds every table of the report, in order.
 func (r *Report) tables() []report.Table {
+	if len(r.Results) == 0 {
+		return r.skewTables()
+	}
 	out := r.sceneTables()
 	mem := report.Table{Title: "Memory", Note: "largest VmRSS of each server process, sampled every 100ms over both passes", Headers: []string{"impl", "max RSS MB"}, Labels: 1}
 	for _, impl := range r.cfg.Impls {
@@ -26,7 +29,7 @@ func (r *Report) tables() []report.Table {
 	if slices.Contains(r.cfg.Impls, Mosaic) && slices.Contains(r.cfg.Impls, Floor) {
 		out = append(out, r.ratioTable())
 	}
-	return out
+	return append(out, r.skewTables()...)
 }
 
 // sceneTables are the tables with a row per scene and implementation.
@@ -122,9 +125,9 @@ func writeText(w io.Writer, r *Report) {
 	for _, t := range r.tables() {
 		t.Text(w)
 	}
-	fmt.Fprintln(w, "\nTargets (issue 5)")
+	fmt.Fprintln(w, "\nTargets (issue.target)")
 	for _, t := range r.Targets {
-		fmt.Fprintf(w, "  %-4s %d. %s: %s\n", t.Status, t.N, t.Name, t.Detail)
+		fmt.Fprintf(w, "  %-4s %d.%d %s: %s\n", t.Status, t.Issue, t.N, t.Name, t.Detail)
 	}
 	for _, x := range r.Results {
 		if x.Errors > 0 {
@@ -136,17 +139,23 @@ func writeText(w io.Writer, r *Report) {
 func writeMarkdown(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "## bffctl bench\n\n")
 	fmt.Fprintf(w, "- machine: %s\n- command: `%s`\n- video %d, user %d, viewer %d; wall time %.0fs\n", r.Machine, strings.TrimSpace(r.Command), r.Video, r.User, workload.Viewer, r.WallSeconds)
-	fmt.Fprintf(w, "\n![latency percentiles](bench.svg)\n")
+	if len(r.Results) > 0 {
+		fmt.Fprintf(w, "\n![latency percentiles](bench.svg)\n")
+	}
+	if r.Skewed != nil {
+		fmt.Fprintf(w, "\n![skewed pass: throughput and latency](bench-skewed.svg)\n")
+	}
 	for _, t := range r.tables() {
 		t.Markdown(w)
 	}
-	fmt.Fprintf(w, "\n### Targets (issue 5)\n\n| | target | measured |\n|---|---|---|\n")
+	fmt.Fprintf(w, "\n### Targets (issue.target)\n\n| | target | measured |\n|---|---|---|\n")
 	for _, t := range r.Targets {
-		fmt.Fprintf(w, "| %s | %d. %s | %s |\n", t.Status, t.N, t.Name, t.Detail)
+		fmt.Fprintf(w, "| %s | %d.%d %s | %s |\n", t.Status, t.Issue, t.N, t.Name, t.Detail)
 	}
 }
 
-// writeReports writes bench.md, bench.json and bench.svg into dir.
+// writeReports writes bench.md, bench.json, and the charts of the passes
+// made (bench.svg, bench-skewed.svg) into dir.
 func writeReports(dir string, r *Report) error {
 	var md strings.Builder
 	writeMarkdown(&md, r)
@@ -160,11 +169,24 @@ func writeReports(dir string, r *Report) error {
 	if err := os.WriteFile(filepath.Join(dir, "bench.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	var svg strings.Builder
-	if err := writeSVG(&svg, latencyChart(r)); err != nil {
-		return err
+	if len(r.Results) > 0 {
+		var svg strings.Builder
+		if err := writeSVG(&svg, latencyChart(r)); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "bench.svg"), []byte(svg.String()), 0o644); err != nil {
+			return err
+		}
 	}
-	return os.WriteFile(filepath.Join(dir, "bench.svg"), []byte(svg.String()), 0o644)
+	if r.Skewed != nil {
+		var svg strings.Builder
+		title, charts := skewCharts(r)
+		if err := writeCharts(&svg, title, charts...); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "bench-skewed.svg"), []byte(svg.String()), 0o644)
+	}
+	return nil
 }
 
 // latencyChart is the chart of the latency pass's percentiles.
@@ -177,7 +199,7 @@ func latencyChart(r *Report) chart {
 	for _, scene := range r.cfg.Scenes {
 		for _, impl := range r.cfg.Impls {
 			if x := r.find(impl, scene); x != nil && x.OpenRequests > 0 {
-				c.values = append(c.values, chartValue{group: scene, series: impl, v: [3]float64{x.P50ms, x.P99ms, x.P999ms}})
+				c.values = append(c.values, chartValue{group: scene, series: impl, v: []float64{x.P50ms, x.P99ms, x.P999ms}})
 			}
 		}
 	}

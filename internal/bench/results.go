@@ -1,5 +1,7 @@
 package bench
 
+import "mosaic/internal/bench/load"
+
 // Result is one implementation's numbers on one scene.
 type Result struct {
 	Impl  string `json:"impl"`
@@ -25,9 +27,24 @@ type Result struct {
 	// video page, which has none.
 	CallsPerReq map[string]float64 `json:"downstream_calls_per_request"`
 	Bytes       map[string]int     `json:"response_bytes"` // by device
-	Requests    int                `json:"requests"`
-	Errors      int                `json:"errors"`
-	FirstError  string             `json:"first_error,omitempty"`
+	Outcome
+}
+
+// Outcome counts the requests behind a result, and says why the first
+// that failed did.
+type Outcome struct {
+	Requests   int    `json:"requests"`
+	Errors     int    `json:"errors"`
+	FirstError string `json:"first_error,omitempty"`
+}
+
+// note adds a load phase's requests.
+func (o *Outcome) note(res load.Result) {
+	o.Requests += res.OK
+	if res.Errors > 0 && o.FirstError == "" {
+		o.FirstError = res.FirstErr
+	}
+	o.Errors += res.Errors
 }
 
 // Report is everything a run found.
@@ -50,6 +67,7 @@ type Report struct {
 	User        int64              `json:"user_mid"`
 	Results     []*Result          `json:"results"`
 	MaxRSSMB    map[string]float64 `json:"max_rss_mb"`
+	Skewed      *SkewReport        `json:"skewed,omitempty"`
 	Targets     []Target           `json:"targets"`
 	WallSeconds float64            `json:"wall_seconds"`
 

@@ -19,8 +19,10 @@ const (
 	StatusSkip = "SKIP"
 )
 
-// Target is one checked condition of issue 5, as the report shows it.
+// Target is one checked condition of issue 5 or 12, as the report shows
+// it.
 type Target struct {
+	Issue  int    `json:"issue"`
 	N      int    `json:"n"`
 	Name   string `json:"name"`
 	Status string `json:"status"`
@@ -37,12 +39,19 @@ const (
 	throughput             // mosaic's throughput over the floor's at least bound
 	allocs                 // mosaic's allocations over the floor's at most bound
 	rss                    // mosaic's largest resident set below bound MB
+
+	// The skewed pass (issue 12).
+	skewThroughput // mosaic's throughput over the floor's at least bound
+	skewLatency    // mosaic's p50 and p99 over the floor's at most bound
+	skewIDs        // mosaic's shared-service IDs per screen over the floor's at most bound
+	skewReported   // per-screen work, hit rates and RSS measured on every scene
 )
 
-// goal is one target of issue 5: what is measured on which scene, and the
-// bound it must meet.
+// goal is one target of issue 5 or 12: what is measured on which scene,
+// and the bound it must meet.
 type goal struct {
-	n     int // the target's number in issue 5
+	issue int
+	n     int // the target's number in the issue
 	kind  kind
 	scene string
 	bound float64
@@ -54,8 +63,33 @@ type goal struct {
 	chain   int
 }
 
-// goals are the targets of issue 5, in the order the report lists them.
+// goals are the targets of issues 5 and 12, in the order the report
+// lists them.
 func goals() []goal {
+	var out []goal
+	for _, g := range issue5() {
+		g.issue = 5
+		out = append(out, g)
+	}
+	return append(out, issue12()...)
+}
+
+// issue12 is done-when 1 of issue 12: the skewed pass beats the floor on
+// the feed, and the uniform passes do not regress.
+func issue12() []goal {
+	return []goal{
+		{issue: 12, n: 1, kind: skewThroughput, scene: workload.Feed, bound: 1.5},
+		{issue: 12, n: 1, kind: skewLatency, scene: workload.Feed, bound: 1},
+		{issue: 12, n: 1, kind: skewIDs, scene: workload.Feed, bound: 0.35},
+		{issue: 12, n: 1, kind: skewReported},
+		{issue: 12, n: 1, kind: throughput, scene: workload.Feed, bound: 0.9},
+		{issue: 12, n: 1, kind: throughput, scene: workload.Video, bound: 0.9},
+		{issue: 12, n: 1, kind: throughput, scene: workload.User, bound: 0.9},
+	}
+}
+
+// issue5 are the targets of issue 5.
+func issue5() []goal {
 	const at = 10 * time.Millisecond
 	return []goal{
 		{n: 1, kind: callsFlat, scene: workload.Feed, bound: 5},
@@ -86,6 +120,7 @@ func checkTargets(r *Report) []Target {
 	checks := [...]func(goal, *Report) Target{
 		callsFlat: checkCallsFlat, callsGrow: checkCallsGrow, latency: checkLatency,
 		throughput: checkThroughput, allocs: checkAllocs, rss: checkRSS,
+		skewThroughput: checkThroughput, skewLatency: checkSkewLatency, skewIDs: checkSkewIDs, skewReported: checkSkewReported,
 	}
 	var out []Target
 	for _, g := range goals() {
@@ -99,10 +134,12 @@ func (g goal) target(name string, ok bool, detail string) Target {
 	if ok {
 		status = StatusPass
 	}
-	return Target{g.n, name, status, detail}
+	return Target{Issue: g.issue, N: g.n, Name: name, Status: status, Detail: detail}
 }
 
-func (g goal) skip(name, why string) Target { return Target{g.n, name, StatusSkip, why} }
+func (g goal) skip(name, why string) Target {
+	return Target{Issue: g.issue, N: g.n, Name: name, Status: StatusSkip, Detail: why}
+}
 
 // psKey is the key of CallsPerReq for a scene at page size ps.
 func psKey(scene string, ps int) string {
@@ -189,17 +226,31 @@ func againstFloor(r *Report, scene string) (m, f *Result, ok bool) {
 
 func checkThroughput(g goal, r *Report) Target {
 	name := fmt.Sprintf("%s throughput >= %v x floor", g.scene, g.bound)
-	m, f, ok := againstFloor(r, g.scene)
-	if !ok {
-		return g.skip(name, "needs mosaic and floor")
+	var m, f []float64
+	also := "needs mosaic and floor"
+	if x, y, ok := againstFloor(r, g.scene); ok {
+		m, f, also = x.RoundRPS, y.RoundRPS, fmt.Sprintf("best rounds: mosaic %s, floor %s req/s", report.Num(x.SatRPS), report.Num(y.SatRPS))
 	}
-	// Rounds are interleaved (mosaic, floor, naive, mosaic...), so each
-	// round's ratio compares the two under the same machine load; the
-	// median of those resists the shared machine's swings better than
-	// the ratio of two independent bests.
-	tr := pairedRatio(m.RoundRPS, f.RoundRPS)
-	return g.target(name, tr >= g.bound, fmt.Sprintf("%s x, median of %d rounds (best rounds: mosaic %s, floor %s req/s)",
-		report.Num(tr), min(len(m.RoundRPS), len(f.RoundRPS)), report.Num(m.SatRPS), report.Num(f.SatRPS)))
+	if g.kind == skewThroughput {
+		name, m, f, also = "skewed "+name, nil, nil, "needs the skewed pass with mosaic and floor"
+		if x, y, ok := skewAgainstFloor(r, g.scene); ok {
+			m, f, also = x.RoundRPS, y.RoundRPS, fmt.Sprintf("median rounds: mosaic %s, floor %s req/s", report.Num(x.SatRPS), report.Num(y.SatRPS))
+		}
+	}
+	if len(m) == 0 || len(f) == 0 {
+		return g.skip(name, also)
+	}
+	return g.throughputTarget(name, m, f, also)
+}
+
+// throughputTarget compares mosaic's rounds with the floor's. Rounds are
+// interleaved (mosaic, floor, naive, mosaic...), so each round's ratio
+// compares the two under the same machine load; the median of those
+// resists the shared machine's swings better than the ratio of two
+// independent bests.
+func (g goal) throughputTarget(name string, mosaic, floor []float64, also string) Target {
+	tr := pairedRatio(mosaic, floor)
+	return g.target(name, tr >= g.bound, fmt.Sprintf("%s x, median of %d interleaved rounds (%s)", report.Num(tr), min(len(mosaic), len(floor)), also))
 }
 
 func checkAllocs(g goal, r *Report) Target {
@@ -229,12 +280,19 @@ func pairedRatio(a, b []float64) float64 {
 			rs = append(rs, a[i]/b[i])
 		}
 	}
-	if len(rs) == 0 {
+	return median(rs)
+}
+
+// median is the middle value of xs (the mean of the two middle ones for
+// an even count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
 		return 0
 	}
-	slices.Sort(rs)
-	if n := len(rs); n%2 == 0 {
-		return (rs[n/2-1] + rs[n/2]) / 2
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
 	}
-	return rs[len(rs)/2]
+	return s[len(s)/2]
 }

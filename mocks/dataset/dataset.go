@@ -18,12 +18,6 @@ import (
 	statv1 "mosaic/clients/stat/v1"
 )
 
-// MaxBatch is the most IDs a batch method of the mock services accepts, and
-// the largest ps or n the dataset answers. It is the services' limit, stated
-// here independently of the BFF's own, so that a BFF that forgets to chunk
-// fails against the mocks.
-const MaxBatch = 50
-
 // Config is the shape of a generated world: aids are 1..Archives, mids
 // 1..Accounts.
 type Config struct {

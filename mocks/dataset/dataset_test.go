@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	"mosaic/mocks/dataset"
@@ -329,7 +330,7 @@ func TestRecommend(t *testing.T) {
 	if a, b := d.Recommend(7, "app", 1, 20), d.Recommend(7, "web", 1, 20); slices.EqualFunc(a, b, func(x, y *feedv1.Item) bool { return proto.Equal(x, y) }) {
 		t.Error("devices get the same feed")
 	}
-	if n := len(d.Recommend(7, "web", 1, 500)); n != dataset.MaxBatch {
+	if n := len(d.Recommend(7, "web", 1, 500)); n != contract.MaxBatch {
 		t.Errorf("ps 500 gave %d items", n)
 	}
 	if d.Recommend(7, "web", 0, 10) != nil || d.Recommend(7, "web", 1, 0) != nil {
@@ -360,7 +361,7 @@ func TestRelated(t *testing.T) {
 	if hidden == 0 {
 		t.Error("no hidden related archive")
 	}
-	if n := len(d.Related(1, 100)); n != dataset.MaxBatch {
+	if n := len(d.Related(1, 100)); n != contract.MaxBatch {
 		t.Errorf("n 100 gave %d", n)
 	}
 	if d.Related(0, 5) != nil || d.Related(numArchives+1, 5) != nil {
@@ -407,14 +408,14 @@ func TestListByOwner(t *testing.T) {
 		switch {
 		case len(all) == 0:
 			empty++
-		case len(all) > dataset.MaxBatch:
+		case len(all) > contract.MaxBatch:
 			paged++
 		}
 	}
 	if empty == 0 || paged == 0 || withHidden == 0 {
 		t.Errorf("%d owners without archives, %d with more than a page, %d with hidden ones", empty, paged, withHidden)
 	}
-	if aids, _ := d.ListByOwner(1, 1, 500); len(aids) != dataset.MaxBatch {
+	if aids, _ := d.ListByOwner(1, 1, 500); len(aids) != contract.MaxBatch {
 		t.Errorf("ps 500 gave %d", len(aids))
 	}
 	if aids, total := d.ListByOwner(0, 1, 10); aids != nil || total != 0 {

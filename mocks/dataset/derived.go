@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"slices"
 
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
@@ -58,7 +59,7 @@ func (d *Dataset) Relation(viewer, target int64) *relationv1.Relation {
 	return &relationv1.Relation{Following: h%100 < 20, FollowedBy: (h>>32)%100 < 10}
 }
 
-// Recommend returns exactly ps (capped at MaxBatch) items for one page of a viewer's
+// Recommend returns exactly ps (capped at contract.MaxBatch) items for one page of a viewer's
 // feed on device, or nil if page or ps is below 1. The base stream is a keyed
 // permutation of the visible archives (Classic), so successive pages differ, or
 // draws from the Zipf popularity (Config.Zipf), so that a few archives fill most
@@ -66,10 +67,10 @@ func (d *Dataset) Relation(viewer, target int64) *relationv1.Relation {
 // about one in 20 for another archive of the previous item's owner, so the BFF has
 // to filter and can dedup owners.
 func (d *Dataset) Recommend(viewer int64, device string, page, ps int) []*feedv1.Item {
-	if page < 1 || ps < 1 || len(d.visible) < MaxBatch {
+	if page < 1 || ps < 1 || len(d.visible) < contract.MaxBatch {
 		return nil
 	}
-	ps = min(ps, MaxBatch)
+	ps = min(ps, contract.MaxBatch)
 	key := mix(d.seed, domRecommend, uint64(viewer), strHash(device))
 	items := make([]*feedv1.Item, 0, ps)
 	used := make(map[int64]bool, ps)
@@ -162,14 +163,14 @@ func permute(k, n, key uint64) uint64 {
 	}
 }
 
-// Related returns n (capped at MaxBatch) distinct aids related to aid, never aid
+// Related returns n (capped at contract.MaxBatch) distinct aids related to aid, never aid
 // itself; some share its owner and about one in 20 is hidden. A shorter answer is a
 // prefix of a longer one. Unknown aid or n < 1 gives nil.
 func (d *Dataset) Related(aid int64, n int) []int64 {
-	if !d.HasAid(aid) || n < 1 || len(d.visible) < MaxBatch+1 {
+	if !d.HasAid(aid) || n < 1 || len(d.visible) < contract.MaxBatch+1 {
 		return nil
 	}
-	n = min(n, MaxBatch)
+	n = min(n, contract.MaxBatch)
 	rng := d.rngFor(domRelated, uint64(aid))
 	own := d.byOwner[d.skel[aid-1].owner-1]
 	out := make([]int64, 0, n)
@@ -194,7 +195,7 @@ func (d *Dataset) Related(aid int64, n int) []int64 {
 
 // ListByOwner returns one page of mid's archives, hidden ones included (the BFF
 // filters), newest pubdate first, and the total count of mid's archives. ps is
-// capped at MaxBatch; page or ps below 1, or an unknown mid, give no aids.
+// capped at contract.MaxBatch; page or ps below 1, or an unknown mid, give no aids.
 func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int64) {
 	if !d.HasMid(mid) {
 		return nil, 0
@@ -204,7 +205,7 @@ func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int6
 	if page < 1 || ps < 1 {
 		return nil, total
 	}
-	ps = min(ps, MaxBatch)
+	ps = min(ps, contract.MaxBatch)
 	start := int64(page-1) * int64(ps)
 	if start >= total {
 		return nil, total
@@ -212,7 +213,7 @@ func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int6
 	return slices.Clone(all[start:min(start+int64(ps), total)]), total
 }
 
-// HotReplies returns up to n (capped at MaxBatch) hot replies of aid, most liked
+// HotReplies returns up to n (capped at contract.MaxBatch) hot replies of aid, most liked
 // first. Each archive has a fixed set of 0..40 replies, so a smaller n gives a
 // prefix of a larger one. Unknown aid or n < 1 gives nil.
 func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
@@ -238,5 +239,5 @@ func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
 	slices.SortFunc(replies, func(x, y *replyv1.Reply) int {
 		return cmp.Or(cmp.Compare(y.Like, x.Like), cmp.Compare(x.Rpid, y.Rpid))
 	})
-	return replies[:min(n, MaxBatch, count)]
+	return replies[:min(n, contract.MaxBatch, count)]
 }

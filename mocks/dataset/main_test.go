@@ -14,6 +14,7 @@ import (
 
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
@@ -70,7 +71,7 @@ func dumpOf(d *dataset.Dataset) *dump {
 		p, _ := d.Profile(mid)
 		c, _ := d.FollowerCount(mid)
 		out.Profiles, out.Counts = append(out.Profiles, p), append(out.Counts, c)
-		aids, total := d.ListByOwner(mid, 1, dataset.MaxBatch)
+		aids, total := d.ListByOwner(mid, 1, contract.MaxBatch)
 		out.Owners, out.Totals = append(out.Owners, aids), append(out.Totals, total)
 	}
 	for viewer := int64(0); viewer < 20; viewer++ {
@@ -84,8 +85,8 @@ func dumpOf(d *dataset.Dataset) *dump {
 		}
 	}
 	for aid := int64(1); aid <= 300; aid++ {
-		out.Replies = append(out.Replies, d.HotReplies(aid, dataset.MaxBatch))
-		out.Related = append(out.Related, d.Related(aid, dataset.MaxBatch))
+		out.Replies = append(out.Replies, d.HotReplies(aid, contract.MaxBatch))
+		out.Related = append(out.Related, d.Related(aid, contract.MaxBatch))
 	}
 	return &out
 }

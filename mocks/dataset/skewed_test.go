@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	"mosaic/mocks/dataset"
 )
@@ -122,7 +123,7 @@ func TestSkewedConsistent(t *testing.T) {
 		}
 	}
 	for mid := int64(1); mid <= 30; mid++ {
-		aids, total := d.ListByOwner(mid, 1, dataset.MaxBatch)
+		aids, total := d.ListByOwner(mid, 1, contract.MaxBatch)
 		if mid <= 10 && total < 100 {
 			t.Errorf("prolific mid %d has %d archives", mid, total)
 		}
@@ -197,7 +198,7 @@ func TestZipfFeed(t *testing.T) {
 	if c := skewed.Recommend(10, "app", 2, 20); slices.EqualFunc(a, c, func(x, y *feedv1.Item) bool { return proto.Equal(x, y) }) {
 		t.Error("two viewers get the same Zipf page")
 	}
-	if n := len(skewed.Recommend(9, "web", 1, 500)); n != dataset.MaxBatch {
+	if n := len(skewed.Recommend(9, "web", 1, 500)); n != contract.MaxBatch {
 		t.Errorf("ps 500 gave %d", n)
 	}
 }

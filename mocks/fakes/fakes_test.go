@@ -15,11 +15,11 @@ import (
 	"mosaic/clients"
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
-	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
 	"mosaic/mocks/internal/mocktest"
 )
@@ -57,9 +57,9 @@ func TestBatchLimit(t *testing.T) {
 	_, cl := mocktest.Start(t, fakes.Options{})
 	for name, call := range batchCalls(cl) {
 		field := strings.Fields(name)[0]
-		_, err := call(t.Context(), mocktest.IDs(1, dataset.MaxBatch+1))
+		_, err := call(t.Context(), mocktest.IDs(1, contract.MaxBatch+1))
 		mocktest.WantCode(t, name+" over the limit", err, codes.InvalidArgument, field, "50")
-		if n, err := call(t.Context(), mocktest.IDs(1, dataset.MaxBatch)); err != nil || n != dataset.MaxBatch {
+		if n, err := call(t.Context(), mocktest.IDs(1, contract.MaxBatch)); err != nil || n != contract.MaxBatch {
 			t.Errorf("%s at the limit: %d results, %v", name, n, err)
 		}
 	}

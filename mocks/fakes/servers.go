@@ -10,6 +10,7 @@ import (
 	"mosaic/clients"
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
@@ -37,12 +38,12 @@ func as[S any](register func(grpc.ServiceRegistrar, S)) func(grpc.ServiceRegistr
 	return func(r grpc.ServiceRegistrar, s *server) { register(r, any(s).(S)) }
 }
 
-// Like the real services, the mocks reject more than dataset.MaxBatch IDs
+// Like the real services, the mocks reject more than contract.MaxBatch IDs
 // rather than truncate, so a BFF that forgets to chunk fails loudly in mock
 // mode too.
 
 // batch answers a batch method: each known ID of ids mapped to get's value,
-// unknown IDs left out, more than dataset.MaxBatch IDs rejected naming field.
+// unknown IDs left out, more than contract.MaxBatch IDs rejected naming field.
 func batch[V any](field string, ids []int64, get func(int64) (V, bool)) (map[int64]V, error) {
 	if err := checkBatch(field, ids); err != nil {
 		return nil, err
@@ -57,16 +58,16 @@ func batch[V any](field string, ids []int64, get func(int64) (V, bool)) (map[int
 }
 
 func checkBatch(field string, ids []int64) error {
-	if len(ids) > dataset.MaxBatch {
-		return status.Errorf(codes.InvalidArgument, "%s: %d ids exceed the batch limit of %d", field, len(ids), dataset.MaxBatch)
+	if len(ids) > contract.MaxBatch {
+		return status.Errorf(codes.InvalidArgument, "%s: %d ids exceed the batch limit of %d", field, len(ids), contract.MaxBatch)
 	}
 	return nil
 }
 
-// checkSize validates ps or n: 1..dataset.MaxBatch.
+// checkSize validates ps or n: 1..contract.MaxBatch.
 func checkSize(field string, v int32) error {
-	if v < 1 || v > dataset.MaxBatch {
-		return status.Errorf(codes.InvalidArgument, "%s: must be between 1 and %d, got %d", field, dataset.MaxBatch, v)
+	if v < 1 || v > contract.MaxBatch {
+		return status.Errorf(codes.InvalidArgument, "%s: must be between 1 and %d, got %d", field, contract.MaxBatch, v)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"mosaic/clients"
+	"mosaic/clients/contract"
 )
 
 // serviceOf maps a full method name to the service's short name by its proto
@@ -33,7 +34,7 @@ func serviceOf(fullMethod string) string {
 // incomingScenario returns the x-mock-scenario value of ctx; several values are
 // joined with commas, like repeated HTTP headers.
 func incomingScenario(ctx context.Context) (string, bool) {
-	vals := metadata.ValueFromIncomingContext(ctx, MetadataKey)
+	vals := metadata.ValueFromIncomingContext(ctx, contract.ScenarioKey)
 	if len(vals) == 0 {
 		return "", false
 	}
@@ -41,7 +42,7 @@ func incomingScenario(ctx context.Context) (string, bool) {
 }
 
 // Interceptor injects the faults that the call's x-mock-scenario metadata
-// (MetadataKey) assigns to the service being called; calls without the
+// (contract.ScenarioKey) assigns to the service being called; calls without the
 // metadata, or whose service has no entry, pass through. An unparsable value
 // fails the call with InvalidArgument, whatever service it is for.
 //

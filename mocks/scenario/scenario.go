@@ -15,11 +15,6 @@ import (
 	"mosaic/clients"
 )
 
-// MetadataKey is the gRPC metadata key that carries an X-Mock-Scenario
-// header from the BFF to the mock downstreams (mock mode only). The BFF's
-// side names it too, as clients/conn.ScenarioKey: the two must agree.
-const MetadataKey = "x-mock-scenario"
-
 // Fault kinds, as written in a scenario: "stat=unavailable", "account=delay:300ms",
 // "reply=error:RESOURCE_EXHAUSTED".
 const (

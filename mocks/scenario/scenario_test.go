@@ -16,6 +16,7 @@ import (
 	"mosaic/clients"
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
+	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
@@ -193,7 +194,7 @@ func TestPartialEmptyGeneric(t *testing.T) {
 }
 
 func withScenario(ctx context.Context, s string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, scenario.MetadataKey, s)
+	return metadata.AppendToOutgoingContext(ctx, contract.ScenarioKey, s)
 }
 
 // recorded waits for the server to finish recording a call of method (a client
@@ -433,7 +434,7 @@ func TestScenarioInvalid(t *testing.T) {
 	mocktest.WantCode(t, "account", err, codes.InvalidArgument, `"feed=slow"`)
 
 	// Several metadata values are joined like repeated headers: here a duplicate.
-	dup := metadata.AppendToOutgoingContext(t.Context(), scenario.MetadataKey, "stat=empty", scenario.MetadataKey, "stat=partial")
+	dup := metadata.AppendToOutgoingContext(t.Context(), contract.ScenarioKey, "stat=empty", contract.ScenarioKey, "stat=partial")
 	_, err = cl.Stat.BatchGetStats(dup, &statv1.BatchGetStatsRequest{Aids: mocktest.IDs(1, 2)})
 	mocktest.WantCode(t, "repeated metadata", err, codes.InvalidArgument, "listed twice")
 

@@ -22,6 +22,27 @@ type Target struct {
 	Header http.Header
 }
 
+// Source gives each send of a load phase its request. A Target is a
+// Source that repeats itself; a Stream draws a new request each time.
+type Source interface{ Next() Target }
+
+// Next is t itself: a fixed target repeats.
+func (t Target) Next() Target { return t }
+
+// Stream is the sequence at(0), at(1)... handed out once each, in order,
+// to concurrent senders, so that every implementation loaded with the same
+// at is sent the same requests.
+type Stream struct {
+	at func(i uint64) Target
+	n  atomic.Uint64
+}
+
+// NewStream starts the sequence at at(0).
+func NewStream(at func(i uint64) Target) *Stream { return &Stream{at: at} }
+
+// Next is the next request of the sequence.
+func (s *Stream) Next() Target { return s.at(s.n.Add(1) - 1) }
+
 // Result is what one load phase saw.
 type Result struct {
 	OK, Errors int
@@ -92,7 +113,7 @@ func (r *recorder) result(elapsed time.Duration) Result {
 
 // ClosedLoop runs workers that each send a request as soon as their previous
 // one answered, for dur: the rate it reaches is the saturation throughput.
-func ClosedLoop(ctx context.Context, client *http.Client, t Target, workers int, dur time.Duration) Result {
+func ClosedLoop(ctx context.Context, client *http.Client, src Source, workers int, dur time.Duration) Result {
 	var rec recorder
 	start := time.Now()
 	stop := start.Add(dur)
@@ -100,6 +121,7 @@ func ClosedLoop(ctx context.Context, client *http.Client, t Target, workers int,
 	for range workers {
 		wg.Go(func() {
 			for time.Now().Before(stop) && ctx.Err() == nil {
+				t := src.Next()
 				t0 := time.Now()
 				_, err := Do(ctx, client, t)
 				rec.add(time.Since(t0), err)
@@ -144,7 +166,7 @@ const maxOutstanding = 20000
 // goroutine whatever the previous ones are doing, and measures each
 // latency from its scheduled send time, so a stall is charged to every
 // request it delayed (no coordinated omission).
-func OpenLoop(ctx context.Context, client *http.Client, t Target, rate float64, dur time.Duration) Result {
+func OpenLoop(ctx context.Context, client *http.Client, src Source, rate float64, dur time.Duration) Result {
 	var (
 		rec         recorder
 		wg          sync.WaitGroup
@@ -175,6 +197,7 @@ func OpenLoop(ctx context.Context, client *http.Client, t Target, rate float64, 
 			continue
 		}
 		outstanding.Add(1)
+		t := src.Next()
 		wg.Go(func() {
 			defer outstanding.Add(-1)
 			_, err := Do(ctx, client, t)

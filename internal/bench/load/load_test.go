@@ -1,10 +1,13 @@
 package load
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,5 +160,40 @@ func TestHopLatencyIncludesTheMockLatency(t *testing.T) {
 	p50, err := HopLatency(t.Context(), cluster.Addr(clients.Stat), ds.VisibleAids()[:20], 5)
 	if err != nil || p50 < 5*time.Millisecond {
 		t.Fatalf("hop p50 %v, %v; want at least the 5ms mock latency", p50, err)
+	}
+}
+
+// TestStreamSendsEachRequestOnce: a Stream under a closed loop of several
+// workers hands out at(0), at(1)... each to exactly one send, and the open
+// loop sends them in order.
+func TestStreamSendsEachRequestOnce(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path+" "+r.Header.Get("X-User-Id")]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	defer client.Transport.(*http.Transport).CloseIdleConnections()
+	at := func(i uint64) Target {
+		return Target{URL: fmt.Sprintf("%s/r/%d", srv.URL, i), Header: http.Header{"X-User-Id": {strconv.FormatUint(i*7, 10)}}}
+	}
+	closed := ClosedLoop(t.Context(), client, NewStream(at), 4, 60*time.Millisecond)
+	if closed.OK == 0 || closed.Errors != 0 || len(seen) != closed.OK {
+		t.Fatalf("closed loop: %d ok, %d errors, %d distinct requests", closed.OK, closed.Errors, len(seen))
+	}
+	for i := range closed.OK {
+		if k := fmt.Sprintf("/r/%d %d", i, i*7); seen[k] != 1 {
+			t.Errorf("%s sent %d times", k, seen[k])
+		}
+	}
+	clear(seen)
+	open := OpenLoop(t.Context(), client, NewStream(at), 200, 50*time.Millisecond)
+	if open.OK != 10 || seen["/r/9 63"] != 1 || seen["/r/10 70"] != 0 {
+		t.Errorf("open loop of 10: %d ok, saw %v", open.OK, seen)
 	}
 }

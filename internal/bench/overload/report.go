@@ -157,33 +157,26 @@ func pct(m map[string]float64, k string) string {
 	return strconv.FormatFloat(v, 'f', 0, 64)
 }
 
+// stepTable is a table of the steps that looked for the saturation, each
+// labelled by what it was (workers, offered rate).
+func stepTable(title, note, label string, steps []ProbeStep, labelOf func(ProbeStep) string) report.Table {
+	t := report.Table{Title: title, Note: note, Headers: []string{label, "200/s", "p50 ms", "p99 ms", "sent", "not 200"}, Labels: 1}
+	for _, s := range steps {
+		t.Rows = append(t.Rows, []string{labelOf(s), report.Num(s.Goodput), report.Num(s.Summary.P50ms), report.Num(s.Summary.P99ms),
+			strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK)})
+	}
+	return t
+}
+
 func (rep *Report) tables() []report.Table {
 	var out []report.Table
 	if len(rep.Probe) > 0 {
-		pr := report.Table{
-			Title:   "Saturation probe (closed loop)",
-			Note:    "each a closed loop of that many workers; the saturation is the best 200/s of any",
-			Headers: []string{"workers", "200/s", "p50 ms", "p99 ms", "sent", "not 200"},
-			Labels:  1,
-		}
-		for _, s := range rep.Probe {
-			pr.Rows = append(pr.Rows, []string{strconv.Itoa(s.Workers), report.Num(s.Goodput), report.Num(s.Summary.P50ms), report.Num(s.Summary.P99ms),
-				strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK)})
-		}
-		out = append(out, pr)
+		out = append(out, stepTable("Saturation probe (closed loop)", "each a closed loop of that many workers; the saturation is the best 200/s of any",
+			"workers", rep.Probe, func(s ProbeStep) string { return strconv.Itoa(s.Workers) }))
 	}
 	if len(rep.Ramp) > 0 {
-		rt := report.Table{
-			Title:   "Saturation ramp (open loop)",
-			Note:    "offered at multiples of the probe's best; the saturation is the best 200/s of probe and ramp",
-			Headers: []string{"offered/s", "200/s", "p50 ms", "p99 ms", "sent", "not 200"},
-			Labels:  1,
-		}
-		for _, s := range rep.Ramp {
-			rt.Rows = append(rt.Rows, []string{report.Num(s.Offered), report.Num(s.Goodput), report.Num(s.Summary.P50ms), report.Num(s.Summary.P99ms),
-				strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK)})
-		}
-		out = append(out, rt)
+		out = append(out, stepTable("Saturation ramp (open loop)", "offered at multiples of the probe's best; the saturation is the best 200/s of probe and ramp",
+			"offered/s", rep.Ramp, func(s ProbeStep) string { return report.Num(s.Offered) }))
 	}
 	load := report.Table{
 		Title: fmt.Sprintf("Open-loop load: %s %s, %s each", rep.Device, rep.Scene, rep.PhaseDuration),

@@ -1,7 +1,6 @@
 package overload
 
 import (
-	"math"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -270,12 +269,4 @@ func TestOverloadSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	svgWellFormed(t, []byte(b.String()))
-}
-
-func TestNiceStep(t *testing.T) {
-	for in, want := range map[float64]float64{0.7: 1, 1: 1, 1.2: 2, 3: 5, 7: 10, 660: 1000, 2100: 5000, 0: 1, math.NaN(): 1} {
-		if got := niceStep(in); got != want {
-			t.Errorf("niceStep(%v) = %v, want %v", in, got, want)
-		}
-	}
 }

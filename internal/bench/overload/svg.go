@@ -36,20 +36,6 @@ func outcomeBands() []outcomeBand {
 	}
 }
 
-// niceStep is the 1, 2 or 5 × 10^k at or above v.
-func niceStep(v float64) float64 {
-	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v*(1-1e-9) {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
 // writeOverloadSVG draws one stacked bar per load: the answers per second
 // by kind, the offered rate as a black tick, the best goodput and 90% of it
 // as dashed lines, and the p50/p99 of the 200s above each bar (red past the
@@ -65,7 +51,7 @@ func writeOverloadSVG(out io.Writer, rep *Report) error {
 	for _, p := range rep.Phases {
 		yMax = math.Max(yMax, math.Max(p.Summary.Rate, float64(p.Summary.Sent)/math.Max(p.Summary.SendSeconds, 1e-9)))
 	}
-	step := niceStep(yMax * 1.1 / 5)
+	step := report.NiceStep(yMax * 1.1 / 5)
 	yTop := step * math.Ceil(yMax*1.1/step)
 	y := func(v float64) float64 { return float64(top) + plotH*(1-v/yTop) }
 	base := float64(top) + plotH

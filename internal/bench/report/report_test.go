@@ -41,3 +41,11 @@ func TestOrList(t *testing.T) {
 		}
 	}
 }
+
+func TestNiceStep(t *testing.T) {
+	for in, want := range map[float64]float64{0.7: 1, 1: 1, 1.2: 2, 3: 5, 7: 10, 660: 1000, 2100: 5000, 0: 1, math.NaN(): 1} {
+		if got := NiceStep(in); got != want {
+			t.Errorf("NiceStep(%v) = %v, want %v", in, got, want)
+		}
+	}
+}

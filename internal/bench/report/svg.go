@@ -53,3 +53,17 @@ func Finite(v float64) float64 {
 	}
 	return v
 }
+
+// NiceStep is the 1, 2 or 5 × 10^k at or above v.
+func NiceStep(v float64) float64 {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= v*(1-1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}

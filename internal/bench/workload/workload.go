@@ -10,13 +10,14 @@ import (
 	"slices"
 	"strconv"
 
+	"mosaic/bff/devices"
 	"mosaic/internal/bench/reference"
 	"mosaic/mocks/dataset"
 )
 
 // Devices are the device route segments mosaic serves, in the order the
-// reports list them.
-func Devices() []string { return []string{"app", "pad", "web", "mini"} }
+// reports list them: the device registry's.
+func Devices() []string { return devices.Names() }
 
 // The scenes' names.
 const (

@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"slices"
+
+	"mosaic/clients"
+	"mosaic/mocks/dataset"
+	"mosaic/mocks/record"
+)
+
+// SkewReport is what the skewed pass found.
+type SkewReport struct {
+	World    dataset.Config `json:"world"` // the mocks' catalogue and its popularity
+	Latency  string         `json:"mock_latency"`
+	Viewers  int            `json:"viewers"`
+	Rounds   int            `json:"rounds"`
+	Variants []Variant      `json:"variants"`
+	// Impls are the variants' names, then floor and naive: the lines of
+	// every table, in order.
+	Impls   []string      `json:"impls"`
+	Results []*SkewResult `json:"results"`
+}
+
+// SkewResult is one implementation's numbers on one scene of the skewed
+// pass.
+type SkewResult struct {
+	Impl  string `json:"impl"`
+	Scene string `json:"scene"`
+
+	RoundRPS     []float64 `json:"round_rps"`      // each saturation round, in order
+	SatRPS       float64   `json:"saturation_rps"` // the median round
+	OpenRPS      float64   `json:"open_loop_rps"`
+	OpenRequests int       `json:"open_loop_requests"`
+	P50ms        float64   `json:"p50_ms"`
+	P99ms        float64   `json:"p99_ms"`
+	P999ms       float64   `json:"p999_ms"`
+
+	// Screens are the requests, saturation and open loop, whose downstream
+	// calls Downstream and whose cache reads Cache add up.
+	Screens    int                     `json:"screens"`
+	Downstream map[string]record.Tally `json:"downstream"` // by service
+	Cache      CacheCounts             `json:"cache"`
+	MaxRSSMB   float64                 `json:"max_rss_mb"` // during this scene's phases
+
+	Outcome
+}
+
+// SharedServices are the services whose answers do not depend on the
+// viewer (archives, stats, profiles): what a cache may share across
+// viewers.
+func SharedServices() []string { return []string{clients.Archive, clients.Stat, clients.Account} }
+
+// PerScreen is the downstream calls per screen, and the IDs requested
+// per screen of the shared services and of the others.
+func (x *SkewResult) PerScreen() (calls, sharedIDs, otherIDs float64) {
+	if x.Screens == 0 {
+		return 0, 0, 0
+	}
+	var c, s, o int
+	for svc, t := range x.Downstream {
+		c += t.Calls
+		if slices.Contains(SharedServices(), svc) {
+			s += t.IDs
+		} else {
+			o += t.IDs
+		}
+	}
+	n := float64(x.Screens)
+	return float64(c) / n, float64(s) / n, float64(o) / n
+}
+
+// HitRate is the share of the IDs read through cache name ("" for all)
+// that were fresh in memory; ok is false when none were read.
+func (x *SkewResult) HitRate(name string) (rate float64, ok bool) {
+	return x.Cache.rate(name, CacheHit)
+}
+
+// rate is the share of name's reads that had result.
+func (c CacheCounts) rate(name, result string) (float64, bool) {
+	total, n := c.Reads(name, result)
+	if total <= 0 {
+		return 0, false
+	}
+	return n / total, true
+}
+
+// skewGet returns the result, adding an empty one if there is none.
+func (s *SkewReport) get(impl, scene string) *SkewResult {
+	if x := s.find(impl, scene); x != nil {
+		return x
+	}
+	x := &SkewResult{Impl: impl, Scene: scene, Downstream: map[string]record.Tally{}}
+	s.Results = append(s.Results, x)
+	return x
+}
+
+// find returns the result or nil; s may be nil (no skewed pass).
+func (s *SkewReport) find(impl, scene string) *SkewResult {
+	if s == nil {
+		return nil
+	}
+	for _, x := range s.Results {
+		if x.Impl == impl && x.Scene == scene {
+			return x
+		}
+	}
+	return nil
+}

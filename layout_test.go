@@ -1,0 +1,160 @@
+package mosaic_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The package rules of docs/ARCHITECTURE.md ("Packages and what each may
+// import"), as a test: each rule names the packages it holds for (a path
+// and everything below it) and the imports they must not have (the same).
+// A rule may allow exceptions, each with its reason in the docs.
+var importRules = []struct {
+	pkgs, except []string
+	forbid       []string
+	why          string
+}{
+	{pkgs: []string{"mosaic/dto"}, forbid: []string{"mosaic/"},
+		why: "the wire types depend on nothing of mosaic"},
+	{pkgs: []string{"mosaic/clients"}, forbid: []string{"mosaic/bff", "mosaic/mocks", "mosaic/cmd", "mosaic/internal/bench"},
+		why: "fetching knows nothing of scenes, devices or test doubles"},
+	{pkgs: []string{"mosaic/bff/scene"}, forbid: []string{"mosaic/bff", "mosaic/dto", "mosaic/mocks", "net/http"},
+		why: "assembling is device-neutral and transport-neutral"},
+	{pkgs: []string{"mosaic/bff/device"}, forbid: []string{"mosaic/clients/", "mosaic/mocks", "net/http", "google.golang.org/grpc"},
+		except: []string{"mosaic/clients/account/v1", "mosaic/clients/archive/v1", "mosaic/clients/relation/v1", "mosaic/clients/reply/v1", "mosaic/clients/stat/v1", "mosaic/clients/feed/v1"},
+		why:    "adapting is pure functions of a scene: no I/O, no clients (the generated message types aside)"},
+	{pkgs: []string{"mosaic/bff/app", "mosaic/bff/pad", "mosaic/bff/web", "mosaic/bff/mini"}, forbid: []string{"mosaic/clients/", "mosaic/mocks", "google.golang.org/grpc"},
+		except: []string{"mosaic/clients/account/v1", "mosaic/clients/archive/v1", "mosaic/clients/relation/v1", "mosaic/clients/reply/v1", "mosaic/clients/stat/v1", "mosaic/clients/feed/v1"},
+		why:    "a device package is its adapters (pure) and its routes: it never fetches"},
+	{pkgs: []string{"mosaic/mocks"}, forbid: []string{"mosaic/bff", "mosaic/cmd", "mosaic/internal/bench", "mosaic/clients/conn", "mosaic/clients/batch", "mosaic/clients/cache"},
+		why: "the test doubles are an oracle independent of the production code they check"},
+	{pkgs: []string{"mosaic/bff", "mosaic/clients", "mosaic/dto", "mosaic/mocks"}, forbid: []string{"mosaic/internal/bench", "mosaic/cmd"},
+		why: "the product and its doubles never depend on the tools"},
+}
+
+// mockModeWiring may import mocks/: they build mock mode and the test topology.
+var mockModeWiring = []string{"mosaic/bff/server", "mosaic/bff/apitest", "mosaic/bff/specmock"}
+
+func under(path, prefix string) bool {
+	prefix = strings.TrimSuffix(prefix, "/")
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+func anyUnder(path string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) || under(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// imports lists every non-test package of the module with its imports.
+func imports(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		pkgs[f[0]] = f[1:]
+	}
+	return pkgs
+}
+
+func TestPackagesImportOnlyWhatTheirLayerMay(t *testing.T) {
+	pkgs := imports(t)
+	if len(pkgs) < 40 {
+		t.Fatalf("go list found %d packages: the test is not looking at the module", len(pkgs))
+	}
+	for pkg, imps := range pkgs {
+		for _, r := range importRules {
+			if !anyUnder(pkg, r.pkgs) {
+				continue
+			}
+			for _, imp := range imps {
+				if imp == pkg || under(imp, pkg) || !anyUnder(imp, r.forbid) || anyUnder(imp, r.except) {
+					continue
+				}
+				if under(imp, "mosaic/bff") && under(pkg, "mosaic/bff") && !under(pkg, "mosaic/bff/scene") {
+					continue // bff's packages use each other; the scene rule is the one that bites
+				}
+				t.Errorf("%s imports %s: %s", pkg, imp, r.why)
+			}
+		}
+		if under(pkg, "mosaic/bff") && !anyUnder(pkg, mockModeWiring) {
+			for _, imp := range imps {
+				if under(imp, "mosaic/mocks") {
+					t.Errorf("%s imports %s: only the mock-mode wiring (%v) may", pkg, imp, mockModeWiring)
+				}
+			}
+		}
+	}
+}
+
+// goFiles are the module's Go files that count for size: not tests, not
+// generated code.
+func goFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "deploy" || d.Name() == "tools" || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != "." {
+			return filepath.SkipDir // modules of their own, and data
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.HasSuffix(path, ".pb.go") {
+			return nil
+		}
+		files = append(files, path)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestNoFileOver400Lines(t *testing.T) {
+	files := goFiles(t)
+	if len(files) < 100 {
+		t.Fatalf("found %d Go files: the test is not looking at the module", len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("\n// Code generated ")) || bytes.HasPrefix(b, []byte("// Code generated ")) {
+			continue
+		}
+		if n := bytes.Count(b, []byte("\n")); n > 400 {
+			t.Errorf("%s: %d lines, over 400: split it by what it holds", f, n)
+		}
+	}
+}
+
+// TestNoFunctionOverComplexity15 runs gocyclo, pinned in the tools module
+// (go tool -modfile=tools/go.mod gocyclo), over the module.
+func TestNoFunctionOverComplexity15(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: gocyclo builds from the tools module")
+	}
+	cmd := exec.Command("go", "tool", "-modfile=tools/go.mod", "gocyclo", "-over", "15", "-ignore", `_test|\.pb\.go|^deploy/|^tools/`, ".")
+	out, err := cmd.CombinedOutput()
+	if len(bytes.TrimSpace(out)) > 0 {
+		if bytes.Contains(out, []byte("go: ")) && os.Getenv("CI") != "true" {
+			t.Skipf("cannot run gocyclo from the tools module (modules not downloadable?): %s", out)
+		}
+		t.Fatalf("functions over cyclomatic complexity 15 (split them):\n%s (%v)", out, err)
+	}
+}
