@@ -90,13 +90,14 @@ func startMocksvc(t *testing.T, args ...string) string {
 	if err := build.Run(); err != nil {
 		t.Fatalf("go build mocksvc: %v", err)
 	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
+	addr, admin := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(bin, append([]string{"-addr", addr, "-admin-addr", admin}, args...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitReady(t, "http://"+admin) // a large catalogue takes a moment to lay out
 	return addr
 }
 
