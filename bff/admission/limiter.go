@@ -49,7 +49,11 @@ type Config struct {
 	// what is left of it for a slot (the newest waiter first: it has the
 	// most of its deadline left), then is shed. At most as many wait as
 	// the limit admits; past that, a request is shed at once. Negative:
-	// never wait.
+	// never wait. Once the queue has not been empty for twice QueueWait
+	// (a standing queue, as CoDel calls it: the overload is held, not a
+	// burst), a request waits a tenth of it: enough for the next freed
+	// slot to find a waiter, too little to make waiting (a timer, a
+	// parked goroutine, a late start) the cost of every request shed.
 	QueueWait time.Duration
 	// Target is the latency the limit aims for when it binds (default
 	// 200 ms): the limit is the recent throughput × Target.
@@ -116,6 +120,7 @@ type Limiter struct {
 	limit    float64
 	inflight int
 	waiters  []*waiter // a stack: the newest is granted first
+	empty    time.Time // when waiters was last seen empty
 	win      window
 	done     ring // completions in each of the last closed windows
 	spans    ring // and their lengths, ns
@@ -206,14 +211,20 @@ func (l *Limiter) Acquire(ctx context.Context, arrival time.Time) Verdict {
 		return ShedQueue // it queued before it reached us: too late to start
 	}
 	l.mu.Lock()
-	if len(l.waiters) == 0 && float64(l.inflight) < l.limit {
-		l.take()
-		l.mu.Unlock()
-		return Admitted
+	if len(l.waiters) == 0 {
+		l.empty = l.cfg.Now()
+		if float64(l.inflight) < l.limit {
+			l.take()
+			l.mu.Unlock()
+			return Admitted
+		}
 	}
 	if l.cfg.QueueWait < 0 || len(l.waiters) >= int(l.limit) {
 		l.mu.Unlock()
 		return ShedLimit
+	}
+	if l.cfg.Now().Sub(l.empty) > 2*l.cfg.QueueWait {
+		left = min(left, l.cfg.QueueWait/10) // a standing queue
 	}
 	w := &waiter{ch: make(chan struct{}, 1)}
 	l.waiters = append(l.waiters, w)
@@ -241,6 +252,9 @@ func (l *Limiter) wait(ctx context.Context, w *waiter, left time.Duration) Verdi
 			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
 			break
 		}
+	}
+	if len(l.waiters) == 0 {
+		l.empty = l.cfg.Now()
 	}
 	return ShedQueue
 }
@@ -278,6 +292,9 @@ func (l *Limiter) grant() {
 		w.granted = true
 		l.take()
 		w.ch <- struct{}{}
+	}
+	if len(l.waiters) == 0 {
+		l.empty = l.cfg.Now()
 	}
 }
 

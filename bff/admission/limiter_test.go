@@ -243,3 +243,38 @@ func TestWaitingForASlot(t *testing.T) {
 		t.Fatalf("no waiting allowed: %v, want ShedLimit", v)
 	}
 }
+
+// Once the queue has stood (not been empty) for twice QueueWait, a new
+// waiter waits a tenth of it: a held overload sheds at once what it
+// cannot start, instead of parking every request for the whole bound.
+func TestStandingQueueShortensTheWait(t *testing.T) {
+	c := newClock()
+	l := testLimiter(c, Config{Min: 2, Max: 2, QueueWait: 10 * time.Second})
+	for range 2 {
+		if l.Acquire(context.Background(), c.Now()) != Admitted {
+			t.Fatal("request shed below the limit")
+		}
+	}
+	first := make(chan Verdict, 1)
+	go func() { first <- l.Acquire(context.Background(), c.Now()) }()
+	for deadline := time.Now().Add(5 * time.Second); l.queued() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("first waiter never queued")
+		}
+	}
+	c.add(25 * time.Second) // the queue has not been empty since
+	start := time.Now()
+	if v := l.Acquire(context.Background(), c.Now()); v != ShedQueue {
+		t.Fatalf("waiter on a standing queue: %v, want ShedQueue", v)
+	}
+	if waited := time.Since(start); waited > 9*time.Second {
+		t.Fatalf("waiter on a standing queue waited %v, want about a tenth of the 10 s QueueWait", waited)
+	}
+	if l.queued() != 1 {
+		t.Fatalf("%d queued, want the first waiter still waiting", l.queued())
+	}
+	l.Release(c.Now(), false)
+	if v := <-first; v != Admitted {
+		t.Fatalf("first waiter: %v, want the freed slot", v)
+	}
+}
