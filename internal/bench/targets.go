@@ -33,7 +33,7 @@ type Target struct {
 type kind int
 
 const (
-	callsFlat  kind = iota // mosaic's calls per request equal bound at every page size
+	callsFlat  kind = iota // mosaic's calls per request at most bound at every page size
 	callsGrow              // naive's calls per request grow with the page size
 	latency                // mosaic's open-loop p50 (and p99) at most bound (and p99)
 	throughput             // mosaic's throughput over the floor's at least bound
@@ -152,7 +152,9 @@ func psKey(scene string, ps int) string {
 func near(a, b float64) bool { return math.Abs(a-b) < 0.01 }
 
 func checkCallsFlat(g goal, r *Report) Target {
-	name := fmt.Sprintf("mosaic %s makes %v downstream calls per request at every page size", g.scene, g.bound)
+	// At most: one batched call per method, and none for a method whose
+	// answers the entity caches already hold.
+	name := fmt.Sprintf("mosaic %s makes at most %v downstream calls per request at every page size", g.scene, g.bound)
 	m := r.find(Mosaic, g.scene)
 	if m == nil || len(m.CallsPerReq) == 0 {
 		return g.skip(name, "not measured")
@@ -161,7 +163,7 @@ func checkCallsFlat(g goal, r *Report) Target {
 	var got []string
 	for _, ps := range r.PS {
 		v, have := m.CallsPerReq[psKey(g.scene, ps)]
-		ok = ok && have && near(v, g.bound)
+		ok = ok && have && v <= g.bound+0.01
 		got = append(got, fmt.Sprintf("ps=%d: %s", ps, report.Num(v)))
 		if psKey(g.scene, ps) == "-" {
 			got = []string{report.Num(v) + " (no page size)"}
