@@ -70,8 +70,8 @@ func TestCachedArchiveIsServedChangedWithinItsBound(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{Data: data, Cache: caching(fresh, time.Minute)})
 	aid := someVideo(t, srv)
 	path := fmt.Sprintf("/web/v1/videos/%d", aid)
-	filled := time.Now()
 	first := srv.Get(t, path)
+	filled := time.Now() // the entry was filled before the answer: its expiry is at most filled + fresh × 1.1
 	asked := srv.Recorder.Tally(mArchives)
 	if first.Status != http.StatusOK || asked.IDs == 0 {
 		t.Fatalf("first read: %d, %d archive IDs asked", first.Status, asked.IDs)
@@ -83,8 +83,7 @@ func TestCachedArchiveIsServedChangedWithinItsBound(t *testing.T) {
 	if err := data.UpdateArchive(aid, func(a *archivev1.Archive) { a.Title = title }); err != nil {
 		t.Fatal(err)
 	}
-	// The entry was filled during the first read; past its bound (with
-	// the jitter's tenth) it cannot answer.
+	// Past the entry's bound (with the jitter's tenth) it cannot answer.
 	time.Sleep(time.Until(filled.Add(fresh * 11 / 10)))
 	if changed := srv.Get(t, path); !strings.Contains(string(changed.Body), title) {
 		t.Fatalf("served unchanged past the freshness bound: %.300s", changed.Body)
@@ -99,10 +98,10 @@ func TestStaleArchivesBeatNothingWithinTheStaleBound(t *testing.T) {
 	var down atomic.Bool
 	srv := apitest.Start(t, apitest.Options{Cache: caching(fresh, stale), Interceptors: []grpc.UnaryServerInterceptor{failing(mArchives, &down)}})
 	const path = "/web/v1/feed"
-	filled := time.Now()
 	if resp := srv.Get(t, path, "X-User-Id", "42"); resp.Status != http.StatusOK || len(degradedOf(t, resp.Body)) != 0 {
 		t.Fatalf("healthy: %d %s", resp.Status, resp.Body)
 	}
+	filled := time.Now() // the entries were filled before the answer: fresh until at most filled + fresh × 1.1
 	time.Sleep(time.Until(filled.Add(fresh * 11 / 10)))
 	down.Store(true)
 	resp := srv.Get(t, path, "X-User-Id", "42")
