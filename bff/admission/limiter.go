@@ -279,11 +279,11 @@ func (l *Limiter) Release(start time.Time, sample bool) {
 			l.update(now)
 		}
 	}
-	l.grant()
+	l.grant(now)
 }
 
 // grant hands free slots to waiters, newest first. Callers hold mu.
-func (l *Limiter) grant() {
+func (l *Limiter) grant(now time.Time) {
 	for len(l.waiters) > 0 && float64(l.inflight) < l.limit {
 		n := len(l.waiters) - 1
 		w := l.waiters[n]
@@ -294,7 +294,7 @@ func (l *Limiter) grant() {
 		w.ch <- struct{}{}
 	}
 	if len(l.waiters) == 0 {
-		l.empty = l.cfg.Now()
+		l.empty = now
 	}
 }
 
