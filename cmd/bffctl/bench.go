@@ -34,7 +34,7 @@ func parseBench(args []string, stderr io.Writer) (bench.Config, error) {
 	fs.StringVar(&cfg.Out, "out", ".", "`directory` for bench.md, bench.json and bench.svg")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "mock dataset seed")
 	fs.BoolVar(&cfg.Strict, "strict", false, "exit non-zero when a target of issue 5 is missed")
-	fs.StringVar(&cfg.Profile, "profile", "", "`directory` to write mosaic.cpu.pprof and floor.cpu.pprof into: 5s CPU profiles under saturation of the first of -scenes, with no downstream latency")
+	fs.StringVar(&cfg.Profile, "profile", "", "`directory` to write CPU profiles into, each 5s under saturation on the first of -scenes: mosaic.cpu.pprof and floor.cpu.pprof (cost pass, no downstream latency), skewed-<impl>.cpu.pprof (skewed pass)")
 	fs.StringVar(&cfg.BFFBinary, "bff-binary", "", "a built cmd/bff to measure (default: go build ./cmd/bff of the module in the working directory)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.StringVar(&passes, "passes", strings.Join(bench.Passes(), ","), "passes to run: latency and cost (the Classic world, one viewer), skewed (the Zipf world, many viewers, mosaic's -variants)")

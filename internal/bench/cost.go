@@ -164,7 +164,7 @@ func (b *bencher) callsOf(ctx context.Context, c *child.Child, r *Result) error 
 func (b *bencher) profiles(ctx context.Context, scene string) error {
 	for _, impl := range []string{Mosaic, Floor} {
 		if c := b.children[impl]; c != nil {
-			if err := b.profile(ctx, c, b.target(c, scene, reference.Device, b.cfg.LoadPS)); err != nil {
+			if err := b.profile(ctx, c, b.target(c, scene, reference.Device, b.cfg.LoadPS), c.Name); err != nil {
 				return err
 			}
 		}
@@ -172,14 +172,15 @@ func (b *bencher) profiles(ctx context.Context, scene string) error {
 	return nil
 }
 
-// profile takes a 5s CPU profile of c (mosaic or floor) while saturating it.
-func (b *bencher) profile(ctx context.Context, c *child.Child, t load.Target) error {
+// profile takes a 5s CPU profile of c while saturating it with src, and
+// writes it to the profile directory as name.cpu.pprof.
+func (b *bencher) profile(ctx context.Context, c *child.Child, src load.Source, name string) error {
 	const secs = 5
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	loadDone := make(chan struct{})
 	go func() {
-		load.ClosedLoop(lctx, b.client, t, b.cfg.Concurrency, secs*time.Second+500*time.Millisecond)
+		load.ClosedLoop(lctx, b.client, src, b.cfg.Concurrency, secs*time.Second+500*time.Millisecond)
 		close(loadDone)
 	}()
 	defer func() { cancel(); <-loadDone; b.rec.Reset() }()
@@ -201,11 +202,11 @@ func (b *bencher) profile(ctx context.Context, c *child.Child, t load.Target) er
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s CPU profile: status %d, %v", c.Name, resp.StatusCode, err)
 	}
-	path := filepath.Join(b.cfg.Profile, c.Name+".cpu.pprof")
+	path := filepath.Join(b.cfg.Profile, name+".cpu.pprof")
 	if err := os.WriteFile(path, body, 0o644); err != nil {
 		return err
 	}
-	if c.Name == Mosaic {
+	if name == Mosaic {
 		b.profiled = path
 	}
 	fmt.Fprintf(b.stderr, "  wrote %s\n", path)

@@ -96,6 +96,11 @@ func (b *bencher) skewedPass(ctx context.Context) error {
 			x := s.get(impl, scene)
 			x.SatRPS = median(x.RoundRPS)
 		}
+		if si == 0 && b.cfg.Profile != "" {
+			if err := b.skewProfiles(ctx, scene, si); err != nil {
+				return err
+			}
+		}
 		ref := s.find(Floor, scene)
 		for round := range b.cfg.SkewRounds {
 			for _, impl := range s.Impls {
@@ -111,8 +116,22 @@ func (b *bencher) skewedPass(ctx context.Context) error {
 			x.P50ms, x.P99ms, x.P999ms = load.Ms(p50), load.Ms(p99), load.Ms(p999)
 			x.MaxRSSMB = float64(b.rss.Max(skewRSSName(impl, scene))) / (1 << 20)
 			calls, shared, other := x.PerScreen()
-			fmt.Fprintf(b.stderr, "  %-14s %-5s %7.0f req/s; at %.0f req/s p50 %.1fms p99 %.1fms; per screen %.2f calls, %.1f shared IDs, %.1f other IDs\n",
-				impl, scene, x.SatRPS, x.OpenRPS, x.P50ms, x.P99ms, calls, shared, other)
+			fmt.Fprintf(b.stderr, "  %-14s %-5s %7.0f req/s, %.3f CPU ms/screen; at %.0f req/s p50 %.1fms p99 %.1fms; per screen %.2f calls, %.1f shared IDs, %.1f other IDs\n",
+				impl, scene, x.SatRPS, x.CPUmsPerScreen(), x.OpenRPS, x.P50ms, x.P99ms, calls, shared, other)
+		}
+	}
+	return nil
+}
+
+// skewProfiles takes a CPU profile of each implementation under the
+// skewed load of scene, as skewed-<impl>.cpu.pprof.
+func (b *bencher) skewProfiles(ctx context.Context, scene string, si int) error {
+	const phaseProfile = phaseOpen + 1
+	for _, impl := range b.rep.Skewed.Impls {
+		c := b.children[impl]
+		src := b.skewStream(c, scene, skewPhase{scenes: si}.key(phaseProfile))
+		if err := b.profile(ctx, c, src, "skewed-"+impl); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -164,6 +183,10 @@ func (b *bencher) skewRun(ctx context.Context, c *child.Child, p skewPhase, lat 
 	if err != nil {
 		return err
 	}
+	cpu0, err := child.Scrape(ctx, b.client, c, parseProcStats)
+	if err != nil {
+		return err
+	}
 	b.rec.Reset()
 	src := b.skewStream(c, p.scene, p.key(p.kind))
 	var res load.Result
@@ -174,6 +197,12 @@ func (b *bencher) skewRun(ctx context.Context, c *child.Child, p skewPhase, lat 
 	} else {
 		res = load.ClosedLoop(ctx, b.client, src, b.cfg.Concurrency, b.cfg.Duration)
 		x.RoundRPS = append(x.RoundRPS, res.RPS())
+		cpu1, err := child.Scrape(ctx, b.client, c, parseProcStats)
+		if err != nil {
+			return err
+		}
+		x.SatCPUSeconds += cpu1.cpuSeconds - cpu0.cpuSeconds
+		x.SatScreens += res.OK + res.Errors
 	}
 	after, err := child.Scrape(ctx, b.client, c, parseCacheCounts)
 	if err != nil {

@@ -41,6 +41,10 @@ type SkewResult struct {
 	Downstream map[string]record.Tally `json:"downstream"` // by service
 	Cache      CacheCounts             `json:"cache"`
 	MaxRSSMB   float64                 `json:"max_rss_mb"` // during this scene's phases
+	// SatCPUSeconds and SatScreens are the process's CPU time over the
+	// saturation rounds (its /metrics) and the requests they made.
+	SatCPUSeconds float64 `json:"saturation_cpu_seconds"`
+	SatScreens    int     `json:"saturation_screens"`
 
 	Outcome
 }
@@ -67,6 +71,16 @@ func (x *SkewResult) PerScreen() (calls, sharedIDs, otherIDs float64) {
 	}
 	n := float64(x.Screens)
 	return float64(c) / n, float64(s) / n, float64(o) / n
+}
+
+// CPUmsPerScreen is the server's own CPU time per request at saturation:
+// the work it does, whatever the load generator and the mocks on the same
+// cores did.
+func (x *SkewResult) CPUmsPerScreen() float64 {
+	if x.SatScreens == 0 {
+		return 0
+	}
+	return x.SatCPUSeconds * 1000 / float64(x.SatScreens)
 }
 
 // HitRate is the share of the IDs read through cache name ("" for all)
