@@ -339,8 +339,9 @@ func TestOversizedURIIsRefused(t *testing.T) {
 //
 // Each slow step alone answers well within its call timeout; together they
 // overrun the scene deadline, so the archive call is always cut by the
-// scene's deadline (it starts at least 200 ms in, and the deadline is only
-// 100 ms past its call timeout), never by its own. The recommend step has
+// scene's deadline, never by its own timeout: it starts at least 200 ms
+// in, so its 900 ms call timeout would fire at 1.1 s at the earliest,
+// after the 1 s deadline. The recommend step has
 // 700 ms of slack before its own timeout would (rightly) blame feed: a
 // starved machine slows it down, and with the production numbers (450 ms
 // against 500 ms) that alone opened feed's circuit.
