@@ -4,24 +4,73 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	"mosaic/bff/apitest"
 	"mosaic/mocks/record"
 )
 
-// slow adds extra latency to one method at the mock servers, so that a test
-// can tell "waits for its inputs" from "waits for everything before it".
-func slow(method string, d time.Duration) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == method {
-			time.Sleep(d)
+// meetCap bounds how long meet holds a call: a chain that never sends
+// what a call waits for (a wrong dataflow) still ends, well within the
+// tests' call timeout, and then shows as a missing overlap.
+const meetCap = 2 * time.Second
+
+// meet holds each call of the methods in waits at the mock until every
+// method it lists has arrived too (or meetCap passed). Two steps that run
+// side by side then overlap however late the scheduler starts either,
+// where a fixed sleep only makes them likely to: a call held until another
+// one arrives proves that the other did not wait for it.
+func meet(waits map[string][]string) grpc.UnaryServerInterceptor {
+	var mu sync.Mutex
+	arrived := map[string]bool{}
+	changed := make(chan struct{}) // closed and replaced at each arrival
+	ready := func(method string) (bool, <-chan struct{}) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range waits[method] {
+			if !arrived[m] {
+				return false, changed
+			}
 		}
-		return h(ctx, req)
+		return true, nil
 	}
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		mu.Lock()
+		arrived[info.FullMethod] = true
+		close(changed)
+		changed = make(chan struct{})
+		mu.Unlock()
+		limit := time.NewTimer(meetCap)
+		defer limit.Stop()
+		for {
+			ok, next := ready(info.FullMethod)
+			if ok {
+				return h(ctx, req)
+			}
+			select {
+			case <-next:
+			case <-limit.C:
+				return h(ctx, req)
+			case <-ctx.Done():
+				return nil, status.FromContextError(ctx.Err()).Err()
+			}
+		}
+	}
+}
+
+// dataflow runs a topology whose calls meet as waits says, with deadlines
+// far above meetCap: the holds are the test's, not the services'.
+func dataflow(t *testing.T, waits map[string][]string) *apitest.Server {
+	return apitest.Start(t, apitest.Options{
+		Deadline:     4 * meetCap,
+		CallTimeout:  2 * meetCap,
+		Interceptors: []grpc.UnaryServerInterceptor{meet(waits)},
+	})
 }
 
 // timeline requests path and returns the recorded call of each method.
@@ -69,10 +118,16 @@ func startsBeforeEnd(t *testing.T, c map[string]record.Call, step, other string)
 }
 
 // Video: (Related ‖ HotReplies) → (Archives ‖ Stats) → (Profiles ‖ Relation).
-// HotReplies is made slow: Archives, Stats and the Relation to the owner do
-// not wait for it; Profiles does (repliers' profiles ride in its batch).
+// HotReplies is held until Archives, Stats and the Relation to the owner
+// have arrived: they do not wait for it; Profiles does (repliers' profiles
+// ride in its batch).
 func TestVideoDataflow(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{Latency: 20 * time.Millisecond, Interceptors: []grpc.UnaryServerInterceptor{slow(mReplies, 80*time.Millisecond)}})
+	srv := dataflow(t, map[string][]string{
+		mRelated:  {mReplies},
+		mReplies:  {mArchives, mStats, mRelations},
+		mArchives: {mStats},
+		mStats:    {mArchives},
+	})
 	c := timeline(t, srv, fmt.Sprintf("/web/v1/videos/%d", someVideo(t, srv)))
 	startsBeforeEnd(t, c, mRelated, mReplies)
 	startsBeforeEnd(t, c, mReplies, mRelated)
@@ -89,11 +144,19 @@ func TestVideoDataflow(t *testing.T) {
 }
 
 // User: (Profile ‖ FollowerCounts ‖ Relation ‖ ListByOwner) → (Archives ‖
-// Stats). The profile is made slow: the uploads do not wait for it.
+// Stats). The first four meet; the profile is held until the uploads have
+// arrived too: they do not wait for it.
 func TestUserDataflow(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{Latency: 20 * time.Millisecond, Interceptors: []grpc.UnaryServerInterceptor{slow(mProfiles, 80*time.Millisecond)}})
-	c := timeline(t, srv, fmt.Sprintf("/web/v1/users/%d", busyUser(t, srv)))
 	first := []string{mProfiles, mFollowers, mRelations, mList}
+	srv := dataflow(t, map[string][]string{
+		mProfiles:  {mFollowers, mRelations, mList, mArchives, mStats},
+		mFollowers: first,
+		mRelations: first,
+		mList:      first,
+		mArchives:  {mStats},
+		mStats:     {mArchives},
+	})
+	c := timeline(t, srv, fmt.Sprintf("/web/v1/users/%d", busyUser(t, srv)))
 	for _, a := range first {
 		for _, b := range first {
 			if a != b {

@@ -1,15 +1,12 @@
 package bff_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"google.golang.org/grpc"
 
 	"mosaic/bff/apitest"
 	"mosaic/bff/devices"
@@ -210,16 +207,16 @@ func TestNoPrivateFieldsReachAnyDevice(t *testing.T) {
 
 // The feed runs as its dataflow in docs/ARCHITECTURE.md, read off the start and end times the
 // mock servers record: Recommend → (Archives ‖ Stats) → (Profiles ‖
-// Relations). Stats is made slower than Archives so that the test can see
-// Profiles and Relations start on Archives alone, without waiting for Stats.
+// Relations). Stats is held at the mock until Profiles and Relations have
+// arrived (see meet), so that the test can see them start on Archives
+// alone, without waiting for Stats.
 func TestFeedDataflow(t *testing.T) {
-	slowStats := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == mStats {
-			time.Sleep(60 * time.Millisecond)
-		}
-		return h(ctx, req)
-	}
-	srv := apitest.Start(t, apitest.Options{Latency: 20 * time.Millisecond, Interceptors: []grpc.UnaryServerInterceptor{slowStats}})
+	srv := dataflow(t, map[string][]string{
+		mArchives:  {mStats},
+		mStats:     {mProfiles, mRelations},
+		mProfiles:  {mRelations},
+		mRelations: {mProfiles},
+	})
 	if resp := srv.Get(t, "/web/v1/feed?ps=20", "X-User-Id", "42"); resp.Status != http.StatusOK {
 		t.Fatalf("status %d", resp.Status)
 	}

@@ -138,3 +138,28 @@ func liveHeap() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
 }
+
+// A cached read's downstream call runs detached from its caller, under the
+// loader's own bound: that bound is the call timeout Dial was given, so a
+// service answering in 1.5 s is read under a 3 s call timeout (the cache's
+// default bound of 1 s cut it, whatever -call-timeout said).
+func TestDialCachesHonorTheCallTimeout(t *testing.T) {
+	ctx := t.Context()
+	c, err := cluster.Start(ctx, dataset.Shared(1), fakes.Options{Latency: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	targets := map[string]string{}
+	for _, name := range clients.Services() {
+		targets[name] = "static:///" + c.Addr(name)
+	}
+	set, closeAll, err := clients.Dial(targets, conn.Options{CallTimeout: 3 * time.Second}, caches(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	if _, err := set.Archives.Archives(ctx, []int64{1, 2, 3}); err != nil {
+		t.Errorf("a 1.5 s read under a 3 s call timeout: %v", err)
+	}
+}

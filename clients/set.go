@@ -60,7 +60,12 @@ func Dial(targets map[string]string, o conn.Options, caches *Caches, opts ...grp
 		if caches == nil || svc.cache == nil {
 			continue
 		}
-		closeCache, err := svc.cache(set, svc.Name, caches.options(svc))
+		co := caches.options(svc)
+		// The loader's detached calls (shared by several requests, or a
+		// refresh) get the call timeout every other call gets; 0 leaves
+		// the cache's own default.
+		co.Timeout = o.CallTimeout
+		closeCache, err := svc.cache(set, svc.Name, co)
 		if err != nil {
 			close()
 			return nil, nil, err

@@ -212,18 +212,34 @@ func TestAttackSpecRoundTrip(t *testing.T) {
 // TestAttackStaysOpenLoop loads a server slower than the arrival interval:
 // an open loop keeps sending on schedule whatever the answers do, and a
 // closed loop never has more than its workers in flight.
+//
+// The server gives no answer at all until held requests are in flight at
+// once (or holdCap passed): an open loop gets there whatever the machine's
+// speed, a closed loop of vegeta's 16 initial workers never does. Counting
+// the sends of a short attack against 300 ms answers instead depended on
+// how much CPU the sending loop got in that time.
 func TestAttackStaysOpenLoop(t *testing.T) {
+	const held, holdCap = 40, 3 * time.Second
 	var inFlight, peak atomic.Int64
 	var mu sync.Mutex
 	var seen []string
+	release := make(chan struct{})
+	var releaseOnce sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
+		if n >= held {
+			releaseOnce.Do(func() { close(release) })
+		}
 		mu.Lock()
 		seen = append(seen, r.Header.Get("X-Test"))
 		mu.Unlock()
+		select {
+		case <-release:
+		case <-time.After(holdCap):
+		}
 		time.Sleep(300 * time.Millisecond)
 		w.Write([]byte(`{"cards":[]}`))
 	}))
@@ -231,15 +247,13 @@ func TestAttackStaysOpenLoop(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-Test", "yes")
 
-	open := runAttack(t.Context(), attackSpec{url: srv.URL, header: h, rate: 200, duration: 500 * time.Millisecond, timeout: 5 * time.Second})
-	// 100 sends due in 500ms; a closed loop of vegeta's 16 initial
-	// workers could have sent at most 16 × 2 = 32 against 300ms answers.
-	// The margin is for a busy machine, on which sends run late.
-	if open.Sent < 60 || open.Sent > 101 || open.OK != open.Sent {
-		t.Errorf("open loop at 200/s for 500ms: sent %d, %d OK; want about 100, all OK", open.Sent, open.OK)
+	// 400 sends due in 2 s; the first 40 are due within 200 ms.
+	open := runAttack(t.Context(), attackSpec{url: srv.URL, header: h, rate: 200, duration: 2 * time.Second, timeout: 5 * time.Second})
+	if peak.Load() < held {
+		t.Errorf("open loop: peak %d in flight while no answer came; want %d (more than a closed loop's 16 workers)", peak.Load(), held)
 	}
-	if peak.Load() < 40 {
-		t.Errorf("open loop: peak %d in flight; 200/s against 300ms answers should reach about 60", peak.Load())
+	if open.Sent < held || open.Sent > 401 || open.OK != open.Sent {
+		t.Errorf("open loop at 200/s for 2s: sent %d, %d OK; want %d to 400, all OK", open.Sent, open.OK, held)
 	}
 	if open.P50ms < 300 || open.Rate != 200 {
 		t.Errorf("open loop: p50 %vms, rate %v; want at least the 300ms the server takes, 200", open.P50ms, open.Rate)
@@ -251,9 +265,11 @@ func TestAttackStaysOpenLoop(t *testing.T) {
 	mu.Unlock()
 
 	peak.Store(0)
-	closed := runAttack(t.Context(), attackSpec{url: srv.URL, header: h, workers: 3, duration: 500 * time.Millisecond, timeout: 5 * time.Second})
-	if peak.Load() > 3 || closed.Sent > 3*3 || closed.Sent < 3 {
-		t.Errorf("closed loop of 3 for 500ms against 300ms answers: peak %d in flight, %d sent; want at most 3 and 3–9", peak.Load(), closed.Sent)
+	closed := runAttack(t.Context(), attackSpec{url: srv.URL, header: h, workers: 3, duration: time.Second, timeout: 5 * time.Second})
+	// At most four rounds of 3 in 1s, and the send the pacer was already
+	// waiting to hand over when the time ran out.
+	if peak.Load() > 3 || closed.Sent > 3*4+1 || closed.Sent < 3 {
+		t.Errorf("closed loop of 3 for 1s against 300ms answers: peak %d in flight, %d sent; want at most 3 and 3–13", peak.Load(), closed.Sent)
 	}
 }
 
