@@ -140,11 +140,10 @@ func (r *rig) phase(ctx context.Context, mult, sat float64) (Phase, error) {
 		return Phase{}, err
 	}
 	u := host.UsageBetween(c0, c1)
-	wall := c1.At.Sub(c0.At).Seconds()
-	if wall > 0 {
+	if wall := c1.At.Sub(c0.At).Seconds(); wall > 0 {
 		u.Procs["generator"] = 100 * genCPU.Seconds() / wall
 	}
-	return Phase{Mult: mult, Summary: sum, Goodput: sum.goodput(), Server: diffSeries(before, after), CPU: u, BFFCPUSeconds: u.Procs["bff"] / 100 * wall}, nil
+	return Phase{Mult: mult, Summary: sum, Goodput: sum.goodput(), Server: diffSeries(before, after), CPU: u}, nil
 }
 
 // measure warms the BFF up, finds the saturation, and runs every phase.

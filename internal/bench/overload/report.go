@@ -32,8 +32,6 @@ type Phase struct {
 	Ratio   float64       `json:"goodput_ratio_to_best"`
 	Server  serverDelta   `json:"server"`
 	CPU     host.CPUUsage `json:"cpu_percent"`
-	// BFFCPUSeconds is the BFF's CPU time over the phase.
-	BFFCPUSeconds float64 `json:"bff_cpu_seconds"`
 }
 
 // Check is one criterion of issue 9's first done-when point, or a
@@ -65,7 +63,6 @@ type Report struct {
 	Best          float64     `json:"best_goodput_rps"`
 	Phases        []Phase     `json:"phases"`
 	Checks        []Check     `json:"checks"`
-	Cost          *AnswerCost `json:"answer_cost,omitempty"`
 	WallSeconds   float64     `json:"wall_seconds"`
 
 	deadline time.Duration
@@ -88,9 +85,6 @@ func (rep *Report) finish() {
 		rep.Phases[i].Ratio = report.Ratio(rep.Phases[i].Goodput, rep.Best)
 	}
 	rep.Checks = rep.checks()
-	if c, ok := answerCost(rep.Phases); ok {
-		rep.Cost = &c
-	}
 }
 
 func (rep *Report) checks() []Check {
@@ -326,9 +320,6 @@ func (rep *Report) render(w io.Writer, l layout) {
 	fmt.Fprint(w, l.checks)
 	for _, c := range rep.Checks {
 		fmt.Fprintf(w, l.check, checkMark(c.Pass), c.Name, c.Detail)
-	}
-	if rep.Cost != nil {
-		fmt.Fprintf(w, l.check, "NOTE", "cost", rep.Cost.line(rep.Phases))
 	}
 	b := rep.breakdown()
 	if len(b) > 0 {
