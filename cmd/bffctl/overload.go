@@ -30,7 +30,7 @@ func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	fs.StringVar(&loads, "loads", "0.5,1,2,3", "offered loads as multiples of the measured saturation, one phase each")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
 	fs.StringVar(&probe, "probe", "16,32,64,128,256", "closed-loop worker counts tried, in order, to find the saturation (the best 200/s of any); stops once past the knee")
-	fs.StringVar(&ramp, "ramp", "1,1.15,1.3,1.5", "open-loop loads, multiples of the closed-loop probe's best, tried in order after it; the saturation is the best 200/s of probe and ramp (empty: the probe alone)")
+	fs.StringVar(&ramp, "ramp", "1,1.15,1.3,1.5,1.75,2,2.5", "open-loop loads, multiples of the closed-loop probe's best, tried in order after it until goodput falls 10% below the best; the saturation is the best 200/s of probe and ramp (empty: the probe alone). The closed loop can read far low: its workers answered at once by a shedding BFF ask again at once")
 	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 2*time.Second, "length of each saturation probe and ramp step")
 	fs.Float64Var(&cfg.Saturation, "saturation", 0, "skip the probe and take this as the saturation (req/s)")
 	fs.DurationVar(&cfg.Settle, "settle", 6*time.Second, "pause before each phase, once the BFF has nothing in flight, so breakers opened by the previous one close (they stay open 5s)")
