@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +11,7 @@ import (
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
+	"mosaic/internal/bench/report"
 	"mosaic/internal/bench/workload"
 )
 
@@ -61,14 +59,7 @@ func TestAttackSubcommandPrintsSummary(t *testing.T) {
 // svgWellFormed fails the test if doc is not well-formed XML.
 func svgWellFormed(t *testing.T, doc []byte) {
 	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	for {
-		_, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			t.Fatalf("SVG is not well-formed: %v", err)
-		}
+	if _, err := report.ReadSVG(doc); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
-	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"mosaic/clients"
 	"mosaic/internal/bench/child"
 	"mosaic/internal/bench/load"
+	"mosaic/internal/bench/report"
 	"mosaic/internal/bench/workload"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
@@ -94,33 +93,11 @@ func TestWriteSVG(t *testing.T) {
 	if err := writeSVG(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
-	var texts []string
-	bars, root := 0, ""
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v\n%s", err, buf.String())
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			if root == "" {
-				root = tok.Name.Local
-			}
-			if tok.Name.Local == "rect" {
-				for _, a := range tok.Attr {
-					if a.Name.Local == "fill-opacity" {
-						bars++
-					}
-				}
-			}
-		case xml.CharData:
-			texts = append(texts, string(tok))
-		}
+	svg, err := report.ReadSVG(buf.Bytes())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
 	}
+	root, bars := svg.Root, svg.Shaded
 	if root != "svg" {
 		t.Errorf("root element %q", root)
 	}
@@ -128,7 +105,7 @@ func TestWriteSVG(t *testing.T) {
 	if bars != 26+3 {
 		t.Errorf("%d shaded rects, want 29", bars)
 	}
-	all := strings.Join(texts, "|")
+	all := svg.Text()
 	for _, want := range []string{"mosaic", "floor", "naive", "feed", "video", "user", "p50", "p99", "p99.9", `Latency <at> 0.5 & "more"`, "latency (ms, log scale)", "850", "30.0"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no text %q in the chart", want)

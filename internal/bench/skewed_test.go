@@ -2,14 +2,12 @@ package bench
 
 import (
 	"bytes"
-	"encoding/xml"
-	"errors"
-	"io"
 	"math"
 	"strings"
 	"testing"
 
 	"mosaic/clients"
+	"mosaic/internal/bench/report"
 	"mosaic/internal/bench/workload"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/record"
@@ -246,33 +244,16 @@ func TestSkewChart(t *testing.T) {
 	if err := writeCharts(&buf, title, charts...); err != nil {
 		t.Fatal(err)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
-	bars := 0
-	var texts []string
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			for _, a := range tok.Attr {
-				if tok.Name.Local == "rect" && a.Name.Local == "fill-opacity" {
-					bars++
-				}
-			}
-		case xml.CharData:
-			texts = append(texts, string(tok))
-		}
+	svg, err := report.ReadSVG(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
 	}
+	bars := svg.Shaded
 	// 12 throughput bars; 24 latency bars and the p50 and p99 swatches.
 	if bars != 12+24+2 {
 		t.Errorf("%d shaded rects, want 38", bars)
 	}
-	all := strings.Join(texts, "|")
+	all := svg.Text()
 	for _, want := range []string{"saturation throughput", "requests per second", "|0|", "1500", "latency at 0.5", "mosaic-nocache", "p99", "log scale, ms"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no text %q in the chart", want)

@@ -1,9 +1,6 @@
 package overload
 
 import (
-	"bytes"
-	"encoding/xml"
-	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -21,6 +18,7 @@ import (
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
+	"mosaic/internal/bench/report"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -276,14 +274,7 @@ func TestAttackStaysOpenLoop(t *testing.T) {
 // svgWellFormed fails the test if doc is not well-formed XML.
 func svgWellFormed(t *testing.T, doc []byte) {
 	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	for {
-		_, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			t.Fatalf("SVG is not well-formed: %v", err)
-		}
+	if _, err := report.ReadSVG(doc); err != nil {
+		t.Fatal(err)
 	}
 }
