@@ -129,7 +129,9 @@ func (r *rig) phase(ctx context.Context, mult, sat float64) (Phase, error) {
 		return Phase{}, err
 	}
 	c0 := host.TakeCPUSnapshot(r.pids())
+	stopSampling := r.sampleGauges(ctx, gaugeEvery)
 	sum, genCPU, err := r.attack(ctx, r.spec(mult*sat, 0, r.cfg.Duration))
+	limit, inFlight := stopSampling()
 	if err != nil {
 		return Phase{}, err
 	}
@@ -143,7 +145,7 @@ func (r *rig) phase(ctx context.Context, mult, sat float64) (Phase, error) {
 	if wall := c1.At.Sub(c0.At).Seconds(); wall > 0 {
 		u.Procs["generator"] = 100 * genCPU.Seconds() / wall
 	}
-	return Phase{Mult: mult, Summary: sum, Goodput: sum.goodput(), Server: diffSeries(before, after), CPU: u}, nil
+	return Phase{Mult: mult, Summary: sum, Goodput: sum.goodput(), Server: diffSeries(before, after), CPU: u, Limit: limit, InFlight: inFlight}, nil
 }
 
 // measure warms the BFF up, finds the saturation, and runs every phase.

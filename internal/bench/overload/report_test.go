@@ -141,7 +141,7 @@ func sampleReport() *Report {
 			DownstreamFailures: map[string]int{}, Degraded: map[string]int{}, BreakerCounters: map[string]float64{}, BreakerGauges: map[string]float64{}},
 			CPU: host.CPUUsage{Procs: map[string]float64{"bff": 99, "mocksvc": 20}, CPUs: map[string]float64{"cpu0": 100, "cpu1": 70}}}
 	}
-	return &Report{
+	rep := &Report{
 		Machine: "test box", Pinning: "BFF on CPU 0", Scene: "feed", Device: "web", MockLatency: "10ms", Deadline: "800ms", deadline: 800 * time.Millisecond,
 		PhaseDuration: "10s", Timeout: "2s", Saturation: 1000,
 		Probe: []ProbeStep{{Workers: 16, Goodput: 900, Summary: AttackSummary{Sent: 1800, OK: 1800}}, {Workers: 32, Goodput: 1000, Summary: AttackSummary{Sent: 2000, OK: 2000}}},
@@ -153,6 +153,9 @@ func sampleReport() *Report {
 			phase(3, 3000, 8670, 20000, 1000, 200, 130, 900, 80, 0),
 		},
 	}
+	rep.Phases[2].Limit = gaugeStats([]float64{120, 64, 90})
+	rep.Phases[2].InFlight = gaugeStats([]float64{60, 130, 88, 101})
+	return rep
 }
 
 func TestOverloadReportMath(t *testing.T) {
@@ -210,7 +213,8 @@ func TestOverloadMarkdown(t *testing.T) {
 		"| load | offered/s | sent/s | sent | 200/s | of best | p50 ms | p99 ms | 503 shed | 503 scene | 504 | other | gen lag p99 ms |",
 		"| 2× | 2000 | 2000 | 20000 | 969 | 95% | 30.0 | 700 | 9000 | 1000 | 200 | 110 | 3.00 |",
 		"| 3× | 3000 | 3000 | 30000 | 867 | 85% | 30.0 | 900 | 20000 | 1000 | 200 | 130 | 80.0 |",
-		"| 2× | 40 | 0 | 0 | 0 | 2 | 99 | 20 | - | 100 | 70 |",
+		"| 2× | 64/90/120 | 60/101/130 | 40 | 0 | 0 | 0 | 2 | 99 | 20 | - | 100 | 70 |",
+		"| 3× | - | - | 0 |",
 		"| 32 | 1000 | 0 | 0 | 2000 | 0 |",
 		"### Saturation ramp (open loop)",
 		"| 1150 | 990 | 0 | 0 | 2300 | 320 |",
