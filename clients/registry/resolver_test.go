@@ -246,8 +246,8 @@ func TestResolverFilterSeesTheSortedFullList(t *testing.T) {
 // etcd that is down. etcd's client may keep a watch stream after the last
 // watch on it ends (one closed before etcd confirmed it), until the next watch
 // or the client's end; so the checks are: no resolver goroutine outlives
-// Close, resolvers that come and go do not pile up streams, and closing the
-// client leaves nothing.
+// Close, resolvers that come and go do not pile up streams (once the closed
+// ones have wound down), and closing the client leaves nothing.
 func TestResolverCloseLeavesNothingRunning(t *testing.T) {
 	etcd := etcdtest.Start(t)
 	beforeClient := goleak.IgnoreCurrent()
@@ -271,8 +271,19 @@ func TestResolverCloseLeavesNothingRunning(t *testing.T) {
 	for range 6 {
 		cycle()
 	}
-	if n := goroutines("(*watchGRPCStream).run"); n > 1 {
-		t.Errorf("%d etcd watch streams after 6 resolvers came and went, want at most 1", n)
+	// A stream whose last watch ended winds down in its own goroutine,
+	// after Close: right after the sixth Close the count is 2 as often as
+	// not (always on one CPU), 1 a few milliseconds later. Streams that
+	// piled up would stay.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		n := goroutines("(*watchGRPCStream).run")
+		if n <= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d etcd watch streams 5 s after 6 resolvers came and went, want at most 1", n)
+			break
+		}
 	}
 
 	etcd.Stop()

@@ -23,6 +23,18 @@ func TestFleetLanes(t *testing.T) {
 		return code == http.StatusOK && len(degraded) == 0
 	})
 
+	// A web feed makes one call to each of five services, each through
+	// its own channel, with its own connection to and health watch on
+	// every instance.
+	const perFeed = 5
+	// landed sends one feed in color and reports whether it succeeded with
+	// exactly want of its calls at the canary: the lane state of all five
+	// channels, where one call reaching the canary shows it for one.
+	landed := func(color string, want int) bool {
+		before := canary.calls(t)
+		code, degraded := bff.feed(t, color)
+		return code == http.StatusOK && len(degraded) == 0 && canary.calls(t)-before == want
+	}
 	const n = 20
 	send := func(color string) map[string]int {
 		t.Helper()
@@ -38,32 +50,32 @@ func TestFleetLanes(t *testing.T) {
 	if d := send(""); d["canary-1"] != 0 || d["far-1"] != 0 || d["base-1"] == 0 || d["base-2"] == 0 {
 		t.Errorf("uncolored: calls %v; want both c1 baselines, never the canary or c2", d)
 	}
-	// The canary connects in the background: wait until its lane is live.
-	eventually(t, 10*time.Second, "canary traffic reaching the canary", func() bool {
-		before := canary.calls(t)
-		bff.feed(t, "canary")
-		return canary.calls(t) > before
+	// The canary connects in the background, each channel on its own:
+	// wait until its lane is live in all of them. Until then a canary call
+	// goes to the baseline, as it should, and the count below would be
+	// short.
+	eventually(t, 10*time.Second, "a whole canary feed reaching the canary", func() bool {
+		return landed("canary", perFeed)
 	})
-	if d := send("canary"); d["canary-1"] != 5*n || d["base-1"]+d["base-2"]+d["far-1"] != 0 {
-		t.Errorf("canary: calls %v; want all %d at the canary", d, 5*n)
+	if d := send("canary"); d["canary-1"] != perFeed*n || d["base-1"]+d["base-2"]+d["far-1"] != 0 {
+		t.Errorf("canary: calls %v; want all %d at the canary", d, perFeed*n)
 	}
-	if d := send("blue"); d["canary-1"] != 0 || d["base-1"]+d["base-2"] != 5*n {
-		t.Errorf("unknown color: calls %v; want all %d at the c1 baseline", d, 5*n)
+	if d := send("blue"); d["canary-1"] != 0 || d["base-1"]+d["base-2"] != perFeed*n {
+		t.Errorf("unknown color: calls %v; want all %d at the c1 baseline", d, perFeed*n)
 	}
 
+	// Each channel's health watch hears NOT_SERVING on its own: wait until
+	// a whole canary feed is served without the canary (a failed feed that
+	// made no call proves nothing).
 	canary.setServing(t, false)
 	eventually(t, 10*time.Second, "an unhealthy canary left alone", func() bool {
-		before := canary.calls(t)
-		bff.feed(t, "canary")
-		return canary.calls(t) == before
+		return landed("canary", 0)
 	})
-	if d := send("canary"); d["canary-1"] != 0 || d["base-1"]+d["base-2"] != 5*n {
-		t.Errorf("canary unhealthy: calls %v; want all %d at the c1 baseline", d, 5*n)
+	if d := send("canary"); d["canary-1"] != 0 || d["base-1"]+d["base-2"] != perFeed*n {
+		t.Errorf("canary unhealthy: calls %v; want all %d at the c1 baseline", d, perFeed*n)
 	}
 	canary.setServing(t, true)
 	eventually(t, 10*time.Second, "a healthy canary again", func() bool {
-		before := canary.calls(t)
-		bff.feed(t, "canary")
-		return canary.calls(t) > before
+		return landed("canary", perFeed)
 	})
 }
