@@ -121,6 +121,7 @@ type Limiter struct {
 	inflight int
 	waiters  []*waiter // a stack: the newest is granted first
 	empty    time.Time // when waiters was last seen empty
+	idle     time.Time // when inflight last fell to 0
 	win      window
 	done     ring // completions in each of the last closed windows
 	spans    ring // and their lengths, ns
@@ -213,6 +214,7 @@ func (l *Limiter) Acquire(ctx context.Context, arrival time.Time) Verdict {
 	l.mu.Lock()
 	if len(l.waiters) == 0 {
 		l.empty = l.cfg.Now()
+		l.wake(l.empty)
 		if float64(l.inflight) < l.limit {
 			l.take()
 			l.mu.Unlock()
@@ -259,6 +261,18 @@ func (l *Limiter) wait(ctx context.Context, w *waiter, left time.Duration) Verdi
 	return ShedQueue
 }
 
+// wake starts a fresh window when a request arrives after the instance
+// sat idle for a window or more: a window that spanned the gap would read
+// its few completions over the whole gap as a throughput of a few a second,
+// and the next windows over target would cut the limit toward Min at the
+// onset of every burst. Shorter gaps are the traffic's own and stay in.
+// Callers hold mu.
+func (l *Limiter) wake(now time.Time) {
+	if l.inflight == 0 && !l.idle.IsZero() && now.Sub(l.idle) >= l.cfg.Window {
+		l.win = window{start: now}
+	}
+}
+
 func (l *Limiter) take() {
 	l.inflight++
 	l.win.peak = max(l.win.peak, l.inflight)
@@ -271,7 +285,9 @@ func (l *Limiter) Release(start time.Time, sample bool) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.inflight--
+	if l.inflight--; l.inflight == 0 {
+		l.idle = now
+	}
 	if sample {
 		l.win.sum += now.Sub(start)
 		l.win.n++

@@ -130,6 +130,31 @@ func TestOneBadWindowIsNotACollapse(t *testing.T) {
 	}
 }
 
+// An overload that starts after the instance sat idle finds the limit
+// where the last one left it: idle time is not throughput the instance
+// failed to deliver. (A window that spanned the idle gap read a rate of a
+// few requests a second, and every window over target in the next second
+// halved the limit, down to Min, at the onset of every burst.)
+func TestIdleTimeDoesNotCountAgainstTheLimit(t *testing.T) {
+	onset := func(idle time.Duration) []int {
+		c := newClock()
+		inst := cpuBound(600, 40*time.Millisecond)
+		l := testLimiter(c, Config{Initial: 16, Min: 16, Target: 200 * time.Millisecond})
+		traffic(t, l, c, 20, 1, inst)
+		c.add(idle)
+		// The burst queues at first: latency over target for a few
+		// windows, then the instance's own.
+		got := traffic(t, l, c, 3, 1, fixed(300*time.Millisecond))
+		return append(got, traffic(t, l, c, 3, 1, inst)...)
+	}
+	busy, afterIdle := onset(0), onset(6*time.Second)
+	for i := range busy {
+		if afterIdle[i] < busy[i]*3/4 {
+			t.Fatalf("limits at an overload's onset: %v after 6 s idle, %v with no gap: want the same within a quarter", afterIdle, busy)
+		}
+	}
+}
+
 // A downstream that is slow whatever the load keeps the limit up: the
 // latency is the service's own (learned while the limit did not bind),
 // and shedding would not make it faster.
