@@ -259,8 +259,11 @@ func TestProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		gone := waitRegistered(t, cli, key, false, 3*granted)
-		// etcd checks for expired leases every 500 ms; the machine is noisy.
-		if gone > granted+time.Second {
+		// etcd revokes an expired lease up to 500 ms late (it checks every
+		// 500 ms), and a starved etcd or poll adds more: 2 s of slack still
+		// tells the lease's TTL from a key that outlives it (measured
+		// 2.5 s for a 2 s TTL, with 3 s allowed, on a loaded machine).
+		if gone > granted+2*time.Second {
 			t.Errorf("key gone %v after kill -9, TTL %v", gone, granted)
 		}
 		t.Logf("key gone %v after kill -9 (TTL %v)", gone.Round(time.Millisecond), granted)
