@@ -40,10 +40,7 @@ func TestDialCachesTheViewerIndependentReadsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	targets := map[string]string{}
-	for _, name := range clients.Services() {
-		targets[name] = "static:///" + c.Addr(name)
-	}
+	targets := c.Targets()
 	reg := prometheus.NewRegistry()
 	set, closeAll, err := clients.Dial(targets, conn.Options{}, caches(reg))
 	if err != nil {
@@ -150,10 +147,7 @@ func TestDialCachesHonorTheCallTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	targets := map[string]string{}
-	for _, name := range clients.Services() {
-		targets[name] = "static:///" + c.Addr(name)
-	}
+	targets := c.Targets()
 	set, closeAll, err := clients.Dial(targets, conn.Options{CallTimeout: 3 * time.Second}, caches(prometheus.NewRegistry()))
 	if err != nil {
 		t.Fatal(err)

@@ -52,6 +52,16 @@ func Start(ctx context.Context, ds *dataset.Dataset, opts fakes.Options) (*Clust
 // Addr returns the host:port of the named service, or "" if there is none.
 func (c *Cluster) Addr(service string) string { return c.addrs[service] }
 
+// Targets are the gRPC targets of every service the cluster serves, by
+// name, as a client set dials them (static:///host:port).
+func (c *Cluster) Targets() map[string]string {
+	targets := make(map[string]string, len(c.addrs))
+	for svc, addr := range c.addrs {
+		targets[svc] = "static:///" + addr
+	}
+	return targets
+}
+
 // stopGrace bounds how long Stop waits for in-flight calls before cutting them.
 const stopGrace = 2 * time.Second
 

@@ -15,6 +15,7 @@ import (
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/cluster"
+	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
 	"mosaic/mocks/internal/mocktest"
 	"mosaic/mocks/record"
@@ -76,4 +77,22 @@ func TestStartStopLeavesNoGoroutines(t *testing.T) {
 	}
 	c.Stop()
 	c.Stop() // idempotent
+}
+
+// Targets names every service of the registry, each at its own address.
+func TestTargets(t *testing.T) {
+	c, err := cluster.Start(t.Context(), dataset.Shared(1), fakes.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	targets := c.Targets()
+	if len(targets) != len(fakes.Services()) {
+		t.Fatalf("%d targets for %d services: %v", len(targets), len(fakes.Services()), targets)
+	}
+	for _, svc := range fakes.Services() {
+		if want := "static:///" + c.Addr(svc.Name); c.Addr(svc.Name) == "" || targets[svc.Name] != want {
+			t.Errorf("%s: target %q, want %q", svc.Name, targets[svc.Name], want)
+		}
+	}
 }
