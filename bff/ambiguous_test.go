@@ -162,3 +162,31 @@ func TestRepeatsOfIgnoredHeadersAreFine(t *testing.T) {
 		t.Errorf("untrusted peer: repeated X-User-Id: %d naming %q", status, param)
 	}
 }
+
+// X-Request-Id only names a request in the logs; it changes no answer, so a
+// repeated one is not worth a refused screen. But neither value is safe to
+// log under (which one the gateway meant is unknown), so, like one that is
+// not printable, it is replaced by a fresh id, echoed in the answer.
+func TestRepeatedRequestIDIsReplaced(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/web/v1/feed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Add("X-Request-Id", "first")
+	req.Header.Add("X-Request-Id", "second")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	switch got := resp.Header.Values("X-Request-Id"); {
+	case len(got) != 1 || got[0] == "":
+		t.Errorf("X-Request-Id echoed as %q, want one fresh id", got)
+	case got[0] == "first" || got[0] == "second":
+		t.Errorf("X-Request-Id %q: one of two repeated values was kept", got[0])
+	}
+}

@@ -26,10 +26,15 @@ func limitURI(next http.Handler) http.Handler {
 
 // requestID echoes a sane X-Request-Id, or makes one, and puts it on the
 // context: every log line of the request and every downstream call carry
-// it, so a request can be followed through logs on both sides.
+// it, so a request can be followed through logs on both sides. A repeated
+// one is made anew too: which value was meant is unknown, and an id changes
+// no answer, so it is not worth refusing the screen for.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
+		var id string
+		if ids := r.Header.Values("X-Request-Id"); len(ids) == 1 {
+			id = ids[0]
+		}
 		if !saneID(id) {
 			// Unique, not secret: math/rand/v2 needs no system call.
 			id = strconv.FormatUint(rand.Uint64(), 16)
