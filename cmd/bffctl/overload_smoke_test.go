@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,7 @@ func TestOverloadSmoke(t *testing.T) {
 	var stdout, stderr strings.Builder
 	err := run(ctx, []string{"bffctl", "overload",
 		"-bff-binary", filepath.Join(dir, "bff"), "-mocksvc-binary", filepath.Join(dir, "mocksvc"), "-bffctl-binary", filepath.Join(dir, "bffctl"),
-		"-probe", "4,8", "-ramp", "1.2", "-probe-duration", "400ms", "-loads", "0.5,1", "-duration", "500ms", "-settle", "0s",
+		"-probe", "4,8", "-ramp", "1.2", "-probe-duration", "400ms", "-loads", "0.5,1", "-rounds", "2", "-duration", "500ms", "-settle", "0s",
 		"-md", md, "-svg", svg, "-json", js,
 	}, func(string) string { return "" }, &stdout, &stderr)
 	if err != nil {
@@ -69,8 +71,18 @@ func checkSmokeReport(t *testing.T, path string) {
 	if len(rep.Ramp) != 1 || rep.Ramp[0].Summary.Sent == 0 || rep.Saturation < rep.Ramp[0].Goodput {
 		t.Fatalf("ramp %+v, saturation %v: want one open-loop step, the saturation at least its 200/s", rep.Ramp, rep.Saturation)
 	}
-	if len(rep.Probe) == 0 || rep.Saturation <= 0 || len(rep.Phases) != 2 || rep.Phases[0].Mult != 0.5 || rep.Phases[1].Mult != 1 {
+	if len(rep.Probe) == 0 || rep.Saturation <= 0 || len(rep.Phases) != 4 {
 		t.Fatalf("report: probe %d steps, saturation %v, %d phases", len(rep.Probe), rep.Saturation, len(rep.Phases))
+	}
+	var order []string
+	for _, p := range rep.Phases {
+		order = append(order, fmt.Sprintf("%v×r%d", p.Mult, p.Round))
+	}
+	if want := []string{"0.5×r1", "1×r1", "0.5×r2", "1×r2"}; !slices.Equal(order, want) {
+		t.Errorf("phases ran %q, want each load in turn, round by round: %q", order, want)
+	}
+	if len(rep.Loads) != 2 || rep.Loads[0].Phases != 2 || rep.Loads[1].Phases != 2 {
+		t.Errorf("loads %+v: want 0.5× and 1×, two rounds each", rep.Loads)
 	}
 	for _, p := range rep.Phases {
 		if !smokePhaseAdds(p.Summary, 500*time.Millisecond) {

@@ -21,7 +21,7 @@ func TestParseOverloadFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(cfg.Loads, []float64{0.5, 1, 2, 3}) || !slices.Equal(cfg.Probe, []int{16, 32, 64, 128, 256}) ||
-		cfg.Scene != workload.Feed || cfg.Device != "web" || cfg.Latency != 10*time.Millisecond || !cfg.Pin || cfg.Deadline != 800*time.Millisecond {
+		cfg.Scene != workload.Feed || cfg.Device != "web" || cfg.Latency != 10*time.Millisecond || !cfg.Pin || cfg.Deadline != 800*time.Millisecond || cfg.Rounds != 3 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	cfg, err = parseOverload([]string{"-bff-flags", " -max-inflight  64 ", "-loads", "1,4"}, io.Discard)
@@ -30,7 +30,7 @@ func TestParseOverloadFlags(t *testing.T) {
 	}
 	for _, bad := range [][]string{
 		{"-loads", "1,x"}, {"-loads", "0"}, {"-probe", "0"}, {"-scene", "home"}, {"-device", "tv"},
-		{"-ps", "-1"}, {"-duration", "0s"}, {"-md", ""}, {"extra"},
+		{"-ps", "-1"}, {"-duration", "0s"}, {"-rounds", "0"}, {"-md", ""}, {"extra"},
 	} {
 		if _, err := parseOverload(bad, io.Discard); err == nil {
 			t.Errorf("parseOverload(%q) accepted", bad)

@@ -26,7 +26,8 @@ type ProbeStep struct {
 
 // Phase is one open-loop load.
 type Phase struct {
-	Mult    float64       `json:"load"` // of the saturation
+	Mult    float64       `json:"load"`  // of the saturation
+	Round   int           `json:"round"` // from 1
 	Summary AttackSummary `json:"answers"`
 	Goodput float64       `json:"goodput_rps"`
 	Ratio   float64       `json:"goodput_ratio_to_best"`
@@ -48,26 +49,27 @@ type Check struct {
 
 // Report is everything an overload run found.
 type Report struct {
-	Machine       string      `json:"machine"`
-	LoadAvgStart  string      `json:"loadavg_start"` // 1, 5, 15 minutes: other work on the machine
-	LoadAvgEnd    string      `json:"loadavg_end"`
-	Command       string      `json:"command"`
-	Pinning       string      `json:"pinning"`
-	URL           string      `json:"url"`
-	Scene         string      `json:"scene"`
-	Device        string      `json:"device"`
-	MockLatency   string      `json:"mock_latency"`
-	Deadline      string      `json:"scene_deadline"`
-	PhaseDuration string      `json:"phase_duration"`
-	Timeout       string      `json:"client_timeout"`
-	BFFFlags      string      `json:"bff_flags,omitempty"`
-	Probe         []ProbeStep `json:"probe,omitempty"`
-	Ramp          []ProbeStep `json:"ramp,omitempty"`
-	Saturation    float64     `json:"saturation_rps"` // offered loads are multiples of it
-	Best          float64     `json:"best_goodput_rps"`
-	Phases        []Phase     `json:"phases"`
-	Checks        []Check     `json:"checks"`
-	WallSeconds   float64     `json:"wall_seconds"`
+	Machine       string        `json:"machine"`
+	LoadAvgStart  string        `json:"loadavg_start"` // 1, 5, 15 minutes: other work on the machine
+	LoadAvgEnd    string        `json:"loadavg_end"`
+	Command       string        `json:"command"`
+	Pinning       string        `json:"pinning"`
+	URL           string        `json:"url"`
+	Scene         string        `json:"scene"`
+	Device        string        `json:"device"`
+	MockLatency   string        `json:"mock_latency"`
+	Deadline      string        `json:"scene_deadline"`
+	PhaseDuration string        `json:"phase_duration"`
+	Timeout       string        `json:"client_timeout"`
+	BFFFlags      string        `json:"bff_flags,omitempty"`
+	Probe         []ProbeStep   `json:"probe,omitempty"`
+	Ramp          []ProbeStep   `json:"ramp,omitempty"`
+	Saturation    float64       `json:"saturation_rps"` // offered loads are multiples of it
+	Best          float64       `json:"best_goodput_rps"`
+	Phases        []Phase       `json:"phases"`
+	Loads         []LoadSummary `json:"loads"`
+	Checks        []Check       `json:"checks"`
+	WallSeconds   float64       `json:"wall_seconds"`
 
 	deadline time.Duration
 }
@@ -79,26 +81,37 @@ const (
 	overloadAtMult = 2   // loads from this multiple on must hold goodputFloor
 )
 
-// finish computes the best goodput, each phase's ratio to it, and the checks.
+// finish computes the best goodput, each phase's and load's ratio to it,
+// and the checks. The best is the highest goodput measured: that of the
+// probe and ramp steps, or a load's mean over its phases (a phase's own,
+// when each load ran once), whichever is higher.
 func (rep *Report) finish() {
-	rep.Best = rep.Saturation
-	for _, p := range rep.Phases {
-		rep.Best = max(rep.Best, p.Goodput)
+	rep.Loads = summarizeLoads(rep.Phases)
+	rep.Best = stepsBest(rep.Probe, rep.Ramp)
+	for _, l := range rep.Loads {
+		rep.Best = max(rep.Best, l.Goodput)
 	}
 	for i := range rep.Phases {
 		rep.Phases[i].Ratio = report.Ratio(rep.Phases[i].Goodput, rep.Best)
+	}
+	for i := range rep.Loads {
+		rep.Loads[i].Ratio = report.Ratio(rep.Loads[i].Goodput, rep.Best)
 	}
 	rep.Checks = rep.checks()
 }
 
 func (rep *Report) checks() []Check {
 	var out []Check
-	for _, p := range rep.Phases {
-		if p.Mult >= overloadAtMult {
+	for _, l := range rep.Loads {
+		if l.Mult >= overloadAtMult {
+			detail := fmt.Sprintf("%.0f of %.0f req/s (%.0f%%)", l.Goodput, rep.Best, 100*l.Ratio)
+			if l.Phases > 1 {
+				detail = fmt.Sprintf("mean of %d rounds %.0f of %.0f req/s (%.0f%%; rounds %.0f to %.0f)", l.Phases, l.Goodput, rep.Best, 100*l.Ratio, l.Min, l.Max)
+			}
 			out = append(out, Check{
-				Name:   fmt.Sprintf("goodput at %s >= %.0f%% of the best", mult(p.Mult), 100*goodputFloor),
-				Pass:   p.Ratio >= goodputFloor,
-				Detail: fmt.Sprintf("%.0f of %.0f req/s (%.0f%%)", p.Goodput, rep.Best, 100*p.Ratio),
+				Name:   fmt.Sprintf("goodput at %s >= %.0f%% of the best", mult(l.Mult), 100*goodputFloor),
+				Pass:   l.Ratio >= goodputFloor,
+				Detail: detail,
 			})
 		}
 	}
@@ -110,11 +123,11 @@ func (rep *Report) checks() []Check {
 			p99ok = false
 		}
 		if p.Summary.OK == 0 || p.Summary.P99ms > worst {
-			worst, worstAt = p.Summary.P99ms, mult(p.Mult)
+			worst, worstAt = p.Summary.P99ms, rep.phaseLabel(p)
 		}
 		events += p.Server.breakerEvents()
 		if p.Summary.LagP99ms > maxLagP99ms {
-			lagged = append(lagged, fmt.Sprintf("%s: %.0f ms", mult(p.Mult), p.Summary.LagP99ms))
+			lagged = append(lagged, fmt.Sprintf("%s: %.0f ms", rep.phaseLabel(p), p.Summary.LagP99ms))
 		}
 	}
 	out = append(out,
@@ -192,11 +205,14 @@ func (rep *Report) tables() []report.Table {
 	}
 	for _, p := range rep.Phases {
 		s := p.Summary
-		load.Rows = append(load.Rows, []string{mult(p.Mult), report.Num(s.Rate), report.Num(perSecond(s.Sent, s)), strconv.Itoa(s.Sent), report.Num(p.Goodput),
+		load.Rows = append(load.Rows, []string{rep.phaseLabel(p), report.Num(s.Rate), report.Num(perSecond(s.Sent, s)), strconv.Itoa(s.Sent), report.Num(p.Goodput),
 			fmt.Sprintf("%.0f%%", 100*p.Ratio), report.Num(s.P50ms), report.Num(s.P99ms), strconv.Itoa(s.Shed), strconv.Itoa(s.Scene503),
 			strconv.Itoa(s.GW504), strconv.Itoa(s.Other), report.Num(s.LagP99ms)})
 	}
 	out = append(out, load)
+	if t := rep.loadsTable(); t != nil {
+		out = append(out, *t)
+	}
 
 	cpus := rep.cpuNames()
 	inside := report.Table{
@@ -213,7 +229,7 @@ func (rep *Report) tables() []report.Table {
 	}
 	for _, p := range rep.Phases {
 		d := p.Server
-		row := []string{mult(p.Mult), p.Limit.String(), p.InFlight.String(), strconv.Itoa(d.Refused), strconv.Itoa(sumValues(d.DownstreamFailures)), strconv.Itoa(sumValues(d.Degraded)),
+		row := []string{rep.phaseLabel(p), p.Limit.String(), p.InFlight.String(), strconv.Itoa(d.Refused), strconv.Itoa(sumValues(d.DownstreamFailures)), strconv.Itoa(sumValues(d.Degraded)),
 			strconv.Itoa(countReason(d.Degraded, codeCircuitOpen)), strconv.Itoa(countReason(p.Summary.Degraded, codeCircuitOpen)),
 			pct(p.CPU.Procs, "bff"), pct(p.CPU.Procs, "mocksvc"), pct(p.CPU.Procs, "generator")}
 		for _, c := range cpus {
@@ -274,7 +290,7 @@ func (rep *Report) breakdown() []string {
 		add("breaker/throttle counters", top(p.Server.BreakerCounters, 5))
 		add("breaker/throttle gauges at the end", top(p.Server.BreakerGauges, 5))
 		if len(parts) > 0 {
-			out = append(out, mult(p.Mult)+": "+strings.Join(parts, "; "))
+			out = append(out, rep.phaseLabel(p)+": "+strings.Join(parts, "; "))
 		}
 	}
 	return out
@@ -338,14 +354,18 @@ func (rep *Report) render(w io.Writer, l layout) {
 // writeMarkdown renders the report for BENCHMARKS.md.
 func (rep *Report) writeMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "## Overload: %s %s at", rep.Device, rep.Scene)
-	for i, p := range rep.Phases {
+	for i, l := range rep.Loads {
 		sep := ","
 		if i == 0 {
 			sep = ""
 		}
-		fmt.Fprintf(w, "%s %s", sep, mult(p.Mult))
+		fmt.Fprintf(w, "%s %s", sep, mult(l.Mult))
 	}
-	fmt.Fprint(w, " of saturation\n\n")
+	fmt.Fprint(w, " of saturation")
+	if rep.repeated() {
+		fmt.Fprintf(w, ", in %d rounds", slices.MaxFunc(rep.Loads, func(a, b LoadSummary) int { return cmp.Compare(a.Phases, b.Phases) }).Phases)
+	}
+	fmt.Fprint(w, "\n\n")
 	rep.render(w, layout{markdown: true, checks: "\n### Checks (issue 9, done when 1)\n\n", check: "- **%s** %s: %s\n",
 		breakdown: "\n### Failures and breaker activity by load\n\n", line: "- %s\n"})
 }

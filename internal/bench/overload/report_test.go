@@ -274,3 +274,45 @@ func TestOverloadSVG(t *testing.T) {
 	}
 	svgWellFormed(t, []byte(b.String()))
 }
+
+// Loads run in rounds are judged by their mean: one round's dip at 3× does
+// not fail it, nor one round's peak at 1× set the best alone. A saturation
+// given on the command line is a rate, not a measured goodput, so it is not
+// the best either.
+func TestOverloadRounds(t *testing.T) {
+	rep := sampleReport()
+	rep.Probe, rep.Ramp, rep.Saturation = nil, nil, 1100 // given: no probe
+	at := func(m float64, round, ok int) Phase {
+		p := rep.Phases[0]
+		p.Mult, p.Round = m, round
+		p.Summary.OK, p.Summary.Rate = ok, m*1000
+		p.Goodput = p.Summary.goodput()
+		return p
+	}
+	rep.Phases = []Phase{
+		at(1, 1, 10400), at(3, 1, 8600), // 3× dips in round 1 (86% alone)
+		at(1, 2, 9600), at(3, 2, 9600), // and 1× in round 2
+	}
+	rep.finish()
+	if rep.Best != 1000 {
+		t.Fatalf("best = %v, want 1×'s mean over its rounds, 1000 (not the given saturation, 1100, nor round 1's 1040)", rep.Best)
+	}
+	if len(rep.Loads) != 2 || rep.Loads[1].Mult != 3 || rep.Loads[1].Phases != 2 || rep.Loads[1].Min != 860 || rep.Loads[1].Max != 960 {
+		t.Fatalf("loads %+v", rep.Loads)
+	}
+	c := rep.Checks[0]
+	if c.Name != "goodput at 3× >= 90% of the best" || !c.Pass || !strings.Contains(c.Detail, "mean of 2 rounds 910 of 1000 req/s (91%; rounds 860 to 960)") {
+		t.Errorf("3× check: %s %v: %s", c.Name, c.Pass, c.Detail)
+	}
+	var b strings.Builder
+	rep.writeMarkdown(&b)
+	for _, want := range []string{
+		"## Overload: web feed at 1×, 3× of saturation, in 2 rounds",
+		"| 3× r2 | 3000 |",
+		"| 3× | 2 | 910 | 91% | 860 | 960 |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}

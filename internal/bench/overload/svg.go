@@ -112,9 +112,12 @@ func writeOverloadSVG(out io.Writer, rep *Report) error {
 		labelY := math.Min(y(level), y(s.Rate)) - 8
 		p(`<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle" fill="%s">%s</text>`+"\n", cx, labelY, color, report.Esc("p99 "+report.MsUnit(s.P99ms)))
 		p(`<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle" fill="#333333">%s</text>`+"\n", cx, labelY-15, report.Esc("p50 "+report.MsUnit(s.P50ms)))
-		p(`<text x="%.1f" y="%.1f" font-size="15" font-weight="bold" text-anchor="middle">%s</text>`+"\n", cx, base+20, report.Esc(mult(ph.Mult)))
-		p(`<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle">%s</text>`+"\n", cx, base+37,
-			report.Esc(fmt.Sprintf("%.0f/s offered, %.0f 200/s (%.0f%%)", s.Rate, ph.Goodput, 100*report.Finite(ph.Ratio))))
+		p(`<text x="%.1f" y="%.1f" font-size="15" font-weight="bold" text-anchor="middle">%s</text>`+"\n", cx, base+20, report.Esc(rep.phaseLabel(ph)))
+		under := fmt.Sprintf("%.0f/s offered, %.0f 200/s (%.0f%%)", s.Rate, ph.Goodput, 100*report.Finite(ph.Ratio))
+		if groupW < 200 { // many phases: the long label would run into its neighbours'
+			under = fmt.Sprintf("%.0f (%.0f%%)", ph.Goodput, 100*report.Finite(ph.Ratio))
+		}
+		p(`<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle">%s</text>`+"\n", cx, base+37, report.Esc(under))
 	}
 	p("</svg>\n")
 	return w.Flush()
