@@ -66,8 +66,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-device %q: want %s", c.Device, report.OrList(workload.Devices()))
 	case c.PS < 0 || c.PS > reference.MaxPS:
 		return fmt.Errorf("-ps must be between 0 and %d", reference.MaxPS)
-	case len(c.Loads) == 0 || c.Rounds < 1:
-		return errors.New("-loads must name a load and -rounds be at least 1")
+	case c.Rounds < 1:
+		return errors.New("-rounds must be at least 1")
 	case c.Latency < 0 || c.Saturation < 0 || c.Settle < 0:
 		return errors.New("-mock-latency, -saturation and -settle must not be negative")
 	case c.Duration <= 0 || c.ProbeDur <= 0 || c.Deadline <= 0 || c.Timeout <= 0:
