@@ -62,13 +62,15 @@ func writeOverloadSVG(out io.Writer, rep *Report) error {
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif">`+"\n", width, height, width, height)
 	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
 	p(`<text x="%d" y="28" font-size="17" font-weight="bold">%s</text>`+"\n", left, report.Esc(fmt.Sprintf("Overload: %s %s, open loop at multiples of saturation (%.0f req/s)", rep.Device, rep.Scene, rep.Saturation)))
-	p(`<text x="%d" y="48" font-size="12" fill="#666666">%s</text>`+"\n", left, report.Esc(rep.Pinning+"; p50/p99 of the 200s above each bar, red past the "+rep.Deadline+" deadline"))
+	p(`<text x="%d" y="48" font-size="12" fill="#666666">%s</text>`+"\n", left, report.Esc(rep.Pinning))
 	lx := float64(left)
 	for _, b := range outcomeBands() {
 		p(`<rect x="%.1f" y="60" width="14" height="14" fill="%s"/><text x="%.1f" y="72" font-size="13">%s</text>`+"\n", lx, b.color, lx+19, report.Esc(b.name))
 		lx += 34 + 8*float64(len(b.name))
 	}
 	p(`<line x1="%.1f" y1="67" x2="%.1f" y2="67" stroke="#000000" stroke-width="3"/><text x="%.1f" y="72" font-size="13">offered</text>`+"\n", lx, lx+16, lx+21)
+	// On the legend's line: with the pinning note it ran off the chart.
+	p(`<text x="%.1f" y="72" font-size="12" fill="#666666">%s</text>`+"\n", lx+90, report.Esc("p50/p99 of the 200s above each bar, red past the "+rep.Deadline+" deadline"))
 
 	for v := 0.0; v <= yTop*1.0001; v += step {
 		p(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e5e5e5"/>`, left, y(v), width-right, y(v))
