@@ -137,6 +137,7 @@ func (rep *Report) checks() []Check {
 			Detail: fmt.Sprintf("%d downstream calls refused by a breaker or throttle, or breaker/throttle counter increases", events)},
 		Check{Name: fmt.Sprintf("rig: the generator kept to its schedule (send lag p99 <= %d ms)", maxLagP99ms), Pass: len(lagged) == 0,
 			Detail: "late at " + orNone(strings.Join(lagged, ", "))},
+		rep.otherWorkCheck(),
 	)
 	return out
 }

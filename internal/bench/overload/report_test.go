@@ -181,6 +181,7 @@ func TestOverloadReportMath(t *testing.T) {
 		"FAIL p99 of the 200s <= the scene deadline at every load",
 		"FAIL no breaker opens or throttled calls (every downstream healthy)",
 		"FAIL rig: the generator kept to its schedule (send lag p99 <= 50 ms)",
+		"FAIL rig: nothing else ran (CPU beyond the rig's processes <= 30% of a core in every phase)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("checks (-want +got):\n%s", diff)
@@ -188,12 +189,20 @@ func TestOverloadReportMath(t *testing.T) {
 	if d := rep.Checks[2].Detail; !strings.Contains(d, "worst 900 ms at 3×") {
 		t.Errorf("p99 detail %q does not name the worst", d)
 	}
+	// 100 + 70 busy against 99 + 20 used by the rig: 51% of a core was
+	// someone else's.
+	if d := rep.Checks[5].Detail; !strings.Contains(d, "3×: 51%") {
+		t.Errorf("other-work detail %q", d)
+	}
 
 	// The same run with every criterion met passes every check.
 	rep = sampleReport()
 	rep.Phases[3].Summary.OK, rep.Phases[3].Summary.P99ms, rep.Phases[3].Summary.LagP99ms = 9690, 700, 3
 	rep.Phases[3].Goodput = rep.Phases[3].Summary.goodput()
 	rep.Phases[2].Server.Refused = 0
+	for i := range rep.Phases {
+		rep.Phases[i].CPU.CPUs = map[string]float64{"cpu0": 100, "cpu1": 40} // 21% beyond the rig: the kernel's share
+	}
 	rep.finish()
 	for _, c := range rep.Checks {
 		if !c.Pass {
