@@ -78,9 +78,11 @@ type Options struct {
 	// MaxRefreshes bounds the background refreshes running at once; a read
 	// that finds them all busy starts none (a later read may). 0 means 2.
 	MaxRefreshes int
-	// Timeout bounds a downstream call the loader runs detached from its
-	// callers (shared calls and refreshes), since no one caller's deadline
-	// applies to it. 0 means 1 s.
+	// Timeout is the per-call timeout of the client the loader calls
+	// through. A call the loader runs detached from its callers (shared
+	// calls and refreshes), to which no one caller's deadline applies,
+	// ends at 1.5 × Timeout at the latest, so that the client's own
+	// timeout fires first and is blamed on the service. 0 means 1 s.
 	Timeout time.Duration
 	// Lane is the traffic lane of a request; "" is the baseline.
 	Lane func(context.Context) string

@@ -58,7 +58,7 @@ type flights[K comparable, V any] struct {
 //
 // The new flight's context keeps ctx's values (trace, request id, lane)
 // but not its cancellation or deadline: the call belongs to all its
-// waiters, and ends when the last leaves or timeout passes.
+// waiters, and ends when the last leaves or its backstop passes.
 func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids []K, timeout time.Duration, join bool) (waits []waitFor[K, V], own *flight[K, V]) {
 	var mine []K
 	fs.mu.Lock()
@@ -75,7 +75,7 @@ func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids []K, timeou
 	if len(mine) == 0 {
 		return waits, nil
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backstop(timeout))
 	own = &flight[K, V]{lane: lane, ids: mine, ctx: fctx, cancel: cancel, done: make(chan struct{}), waiters: 1}
 	for _, id := range mine {
 		fs.m[key[K]{lane, id}] = own
@@ -128,3 +128,13 @@ func (fs *flights[K, V]) drop(f *flight[K, V]) {
 		}
 	}
 }
+
+// backstop is how long a detached call may run at most: half as long again
+// as the per-call timeout, which the client sets on the call a moment later
+// and which must fire first. A timeout under the call's own deadline is the
+// service's (the throttle counts it); one under a deadline its caller set
+// is the caller's (it does not). Had the flight's deadline been the
+// timeout itself, it would have been the earlier of the two, and a
+// service that hangs would never have been cut off while the caches were
+// on.
+func backstop(timeout time.Duration) time.Duration { return timeout + timeout/2 }

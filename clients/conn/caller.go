@@ -97,12 +97,20 @@ func (c *caller) blame(ctx, callCtx context.Context, err error) outcome {
 	switch {
 	case err == nil:
 		return accepted
-	case ctx.Err() != nil, status.Code(err) == codes.Canceled:
+	case status.Code(err) == codes.Canceled:
+		return excluded
+	case timedOut(err):
+		// Whose deadline it was is read from the deadlines, not from
+		// whether the caller's has passed by now: on a busy process it
+		// may have, a moment after the call's own fired.
+		if callersDeadline(ctx, callCtx) || c.wasStarved(callCtx) {
+			return excluded
+		}
+		return failed
+	case ctx.Err() != nil:
 		return excluded
 	case !serviceFault(err):
 		return accepted
-	case timedOut(err) && (callersDeadline(ctx, callCtx) || c.wasStarved(callCtx)):
-		return excluded
 	}
 	return failed
 }

@@ -213,6 +213,27 @@ func TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts(t *testing.T) {
 	}
 }
 
+// The call's own timeout fired first, and by the time the outcome is read
+// the caller's later deadline has passed too (a busy process, or a shared
+// cache call's backstop): the timeout is still the service's.
+func TestOwnTimeoutIsBlamedAfterTheCallersDeadlinePassed(t *testing.T) {
+	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{})}
+	now := time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(-time.Millisecond))
+	defer cancel()
+	callCtx, cancelCall := context.WithDeadline(ctx, now.Add(-2*time.Millisecond))
+	defer cancelCall()
+	if o := c.blame(ctx, callCtx, status.Error(codes.DeadlineExceeded, "timed out")); o != failed {
+		t.Errorf("outcome %d, want failed (%d): the call's own deadline came first", o, failed)
+	}
+	// The same timeout under the caller's earlier deadline is the caller's.
+	callCtx, cancelCall = context.WithDeadline(context.Background(), now.Add(time.Millisecond))
+	defer cancelCall()
+	if o := c.blame(ctx, callCtx, status.Error(codes.DeadlineExceeded, "timed out")); o != excluded {
+		t.Errorf("outcome %d, want excluded (%d): the caller's deadline came first", o, excluded)
+	}
+}
+
 // A goroutine that notices its own timeout long after it fired was starved:
 // the timeout is not the service's fault.
 func TestLateTimeoutIsNotBlamed(t *testing.T) {
