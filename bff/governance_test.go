@@ -57,29 +57,18 @@ func TestFailingServiceIsCutOffAndFoundAgain(t *testing.T) {
 			}
 			// Eight clients at once, so that even a slow (-race) run puts
 			// more than MinRequests outcomes in each one-second window.
-			load := func(n int) (refused int) {
-				var (
-					wg   sync.WaitGroup
-					next atomic.Int32
-					mu   sync.Mutex
-				)
-				for range 8 {
-					wg.Go(func() {
-						for next.Add(1) <= int32(n) {
-							d := feed()
-							if d != "stats:error" && d != "stats:unavailable" && d != "stats:circuit_open" {
-								t.Errorf("stat failing: degraded %q", d)
-							}
-							if d == "stats:circuit_open" {
-								mu.Lock()
-								refused++
-								mu.Unlock()
-							}
-						}
-					})
-				}
-				wg.Wait()
-				return refused
+			load := func(n int) int {
+				var refused atomic.Int32
+				eightAtOnce(n, func(int) {
+					d := feed()
+					if d != "stats:error" && d != "stats:unavailable" && d != "stats:circuit_open" {
+						t.Errorf("stat failing: degraded %q", d)
+					}
+					if d == "stats:circuit_open" {
+						refused.Add(1)
+					}
+				})
+				return int(refused.Load())
 			}
 			load(40) // the throttle learns
 			srv.Recorder.Reset()
@@ -121,6 +110,22 @@ func TestFailingServiceIsCutOffAndFoundAgain(t *testing.T) {
 	}
 }
 
+// eightAtOnce runs do(1) to do(n) over eight clients at once.
+func eightAtOnce(n int, do func(i int)) {
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int32
+	)
+	for range 8 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int32(n); i = next.Add(1) {
+				do(int(i))
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // A service that hangs is cut off too, with the caches on, as they are
 // by default. A shared cache call runs detached from its callers, under a
 // deadline of its own; had that deadline been the call's timeout, the call
@@ -147,27 +152,18 @@ func TestHangingServiceIsCutOffWithTheCachesOn(t *testing.T) {
 	// IDs no other is fetching and make a call of their own, unless
 	// refused.
 	const n = 120
-	var (
-		wg      sync.WaitGroup
-		next    atomic.Int32
-		refused atomic.Int32
-	)
-	for range 8 {
-		wg.Go(func() {
-			for i := next.Add(1); i <= n; i = next.Add(1) {
-				got := observe(t, srv.Get(t, fmt.Sprintf("/web/v1/feed?ps=20&page=%d", 1+i%5), "X-User-Id", fmt.Sprint(1000+i)))
-				switch d := strings.Join(got.degraded, ","); {
-				case got.status != http.StatusOK:
-					t.Errorf("feed status %d", got.status)
-				case d == "stats:circuit_open":
-					refused.Add(1)
-				case d != "stats:timeout":
-					t.Errorf("stat hanging: degraded %q", d)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	var refused atomic.Int32
+	eightAtOnce(n, func(i int) {
+		got := observe(t, srv.Get(t, fmt.Sprintf("/web/v1/feed?ps=20&page=%d", 1+i%5), "X-User-Id", fmt.Sprint(1000+i)))
+		switch d := strings.Join(got.degraded, ","); {
+		case got.status != http.StatusOK:
+			t.Errorf("feed status %d", got.status)
+		case d == "stats:circuit_open":
+			refused.Add(1)
+		case d != "stats:timeout":
+			t.Errorf("stat hanging: degraded %q", d)
+		}
+	})
 	calls := srv.Recorder.Count(mStats)
 	t.Logf("stat hanging: %d of %d requests refused locally, %d calls reached it", refused.Load(), n, calls)
 	if calls > n/2 || refused.Load() == 0 {
