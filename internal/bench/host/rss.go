@@ -77,7 +77,11 @@ func (s *RSSSampler) sample() {
 }
 
 // Run samples every interval until ctx is done.
-func (s *RSSSampler) Run(ctx context.Context, every time.Duration) {
+func (s *RSSSampler) Run(ctx context.Context, every time.Duration) { Every(ctx, every, s.sample) }
+
+// Every calls do once an interval, the first after one interval, until ctx
+// is done.
+func Every(ctx context.Context, every time.Duration, do func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -85,7 +89,7 @@ func (s *RSSSampler) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.sample()
+			do()
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mosaic/internal/bench/child"
+	"mosaic/internal/bench/host"
 )
 
 // metricLimit is the admission limit in force (bff/admission/metrics.go).
@@ -53,17 +54,10 @@ func (r *rig) sampleGauges(ctx context.Context, every time.Duration) (stop func(
 		limits, flight []float64
 	)
 	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		host.Every(ctx, every, func() {
 			s, err := child.Scrape(ctx, r.client, r.bff, parseSeries)
 			if err != nil {
-				continue // a missed sample; the phase's own scrapes decide
+				return // a missed sample; the phase's own scrapes decide
 			}
 			if g, ok := s[metricLimit]; ok {
 				limits = append(limits, g.value)
@@ -71,7 +65,7 @@ func (r *rig) sampleGauges(ctx context.Context, every time.Duration) (stop func(
 			if g, ok := s[metricInFlight]; ok {
 				flight = append(flight, g.value)
 			}
-		}
+		})
 	})
 	return func() (GaugeStats, GaugeStats) {
 		cancel()
