@@ -39,8 +39,15 @@ import (
 
 // Config tunes a Limiter. The zero value of a field means its default.
 type Config struct {
-	// Min is the floor of the limit (default 16); Max the hard ceiling
-	// (default 1024). Min = Max is a fixed bound.
+	// Min is the floor of the limit (default 64); Max the hard ceiling
+	// (default 1024). Min = Max is a fixed bound. The floor is what stops
+	// a collapse: when the instance's latency at capacity is above Target
+	// (a CPU quota's stalls, a collector's cycle), throughput × Target is
+	// below what it needs in flight to stay busy, its throughput falls
+	// with the limit, and the limit with its throughput, window after
+	// window. On the overload rig (BENCHMARKS.md) the limit rode down to
+	// 36 and goodput halved; held at 64 or more it never did, and a limit
+	// fixed at 64 served as much as any.
 	Min, Max int
 	// Initial is the limit at start (default 64, within [Min, Max]).
 	Initial int
@@ -56,7 +63,7 @@ type Config struct {
 	// parked goroutine, a late start) the cost of every request shed.
 	QueueWait time.Duration
 	// Target is the latency the limit aims for when it binds (default
-	// 200 ms): the limit is the recent throughput × Target.
+	// 100 ms): the limit is the recent throughput × Target.
 	Target time.Duration
 	// Tolerance: when the service's own latency (the least seen while the
 	// limit did not bind) times Tolerance is above Target, the limit aims
@@ -79,7 +86,7 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	def(&c.Max, 1024)
-	def(&c.Min, 16)
+	def(&c.Min, 64)
 	c.Min = min(c.Min, c.Max)
 	def(&c.Initial, 64)
 	c.Initial = min(max(c.Initial, c.Min), c.Max)
@@ -91,7 +98,7 @@ func (c Config) withDefaults() Config {
 		c.Tolerance = 2
 	}
 	if c.Target <= 0 {
-		c.Target = 200 * time.Millisecond
+		c.Target = 100 * time.Millisecond
 	}
 	if c.Window <= 0 {
 		c.Window = 100 * time.Millisecond

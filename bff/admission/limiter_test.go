@@ -112,6 +112,24 @@ func TestOverloadSettlesAtThroughputTimesTarget(t *testing.T) {
 	}
 }
 
+// An instance whose latency at capacity is above the target at any
+// concurrency (a CPU quota's stalls: 40 ms alone, never under 120 ms once
+// busy) is cut window after window, and its throughput with the limit.
+// The default floor stops that ride where the instance still serves most
+// of what it can; with a floor of 16 it fell below half, and kept falling.
+func TestDefaultFloorStopsTheRideDown(t *testing.T) {
+	const capacity = 600.0
+	stalled := cpuBound(capacity, 120*time.Millisecond)
+	c := newClock()
+	l := testLimiter(c, Config{Initial: 200})
+	traffic(t, l, c, 5, 0.3, fixed(40*time.Millisecond)) // light: its own latency
+	got := traffic(t, l, c, 40, 1, stalled)
+	last := got[len(got)-1]
+	if served := float64(last) / stalled(last).Seconds(); served < 0.8*capacity {
+		t.Fatalf("limits %v: settled at %d, serving %.0f a second of %.0f", got, last, served, capacity)
+	}
+}
+
 // One window far over target (a GC pause, a CPU quota stall) at most
 // halves the limit, and the next windows take it back.
 func TestOneBadWindowIsNotACollapse(t *testing.T) {

@@ -53,7 +53,7 @@ type Options struct {
 	// Trust replaces loopback as who may set X-User-Id.
 	Trust request.Trust
 	// Admission tunes the adaptive admission of scene requests (zero
-	// fields: server.Defaults; Target: a quarter of the deadline).
+	// fields: server.Defaults; Target: an eighth of the deadline).
 	Admission admission.Config
 	// Starved replaces the process's starvation signal given to the
 	// downstream throttles (default: the Go scheduler's latency).

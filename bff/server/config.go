@@ -29,10 +29,12 @@ type Config struct {
 	// Deadline.
 	CallTimeout time.Duration
 	// Admission tunes the adaptive admission of scene requests. A zero
-	// Target is a quarter of Deadline: an overloaded instance keeps about
-	// its best throughput there (the closed-loop probe in BENCHMARKS.md
-	// reaches it near 180 ms), and a request admitted at the target has
-	// three quarters of its deadline to spare. Metrics is New's own.
+	// Target is an eighth of Deadline: on the overload rig (BENCHMARKS.md)
+	// an overloaded instance kept as much goodput there as at a quarter,
+	// with half the latency (a longer target only lets a queue stand), and
+	// a request admitted at the target has most of its deadline to spare.
+	// Min (64) keeps the shorter target from talking the limit down below
+	// what keeps the instance busy. Metrics is New's own.
 	Admission admission.Config
 	// Cluster is this replica's cluster: its downstream instances are
 	// preferred.
@@ -60,7 +62,7 @@ func Defaults() Config {
 		Deadline:    800 * time.Millisecond,
 		CallTimeout: 500 * time.Millisecond,
 		Admission: admission.Config{
-			Min:       16,
+			Min:       64,
 			Max:       1024,
 			QueueWait: 50 * time.Millisecond,
 		},
@@ -80,7 +82,7 @@ func Defaults() Config {
 func (c Config) admission(m *admission.Metrics) admission.Config {
 	a := c.Admission
 	if a.Target == 0 {
-		a.Target = c.Deadline / 4
+		a.Target = c.Deadline / 8
 	}
 	a.Metrics = m
 	return a

@@ -111,14 +111,14 @@ func TestMockModeAloneHonorsScenarios(t *testing.T) {
 	}
 }
 
-func TestAdmissionTargetDefaultsToAQuarterOfTheDeadline(t *testing.T) {
+func TestAdmissionTargetDefaultsToAnEighthOfTheDeadline(t *testing.T) {
 	c := Defaults()
-	if got := c.admission(nil).Target; got != 200*time.Millisecond {
-		t.Errorf("target %v, want a quarter of %v", got, c.Deadline)
+	if got := c.admission(nil).Target; got != 100*time.Millisecond {
+		t.Errorf("target %v, want an eighth of %v", got, c.Deadline)
 	}
 	c.Deadline = 2 * time.Second
-	if got := c.admission(nil).Target; got != 500*time.Millisecond {
-		t.Errorf("target %v, want a quarter of %v", got, c.Deadline)
+	if got := c.admission(nil).Target; got != 250*time.Millisecond {
+		t.Errorf("target %v, want an eighth of %v", got, c.Deadline)
 	}
 	c.Admission.Target = time.Second
 	if got := c.admission(nil).Target; got != time.Second {

@@ -96,7 +96,7 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 	if c.server.Cache != want {
 		t.Errorf("cache %+v, want %+v", c.server.Cache, want)
 	}
-	for _, bad := range [][]string{{"-cache-stat-fresh", "0s"}, {"-cache-stale", "-1s"}, {"-cache-mb", "0"}} {
+	for _, bad := range [][]string{{"-cache-stat-fresh", "0s"}, {"-cache-stale", "-1s"}, {"-cache-mb", "0"}, {"-inflight-target", "-1ms"}, {"-inflight-target", "1s"}} {
 		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])
 		}
