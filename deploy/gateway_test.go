@@ -93,6 +93,7 @@ type upstream struct {
 	seen    []http.Header
 	status  int // answered to everything when set
 	handler http.Handler
+	stop    func() // closes its listener and connections
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +134,8 @@ func startUpstream(t *testing.T) (*upstream, string) {
 	srv := httptest.NewUnstartedServer(u)
 	srv.Listener = l
 	srv.Start()
-	t.Cleanup(srv.Close)
+	u.stop = sync.OnceFunc(srv.Close)
+	t.Cleanup(u.stop)
 	return u, l.Addr().String()
 }
 
@@ -171,8 +173,8 @@ func gatewayGet(t *testing.T, base, path string, header map[string]string) (*htt
 // identity from X-Demo-User replaces any client X-User-Id, X-Mock-Scenario
 // never passes, X-Color (or the lane cookie) does, X-Request-Id is kept or
 // made, JSON and (404) problem+json bodies are gzipped, both replicas get traffic,
-// a draining replica's 503 is retried on the other, and paths outside the
-// scene API stop at the gateway.
+// a replica that is gone is retried on the other, a 503 (shed or a failed
+// scene) is not, and paths outside the scene API stop at the gateway.
 func TestGateway(t *testing.T) {
 	u1, a1 := startUpstream(t)
 	u2, a2 := startUpstream(t)
@@ -218,12 +220,28 @@ func TestGateway(t *testing.T) {
 		t.Errorf("10 requests: %d and %d at the two replicas, want both used", n1, n2)
 	}
 
-	u1.mu.Lock()
-	u1.status = http.StatusServiceUnavailable // draining: /readyz 503, requests too
-	u1.mu.Unlock()
+	// Both replicas shedding: each refusal reaches the client once, not
+	// twice (a retry would double what the overloaded fleet spends on it).
+	for _, u := range []*upstream{u1, u2} {
+		u.mu.Lock()
+		u.status = http.StatusServiceUnavailable
+		u.mu.Unlock()
+	}
+	for i := range 4 {
+		if resp, _ := gatewayGet(t, gw, "/web/v1/feed", nil); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("request %d with both replicas shedding: %d, want their 503", i, resp.StatusCode)
+		}
+	}
+	if h := seen(); len(h) != 4 {
+		t.Errorf("4 requests refused by the replicas: %d upstream requests, want 4 (a 503 is not retried)", len(h))
+	}
+	u2.mu.Lock()
+	u2.status = 0
+	u2.mu.Unlock()
+	u1.stop() // gone: its listener closed, as a draining bff's is at the end
 	for i := range 4 {
 		if resp, _ := gatewayGet(t, gw, "/web/v1/feed", nil); resp.StatusCode != 200 {
-			t.Errorf("request %d with one replica draining: %d", i, resp.StatusCode)
+			t.Errorf("request %d with one replica gone: %d", i, resp.StatusCode)
 		}
 	}
 	seen()
