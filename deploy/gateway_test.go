@@ -116,6 +116,13 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"items":[%s{}]}`, big)
 }
 
+// answer makes u answer status to everything (0: serve normally).
+func (u *upstream) answer(status int) {
+	u.mu.Lock()
+	u.status = status
+	u.mu.Unlock()
+}
+
 func (u *upstream) headers() []http.Header {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -222,11 +229,8 @@ func TestGateway(t *testing.T) {
 
 	// Both replicas shedding: each refusal reaches the client once, not
 	// twice (a retry would double what the overloaded fleet spends on it).
-	for _, u := range []*upstream{u1, u2} {
-		u.mu.Lock()
-		u.status = http.StatusServiceUnavailable
-		u.mu.Unlock()
-	}
+	u1.answer(http.StatusServiceUnavailable)
+	u2.answer(http.StatusServiceUnavailable)
 	for i := range 4 {
 		if resp, _ := gatewayGet(t, gw, "/web/v1/feed", nil); resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("request %d with both replicas shedding: %d, want their 503", i, resp.StatusCode)
@@ -235,9 +239,7 @@ func TestGateway(t *testing.T) {
 	if h := seen(); len(h) != 4 {
 		t.Errorf("4 requests refused by the replicas: %d upstream requests, want 4 (a 503 is not retried)", len(h))
 	}
-	u2.mu.Lock()
-	u2.status = 0
-	u2.mu.Unlock()
+	u2.answer(0)
 	u1.stop() // gone: its listener closed, as a draining bff's is at the end
 	for i := range 4 {
 		if resp, _ := gatewayGet(t, gw, "/web/v1/feed", nil); resp.StatusCode != 200 {
