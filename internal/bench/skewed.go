@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"mosaic/internal/bench/child"
+	"mosaic/internal/bench/host"
 	"mosaic/internal/bench/load"
 	"mosaic/internal/bench/reference"
 	"mosaic/internal/bench/workload"
@@ -195,7 +197,11 @@ func (b *bencher) skewRun(ctx context.Context, c *child.Child, p skewPhase, lat 
 		lat[c.Name] = append(lat[c.Name], res.Latencies...)
 		x.OpenRPS, x.OpenRequests = p.rate, x.OpenRequests+res.OK+res.Errors
 	} else {
+		pids := map[string]int{rigName: os.Getpid(), c.Name: c.Cmd.Process.Pid}
+		snap0 := host.TakeCPUSnapshot(pids)
 		res = load.ClosedLoop(ctx, b.client, src, b.cfg.Concurrency, b.cfg.Duration)
+		snap1 := host.TakeCPUSnapshot(pids)
+		x.addMachine(host.UsageBetween(snap0, snap1), snap1.At.Sub(snap0.At))
 		x.RoundRPS = append(x.RoundRPS, res.RPS())
 		cpu1, err := child.Scrape(ctx, b.client, c, parseProcStats)
 		if err != nil {

@@ -5,8 +5,10 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"mosaic/clients"
+	"mosaic/internal/bench/host"
 	"mosaic/internal/bench/report"
 	"mosaic/internal/bench/workload"
 	"mosaic/mocks/dataset"
@@ -78,6 +80,27 @@ func TestPerScreen(t *testing.T) {
 	}
 	if c, s, o := (&SkewResult{}).PerScreen(); c != 0 || s != 0 || o != 0 {
 		t.Error("no screens, yet work per screen")
+	}
+}
+
+// TestMachineShare: the rig's CPU per screen and the machine's busy share
+// add up over the rounds, weighed by each round's length.
+func TestMachineShare(t *testing.T) {
+	x := &SkewResult{SatScreens: 3000}
+	x.addMachine(host.CPUUsage{Procs: map[string]float64{rigName: 80, "mosaic": 90}, CPUs: map[string]float64{"cpu0": 100, "cpu1": 60}}, time.Second)
+	x.addMachine(host.CPUUsage{Procs: map[string]float64{rigName: 40}, CPUs: map[string]float64{"cpu0": 50, "cpu1": 30}}, 2*time.Second)
+	if got, want := x.RigCPUmsPerScreen(), 1600.0/3000; math.Abs(got-want) > 1e-9 { // 0.8 s in each round
+		t.Errorf("rig CPU per screen %v ms, want %v", got, want)
+	}
+	share, ok := x.BusyShare()
+	if want := (1.6 + 1.6) / 6; !ok || math.Abs(share-want) > 1e-9 {
+		t.Errorf("busy share %v (%v), want %v", share, ok, want)
+	}
+	if _, ok := (&SkewResult{}).BusyShare(); ok {
+		t.Error("a busy share with no CPUs read")
+	}
+	if (&SkewResult{}).RigCPUmsPerScreen() != 0 {
+		t.Error("rig CPU with no screens")
 	}
 }
 

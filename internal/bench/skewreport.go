@@ -19,9 +19,9 @@ func (r *Report) skewTables() []report.Table {
 	speed := report.Table{
 		Title: fmt.Sprintf("Skewed pass: %d archives, %d accounts, Zipf %.1f feed, %s per downstream call, web, ps=%d", s.World.Archives, s.World.Accounts, s.World.Zipf, s.Latency, r.LoadPS),
 		Note: fmt.Sprintf("each request for a viewer drawn uniformly from %d, each video drawn from the mock feed's own answers, each user the uploader of one; "+
-			"saturation: %d closed-loop workers, the median of %d rounds of %v; CPU ms/screen: the server process's own CPU time (its /metrics) over its saturation rounds, per request; latency: open loop at %.2g of the floor's saturation (of the implementation's own when lower), %d chunks of %v, "+
+			"saturation: %d closed-loop workers, the median of %d rounds of %v; CPU ms/screen: the server process's own CPU time (its /metrics) over its saturation rounds, per request; rig: the bench process's (the mocks and the load generator) over the same rounds; busy: the share of the machine's CPU time in use over them, by anyone; latency: open loop at %.2g of the floor's saturation (of the implementation's own when lower), %d chunks of %v, "+
 			"measured from each request's scheduled send time; rounds and chunks interleaved across the implementations", s.Viewers, r.Concurrency, s.Rounds, cfg.Duration, r.Fraction, s.Rounds, cfg.OpenDur/time.Duration(max(s.Rounds, 1))),
-		Headers: []string{"scene", "impl", "sat req/s", "CPU ms/screen", "load req/s", "requests", "p50 ms", "p99 ms", "p99.9 ms"},
+		Headers: []string{"scene", "impl", "sat req/s", "CPU ms/screen", "rig CPU ms/screen", "busy %", "load req/s", "requests", "p50 ms", "p99 ms", "p99.9 ms"},
 	}
 	work := report.Table{
 		Title: "Skewed pass: downstream work, caches and memory per screen",
@@ -31,7 +31,7 @@ func (r *Report) skewTables() []report.Table {
 	}
 	for _, scene := range cfg.Scenes {
 		for _, x := range s.measured(scene) {
-			speed.Rows = append(speed.Rows, []string{scene, x.Impl, report.Num(x.SatRPS), report.Num(x.CPUmsPerScreen()), report.Num(x.OpenRPS), strconv.Itoa(x.OpenRequests),
+			speed.Rows = append(speed.Rows, []string{scene, x.Impl, report.Num(x.SatRPS), report.Num(x.CPUmsPerScreen()), report.Num(x.RigCPUmsPerScreen()), percent(x.BusyShare()), report.Num(x.OpenRPS), strconv.Itoa(x.OpenRequests),
 				report.Num(x.P50ms), report.Num(x.P99ms), report.Num(x.P999ms)})
 			calls, shared, other := x.PerScreen()
 			work.Rows = append(work.Rows, []string{scene, x.Impl, report.Num(calls), report.Num(shared), report.Num(other),

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"slices"
+	"time"
 
 	"mosaic/clients"
+	"mosaic/internal/bench/host"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/record"
 )
@@ -45,6 +47,15 @@ type SkewResult struct {
 	// saturation rounds (its /metrics) and the requests they made.
 	SatCPUSeconds float64 `json:"saturation_cpu_seconds"`
 	SatScreens    int     `json:"saturation_screens"`
+	// SatRigCPUSeconds is the bench process's own CPU time over the same
+	// rounds: the mocks' and the load generator's work for this
+	// implementation's requests. SatBusyCPUSeconds is what every CPU of the
+	// machine was busy over them, whoever used it, and SatWallSeconds
+	// their length: the machine's spare capacity at saturation.
+	SatRigCPUSeconds  float64 `json:"saturation_rig_cpu_seconds"`
+	SatBusyCPUSeconds float64 `json:"saturation_busy_cpu_seconds"`
+	SatWallSeconds    float64 `json:"saturation_wall_seconds"`
+	SatCPUs           int     `json:"saturation_cpus"`
 
 	Outcome
 }
@@ -82,6 +93,38 @@ func (x *SkewResult) CPUmsPerScreen() float64 {
 	}
 	return x.SatCPUSeconds * 1000 / float64(x.SatScreens)
 }
+
+// RigCPUmsPerScreen is the mocks' and the load generator's CPU time per
+// request at saturation: what the rest of the machine paid for it.
+func (x *SkewResult) RigCPUmsPerScreen() float64 {
+	if x.SatScreens == 0 {
+		return 0
+	}
+	return x.SatRigCPUSeconds * 1000 / float64(x.SatScreens)
+}
+
+// BusyShare is the share of the machine's CPU time that was busy over the
+// saturation rounds; ok is false when /proc was not read.
+func (x *SkewResult) BusyShare() (share float64, ok bool) {
+	if x.SatCPUs == 0 || x.SatWallSeconds <= 0 {
+		return 0, false
+	}
+	return x.SatBusyCPUSeconds / (x.SatWallSeconds * float64(x.SatCPUs)), true
+}
+
+// addMachine adds one saturation round's CPU use, u over wall, to x.
+func (x *SkewResult) addMachine(u host.CPUUsage, wall time.Duration) {
+	s := wall.Seconds()
+	x.SatRigCPUSeconds += u.Procs[rigName] / 100 * s
+	x.SatWallSeconds += s
+	x.SatCPUs = len(u.CPUs)
+	for _, busy := range u.CPUs {
+		x.SatBusyCPUSeconds += busy / 100 * s
+	}
+}
+
+// rigName names the bench process itself in its CPU snapshots.
+const rigName = "bench rig"
 
 // HitRate is the share of the IDs read through cache name ("" for all)
 // that were fresh in memory; ok is false when none were read.
