@@ -376,3 +376,28 @@ func TestRunExportsTracesOverOTLP(t *testing.T) {
 		t.Errorf("collector got spans %q in %d traces, want %q in one", spans, len(traces), want)
 	}
 }
+
+// TestRunCountsPublicConnections: /metrics counts the public listener's
+// connections, not its requests, so an operator can tell a client that
+// reconnects per request from one that keeps its connection.
+func TestRunCountsPublicConnections(t *testing.T) {
+	s := startRun(t, nil)
+	kept := &http.Client{Transport: &http.Transport{}}
+	defer kept.CloseIdleConnections()
+	once := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, c := range []*http.Client{kept, kept, kept, once, once} {
+		resp, err := c.Get(s.public + "/web/v1/feed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	_, body := get(t, s.admin+"/metrics")
+	if n, ok := metric(body, "bff_http_connections_total"); !ok || n != 3 {
+		t.Errorf("bff_http_connections_total %v (found: %v), want 3: one kept alive, two that were not", n, ok)
+	}
+	if n, ok := metric(body, "bff_http_connections_open"); !ok || n < 1 {
+		t.Errorf("bff_http_connections_open %v (found: %v), want the kept-alive one at least", n, ok)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"mosaic/bff/admission"
+	"mosaic/bff/httpx"
 	"mosaic/bff/server"
 	"mosaic/internal/flagenv"
 	"mosaic/internal/telemetry"
@@ -45,13 +46,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	r := &replica{cfg: cfg, logger: logger, disc: disc, otlp: tracing.Endpoint}
+	metrics := processMetrics()
+	r := &replica{cfg: cfg, logger: logger, disc: disc, otlp: tracing.Endpoint, conns: httpx.NewConnMetrics(metrics)}
 	h, closeConns, err := server.New(cfg.server, server.Deps{
 		Targets:     targets,
 		DialOptions: dialOpts,
 		Logger:      logger,
 		Tracing:     tracing,
-		Metrics:     processMetrics(),
+		Metrics:     metrics,
 		Starved:     admission.NewStarvation(admission.StarvationConfig{}).Starved,
 		Ready:       r.ready.Load,
 	})

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"mosaic/bff/httpx"
 	"mosaic/bff/server"
 )
 
@@ -23,6 +24,7 @@ type replica struct {
 	logger *slog.Logger
 	disc   *discovery
 	otlp   string // where spans go, for the log; "" when nowhere
+	conns  *httpx.ConnMetrics
 	ready  atomic.Bool
 }
 
@@ -36,6 +38,7 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 		WriteTimeout:      r.cfg.server.Deadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
+		ConnState:         r.conns.ConnState,
 	}
 	adminSrv := &http.Server{Handler: h.Admin, ReadHeaderTimeout: 5 * time.Second}
 	publicLn, adminLn, err := r.listen()

@@ -181,8 +181,8 @@ func (r *rig) measure(ctx context.Context) (*Report, error) {
 		ph.Round = 1 + i/len(r.cfg.Loads)
 		rep.Phases = append(rep.Phases, ph)
 		s := ph.Summary
-		fmt.Fprintf(r.stderr, "  r%d %4gx %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms; shed %d, scene 503 %d, 504 %d, other %d; breaker events %d\n",
-			ph.Round, m, s.Rate, ph.Goodput, s.P50ms, s.P99ms, s.Shed, s.Scene503, s.GW504, s.Other, ph.Server.breakerEvents())
+		fmt.Fprintf(r.stderr, "  r%d %4gx %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms; shed %d, scene 503 %d, 504 %d, other %d; breaker events %d; connections opened %d\n",
+			ph.Round, m, s.Rate, ph.Goodput, s.P50ms, s.P99ms, s.Shed, s.Scene503, s.GW504, s.Other, ph.Server.breakerEvents(), ph.Server.Connections)
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}

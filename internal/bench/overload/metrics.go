@@ -71,6 +71,7 @@ const (
 	metricDownstreamCalls = "bff_downstream_calls_total"
 	metricDegraded        = "bff_degraded_sections_total"
 	metricInFlight        = "bff_http_requests_in_flight"
+	metricConnections     = "bff_http_connections_total"
 	codeCircuitOpen       = "circuit_open"
 )
 
@@ -91,6 +92,10 @@ type serverDelta struct {
 	DownstreamFailures map[string]int `json:"downstream_failures"`
 	// Degraded counts sections left out of 200s by "section reason".
 	Degraded map[string]int `json:"degraded_sections"`
+	// Connections counts the connections the BFF accepted: a generator
+	// that falls behind or times out opens new ones, and each costs the
+	// BFF a handshake on top of its request.
+	Connections int `json:"connections_opened"`
 	// BreakerCounters holds the increase of every breaker or throttle
 	// counter that moved; BreakerGauges the end value of every such gauge
 	// that moved or is not 0 (a state, say).
@@ -122,6 +127,8 @@ func diffSeries(before, after series) serverDelta {
 		switch {
 		case a.name == metricDownstreamCalls:
 			d.addCalls(a.labels, delta)
+		case a.name == metricConnections:
+			d.Connections += int(delta)
 		case a.name == metricDegraded && delta > 0:
 			d.Degraded[a.labels["section"]+" "+a.labels["reason"]] += int(delta)
 		case breakerish(a.name):

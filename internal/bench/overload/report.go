@@ -220,9 +220,9 @@ func (rep *Report) tables() []report.Table {
 		Title: "Inside the BFF, and CPU use",
 		Note: "limit and in flight: the BFF's admission limit and its scene requests in flight (bff_admission_limit, bff_http_requests_in_flight), sampled every " + gaugeEvery.String() + " through the phase; " +
 			"the rest from the BFF's /metrics before and after each phase: downstream calls refused by a breaker (code circuit_open) or throttle, other failed downstream calls, " +
-			"degraded sections (all reasons, and circuit_open), and circuit_open sections counted in the 200 bodies; CPU in % of one core, of each process " +
+			"degraded sections (all reasons, and circuit_open), circuit_open sections counted in the 200 bodies, and connections the BFF accepted (bff_http_connections_total); CPU in % of one core, of each process " +
 			"(/proc/PID/stat) and of each CPU by anything, other engineers' work included (/proc/stat)",
-		Headers: []string{"load", "limit min/med/max", "in flight min/med/max", "refused calls", "failed calls", "degraded", "of which circuit_open", "circuit_open in bodies", "bff %", "mocksvc %", "generator %"},
+		Headers: []string{"load", "limit min/med/max", "in flight min/med/max", "refused calls", "failed calls", "degraded", "of which circuit_open", "circuit_open in bodies", "conns opened", "bff %", "mocksvc %", "generator %"},
 		Labels:  1,
 	}
 	for _, c := range cpus {
@@ -231,7 +231,7 @@ func (rep *Report) tables() []report.Table {
 	for _, p := range rep.Phases {
 		d := p.Server
 		row := []string{rep.phaseLabel(p), p.Limit.String(), p.InFlight.String(), strconv.Itoa(d.Refused), strconv.Itoa(sumValues(d.DownstreamFailures)), strconv.Itoa(sumValues(d.Degraded)),
-			strconv.Itoa(countReason(d.Degraded, codeCircuitOpen)), strconv.Itoa(countReason(p.Summary.Degraded, codeCircuitOpen)),
+			strconv.Itoa(countReason(d.Degraded, codeCircuitOpen)), strconv.Itoa(countReason(p.Summary.Degraded, codeCircuitOpen)), strconv.Itoa(d.Connections),
 			pct(p.CPU.Procs, "bff"), pct(p.CPU.Procs, "mocksvc"), pct(p.CPU.Procs, "generator")}
 		for _, c := range cpus {
 			row = append(row, pct(p.CPU.CPUs, c))

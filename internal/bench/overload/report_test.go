@@ -22,6 +22,8 @@ bff_downstream_calls_total{code="DeadlineExceeded",method="Recommend",service="f
 bff_degraded_sections_total{reason="timeout",scene="feed",section="owners"} 1
 # TYPE bff_http_requests_in_flight gauge
 bff_http_requests_in_flight 3
+# TYPE bff_http_connections_total counter
+bff_http_connections_total 64
 # TYPE bff_breaker_transitions_total counter
 bff_breaker_transitions_total{service="feed",to="open"} 1
 # TYPE bff_downstream_call_duration_seconds histogram
@@ -30,7 +32,7 @@ bff_downstream_call_duration_seconds_sum{method="Recommend",service="feed"} 1.2
 bff_downstream_call_duration_seconds_count{method="Recommend",service="feed"} 102
 `
 
-// metricsAfter is a phase later: 50 more OK calls, 3 more deadlines, 7
+// metricsAfter is a phase later: 36 more connections, 50 more OK calls, 3 more deadlines, 7
 // refused by the breaker and 4 throttled, two breaker openings, a state
 // gauge now 1, a throttle gauge back at 0 and one that stayed at 0.
 const metricsAfter = `# TYPE bff_downstream_calls_total counter
@@ -44,6 +46,8 @@ bff_degraded_sections_total{reason="timeout",scene="feed",section="owners"} 1
 bff_degraded_sections_total{reason="circuit_open",scene="feed",section="stats"} 6
 # TYPE bff_http_requests_in_flight gauge
 bff_http_requests_in_flight 0
+# TYPE bff_http_connections_total counter
+bff_http_connections_total 100
 # TYPE bff_breaker_transitions_total counter
 bff_breaker_transitions_total{service="feed",to="open"} 3
 # TYPE bff_breaker_state gauge
@@ -70,6 +74,7 @@ func TestDiffSeries(t *testing.T) {
 		Refused:            7 + 4,
 		DownstreamFailures: map[string]int{"feed DeadlineExceeded": 3, "stat Unavailable": 2},
 		Degraded:           map[string]int{"stats circuit_open": 6},
+		Connections:        36,
 		BreakerCounters:    map[string]float64{`bff_breaker_transitions_total{service="feed",to="open"}`: 2},
 		BreakerGauges:      map[string]float64{`bff_breaker_state{service="feed"}`: 1},
 	}
@@ -153,6 +158,7 @@ func sampleReport() *Report {
 			phase(3, 3000, 8670, 20000, 1000, 200, 130, 900, 80, 0),
 		},
 	}
+	rep.Phases[2].Server.Connections = 12
 	rep.Phases[2].Limit = gaugeStats([]float64{120, 64, 90})
 	rep.Phases[2].InFlight = gaugeStats([]float64{60, 130, 88, 101})
 	return rep
@@ -222,7 +228,7 @@ func TestOverloadMarkdown(t *testing.T) {
 		"| load | offered/s | sent/s | sent | 200/s | of best | p50 ms | p99 ms | 503 shed | 503 scene | 504 | other | gen lag p99 ms |",
 		"| 2× | 2000 | 2000 | 20000 | 969 | 95% | 30.0 | 700 | 9000 | 1000 | 200 | 110 | 3.00 |",
 		"| 3× | 3000 | 3000 | 30000 | 867 | 85% | 30.0 | 900 | 20000 | 1000 | 200 | 130 | 80.0 |",
-		"| 2× | 64/90/120 | 60/101/130 | 40 | 0 | 0 | 0 | 2 | 99 | 20 | - | 100 | 70 |",
+		"| 2× | 64/90/120 | 60/101/130 | 40 | 0 | 0 | 0 | 2 | 12 | 99 | 20 | - | 100 | 70 |",
 		"| 3× | - | - | 0 |",
 		"| 32 | 1000 | 0 | 0 | 2000 | 0 |",
 		"### Saturation ramp (open loop)",

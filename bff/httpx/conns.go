@@ -1,0 +1,47 @@
+package httpx
+
+import (
+	"net"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ConnMetrics count a listener's connections through http.Server.ConnState.
+// A client that opens a connection per request, or reconnects after its
+// own timeouts, costs the server a TCP handshake and a fresh read buffer on
+// every one: under overload that is where the CPU goes, and the rate of new
+// connections is how an operator sees it.
+type ConnMetrics struct {
+	opened prometheus.Counter
+	open   prometheus.Gauge
+}
+
+// NewConnMetrics creates bff_http_connections_total and
+// bff_http_connections_open and registers them on reg.
+func NewConnMetrics(reg prometheus.Registerer) *ConnMetrics {
+	m := &ConnMetrics{
+		opened: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bff_http_connections_total",
+			Help: "Connections the public listener accepted.",
+		}),
+		open: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bff_http_connections_open",
+			Help: "Connections of the public listener open now, idle ones included.",
+		}),
+	}
+	reg.MustRegister(m.opened, m.open)
+	return m
+}
+
+// ConnState is the http.Server hook. A connection ends either closed or
+// hijacked, never both.
+func (m *ConnMetrics) ConnState(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		m.opened.Inc()
+		m.open.Inc()
+	case http.StateClosed, http.StateHijacked:
+		m.open.Dec()
+	}
+}
