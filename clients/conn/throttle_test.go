@@ -244,9 +244,17 @@ func TestLateTimeoutIsNotBlamed(t *testing.T) {
 		return status.FromContextError(ctx.Err()).Err()
 	}
 	c.intercept(context.Background(), "/m", nil, nil, nil, late)
-	c.intercept(context.Background(), "/m", nil, nil, nil, hang)
+	if c.throttle.requests != 0 {
+		t.Fatalf("%d outcomes counted for a timeout noticed %v late, want none", c.throttle.requests, 3*lateSlack)
+	}
+	// A prompt timeout is counted. This goroutine may itself sit in a busy
+	// machine's run queue past lateSlack, which would rightly excuse it, so
+	// it gets a few tries; one counted is enough.
+	for try := 0; try < 5 && c.throttle.requests == 0; try++ {
+		c.intercept(context.Background(), "/m", nil, nil, nil, hang)
+	}
 	if c.throttle.requests != 1 {
-		t.Fatalf("%d outcomes counted, want only the prompt timeout", c.throttle.requests)
+		t.Fatalf("%d outcomes counted, want the one prompt timeout", c.throttle.requests)
 	}
 }
 
