@@ -287,37 +287,49 @@ func TestWaitingForASlot(t *testing.T) {
 	}
 }
 
-// Once the queue has stood (not been empty) for twice QueueWait, a new
-// waiter waits a tenth of it: a held overload sheds at once what it
-// cannot start, instead of parking every request for the whole bound.
-func TestStandingQueueShortensTheWait(t *testing.T) {
+// Once requests have been shed for twice QueueWait without a pause as
+// long, the overload is held: a request that finds the limit reached is
+// shed at once instead of waiting. A pause in the sheds ends it, and a
+// burst waits for a slot again.
+func TestHeldOverloadShedsWithoutWaiting(t *testing.T) {
+	const qw = 20 * time.Millisecond
 	c := newClock()
-	l := testLimiter(c, Config{Min: 2, Max: 2, QueueWait: 10 * time.Second})
-	for range 2 {
-		if l.Acquire(context.Background(), c.Now()) != Admitted {
-			t.Fatal("request shed below the limit")
-		}
+	l := testLimiter(c, Config{Min: 1, Max: 1, QueueWait: qw})
+	if l.Acquire(context.Background(), c.Now()) != Admitted {
+		t.Fatal("request shed below the limit")
 	}
-	first := make(chan Verdict, 1)
-	go func() { first <- l.Acquire(context.Background(), c.Now()) }()
+	// Shed after waiting: the first run of sheds begins, and is not held
+	// until it has lasted twice QueueWait.
+	for range 2 {
+		start := time.Now()
+		if v := l.Acquire(context.Background(), c.Now()); v != ShedQueue {
+			t.Fatalf("a burst's request: %v, want ShedQueue after waiting", v)
+		}
+		if waited := time.Since(start); waited < qw/2 {
+			t.Fatalf("a burst's request waited %v, want about QueueWait", waited)
+		}
+		c.add(qw + qw/2)
+	}
+	// 30 ms since the run began, 30 ms since the last shed: held.
+	start := time.Now()
+	if v := l.Acquire(context.Background(), c.Now()); v != ShedLimit || l.queued() != 0 {
+		t.Fatalf("a held overload's request: %v with %d queued, want ShedLimit and none", v, l.queued())
+	}
+	if waited := time.Since(start); waited >= qw/2 {
+		t.Fatalf("a held overload's request waited %v, want none", waited)
+	}
+	// No shed for more than twice QueueWait: a new burst waits again, and
+	// gets the slot freed while it waits.
+	c.add(3 * qw)
+	got := make(chan Verdict, 1)
+	go func() { got <- l.Acquire(context.Background(), c.Now()) }()
 	for deadline := time.Now().Add(5 * time.Second); l.queued() != 1; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("first waiter never queued")
+			t.Fatal("after a pause in the sheds, a request did not wait")
 		}
 	}
-	c.add(25 * time.Second) // the queue has not been empty since
-	start := time.Now()
-	if v := l.Acquire(context.Background(), c.Now()); v != ShedQueue {
-		t.Fatalf("waiter on a standing queue: %v, want ShedQueue", v)
-	}
-	if waited := time.Since(start); waited > 9*time.Second {
-		t.Fatalf("waiter on a standing queue waited %v, want about a tenth of the 10 s QueueWait", waited)
-	}
-	if l.queued() != 1 {
-		t.Fatalf("%d queued, want the first waiter still waiting", l.queued())
-	}
 	l.Release(c.Now(), false)
-	if v := <-first; v != Admitted {
-		t.Fatalf("first waiter: %v, want the freed slot", v)
+	if v := <-got; v != Admitted {
+		t.Fatalf("the waiter: %v, want the freed slot", v)
 	}
 }

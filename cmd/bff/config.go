@@ -85,7 +85,7 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Admission.Max, "max-inflight", s.Admission.Max, "hard ceiling on scene requests served at once; below it the limit adapts to latency, and requests past it are shed with 503 and Retry-After")
 	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
 	fs.DurationVar(&s.Admission.Target, "inflight-target", s.Admission.Target, "latency the adaptive limit aims for when it binds: the limit is the recent throughput times this (0: an eighth of -scene-deadline)")
-	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long after it was read a scene request may wait for a slot before it is shed (negative: shed at once)")
+	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long after it was read a scene request may wait for a slot before it is shed; none waits once requests have been shed for twice this without a pause (a held overload); negative: shed at once")
 	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
 	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(v string) (err error) {
 		s.CORSOrigins, err = httpx.ParseOrigins(v)
