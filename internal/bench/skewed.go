@@ -197,7 +197,7 @@ func (b *bencher) skewRun(ctx context.Context, c *child.Child, p skewPhase, lat 
 		lat[c.Name] = append(lat[c.Name], res.Latencies...)
 		x.OpenRPS, x.OpenRequests = p.rate, x.OpenRequests+res.OK+res.Errors
 	} else {
-		pids := map[string]int{rigName: os.Getpid(), c.Name: c.Cmd.Process.Pid}
+		pids := map[string]int{rigName: os.Getpid()} // the server's own CPU comes from its /metrics
 		snap0 := host.TakeCPUSnapshot(pids)
 		res = load.ClosedLoop(ctx, b.client, src, b.cfg.Concurrency, b.cfg.Duration)
 		snap1 := host.TakeCPUSnapshot(pids)
