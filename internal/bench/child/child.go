@@ -36,8 +36,10 @@ type Spec struct {
 	Path string
 	Args []string
 	// Banner returns the parser of the child's stdout lines, which fills
-	// the child's addresses and says when it has them all.
+	// the child's addresses and says when it has them all. nil for a
+	// child that announces nothing (nginx): its Base is given.
 	Banner func(*Child) func(line string) bool
+	Base   string // the public base URL of a child without a Banner
 	// Ready is the URL that answers 200 once the child serves; nil, or
 	// "", when the announcement is all there is (mocksvc).
 	Ready func(*Child) string
@@ -59,10 +61,14 @@ func Command(ctx context.Context, path string, args []string) *exec.Cmd {
 // Start runs the child, waits until it announced its addresses and until
 // its Ready URL answers 200.
 func Start(ctx context.Context, client *http.Client, s Spec) (*Child, error) {
-	c := &Child{Name: s.Name, stderr: &TailBuffer{}, done: make(chan struct{})}
-	ann := NewAnnouncement(s.Banner(c))
+	c := &Child{Name: s.Name, Base: s.Base, stderr: &TailBuffer{}, done: make(chan struct{})}
+	var ann *Announcement
 	cmd := Command(ctx, s.Path, s.Args)
-	cmd.Stdout, cmd.Stderr = ann, c.stderr
+	cmd.Stdout, cmd.Stderr = io.Discard, c.stderr
+	if s.Banner != nil {
+		ann = NewAnnouncement(s.Banner(c))
+		cmd.Stdout = ann
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
 	}
@@ -73,7 +79,10 @@ func Start(ctx context.Context, client *http.Client, s Spec) (*Child, error) {
 	}()
 	timeout := time.NewTimer(startTimeout)
 	defer timeout.Stop()
-	err := await(ctx, c, ann.Ready(), timeout.C, errors.New("no address announced within 30s"))
+	var err error
+	if ann != nil {
+		err = await(ctx, c, ann.Ready(), timeout.C, errors.New("no address announced within 30s"))
+	}
 	if err == nil && s.Ready != nil && s.Ready(c) != "" {
 		err = c.awaitReady(ctx, client, s.Ready(c), timeout.C)
 	}

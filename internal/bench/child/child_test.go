@@ -3,8 +3,10 @@ package child
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,4 +118,28 @@ func TestStartAndStop(t *testing.T) {
 	if _, err := Start(ctx, http.DefaultClient, Spec{Name: "x", Path: "/nonexistent/binary", Banner: helperSpec(t).Banner}); err == nil {
 		t.Error("a missing binary started")
 	}
+}
+
+// A child that announces nothing (nginx) has the Base it was given and is
+// ready when its Ready URL answers 200.
+func TestStartWithoutBanner(t *testing.T) {
+	t.Setenv("CHILD_HELPER", "1")
+	var asked atomic.Int32
+	ready := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if asked.Add(1) < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer ready.Close()
+	s := helperSpec(t)
+	s.Banner, s.Base = nil, "http://127.0.0.1:2"
+	s.Ready = func(*Child) string { return ready.URL }
+	c, err := Start(t.Context(), http.DefaultClient, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Base != "http://127.0.0.1:2" || asked.Load() != 3 {
+		t.Errorf("base %q after %d readiness polls, want the given base after 3", c.Base, asked.Load())
+	}
+	c.Stop()
 }

@@ -222,7 +222,7 @@ func (rep *Report) tables() []report.Table {
 			"the rest from the BFF's /metrics before and after each phase: downstream calls refused by a breaker (code circuit_open) or throttle, other failed downstream calls, " +
 			"degraded sections (all reasons, and circuit_open), circuit_open sections counted in the 200 bodies, and connections the BFF accepted (bff_http_connections_total); CPU in % of one core, of each process " +
 			"(/proc/PID/stat) and of each CPU by anything, other engineers' work included (/proc/stat)",
-		Headers: []string{"load", "limit min/med/max", "in flight min/med/max", "refused calls", "failed calls", "degraded", "of which circuit_open", "circuit_open in bodies", "conns opened", "bff %", "mocksvc %", "generator %"},
+		Headers: []string{"load", "limit min/med/max", "in flight min/med/max", "refused calls", "failed calls", "degraded", "of which circuit_open", "circuit_open in bodies", "conns opened", "bff %", "gateway %", "mocksvc %", "generator %"},
 		Labels:  1,
 	}
 	for _, c := range cpus {
@@ -232,7 +232,7 @@ func (rep *Report) tables() []report.Table {
 		d := p.Server
 		row := []string{rep.phaseLabel(p), p.Limit.String(), p.InFlight.String(), strconv.Itoa(d.Refused), strconv.Itoa(sumValues(d.DownstreamFailures)), strconv.Itoa(sumValues(d.Degraded)),
 			strconv.Itoa(countReason(d.Degraded, codeCircuitOpen)), strconv.Itoa(countReason(p.Summary.Degraded, codeCircuitOpen)), strconv.Itoa(d.Connections),
-			pct(p.CPU.Procs, "bff"), pct(p.CPU.Procs, "mocksvc"), pct(p.CPU.Procs, "generator")}
+			pct(p.CPU.Procs, "bff"), pct(p.CPU.Procs, "gateway"), pct(p.CPU.Procs, "mocksvc"), pct(p.CPU.Procs, "generator")}
 		for _, c := range cpus {
 			row = append(row, pct(p.CPU.CPUs, c))
 		}

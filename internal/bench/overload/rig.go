@@ -63,6 +63,7 @@ type rig struct {
 	tmp        string
 	self       string
 	mocks, bff *child.Child
+	gateway    *child.Child // nil without -gateway-max-conns
 	quota      *host.CPUQuota
 	url        string
 	header     http.Header
@@ -112,6 +113,11 @@ func startRig(ctx context.Context, cfg Config, stderr io.Writer) (*rig, error) {
 	}
 	if r.url, err = r.targetURL(); err != nil {
 		return fail(err)
+	}
+	if cfg.GatewayConns > 0 {
+		if err := r.startGateway(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	r.header = workload.Header()
 	return r, nil
@@ -164,7 +170,7 @@ func binaries(ctx context.Context, cfg Config, tmp string, stderr io.Writer) (bf
 func (r *rig) stop() error {
 	var err error
 	r.transport.CloseIdleConnections()
-	for _, c := range []*child.Child{r.bff, r.mocks} {
+	for _, c := range []*child.Child{r.gateway, r.bff, r.mocks} {
 		if c != nil {
 			err = errors.Join(err, c.Stop())
 		}
@@ -177,5 +183,28 @@ func (r *rig) stop() error {
 }
 
 func (r *rig) pids() map[string]int {
-	return map[string]int{"bff": r.bff.Cmd.Process.Pid, "mocksvc": r.mocks.Cmd.Process.Pid}
+	p := map[string]int{"bff": r.bff.Cmd.Process.Pid, "mocksvc": r.mocks.Cmd.Process.Pid}
+	if r.gateway != nil {
+		p["gateway"] = r.gateway.Cmd.Process.Pid
+	}
+	return p
+}
+
+// startGateway puts nginx between the generator and the BFF, on
+// -gateway-cpu, and sends the load to it.
+func (r *rig) startGateway(ctx context.Context) error {
+	nginx, err := findNginx(r.cfg.Nginx, exec.LookPath)
+	if err != nil {
+		return err
+	}
+	if r.gateway, err = startGateway(ctx, r.client, nginx, r.tmp, r.bff.Base, r.cfg.GatewayConns, r.pin, r.cfg.GatewayCPU); err != nil {
+		return err
+	}
+	r.url = r.gateway.Base + strings.TrimPrefix(r.url, r.bff.Base)
+	where := "unpinned"
+	if r.pin.taskset != "" {
+		where = "on CPU " + r.cfg.GatewayCPU
+	}
+	r.pin.Note += fmt.Sprintf("; load through a gateway (nginx, %s) passing the BFF at most %d requests at a time and answering the rest with a 503", where, r.cfg.GatewayConns)
+	return nil
 }

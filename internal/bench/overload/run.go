@@ -48,13 +48,18 @@ type Config struct {
 	BFFCPU     string        // taskset CPU list of the BFF
 	LoadCPU    string        // taskset CPU list of the mocks and the generator
 	BFFShare   float64       // of one CPU, by cgroup; 0: no quota
-	MD, SVG    string        // report paths
-	JSONOut    string        // JSON report path; "" for none
-	BFFBin     string        // a built cmd/bff; "" to build one
-	MocksBin   string        // a built cmd/mocksvc; "" to build one
-	SelfBin    string        // a built cmd/bffctl; "" for this one
-	Strict     bool          // fail on a failed check
-	Command    string        // the command line, for the report
+	// GatewayConns, when positive, sends the load through nginx passing
+	// the BFF at most that many requests at a time (see gateway.go).
+	GatewayConns int
+	GatewayCPU   string // taskset CPU list of the gateway
+	Nginx        string // its path; "" to look for it
+	MD, SVG      string // report paths
+	JSONOut      string // JSON report path; "" for none
+	BFFBin       string // a built cmd/bff; "" to build one
+	MocksBin     string // a built cmd/mocksvc; "" to build one
+	SelfBin      string // a built cmd/bffctl; "" for this one
+	Strict       bool   // fail on a failed check
+	Command      string // the command line, for the report
 }
 
 // Validate says what is wrong with c.
@@ -68,6 +73,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-ps must be between 0 and %d", reference.MaxPS)
 	case c.Rounds < 1:
 		return errors.New("-rounds must be at least 1")
+	case c.GatewayConns < 0:
+		return errors.New("-gateway-max-conns must not be negative")
 	case c.Latency < 0 || c.Saturation < 0 || c.Settle < 0:
 		return errors.New("-mock-latency, -saturation and -settle must not be negative")
 	case c.Duration <= 0 || c.ProbeDur <= 0 || c.Deadline <= 0 || c.Timeout <= 0:

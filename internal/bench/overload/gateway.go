@@ -1,0 +1,119 @@
+package overload
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"mosaic/internal/bench/child"
+)
+
+// A gateway is nginx in front of the BFF, as the fleet runs it
+// (deploy/gateway), capping the requests in flight to the BFF with the
+// upstream's max_conns and answering the excess itself: a refusal made on
+// the BFF's own core costs it about a tenth of a served request, and at 3×
+// saturation that is what goodput is lost to (BENCHMARKS.md). The cap
+// bounds what reaches the BFF; the BFF's adaptive limit still decides
+// what, below the cap, it serves.
+//
+// The config carries the shipped template's overload directives (the
+// upstream's max_conns and keepalive, HTTP/1.1 upstream, no retry of a
+// 503, the @shed answer) and none of the rest: its per-address rate limit
+// would refuse a load generator that sends from one address, and identity
+// and coloring are not what this pass measures.
+const gatewayConfig = `daemon off;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log stderr warn;
+worker_rlimit_nofile 40000;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body;
+  proxy_temp_path %[1]s/proxy;
+  fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi;
+  scgi_temp_path %[1]s/scgi;
+  upstream bff {
+    server %[2]s max_conns=%[3]d;
+    keepalive 512;
+  }
+  server {
+    listen %[4]s backlog=4096;
+    keepalive_requests 1000000;
+    location / {
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_next_upstream error timeout;
+      proxy_read_timeout 2s;
+      proxy_pass http://bff;
+      error_page 502 = @shed;
+    }
+    location @shed {
+      add_header Retry-After 1 always;
+      add_header Cache-Control no-store always;
+      default_type application/problem+json;
+      return 503 '{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"overloaded: no replica can take this request now, retry shortly"}';
+    }
+    location = /gateway/healthz {
+      return 200 "ok\n";
+    }
+  }
+}
+`
+
+// renderGateway is the nginx config of a gateway listening on listen and
+// passing at most maxConns requests at a time to upstream (host:port);
+// dir holds its pid and temporary files.
+func renderGateway(dir, upstream, listen string, maxConns int) string {
+	return fmt.Sprintf(gatewayConfig, dir, upstream, maxConns, listen)
+}
+
+// startGateway runs nginx (its path) in front of the BFF at bffBase, in one
+// process, so that its CPU is one PID's.
+func startGateway(ctx context.Context, client *http.Client, nginx, dir, bffBase string, maxConns int, pin pinning, cpu string) (*child.Child, error) {
+	listen, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "nginx.conf")
+	upstream := strings.TrimPrefix(bffBase, "http://")
+	if err := os.WriteFile(conf, []byte(renderGateway(dir, upstream, listen, maxConns)), 0o644); err != nil {
+		return nil, err
+	}
+	path, args := pin.command(cpu, nginx, []string{"-p", dir, "-c", conf, "-e", "stderr"})
+	base := "http://" + listen
+	return child.Start(ctx, client, child.Spec{Name: "gateway", Path: path, Args: args, Base: base,
+		Ready: func(*child.Child) string { return base + "/gateway/healthz" }})
+}
+
+// freeAddr is a loopback address no one listens on now. nginx cannot
+// announce a port it chose, so the port is chosen here and given to it.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// findNginx is the nginx to run: the given path, else nginx on PATH or in
+// /usr/sbin (Debian's, which root's PATH has and others' may not).
+func findNginx(given string, lookPath func(string) (string, error)) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	if p, err := lookPath("nginx"); err == nil {
+		return p, nil
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx", nil
+	}
+	return "", fmt.Errorf("-gateway-max-conns needs nginx (apt-get install nginx-light, or -nginx PATH): %w", exec.ErrNotFound)
+}

@@ -1,0 +1,97 @@
+package overload
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// nginxForTest is Debian's nginx: skipped without it, except in CI.
+func nginxForTest(t *testing.T) string {
+	t.Helper()
+	path, err := findNginx("", exec.LookPath)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%v (.ci/run installs it)", err)
+	}
+	t.Skip(err)
+	return ""
+}
+
+// The gateway passes the BFF no more than its cap and answers the excess
+// itself, with the 503 the tally counts as shed; a slot freed is used again.
+func TestGatewayAnswersTheExcessItself(t *testing.T) {
+	nginx := nginxForTest(t)
+	var seen atomic.Int32
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 1 {
+			<-release
+		}
+		io.WriteString(w, "{}")
+	}))
+	defer upstream.Close()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	gw, err := startGateway(context.Background(), client, nginx, t.TempDir(), upstream.URL, 1, pinning{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := gw.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	get := func() (*http.Response, []byte) {
+		resp, err := client.Get(gw.Base + "/web/v1/feed")
+		if err != nil {
+			t.Error(err)
+			return nil, nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+
+	held := make(chan int, 1)
+	go func() {
+		resp, _ := get()
+		if resp != nil {
+			held <- resp.StatusCode
+		}
+		close(held)
+	}()
+	for seen.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	resp, body := get()
+	if resp == nil {
+		t.FailNow()
+	}
+	if got, _ := classify(resp.StatusCode, resp.Header, body, ""); got != outcomeShed {
+		t.Errorf("over the cap: %d %s (Retry-After %q), want the shed 503", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("shed Content-Type %q", ct)
+	}
+	if n := seen.Load(); n != 1 {
+		t.Errorf("the BFF saw %d requests while the cap of 1 was taken, want 1", n)
+	}
+
+	close(release)
+	if code := <-held; code != http.StatusOK {
+		t.Errorf("the held request: %d, want 200", code)
+	}
+	if resp, _ := get(); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("after the slot was freed: %v, want 200", resp)
+	}
+}
