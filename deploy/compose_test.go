@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -316,6 +317,9 @@ func TestComposeGateway(t *testing.T) {
 	}
 	if len(bffs) > 0 {
 		t.Errorf("bff replicas %v are not behind the gateway", bffs)
+	}
+	if n, err := strconv.Atoi(gw.Environment["REPLICA_MAX_CONNS"]); err != nil || n < 1 {
+		t.Errorf("gateway REPLICA_MAX_CONNS=%q: want a positive count of requests", gw.Environment["REPLICA_MAX_CONNS"])
 	}
 	if len(gw.Ports) != 1 || !strings.HasSuffix(gw.Ports[0], ":"+gw.Environment["GATEWAY_LISTEN"]) {
 		t.Errorf("gateway publishes %q, nginx listens on %q", gw.Ports, gw.Environment["GATEWAY_LISTEN"])

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // renderGateway fills the template's placeholders as envsubst does with the
@@ -91,7 +92,8 @@ http {
 type upstream struct {
 	mu      sync.Mutex
 	seen    []http.Header
-	status  int // answered to everything when set
+	status  int           // answered to everything when set
+	hold    chan struct{} // when set, every request waits for it to close
 	handler http.Handler
 	stop    func() // closes its listener and connections
 }
@@ -99,8 +101,11 @@ type upstream struct {
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	u.seen = append(u.seen, r.Header.Clone())
-	status := u.status
+	status, hold := u.status, u.hold
 	u.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	if status != 0 {
 		w.WriteHeader(status)
 		return
@@ -186,7 +191,7 @@ func TestGateway(t *testing.T) {
 	u1, a1 := startUpstream(t)
 	u2, a2 := startUpstream(t)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2})
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
 	seen := func() []http.Header { return append(u1.headers(), u2.headers()...) }
 
 	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{
@@ -255,5 +260,63 @@ func TestGateway(t *testing.T) {
 	}
 	if h := seen(); len(h) != 0 {
 		t.Errorf("%d requests outside the scene API reached the bff", len(h))
+	}
+}
+
+// Past max_conns on both replicas the gateway answers itself, with the
+// bff's own shed answer, and the replicas never see the excess.
+func TestGatewayCapsEachReplica(t *testing.T) {
+	u1, a1 := startUpstream(t)
+	u2, a2 := startUpstream(t)
+	release := make(chan struct{})
+	for _, u := range []*upstream{u1, u2} {
+		u.mu.Lock()
+		u.hold = release
+		u.mu.Unlock()
+	}
+	gw := freeAddr(t)
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "1"})
+	inFlight := func() int {
+		u1.mu.Lock()
+		u2.mu.Lock()
+		defer u1.mu.Unlock()
+		defer u2.mu.Unlock()
+		return len(u1.seen) + len(u2.seen)
+	}
+
+	held := make(chan int, 2)
+	for range 2 {
+		go func() {
+			resp, err := http.Get("http://" + gw + "/web/v1/feed")
+			if err != nil {
+				held <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			held <- resp.StatusCode
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); inFlight() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := inFlight(); n != 2 {
+		t.Fatalf("%d requests reached the replicas, want one each", n)
+	}
+
+	resp, body := gatewayGet(t, gw, "/web/v1/feed", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), `"status":503`) {
+		t.Errorf("both replicas at their cap: %d %q (Retry-After %q, Content-Type %q), want the shed problem",
+			resp.StatusCode, body, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"))
+	}
+	if n := inFlight(); n != 2 {
+		t.Errorf("%d requests reached the replicas, want the third answered at the gateway", n)
+	}
+	close(release)
+	for range 2 {
+		if code := <-held; code != http.StatusOK {
+			t.Errorf("a held request: %d, want 200", code)
+		}
 	}
 }

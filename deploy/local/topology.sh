@@ -12,7 +12,8 @@
 # Needs go, etcd (apt-get install etcd-server), nginx (apt-get install
 # nginx-light) and curl. Ports, from the base P: gateway P, bff P+1..P+2
 # (admin P+11..P+12), mocksvc gRPC P+21..P+24 (admin P+31..P+34), etcd
-# P+41 (peer P+42). Everything listens on 127.0.0.1 only.
+# P+41 (peer P+42). Everything listens on 127.0.0.1 only. REPLICA_MAX_CONNS in
+# the environment caps the gateway's requests in flight per replica (64).
 set -euo pipefail
 
 base=8000
@@ -120,9 +121,11 @@ for i in 1 2; do await "bff-$i" "http://127.0.0.1:$((base + 10 + i))/readyz"; do
 mkdir -p "$dir/nginx/tmp"
 chmod 711 "$dir" "$dir/nginx"
 chmod 1777 "$dir/nginx/tmp"
-# The three placeholders, as the nginx image's envsubst fills them in compose.
+# The placeholders, as the nginx image's envsubst fills them in compose
+# (REPLICA_MAX_CONNS from the environment, 64 if unset).
 sed -e "s|\${GATEWAY_LISTEN}|127.0.0.1:$base|g" \
   -e "s|\${BFF_1}|127.0.0.1:$((base + 1))|g" -e "s|\${BFF_2}|127.0.0.1:$((base + 2))|g" \
+  -e "s|\${REPLICA_MAX_CONNS}|${REPLICA_MAX_CONNS:-64}|g" \
   "$root/deploy/gateway/mosaic.conf.template" >"$dir/nginx/mosaic.conf"
 if grep -n '\${' "$dir/nginx/mosaic.conf" >&2; then
   echo "topology: the gateway template has a placeholder this script does not fill" >&2
