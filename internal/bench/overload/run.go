@@ -73,10 +73,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-ps must be between 0 and %d", reference.MaxPS)
 	case c.Rounds < 1:
 		return errors.New("-rounds must be at least 1")
-	case c.GatewayConns < 0:
-		return errors.New("-gateway-max-conns must not be negative")
-	case c.Latency < 0 || c.Saturation < 0 || c.Settle < 0:
-		return errors.New("-mock-latency, -saturation and -settle must not be negative")
+	case min(c.Latency, c.Settle) < 0 || min(c.Saturation, float64(c.GatewayConns)) < 0:
+		return errors.New("-mock-latency, -saturation, -settle and -gateway-max-conns must not be negative")
 	case c.Duration <= 0 || c.ProbeDur <= 0 || c.Deadline <= 0 || c.Timeout <= 0:
 		return errors.New("-duration, -probe-duration, -scene-deadline and -timeout must be positive")
 	case c.MD == "" || c.SVG == "":
