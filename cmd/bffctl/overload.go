@@ -32,7 +32,7 @@ func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
 	fs.StringVar(&probe, "probe", "16,32,64,128,256", "closed-loop worker counts tried, in order, to find the saturation (the best 200/s of any); stops once past the knee")
 	fs.StringVar(&ramp, "ramp", "1,1.15,1.3,1.5,1.75,2,2.5", "open-loop loads, multiples of the closed-loop probe's best, tried in order after it until goodput falls 10% below the best; the saturation is the best 200/s of probe and ramp (empty: the probe alone). The closed loop can read far low: its workers answered at once by a shedding BFF ask again at once")
-	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 2*time.Second, "length of each saturation probe and ramp step")
+	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 0, "length of each saturation probe and ramp step (0: -duration). The best goodput is the best of these steps and of the loads' means, so a step shorter than a phase reads high: every 200 sent in it counts, those answered after it too, and the best of many short steps is the luckiest")
 	fs.Float64Var(&cfg.Saturation, "saturation", 0, "skip the probe and take this as the saturation (req/s)")
 	fs.DurationVar(&cfg.Settle, "settle", 6*time.Second, "pause before each phase, once the BFF has nothing in flight, so breakers opened by the previous one close (they stay open 5s)")
 	fs.DurationVar(&cfg.Deadline, "scene-deadline", 800*time.Millisecond, "the BFF's -scene-deadline; the p99 of the 200s must stay under it")
@@ -72,6 +72,9 @@ flags:`)
 	}
 	cfg.Command = strings.TrimSpace("go run ./cmd/bffctl overload " + strings.Join(args, " "))
 	cfg.BFFFlags = strings.Fields(bffFlags)
+	if cfg.ProbeDur == 0 {
+		cfg.ProbeDur = cfg.Duration
+	}
 	var err error
 	if cfg.Loads, err = parseList(loads, loadMultiple); err != nil {
 		return cfg, fmt.Errorf("-loads: %w", err)

@@ -27,19 +27,40 @@ func TestOverloadSmoke(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Run("bff", func(t *testing.T) { smokeRun(t, dir) })
+	// Through the gateway: nginx caps the BFF's requests in flight.
+	t.Run("gateway", func(t *testing.T) {
+		if _, err := overload.FindNginx(""); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%v (.ci/run installs it)", err)
+			}
+			t.Skip(err)
+		}
+		rep := smokeRun(t, dir, "-gateway-max-conns", "4")
+		if _, ok := rep.Phases[0].CPU.Procs["gateway"]; !strings.Contains(rep.Pinning, "through a gateway") || (!ok && strings.Contains(rep.Machine, "linux")) {
+			t.Errorf("pinning %q, CPU %v: want the gateway named and its CPU measured", rep.Pinning, rep.Phases[0].CPU.Procs)
+		}
+	})
+}
+
+// smokeRun runs bffctl overload briefly on the binaries built in dir, with
+// extra flags, checks what it wrote and returns its report.
+func smokeRun(t *testing.T, dir string, extra ...string) overload.Report {
+	t.Helper()
+	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	md, svg, js := filepath.Join(dir, "o.md"), filepath.Join(dir, "o.svg"), filepath.Join(dir, "o.json")
+	md, svg, js := filepath.Join(out, "o.md"), filepath.Join(out, "o.svg"), filepath.Join(out, "o.json")
 	var stdout, stderr strings.Builder
-	err := run(ctx, []string{"bffctl", "overload",
+	err := run(ctx, append([]string{"bffctl", "overload",
 		"-bff-binary", filepath.Join(dir, "bff"), "-mocksvc-binary", filepath.Join(dir, "mocksvc"), "-bffctl-binary", filepath.Join(dir, "bffctl"),
 		"-probe", "4,8", "-ramp", "1.2", "-probe-duration", "400ms", "-loads", "0.5,1", "-rounds", "2", "-duration", "500ms", "-settle", "0s",
 		"-md", md, "-svg", svg, "-json", js,
-	}, func(string) string { return "" }, &stdout, &stderr)
+	}, extra...), func(string) string { return "" }, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("overload: %v\nstderr:\n%s", err, stderr.String())
 	}
-	checkSmokeReport(t, js)
+	rep := checkSmokeReport(t, js)
 	mdText, err := os.ReadFile(md)
 	if err != nil || !strings.Contains(string(mdText), "### Open-loop load") || !strings.Contains(string(mdText), "### Checks (issue 9") {
 		t.Errorf("Markdown (%v):\n%s", err, mdText)
@@ -55,10 +76,11 @@ func TestOverloadSmoke(t *testing.T) {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Error("the run took the whole timeout")
 	}
+	return rep
 }
 
 // checkSmokeReport checks the JSON report of TestOverloadSmoke's run.
-func checkSmokeReport(t *testing.T, path string) {
+func checkSmokeReport(t *testing.T, path string) overload.Report {
 	t.Helper()
 	var rep overload.Report
 	b, err := os.ReadFile(path)
@@ -95,6 +117,7 @@ func checkSmokeReport(t *testing.T, path string) {
 	if _, err := exec.LookPath("taskset"); err == nil && !strings.Contains(rep.Pinning, "taskset") {
 		t.Errorf("taskset is here but the run says %q", rep.Pinning)
 	}
+	return rep
 }
 
 // smokePhaseAdds says whether a phase of length d sent at most what its

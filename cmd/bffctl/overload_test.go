@@ -24,13 +24,19 @@ func TestParseOverloadFlags(t *testing.T) {
 		cfg.Scene != workload.Feed || cfg.Device != "web" || cfg.Latency != 10*time.Millisecond || !cfg.Pin || cfg.Deadline != 800*time.Millisecond || cfg.Rounds != 3 {
 		t.Errorf("defaults: %+v", cfg)
 	}
+	if cfg.ProbeDur != cfg.Duration || cfg.GatewayConns != 0 {
+		t.Errorf("probe steps %v, phases %v, gateway cap %d: want steps as long as phases, no gateway", cfg.ProbeDur, cfg.Duration, cfg.GatewayConns)
+	}
+	if cfg, _ := parseOverload([]string{"-duration", "7s", "-gateway-max-conns", "64"}, io.Discard); cfg.ProbeDur != 7*time.Second || cfg.GatewayConns != 64 {
+		t.Errorf("-duration 7s -gateway-max-conns 64: probe steps %v, cap %d", cfg.ProbeDur, cfg.GatewayConns)
+	}
 	cfg, err = parseOverload([]string{"-bff-flags", " -max-inflight  64 ", "-loads", "1,4"}, io.Discard)
 	if err != nil || !slices.Equal(cfg.BFFFlags, []string{"-max-inflight", "64"}) || !slices.Equal(cfg.Loads, []float64{1, 4}) {
 		t.Errorf("got %q %v, %v", cfg.BFFFlags, cfg.Loads, err)
 	}
 	for _, bad := range [][]string{
 		{"-loads", "1,x"}, {"-loads", "0"}, {"-probe", "0"}, {"-scene", "home"}, {"-device", "tv"},
-		{"-ps", "-1"}, {"-duration", "0s"}, {"-rounds", "0"}, {"-md", ""}, {"extra"},
+		{"-ps", "-1"}, {"-duration", "0s"}, {"-gateway-max-conns", "-1"}, {"-rounds", "0"}, {"-md", ""}, {"extra"},
 	} {
 		if _, err := parseOverload(bad, io.Discard); err == nil {
 			t.Errorf("parseOverload(%q) accepted", bad)

@@ -103,13 +103,13 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// findNginx is the nginx to run: the given path, else nginx on PATH or in
+// FindNginx is the nginx to run: the given path, else nginx on PATH or in
 // /usr/sbin (Debian's, which root's PATH has and others' may not).
-func findNginx(given string, lookPath func(string) (string, error)) (string, error) {
+func FindNginx(given string) (string, error) {
 	if given != "" {
 		return given, nil
 	}
-	if p, err := lookPath("nginx"); err == nil {
+	if p, err := exec.LookPath("nginx"); err == nil {
 		return p, nil
 	}
 	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {

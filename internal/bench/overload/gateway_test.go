@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 // nginxForTest is Debian's nginx: skipped without it, except in CI.
 func nginxForTest(t *testing.T) string {
 	t.Helper()
-	path, err := findNginx("", exec.LookPath)
+	path, err := FindNginx("")
 	if err == nil {
 		return path
 	}

@@ -193,7 +193,7 @@ func (r *rig) pids() map[string]int {
 // startGateway puts nginx between the generator and the BFF, on
 // -gateway-cpu, and sends the load to it.
 func (r *rig) startGateway(ctx context.Context) error {
-	nginx, err := findNginx(r.cfg.Nginx, exec.LookPath)
+	nginx, err := FindNginx(r.cfg.Nginx)
 	if err != nil {
 		return err
 	}
