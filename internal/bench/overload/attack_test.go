@@ -278,3 +278,14 @@ func svgWellFormed(t *testing.T, doc []byte) {
 		t.Fatal(err)
 	}
 }
+
+// The generator collects less often, unless the caller chose its own pace.
+func TestGeneratorEnv(t *testing.T) {
+	env := generatorEnv([]string{"PATH=/bin"})
+	if !slices.Equal(env, []string{"PATH=/bin", "GOGC=" + generatorGOGC}) {
+		t.Errorf("generatorEnv: %q", env)
+	}
+	if env := generatorEnv([]string{"GOGC=50", "PATH=/bin"}); !slices.Equal(env, []string{"GOGC=50", "PATH=/bin"}) {
+		t.Errorf("a GOGC of the caller's was replaced: %q", env)
+	}
+}
