@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,5 +94,31 @@ func TestGatewayAnswersTheExcessItself(t *testing.T) {
 	}
 	if resp, _ := get(); resp == nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("after the slot was freed: %v, want 200", resp)
+	}
+}
+
+// The bench's gateway refuses as the shipped one does: the same @shed
+// answer, the same cap on each replica.
+func TestGatewayConfigMatchesTheShippedTemplate(t *testing.T) {
+	shipped, err := os.ReadFile("../../../deploy/gateway/mosaic.conf.template")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shed := regexp.MustCompile(`(?s)location @shed \{(.*?)\n\s*\}`)
+	block := func(conf string) string {
+		m := shed.FindStringSubmatch(conf)
+		if m == nil {
+			return ""
+		}
+		return strings.Join(strings.Fields(m[1]), " ")
+	}
+	ours := renderGateway("/tmp/x", "127.0.0.1:1", "127.0.0.1:2", 64)
+	if b := block(ours); b == "" || b != block(string(shipped)) {
+		t.Errorf("@shed differs:\nbench:   %s\nshipped: %s", b, block(string(shipped)))
+	}
+	for name, conf := range map[string]string{"bench": ours, "shipped": string(shipped)} {
+		if !strings.Contains(conf, "max_conns=") || !strings.Contains(conf, "error_page 502 = @shed;") {
+			t.Errorf("the %s gateway lacks max_conns or error_page 502 = @shed", name)
+		}
 	}
 }
