@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,11 +36,16 @@ func TestGatewayAnswersTheExcessItself(t *testing.T) {
 	release := make(chan struct{})
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if seen.Add(1) == 1 {
-			<-release
+			select { // a failed test's Close must not wait on it
+			case <-release:
+			case <-r.Context().Done():
+			}
 		}
 		io.WriteString(w, "{}")
 	}))
 	defer upstream.Close()
+	free := sync.OnceFunc(func() { close(release) })
+	defer free() // before Close, which waits for the held handler
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
 	gw, err := startGateway(context.Background(), client, nginx, t.TempDir(), upstream.URL, 1, pinning{}, "")
@@ -70,8 +76,10 @@ func TestGatewayAnswersTheExcessItself(t *testing.T) {
 		}
 		close(held)
 	}()
-	for seen.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); seen.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the upstream")
+		}
 	}
 
 	resp, body := get()
@@ -88,7 +96,7 @@ func TestGatewayAnswersTheExcessItself(t *testing.T) {
 		t.Errorf("the BFF saw %d requests while the cap of 1 was taken, want 1", n)
 	}
 
-	close(release)
+	free()
 	if code := <-held; code != http.StatusOK {
 		t.Errorf("the held request: %d, want 200", code)
 	}
