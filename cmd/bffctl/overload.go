@@ -43,7 +43,7 @@ func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	fs.StringVar(&cfg.LoadCPU, "load-cpu", "1", "taskset CPU list of the mocks and the load generator")
 	fs.Float64Var(&cfg.BFFShare, "bff-cpu-share", 0, "hold the BFF to this share of one CPU with a cgroup quota (root), so that the generator can offer it 3× (0: no quota)")
 	fs.IntVar(&cfg.GatewayConns, "gateway-max-conns", 0, "send the load through a gateway (nginx, as deploy/gateway) that passes the BFF at most this many requests at a time and answers the excess with its own 503, so that refusing it costs the BFF's core nothing (0: no gateway, the load goes to the BFF)")
-	fs.StringVar(&cfg.GatewayCPU, "gateway-cpu", "0", "taskset CPU list of the gateway: by default the BFF's CPU, whose share beyond -bff-cpu-share the BFF cannot use, so the gateway takes nothing from the mocks or the generator")
+	fs.StringVar(&cfg.GatewayCPU, "gateway-cpu", "", "taskset CPU list of the gateway (default: -bff-cpu, whose share beyond -bff-cpu-share the BFF cannot use, so that the gateway takes nothing from the mocks or the generator; without a quota it competes with the BFF)")
 	fs.StringVar(&cfg.Nginx, "nginx", "", "`path` of nginx for -gateway-max-conns (default: nginx on PATH, else /usr/sbin/nginx)")
 	fs.StringVar(&cfg.MD, "md", "overload.md", "`path` of the Markdown report")
 	fs.StringVar(&cfg.SVG, "svg", "overload.svg", "`path` of the SVG chart")
@@ -74,6 +74,9 @@ flags:`)
 	cfg.BFFFlags = strings.Fields(bffFlags)
 	if cfg.ProbeDur == 0 {
 		cfg.ProbeDur = cfg.Duration
+	}
+	if cfg.GatewayCPU == "" {
+		cfg.GatewayCPU = cfg.BFFCPU
 	}
 	var err error
 	if cfg.Loads, err = parseList(loads, loadMultiple); err != nil {

@@ -27,8 +27,8 @@ func TestParseOverloadFlags(t *testing.T) {
 	if cfg.ProbeDur != cfg.Duration || cfg.GatewayConns != 0 {
 		t.Errorf("probe steps %v, phases %v, gateway cap %d: want steps as long as phases, no gateway", cfg.ProbeDur, cfg.Duration, cfg.GatewayConns)
 	}
-	if cfg, _ := parseOverload([]string{"-duration", "7s", "-gateway-max-conns", "64"}, io.Discard); cfg.ProbeDur != 7*time.Second || cfg.GatewayConns != 64 {
-		t.Errorf("-duration 7s -gateway-max-conns 64: probe steps %v, cap %d", cfg.ProbeDur, cfg.GatewayConns)
+	if cfg, _ := parseOverload([]string{"-duration", "7s", "-gateway-max-conns", "64", "-bff-cpu", "2"}, io.Discard); cfg.ProbeDur != 7*time.Second || cfg.GatewayConns != 64 || cfg.GatewayCPU != "2" {
+		t.Errorf("-duration 7s -gateway-max-conns 64 -bff-cpu 2: probe steps %v, cap %d, gateway on CPU %q", cfg.ProbeDur, cfg.GatewayConns, cfg.GatewayCPU)
 	}
 	cfg, err = parseOverload([]string{"-bff-flags", " -max-inflight  64 ", "-loads", "1,4"}, io.Discard)
 	if err != nil || !slices.Equal(cfg.BFFFlags, []string{"-max-inflight", "64"}) || !slices.Equal(cfg.Loads, []float64{1, 4}) {

@@ -166,7 +166,8 @@ func binaries(ctx context.Context, cfg Config, tmp string, stderr io.Writer) (bf
 	return bff, mocksvc, child.GoBuild(ctx, tmp, stderr, "overload", "-bff-binary and -mocksvc-binary", pkgs...)
 }
 
-// stop ends the BFF, then the mocks, and removes the built binaries.
+// stop ends the gateway, the BFF, then the mocks, and removes the built
+// binaries.
 func (r *rig) stop() error {
 	var err error
 	r.transport.CloseIdleConnections()
