@@ -17,9 +17,9 @@ import (
 // (deploy/gateway), capping the requests in flight to the BFF with the
 // upstream's max_conns and answering the excess itself: a refusal made on
 // the BFF's own core costs it about a tenth of a served request, and at 3×
-// saturation that is what goodput is lost to (BENCHMARKS.md). The cap
-// bounds what reaches the BFF; the BFF's adaptive limit still decides
-// what, below the cap, it serves.
+// saturation it makes two for every scene it serves (BENCHMARKS.md, eighth
+// session, for what moving them off its core did and did not show). At
+// overload the cap binds; below it, the BFF's adaptive limit decides.
 //
 // The config carries the shipped template's overload directives (the
 // upstream's max_conns, HTTP/1.1 upstream with kept-alive connections, no
