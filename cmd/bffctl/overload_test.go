@@ -21,14 +21,14 @@ func TestParseOverloadFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(cfg.Loads, []float64{0.5, 1, 2, 3}) || !slices.Equal(cfg.Probe, []int{16, 32, 64, 128, 256}) ||
-		cfg.Scene != workload.Feed || cfg.Device != "web" || cfg.Latency != 10*time.Millisecond || !cfg.Pin || cfg.Deadline != 800*time.Millisecond || cfg.Rounds != 3 {
+		cfg.Scene != workload.Feed || cfg.Device != "web" || cfg.Latency != 10*time.Millisecond || !cfg.Pin || cfg.Deadline != 800*time.Millisecond || cfg.Rounds != 5 {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	if cfg.ProbeDur != cfg.Duration || cfg.GatewayConns != 0 {
-		t.Errorf("probe steps %v, phases %v, gateway cap %d: want steps as long as phases, no gateway", cfg.ProbeDur, cfg.Duration, cfg.GatewayConns)
+	if cfg.ProbeDur != 3*time.Second || cfg.GatewayConns != 0 {
+		t.Errorf("probe steps %v, gateway cap %d: want 3s steps, no gateway", cfg.ProbeDur, cfg.GatewayConns)
 	}
-	if cfg, _ := parseOverload([]string{"-duration", "7s", "-gateway-max-conns", "64", "-bff-cpu", "2"}, io.Discard); cfg.ProbeDur != 7*time.Second || cfg.GatewayConns != 64 || cfg.GatewayCPU != "2" {
-		t.Errorf("-duration 7s -gateway-max-conns 64 -bff-cpu 2: probe steps %v, cap %d, gateway on CPU %q", cfg.ProbeDur, cfg.GatewayConns, cfg.GatewayCPU)
+	if cfg, _ := parseOverload([]string{"-duration", "7s", "-probe-duration", "0", "-gateway-max-conns", "64", "-bff-cpu", "2"}, io.Discard); cfg.ProbeDur != 7*time.Second || cfg.GatewayConns != 64 || cfg.GatewayCPU != "2" {
+		t.Errorf("-duration 7s -probe-duration 0 -gateway-max-conns 64 -bff-cpu 2: probe steps %v, cap %d, gateway on CPU %q", cfg.ProbeDur, cfg.GatewayConns, cfg.GatewayCPU)
 	}
 	cfg, err = parseOverload([]string{"-bff-flags", " -max-inflight  64 ", "-loads", "1,4"}, io.Discard)
 	if err != nil || !slices.Equal(cfg.BFFFlags, []string{"-max-inflight", "64"}) || !slices.Equal(cfg.Loads, []float64{1, 4}) {

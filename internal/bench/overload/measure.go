@@ -193,20 +193,6 @@ func (r *rig) measure(ctx context.Context) (*Report, error) {
 	}
 	rep.Saturation = sat
 	defer func() { rep.LoadAvgEnd = host.LoadAvg() }()
-	for i := range r.cfg.Rounds * len(r.cfg.Loads) {
-		m := r.cfg.Loads[i%len(r.cfg.Loads)]
-		ph, err := r.phase(ctx, m, sat)
-		if err != nil {
-			return rep, err
-		}
-		ph.Round = 1 + i/len(r.cfg.Loads)
-		rep.Phases = append(rep.Phases, ph)
-		s := ph.Summary
-		fmt.Fprintf(r.stderr, "  r%d %4gx %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms; shed %d, scene 503 %d, 504 %d, other %d; breaker events %d; connections opened %d\n",
-			ph.Round, m, s.Rate, ph.Goodput, s.P50ms, s.P99ms, s.Shed, s.Scene503, s.GW504, s.Other, ph.Server.breakerEvents(), ph.Server.Connections)
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
+	err := runLoads(ctx, rep, r.cfg.Loads, r.cfg.Rounds, func(m float64) (Phase, error) { return r.phase(ctx, m, sat) }, r.stderr)
+	return rep, err
 }
