@@ -27,39 +27,42 @@ func (f *fakePhases) phase(m float64) (Phase, error) {
 func labels(phases []Phase) []string {
 	var out []string
 	for _, p := range phases {
-		out = append(out, fmt.Sprintf("%v×r%d lag %.0f", p.Mult, p.Round, p.Summary.LagP99ms))
+		again := ""
+		if p.Again {
+			again = " again"
+		}
+		out = append(out, fmt.Sprintf("%v×r%d%s lag %.0f", p.Mult, p.Round, again, p.Summary.LagP99ms))
 	}
 	return out
 }
 
-// A phase whose generator fell behind is set aside and run once more; the
-// second run is kept even if late; no more than rounds are run again.
-func TestRunLoadsRunsALatePhaseOnceMore(t *testing.T) {
-	f := &fakePhases{late: map[int]bool{1: true, 2: true, 4: true}}
+// A phase whose generator fell behind is set aside and run once more after
+// the last round; no more than rounds are set aside, and a phase run again
+// is kept even if late again.
+func TestRunLoadsRunsALatePhaseAgainAfterTheLastRound(t *testing.T) {
+	f := &fakePhases{late: map[int]bool{1: true, 3: true}}
 	rep := &Report{}
 	if err := runLoads(context.Background(), rep, []float64{1, 3}, 2, f.phase, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	// Calls: 1×r1; 3×r1 late, run again, late again (kept); 1×r2; 3×r2
-	// late, run again.
-	if want := []float64{1, 3, 3, 1, 3, 3}; !slices.Equal(f.calls, want) {
+	if want := []float64{1, 3, 1, 3, 3, 3}; !slices.Equal(f.calls, want) {
 		t.Errorf("calls %v, want %v", f.calls, want)
 	}
-	if got, want := labels(rep.Phases), []string{"1×r1 lag 2", "3×r1 lag 1200", "1×r2 lag 2", "3×r2 lag 2"}; !slices.Equal(got, want) {
+	if got, want := labels(rep.Phases), []string{"1×r1 lag 2", "1×r2 lag 2", "3×r1 again lag 2", "3×r2 again lag 2"}; !slices.Equal(got, want) {
 		t.Errorf("phases %q, want %q", got, want)
 	}
 	if got, want := labels(rep.Rerun), []string{"3×r1 lag 1200", "3×r2 lag 1200"}; !slices.Equal(got, want) {
-		t.Errorf("run again %q, want %q", got, want)
+		t.Errorf("set aside %q, want %q", got, want)
 	}
 
-	// With as many run again as rounds, a late phase is kept as it is.
-	f = &fakePhases{late: map[int]bool{0: true, 2: true}}
+	// One round: 1× is set aside; 3×, late too, is kept, as is 1× again.
+	f = &fakePhases{late: map[int]bool{0: true, 1: true, 2: true}}
 	rep = &Report{}
 	if err := runLoads(context.Background(), rep, []float64{1, 3}, 1, f.phase, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := labels(rep.Phases), []string{"1×r1 lag 2", "3×r1 lag 1200"}; len(f.calls) != 3 || !slices.Equal(got, want) || len(rep.Rerun) != 1 {
-		t.Errorf("one round, 1× late then 3× late: %d calls, kept %q (want %q), %d run again", len(f.calls), got, want, len(rep.Rerun))
+	if got, want := labels(rep.Phases), []string{"3×r1 lag 1200", "1×r1 again lag 1200"}; len(f.calls) != 3 || !slices.Equal(got, want) || len(rep.Rerun) != 1 {
+		t.Errorf("one round, every run late: %d calls, kept %q (want %q), %d set aside", len(f.calls), got, want, len(rep.Rerun))
 	}
 
 	// A late phase in which the BFF failed requests itself is kept: the
@@ -77,7 +80,7 @@ func TestRunLoadsRunsALatePhaseOnceMore(t *testing.T) {
 			t.Fatal(err)
 		}
 		if calls != 2 || len(rep.Phases) != 2 || len(rep.Rerun) != 0 {
-			t.Errorf("late with the BFF failing requests: %d calls, %d kept, %d run again; want each kept", calls, len(rep.Phases), len(rep.Rerun))
+			t.Errorf("late with the BFF failing requests: %d calls, %d kept, %d set aside; want each kept", calls, len(rep.Phases), len(rep.Rerun))
 		}
 	}
 }
@@ -101,7 +104,7 @@ func TestOverloadReportShowsPhasesRunAgain(t *testing.T) {
 		byName[c.Name] = c
 	}
 	lag := byName["rig: the generator kept to its schedule (send lag p99 <= 50 ms)"]
-	if !lag.Pass || !strings.Contains(lag.Detail, "run again after the generator fell behind: 3×: 1186 ms") {
+	if !lag.Pass || !strings.Contains(lag.Detail, "set aside, the generator behind, and run again after the last round: 3×: 1186 ms") {
 		t.Errorf("lag check %v: %s", lag.Pass, lag.Detail)
 	}
 	if c := byName["no breaker opens or throttled calls (every downstream healthy)"]; c.Pass {
@@ -112,7 +115,7 @@ func TestOverloadReportShowsPhasesRunAgain(t *testing.T) {
 	}
 	var b strings.Builder
 	rep.writeMarkdown(&b)
-	for _, want := range []string{"### Phases run again: the generator fell behind", "| 3× | 3000 | 30000 | 509 | 30.0 | 2400 | 20000 | 130 | 1186 |"} {
+	for _, want := range []string{"### Phases set aside: the generator fell behind", "| 3× | 3000 | 30000 | 509 | 30.0 | 2400 | 20000 | 130 | 1186 |"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Markdown lacks %q:\n%s", want, b.String())
 		}

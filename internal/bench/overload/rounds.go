@@ -56,13 +56,18 @@ func (rep *Report) repeated() bool {
 	return slices.ContainsFunc(rep.Loads, func(l LoadSummary) bool { return l.Phases > 1 })
 }
 
-// phaseLabel names a phase in the tables: its load, and its round when
-// loads repeat.
+// phaseLabel names a phase in the tables and the log: its load, its round
+// when loads repeat (or before they are summed up), and "again" for one run
+// in place of a phase set aside.
 func (rep *Report) phaseLabel(p Phase) string {
-	if !rep.repeated() || p.Round == 0 {
-		return mult(p.Mult)
+	label := mult(p.Mult)
+	if p.Round > 0 && (rep.repeated() || len(rep.Loads) == 0) {
+		label += " r" + strconv.Itoa(p.Round)
 	}
-	return mult(p.Mult) + " r" + strconv.Itoa(p.Round)
+	if p.Again {
+		label += " again"
+	}
+	return label
 }
 
 // loadsTable sums up each load over its rounds; nil when none repeated.
