@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"mosaic/bff/openapi"
+	"mosaic/internal/tooltest"
 )
 
 // startMock runs the real wiring (run, in mock mode) on loopback ports for
@@ -71,10 +72,7 @@ func chromium(t *testing.T) string {
 	if err == nil {
 		return path
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("chromium is missing (.ci/run installs it: apt-get install -y chromium): %v", err)
-	}
-	t.Skipf("chromium is missing: apt-get install chromium (%v)", err)
+	tooltest.Missing(t, "chromium is missing: apt-get install chromium (%v)", err)
 	return ""
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mosaic/internal/bench/overload"
+	"mosaic/internal/tooltest"
 )
 
 // TestOverloadSmoke runs the whole command for a few seconds on built
@@ -31,10 +32,7 @@ func TestOverloadSmoke(t *testing.T) {
 	// Through the gateway: nginx caps the BFF's requests in flight.
 	t.Run("gateway", func(t *testing.T) {
 		if _, err := overload.FindNginx(""); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%v (.ci/run installs it)", err)
-			}
-			t.Skip(err)
+			tooltest.Missing(t, "%v: apt-get install nginx", err)
 		}
 		rep := smokeRun(t, dir, "-gateway-max-conns", "4")
 		if _, ok := rep.Phases[0].CPU.Procs["gateway"]; !strings.Contains(rep.Pinning, "through a gateway") || (!ok && strings.Contains(rep.Machine, "linux")) {

@@ -26,6 +26,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"mosaic/internal/tooltest"
 )
 
 // Binary is where Debian's etcd-server package installs etcd.
@@ -57,10 +59,7 @@ type Server struct {
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	if _, err := os.Stat(Binary); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("etcd is required in CI: %v (apt-get install etcd-server)", err)
-		}
-		tb.Skipf("no %s: apt-get install etcd-server", Binary)
+		tooltest.Missing(tb, "no %s: apt-get install etcd-server (%v)", Binary, err)
 	}
 	dir := tb.TempDir()
 	s := &Server{tb: tb, dir: filepath.Join(dir, "data"), logPath: filepath.Join(dir, "etcd.log")}
