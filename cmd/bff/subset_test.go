@@ -34,9 +34,18 @@ func TestFleetReplicasSplitTheirSubsets(t *testing.T) {
 		}
 		return ""
 	}
-	var got0, got1 string
+	var (
+		got0, got1 string
+		d0, d1     map[string]int // the last tries' calls, for a failure to show
+	)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last try: bff-0 reached %v, bff-1 reached %v", d0, d1)
+		}
+	})
 	eventually(t, 20*time.Second, "each replica on one instance, not the same", func() bool {
-		got0, got1 = one(reach(b0)), one(reach(b1))
+		d0, d1 = reach(b0), reach(b1)
+		got0, got1 = one(d0), one(d1)
 		return got0 != "" && got1 != "" && got0 != got1
 	})
 	t.Logf("bff-0 → %s, bff-1 → %s", got0, got1)
