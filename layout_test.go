@@ -35,6 +35,8 @@ var importRules = []struct {
 		why:    "a device package is its adapters (pure) and its routes: it never fetches"},
 	{pkgs: []string{"mosaic/mocks"}, forbid: []string{"mosaic/bff", "mosaic/cmd", "mosaic/internal/bench", "mosaic/clients/conn", "mosaic/clients/batch", "mosaic/clients/cache"},
 		why: "the test doubles are an oracle independent of the production code they check"},
+	{pkgs: []string{"mosaic/internal/tooltest"}, forbid: []string{"mosaic/"},
+		why: "every layer's tests import it, so it imports none of them"},
 	{pkgs: []string{"mosaic/bff", "mosaic/clients", "mosaic/dto", "mosaic/mocks"}, forbid: []string{"mosaic/internal/bench", "mosaic/cmd"},
 		why: "the product and its doubles never depend on the tools"},
 }
