@@ -1,18 +1,15 @@
 package tooltest
 
-import (
-	"testing"
-)
+import "testing"
 
 // recorder is a testing.TB that notes how the test ended instead of ending.
 type recorder struct {
 	testing.TB
 	failed, skipped bool
-	msg             string
 }
 
 func (r *recorder) Helper()                   {}
-func (r *recorder) Fatalf(f string, a ...any) { r.failed = true; r.msg = f }
+func (r *recorder) Fatalf(f string, a ...any) { r.failed = true }
 func (r *recorder) Skip(a ...any)             { r.skipped = true }
 
 func TestMissingFailsInCIAndSkipsElsewhere(t *testing.T) {
