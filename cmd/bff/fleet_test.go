@@ -187,12 +187,18 @@ func (f *fleet) bff(args ...string) *bffProc {
 	done := make(chan error, 1)
 	// Caches off: the fleet tests count where each screen's calls go, and
 	// a cache would answer the same screen from memory after the first.
-	all := append([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-registry", f.etcd.Endpoint(), "-trusted-proxies", "127.0.0.1/32", "-cache=false"}, args...)
+	// Warnings only (registry trouble, downstream failures), the last of
+	// them shown when the test fails.
+	all := append([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-registry", f.etcd.Endpoint(), "-trusted-proxies", "127.0.0.1/32", "-cache=false", "-log-level", "warn"}, args...)
+	logs := &logTail{max: 40}
 	go func() {
-		done <- run(ctx, all, func(string) string { return "" }, pw, io.Discard)
+		done <- run(ctx, all, func(string) string { return "" }, pw, logs)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bff %v logged, last %d lines:\n%s", args, logs.max, logs)
+		}
 		cancel()
 		select {
 		case err := <-done:
@@ -327,4 +333,28 @@ func (s *stream) failed(t *testing.T) int {
 		t.Fatal("the stream sent nothing")
 	}
 	return bad + len(s.degraded)
+}
+
+// logTail keeps the last max lines written to it (slog writes a record in
+// one Write), for a failed test to show what a process said.
+type logTail struct {
+	max   int
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logTail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, strings.TrimRight(string(p), "\n"))
+	if len(l.lines) > l.max {
+		l.lines = l.lines[len(l.lines)-l.max:]
+	}
+	return len(p), nil
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
