@@ -94,7 +94,15 @@ func balancer(o Options) (string, error) {
 // Dial returns a client connection to service at target, one of
 // static:///host:port[,host:port...], dns:///name:port or etcd:///service
 // (with the registry's resolver among extra).
-// The connection is lazy: it connects on first use.
+//
+// The connection resolves and connects at once, not on first use, and
+// never goes idle. gRPC builds a channel's resolver when the channel leaves
+// idle mode: at its first call, and again after every idle spell (30 min
+// by default). With etcd:/// targets that resolver's first act is a list
+// from the registry, so a lazy or idling channel asked for its first call
+// while etcd is down has no addresses at all, where one resolved at start
+// serves from its last list (as package registry promises) for as long as
+// the registry is gone.
 func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	scheme, _, ok := strings.Cut(target, ":///")
 	if !ok {
@@ -124,11 +132,17 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithResolvers(staticBuilder{}),
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
+		grpc.WithIdleTimeout(0), // never idle: see above
 	}
 	if o.TracerProvider != nil {
 		opts = append(opts, grpc.WithStatsHandler(tracer(o.TracerProvider, o.Propagator)))
 	} else {
 		c.propagator = o.Propagator
 	}
-	return grpc.NewClient(target, append(opts, extra...)...)
+	cc, err := grpc.NewClient(target, append(opts, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	cc.Connect() // resolve now: see above
+	return cc, nil
 }

@@ -19,6 +19,9 @@ import (
 type Builder struct {
 	cli *clientv3.Client
 	o   options
+
+	mu     sync.Mutex
+	listed map[string]bool // services a resolver has listed at least once
 }
 
 // NewBuilder is a resolver builder reading the registry through cli. Its
@@ -28,7 +31,23 @@ func NewBuilder(cli *clientv3.Client, opts ...Option) (*Builder, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	return &Builder{cli: cli, o: o}, nil
+	return &Builder{cli: cli, o: o, listed: map[string]bool{}}, nil
+}
+
+// Listed reports whether a resolver of service has read the registry at
+// least once: until then a channel resolving through it has no addresses,
+// and a replica that serves before is not ready (and, should the registry
+// go away first, has nothing to serve from).
+func (b *Builder) Listed(service string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.listed[service]
+}
+
+func (b *Builder) markListed(service string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.listed[service] = true
 }
 
 // Scheme is "etcd".
@@ -48,7 +67,11 @@ func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 		cc:      cc,
 		cancel:  cancel,
 	}
-	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, changed: r.changed, failed: r.failed}
+	changed := func(kvs map[string][]byte) {
+		r.changed(kvs)
+		b.markListed(service)
+	}
+	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, changed: changed, failed: r.failed}
 	if b.o.subscribe != nil {
 		refresh, unsubscribe := b.o.subscribe()
 		w.refresh = refresh

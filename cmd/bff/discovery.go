@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -27,6 +28,7 @@ type discovery struct {
 	cli    *clientv3.Client
 	peers  *registry.Peers     // nil without subsetting
 	self   *registry.Registrar // nil until join
+	built  *registry.Builder   // nil until dialOptions
 }
 
 // startDiscovery connects to the registry; nil without -registry.
@@ -67,7 +69,23 @@ func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.built = b
 	return []grpc.DialOption{grpc.WithResolvers(b)}, nil
+}
+
+// resolved reports whether every target discovered through the registry
+// has had its first list: until then this replica has no instance of that
+// service to call, and /readyz says so.
+func (d *discovery) resolved(targets map[string]string) bool {
+	if d == nil || d.built == nil {
+		return true
+	}
+	for _, t := range targets {
+		if service, ok := strings.CutPrefix(t, "etcd:///"); ok && !d.built.Listed(service) {
+			return false
+		}
+	}
+	return true
 }
 
 // join registers this replica among its peers, when it subsets: the

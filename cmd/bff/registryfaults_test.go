@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -78,4 +80,26 @@ func TestFleetFailsOverToAnotherClusterAndBack(t *testing.T) {
 	if bad := s.failed(t); bad != 0 {
 		t.Errorf("%d scene requests failed or degraded", bad)
 	}
+}
+
+// A bff that has served nothing yet serves through a registry outage that
+// starts at once: its channels resolved when it started, not at their
+// first call, and /readyz waited for those lists.
+func TestFleetServesThroughARegistryOutageBeforeItsFirstRequest(t *testing.T) {
+	f := newFleet(t)
+	f.mock("inst-a", "", "c1")
+	f.mock("inst-b", "", "c1")
+	bff := f.bff("-cluster", "c1", "-instance-id", "bff-0", "-subset", "1")
+	f.etcd.Kill()
+	bad := map[string]int{}
+	const n = 40
+	for range n {
+		if code, degraded := bff.feed(t, ""); code != http.StatusOK || len(degraded) > 0 {
+			bad[fmt.Sprint(code, degraded)]++
+		}
+	}
+	if len(bad) > 0 {
+		t.Errorf("with etcd killed before the first request, of %d feeds: %v", n, bad)
+	}
+	t.Logf("etcd killed before the first request: %d feeds, failed or degraded %v", n, bad)
 }

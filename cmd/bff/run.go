@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Tracing:     tracing,
 		Metrics:     metrics,
 		Starved:     admission.NewStarvation(admission.StarvationConfig{}).Starved,
-		Ready:       r.ready.Load,
+		Ready:       func() bool { return r.ready.Load() && disc.resolved(targets) },
 	})
 	if err != nil {
 		return err
