@@ -152,22 +152,42 @@ func TestHangingServiceIsCutOffWithTheCachesOn(t *testing.T) {
 	// IDs no other is fetching and make a call of their own, unless
 	// refused.
 	const n = 120
-	var refused atomic.Int32
+	var refused, slowOthers atomic.Int32
 	eightAtOnce(n, func(i int) {
 		got := observe(t, srv.Get(t, fmt.Sprintf("/web/v1/feed?ps=20&page=%d", 1+i%5), "X-User-Id", fmt.Sprint(1000+i)))
-		switch d := strings.Join(got.degraded, ","); {
-		case got.status != http.StatusOK:
+		if got.status != http.StatusOK {
 			t.Errorf("feed status %d", got.status)
-		case d == "stats:circuit_open":
+			return
+		}
+		stats := ""
+		for _, d := range got.degraded {
+			section, reason, _ := strings.Cut(d, ":")
+			switch {
+			case section == "stats":
+				stats = reason
+			case reason == "timeout":
+				// A healthy service's call outlived its 100 ms: the race
+				// detector on a busy machine, not what this test is about.
+				slowOthers.Add(1)
+			default:
+				t.Errorf("stat hanging: degraded %q", got.degraded)
+			}
+		}
+		switch stats {
+		case "circuit_open":
 			refused.Add(1)
-		case d != "stats:timeout":
-			t.Errorf("stat hanging: degraded %q", d)
+		case "timeout":
+		default:
+			t.Errorf("stat hanging: degraded %q, want stats timed out or refused", got.degraded)
 		}
 	})
 	calls := srv.Recorder.Count(mStats)
-	t.Logf("stat hanging: %d of %d requests refused locally, %d calls reached it", refused.Load(), n, calls)
+	t.Logf("stat hanging: %d of %d requests refused locally, %d calls reached it; %d other sections timed out", refused.Load(), n, calls, slowOthers.Load())
 	if calls > n/2 || refused.Load() == 0 {
 		t.Errorf("%d calls reached the hanging service for %d requests, %d refused: it is not cut off", calls, n, refused.Load())
+	}
+	if slowOthers.Load() > n/10 {
+		t.Errorf("%d of %d requests had a healthy service time out too", slowOthers.Load(), n)
 	}
 }
 
