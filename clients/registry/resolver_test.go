@@ -375,3 +375,39 @@ func mustParse(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// Listed is false for a service until a resolver of it has read the
+// registry, and stays false while the registry cannot be read: what a
+// replica's /readyz waits for.
+func TestBuilderListedAfterTheFirstList(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	var l logs
+	b, err := NewBuilder(cli, fast(&l)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Listed("stat") {
+		t.Fatal("stat listed before any resolver of it")
+	}
+	etcd.Stop()
+	r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///stat")}, etcdtest.NewClientConn(), resolver.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	time.Sleep(time.Second) // several failed lists
+	if b.Listed("stat") {
+		t.Fatal("stat listed while etcd was down")
+	}
+	etcd.Restart()
+	for deadline := time.Now().Add(20 * time.Second); !b.Listed("stat"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("stat not listed within 20 s of etcd's restart")
+		}
+	}
+	if b.Listed("archive") {
+		t.Error("archive listed, though no resolver of it was built")
+	}
+}
