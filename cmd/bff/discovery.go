@@ -23,12 +23,12 @@ const replicasService = "bff"
 // etcd:///<service> targets, subset by lane and cluster when -subset is
 // set, and then this replica's own registration among its peers.
 type discovery struct {
-	cfg    config
-	logger *slog.Logger
-	cli    *clientv3.Client
-	peers  *registry.Peers     // nil without subsetting
-	self   *registry.Registrar // nil until join
-	built  *registry.Builder   // nil until dialOptions
+	cfg     config
+	logger  *slog.Logger
+	cli     *clientv3.Client
+	peers   *registry.Peers     // nil without subsetting
+	self    *registry.Registrar // nil until join
+	builder *registry.Builder   // nil until dialOptions
 }
 
 // startDiscovery connects to the registry; nil without -registry.
@@ -69,7 +69,7 @@ func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.built = b
+	d.builder = b
 	return []grpc.DialOption{grpc.WithResolvers(b)}, nil
 }
 
@@ -77,11 +77,11 @@ func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 // has had its first list: until then this replica has no instance of that
 // service to call, and /readyz says so.
 func (d *discovery) resolved(targets map[string]string) bool {
-	if d == nil || d.built == nil {
+	if d == nil || d.builder == nil {
 		return true
 	}
 	for _, t := range targets {
-		if service, ok := strings.CutPrefix(t, "etcd:///"); ok && !d.built.Listed(service) {
+		if service, ok := strings.CutPrefix(t, "etcd:///"); ok && !d.builder.Listed(service) {
 			return false
 		}
 	}
