@@ -11,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +63,10 @@ func (r Result) RPS() float64 {
 	return float64(r.OK) / r.Elapsed.Seconds()
 }
 
-// Do sends one request, reads the whole body and says whether it was a 200.
+// Do sends one request, reads the whole body and says whether it was a
+// complete answer: a 200 whose body lists no degraded section. A degraded
+// 200 is an error here: a server that drops a section under load does less
+// work than one that waits for it, and its rate is not screens served.
 func Do(ctx context.Context, client *http.Client, t Target) (n int64, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
 	if err != nil {
@@ -74,14 +78,63 @@ func Do(ctx context.Context, client *http.Client, t Target) (n int64, err error)
 		return 0, err
 	}
 	defer resp.Body.Close()
-	n, err = io.Copy(io.Discard, resp.Body)
+	var d degradedScan
+	n, err = io.Copy(&d, resp.Body)
 	if err != nil {
 		return n, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return n, fmt.Errorf("%s: status %d", t.URL, resp.StatusCode)
 	}
+	if d.found {
+		return n, fmt.Errorf("%s: degraded: %s", t.URL, d.after)
+	}
 	return n, nil
+}
+
+// degradedMark opens the list of degraded sections in a scene's JSON
+// (docs/DESIGN.md, "Degradation"); it is left out when the list is empty.
+const degradedMark = `"degraded":`
+
+// degradedScan is a body's sink that notes whether degradedMark occurs in
+// it, even split between two writes, and keeps the start of what follows
+// the mark for the error.
+type degradedScan struct {
+	tail  []byte // the last bytes seen, fewer than the mark's
+	edge  [2 * len(degradedMark)]byte
+	found bool
+	after []byte
+}
+
+func (d *degradedScan) Write(p []byte) (int, error) {
+	n := len(p)
+	if !d.found {
+		p = d.seek(p)
+	}
+	if d.found && len(d.after) < 120 {
+		d.after = append(d.after, p[:min(len(p), 120-len(d.after))]...)
+	}
+	return n, nil
+}
+
+// seek looks for the mark in p and across the end of the previous write
+// and the start of p, and returns what follows it (p itself when absent).
+func (d *degradedScan) seek(p []byte) []byte {
+	const short = len(degradedMark) - 1
+	edge := append(append(d.edge[:0], d.tail...), p[:min(len(p), short)]...)
+	if i := strings.Index(string(edge), degradedMark); i >= 0 {
+		d.found = true
+		return p[i+len(degradedMark)-len(d.tail):]
+	}
+	if i := strings.Index(string(p), degradedMark); i >= 0 {
+		d.found = true
+		return p[i+len(degradedMark):]
+	}
+	d.tail = append(d.tail[:0], edge[max(0, len(edge)-short):]...)
+	if len(p) > short {
+		d.tail = append(d.tail[:0], p[len(p)-short:]...)
+	}
+	return p
 }
 
 // recorder gathers the outcome of concurrent requests.
