@@ -93,7 +93,8 @@ func Do(ctx context.Context, client *http.Client, t Target) (n int64, err error)
 }
 
 // degradedMark opens the list of degraded sections in a scene's JSON
-// (docs/DESIGN.md, "Degradation"); it is left out when the list is empty.
+// (api.openapi.yaml; docs/ARCHITECTURE.md, "Criticality"); a complete
+// answer leaves it out.
 const degradedMark = `"degraded":`
 
 // degradedScan is a body's sink that notes whether degradedMark occurs in
