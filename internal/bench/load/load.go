@@ -5,7 +5,9 @@
 package load
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -15,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mosaic/dto"
 )
 
 // Target is one request the load repeats.
@@ -78,64 +82,42 @@ func Do(ctx context.Context, client *http.Client, t Target) (n int64, err error)
 		return 0, err
 	}
 	defer resp.Body.Close()
-	var d degradedScan
-	n, err = io.Copy(&d, resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	n = int64(len(body))
 	if err != nil {
 		return n, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return n, fmt.Errorf("%s: status %d", t.URL, resp.StatusCode)
 	}
-	if d.found {
-		return n, fmt.Errorf("%s: degraded: %s", t.URL, d.after)
+	if d := Degraded(body); len(d) > 0 {
+		return n, fmt.Errorf("%s: degraded: %s", t.URL, strings.Join(d, ", "))
 	}
 	return n, nil
 }
 
-// degradedMark opens the list of degraded sections in a scene's JSON
-// (api.openapi.yaml; docs/ARCHITECTURE.md, "Criticality"); a complete
-// answer leaves it out.
+// degradedMark is cheap to look for before decoding a body: most 200s have
+// no degraded section, and the load generator shares the machine.
 const degradedMark = `"degraded":`
 
-// degradedScan is a body's sink that notes whether degradedMark occurs in
-// it, even split between two writes, and keeps the start of what follows
-// the mark for the error.
-type degradedScan struct {
-	tail  []byte // the last bytes seen, fewer than the mark's
-	edge  [2 * len(degradedMark)]byte
-	found bool
-	after []byte
-}
-
-func (d *degradedScan) Write(p []byte) (int, error) {
-	n := len(p)
-	if !d.found {
-		p = d.seek(p)
+// Degraded lists "section reason" for each degraded section of a scene's
+// 200 body (api.openapi.yaml; docs/ARCHITECTURE.md, "Criticality"); a
+// complete answer has none.
+func Degraded(body []byte) []string {
+	if !bytes.Contains(body, []byte(degradedMark)) {
+		return nil
 	}
-	if d.found && len(d.after) < 120 {
-		d.after = append(d.after, p[:min(len(p), 120-len(d.after))]...)
+	var b struct {
+		Degraded []dto.Degraded `json:"degraded"`
 	}
-	return n, nil
-}
-
-// seek looks for the mark in p and across the end of the previous write
-// and the start of p, and returns what follows it (p itself when absent).
-func (d *degradedScan) seek(p []byte) []byte {
-	const short = len(degradedMark) - 1
-	edge := append(append(d.edge[:0], d.tail...), p[:min(len(p), short)]...)
-	if i := strings.Index(string(edge), degradedMark); i >= 0 {
-		d.found = true
-		return p[i+len(degradedMark)-len(d.tail):]
+	if json.Unmarshal(body, &b) != nil {
+		return nil
 	}
-	if i := strings.Index(string(p), degradedMark); i >= 0 {
-		d.found = true
-		return p[i+len(degradedMark):]
+	out := make([]string, 0, len(b.Degraded))
+	for _, d := range b.Degraded {
+		out = append(out, d.Section+" "+d.Reason)
 	}
-	d.tail = append(d.tail[:0], edge[max(0, len(edge)-short):]...)
-	if len(p) > short {
-		d.tail = append(d.tail[:0], p[len(p)-short:]...)
-	}
-	return p
+	return out
 }
 
 // recorder gathers the outcome of concurrent requests.

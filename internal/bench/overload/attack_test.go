@@ -68,18 +68,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestDegradedIn(t *testing.T) {
-	body := []byte(`{"page":1,"ps":2,"cards":[{"title":"a"}],"degraded":[{"section":"owners","reason":"timeout"},{"section":"stats","reason":"circuit_open"}]}`)
-	if got, want := degradedIn(body), []string{"owners timeout", "stats circuit_open"}; !slices.Equal(got, want) {
-		t.Errorf("degradedIn = %q, want %q", got, want)
-	}
-	for _, b := range []string{`{"cards":[]}`, `{"cards":[], "degraded":`, `{"title":"\"degraded\": in a title"}`} {
-		if got := degradedIn([]byte(b)); len(got) != 0 {
-			t.Errorf("degradedIn(%s) = %q, want none", b, got)
-		}
-	}
-}
-
 // sent is a vegeta result of an open loop at interval: send seq left
 // late after its slot and took lat.
 func sent(began time.Time, interval time.Duration, seq uint64, late, lat time.Duration, code uint16, h http.Header, body []byte) *vegeta.Result {

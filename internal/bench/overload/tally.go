@@ -1,7 +1,6 @@
 package overload
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -63,28 +62,6 @@ func shortError(s string) string {
 	return s
 }
 
-// degradedMarker is cheap to look for before decoding a body: most 200s
-// have no degraded section, and the generator shares its core with the mocks.
-const degradedMarker = `"degraded":`
-
-// degradedIn lists "section reason" for each degraded section of a 200 body.
-func degradedIn(body []byte) []string {
-	if !bytes.Contains(body, []byte(degradedMarker)) {
-		return nil
-	}
-	var b struct {
-		Degraded []dto.Degraded `json:"degraded"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return nil
-	}
-	out := make([]string, 0, len(b.Degraded))
-	for _, d := range b.Degraded {
-		out = append(out, d.Section+" "+d.Reason)
-	}
-	return out
-}
-
 // maxDetails bounds the distinct failure texts kept, so a server that puts
 // a request ID in every error cannot grow the summary without end.
 const maxDetails = 24
@@ -127,7 +104,7 @@ func (t *tally) add(r *vegeta.Result) {
 	case outcomeOK:
 		t.okAt = append(t.okAt, len(t.offsets)-1)
 		t.okLat = append(t.okLat, r.Latency)
-		for _, d := range degradedIn(r.Body) {
+		for _, d := range load.Degraded(r.Body) {
 			t.degraded[d]++
 		}
 	case outcomeShed:
