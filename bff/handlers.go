@@ -4,23 +4,57 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
 )
 
-// notFound names the devices a scene route starts with, so that a client
-// with a typo in its device learns the right ones.
-func notFound(names []string) http.HandlerFunc {
-	list := strings.Join(names, ", ")
-	if n := len(names); n > 1 {
-		list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
-	}
+// notFound says what a client got wrong: under a known device, the routes
+// that device serves (a typo in the scene or a missing ID); under anything
+// else, the devices there are (a typo in the device).
+func notFound(names []string, served map[string][]string) http.HandlerFunc {
+	devices := "devices are " + listed(names)
 	return func(w http.ResponseWriter, r *http.Request) {
-		problem.NotFound(w, "no route "+r.URL.Path+": devices are "+list)
+		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if routes, ok := served[first]; ok {
+			problem.NotFound(w, "no route "+r.URL.Path+": "+first+" serves "+listed(routes))
+			return
+		}
+		problem.NotFound(w, "no route "+r.URL.Path+": "+devices)
 	}
+}
+
+// routesOf lists the GET patterns r serves under each of the devices
+// names, as the router has them, mocked operations included.
+func routesOf(r chi.Routes, names []string) map[string][]string {
+	served := make(map[string][]string, len(names))
+	for _, n := range names {
+		served[n] = nil
+	}
+	chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		first, _, _ := strings.Cut(strings.TrimPrefix(route, "/"), "/")
+		if _, ok := served[first]; ok && method == http.MethodGet {
+			served[first] = append(served[first], strings.TrimSuffix(route, "/"))
+		}
+		return nil
+	})
+	for _, routes := range served {
+		slices.Sort(routes)
+	}
+	return served
+}
+
+// listed is "a, b and c".
+func listed(items []string) string {
+	if n := len(items); n > 1 {
+		return strings.Join(items[:n-1], ", ") + " and " + items[n-1]
+	}
+	return strings.Join(items, "")
 }
 
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {

@@ -52,7 +52,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
 	mocks.Mount(r) // last: only what no real handler serves
-	r.NotFound(edge.HandlerFunc(notFound(devices.Names())).ServeHTTP)
+	r.NotFound(edge.HandlerFunc(notFound(devices.Names(), routesOf(r, devices.Names()))).ServeHTTP)
 	r.MethodNotAllowed(edge.HandlerFunc(methodNotAllowed).ServeHTTP)
 	return r
 }

@@ -84,6 +84,27 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 	}
 }
 
+// A path under a device that serves no such route names the routes the
+// device does serve, as mounted (a typo in the scene, or a missing ID), and
+// not the devices, which the client got right.
+func TestNotFoundUnderADeviceNamesItsRoutes(t *testing.T) {
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	for _, name := range devices.Names() {
+		for _, path := range []string{"/" + name, "/" + name + "/v1/video/1", "/" + name + "/v2/feed"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			var p struct{ Detail string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusNotFound {
+				t.Fatalf("%s: %d %s: %v", path, rec.Code, rec.Body, err)
+			}
+			want := "no route " + path + ": " + name + " serves /" + name + "/v1/feed, /" + name + "/v1/users/{mid} and /" + name + "/v1/videos/{aid}"
+			if p.Detail != want {
+				t.Errorf("%s: detail %q, want %q", path, p.Detail, want)
+			}
+		}
+	}
+}
+
 // A path under no device names the registry's devices, every one of them.
 func TestNotFoundNamesEveryDevice(t *testing.T) {
 	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
