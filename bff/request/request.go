@@ -155,11 +155,9 @@ func View(h http.Header, builds bool) (device.View, error) {
 		return v, err
 	}
 	if s != "" {
-		b, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || b <= 0 {
-			return v, bad("X-Client-Build", "must be a positive integer, got %q", clip(s))
+		if v.Build, err = positive64("X-Client-Build", s); err != nil {
+			return v, err
 		}
-		v.Build = b
 	}
 	return v, nil
 }
@@ -186,11 +184,20 @@ func ID(param, s string, optional bool) (int64, error) {
 	if s == "" && optional {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
+	return positive64(param, s)
+}
+
+// positive64 parses a positive int64. A number past int64 is a positive
+// integer all the same, so its error says how large one may be instead.
+func positive64(param, s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && n > 0:
+		return 0, bad(param, "must be at most %d, got %q", int64(math.MaxInt64), clip(s))
+	case err != nil || n <= 0:
 		return 0, bad(param, "must be a positive integer, got %q", clip(s))
 	}
-	return id, nil
+	return n, nil
 }
 
 // positive parses a positive integer parameter, def when absent. One too

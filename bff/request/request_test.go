@@ -252,3 +252,33 @@ func checkAccepted(t *testing.T, r *http.Request, p request.Params) {
 		}
 	}
 }
+
+// An ID past int64 is still a positive integer: the error says how large
+// one may be, not that it is not a number.
+func TestIDSaysWhatWasWrong(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   int64
+		detail string // "" for success
+	}{
+		{"1", 1, ""},
+		{"9223372036854775807", 9223372036854775807, ""},
+		{"9223372036854775808", 0, `must be at most 9223372036854775807, got "9223372036854775808"`},
+		{"99999999999999999999999", 0, `must be at most 9223372036854775807, got "99999999999999999999999"`},
+		{"0", 0, `must be a positive integer, got "0"`},
+		{"-1", 0, `must be a positive integer, got "-1"`},
+		{"-99999999999999999999999", 0, `must be a positive integer, got "-99999999999999999999999"`},
+		{"1e3", 0, `must be a positive integer, got "1e3"`},
+		{"", 0, `must be a positive integer, got ""`},
+	}
+	for _, tt := range tests {
+		got, err := request.ID("aid", tt.in, false)
+		var re *request.Error
+		switch {
+		case tt.detail == "" && (err != nil || got != tt.want):
+			t.Errorf("ID(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		case tt.detail != "" && (!errors.As(err, &re) || re.Param != "aid" || re.Detail != tt.detail):
+			t.Errorf("ID(%q) error %v, want aid: %s", tt.in, err, tt.detail)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package qa
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -64,7 +65,11 @@ func parseQuery(v url.Values, known func(path string) bool, extra ...string) (qu
 	}
 	for _, p := range []struct{ name, value string }{{"user", q.User}, {"build", q.Build}, {"ps", q.PS}, {"page", q.Page}} {
 		if _, err := request.ID(p.name, p.value, true); err != nil {
-			return query{}, badInput(p.name, "must be a positive integer, got %q", clip(p.value))
+			detail := err.Error()
+			if bad := (*request.Error)(nil); errors.As(err, &bad) {
+				detail = bad.Detail
+			}
+			return query{}, badInput(p.name, "%s", detail)
 		}
 	}
 	return q, nil
