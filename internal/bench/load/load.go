@@ -102,7 +102,8 @@ const degradedMark = `"degraded":`
 
 // Degraded lists "section reason" for each degraded section of a scene's
 // 200 body (api.openapi.yaml; docs/ARCHITECTURE.md, "Criticality"); a
-// complete answer has none.
+// complete answer has none. A body that names the list but does not decode
+// is no complete answer either: its one entry says so.
 func Degraded(body []byte) []string {
 	if !bytes.Contains(body, []byte(degradedMark)) {
 		return nil
@@ -110,8 +111,8 @@ func Degraded(body []byte) []string {
 	var b struct {
 		Degraded []dto.Degraded `json:"degraded"`
 	}
-	if json.Unmarshal(body, &b) != nil {
-		return nil
+	if err := json.Unmarshal(body, &b); err != nil {
+		return []string{"unreadable body: " + err.Error()}
 	}
 	out := make([]string, 0, len(b.Degraded))
 	for _, d := range b.Degraded {
