@@ -7,6 +7,7 @@ import (
 	"net/http/pprof"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -28,6 +29,7 @@ func QA(public http.Handler, spec *openapi.Spec) Option {
 // should receive traffic; it turns false as soon as shutdown begins.
 func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option) http.Handler {
 	r := chi.NewRouter()
+	r.Use(middleware.GetHead) // health checkers and link checkers send HEAD
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {

@@ -51,3 +51,27 @@ func TestQAPageMountedByOption(t *testing.T) {
 		t.Errorf("public handler served %q, want the mini feed once", served)
 	}
 }
+
+// HEAD is answered wherever GET is, as on the public listener: a load
+// balancer's or an operator's health check may send either.
+func TestHeadWhereverGet(t *testing.T) {
+	spec, err := openapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"cards":[]}`))
+	})
+	for _, ready := range []bool{true, false} {
+		h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return ready }, admin.QA(public, spec))
+		for _, path := range []string{"/healthz", "/readyz", "/metrics", "/debug/pprof/", "/debug/compare?path=/v1/feed", "/debug/compare/raw?device=mini&path=/v1/feed", "/debug/compare/assets/qa.css"} {
+			get, head := httptest.NewRecorder(), httptest.NewRecorder()
+			h.ServeHTTP(get, httptest.NewRequest(http.MethodGet, path, nil))
+			h.ServeHTTP(head, httptest.NewRequest(http.MethodHead, path, nil))
+			if head.Code != get.Code || get.Code == http.StatusMethodNotAllowed || get.Code == http.StatusNotFound {
+				t.Errorf("ready %v: %s: HEAD %d, GET %d", ready, path, head.Code, get.Code)
+			}
+		}
+	}
+}
