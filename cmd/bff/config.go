@@ -148,8 +148,14 @@ func (c config) validate() error {
 	switch {
 	case c.subset < 0:
 		return errors.New("-subset must not be negative")
-	case s.Deadline <= 0 || s.CallTimeout < 0 || s.CallTimeout > s.Deadline:
-		return errors.New("-scene-deadline must be positive and -call-timeout between 0 and it")
+	case c.subset > 0 && len(c.registry) == 0:
+		// Only instances discovered in etcd are subset; a static or dns
+		// target would be dialled whole, the flag silently unused.
+		return errors.New("-subset needs -registry: only instances discovered there are subset")
+	case s.Deadline <= 0 || s.CallTimeout < 0 || s.CallTimeout >= s.Deadline:
+		// A call must time out before its scene does, so that a slow
+		// service is blamed on the service and the scene can still degrade.
+		return errors.New("-scene-deadline must be positive and -call-timeout at least 0 (no timeout of its own) and below it")
 	case s.Admission.Min < 1 || s.Admission.Max < s.Admission.Min:
 		return errors.New("-min-inflight must be at least 1 and -max-inflight at least -min-inflight")
 	case s.Admission.Target < 0 || s.Admission.Target > s.Deadline:
