@@ -121,6 +121,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Server-Timing", "archive.BatchGetArchives;dur=1.5") // as the bff sends its trusted peers
 	fmt.Fprintf(w, `{"items":[%s{}]}`, big)
 }
 
@@ -214,6 +215,9 @@ func TestGateway(t *testing.T) {
 	}
 	if id := h[0].Get("X-Request-Id"); len(id) != 32 {
 		t.Errorf("upstream saw X-Request-Id %q, want one made at the edge", id)
+	}
+	if st := resp.Header.Get("Server-Timing"); st != "" {
+		t.Errorf("the public got Server-Timing %q through the gateway, want none", st)
 	}
 
 	gatewayGet(t, gw, "/app/v1/feed", map[string]string{"X-User-Id": "7", "X-Request-Id": "abc-1", "Cookie": "lane=blue"})
@@ -309,7 +313,13 @@ func TestGatewayCapsEachReplica(t *testing.T) {
 		t.Fatalf("%d requests reached the replicas, want one each", n)
 	}
 
-	resp, body := gatewayGet(t, gw, "/web/v1/feed", nil)
+	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": "shed-1"})
+	if id := resp.Header.Get("X-Request-Id"); id != "shed-1" {
+		t.Errorf("shed at the gateway: X-Request-Id %q, want the client's", id)
+	}
+	if resp, _ := gatewayGet(t, gw, "/web/v1/feed", nil); len(resp.Header.Get("X-Request-Id")) != 32 {
+		t.Errorf("shed at the gateway: X-Request-Id %q, want one made at the edge", resp.Header.Get("X-Request-Id"))
+	}
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" ||
 		resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), `"status":503`) {
 		t.Errorf("both replicas at their cap: %d %q (Retry-After %q, Content-Type %q), want the shed problem",
