@@ -35,7 +35,7 @@ func requestID(next http.Handler) http.Handler {
 		if ids := r.Header.Values("X-Request-Id"); len(ids) == 1 {
 			id = ids[0]
 		}
-		if !saneID(id) {
+		if !reqid.Sane(id) {
 			// Unique, not secret: math/rand/v2 needs no system call.
 			id = strconv.FormatUint(rand.Uint64(), 16)
 		}
@@ -44,14 +44,3 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
-func saneID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
-}

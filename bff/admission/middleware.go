@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"mosaic/internal/reqid"
 )
 
 // shedBody is the whole answer to a shed request: a constant problem, so
@@ -43,7 +45,7 @@ func (a *Middleware) Wrap(next http.Handler) http.Handler {
 		arrival := a.l.cfg.Now()
 		if v := a.l.Acquire(r.Context(), arrival); v != Admitted {
 			a.m.shed(v)
-			a.shed(w)
+			a.shed(w, r)
 			return
 		}
 		// The sample is the time served, not the time waited for a slot:
@@ -55,8 +57,16 @@ func (a *Middleware) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-func (a *Middleware) shed(w http.ResponseWriter) {
+// shed answers the constant problem. It returns the request id the
+// request came with (the gateway always sends one), sharing the request's
+// own slice so that refusing still allocates nothing; it makes none, since
+// a shed request leaves no log line for an id to find: bff_shed_total
+// counts it.
+func (a *Middleware) shed(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	if ids := r.Header["X-Request-Id"]; len(ids) == 1 && reqid.Sane(ids[0]) {
+		h["X-Request-Id"] = ids
+	}
 	h["Content-Type"] = a.ctype
 	h["Content-Length"] = a.clen
 	h["Retry-After"] = a.retry

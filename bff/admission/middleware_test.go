@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -89,17 +90,44 @@ func (d *discard) WriteString(s string) (int, error) { return len(s), nil }
 
 var _ io.StringWriter = (*discard)(nil)
 
-// Shedding allocates nothing: refusing work must not take the CPU and the
-// garbage collector's time from the requests admitted.
+// Shedding allocates nothing, with a request id to return or without:
+// refusing work must not take the CPU and the garbage collector's time from
+// the requests admitted.
 func TestSheddingDoesNotAllocate(t *testing.T) {
 	_, h := full(t, NewMetrics(prometheus.NewRegistry()))
-	r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
-	w := &discard{h: http.Header{}}
-	if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }); n != 0 {
-		t.Fatalf("%v allocations per shed request, want 0", n)
+	for _, id := range []string{"", "edge-7f3a"} {
+		r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+		if id != "" {
+			r.Header.Set("X-Request-Id", id)
+		}
+		w := &discard{h: http.Header{}}
+		if n := testing.AllocsPerRun(1000, func() { h.ServeHTTP(w, r) }); n != 0 {
+			t.Fatalf("id %q: %v allocations per shed request, want 0", id, n)
+		}
+		if w.code != http.StatusServiceUnavailable || w.h.Get("X-Request-Id") != id {
+			t.Fatalf("id %q: status %d, X-Request-Id %q", id, w.code, w.h.Get("X-Request-Id"))
+		}
 	}
-	if w.code != http.StatusServiceUnavailable {
-		t.Fatalf("status %d", w.code)
+}
+
+// A shed answer returns the request id it came with, so a client (or the
+// gateway's log) can name the refusal; a malformed one is not echoed.
+func TestShedAnswerReturnsTheRequestID(t *testing.T) {
+	_, h := full(t, NewMetrics(prometheus.NewRegistry()))
+	for _, tc := range []struct{ sent, want []string }{
+		{[]string{"abc-1"}, []string{"abc-1"}},
+		{nil, nil},
+		{[]string{"a", "b"}, nil},
+		{[]string{"with space"}, nil},
+		{[]string{"line\r\nX-Evil: 1"}, nil},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+		r.Header["X-Request-Id"] = tc.sent
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if got := w.Header()["X-Request-Id"]; w.Code != http.StatusServiceUnavailable || !slices.Equal(got, tc.want) {
+			t.Errorf("sent %q: %d, X-Request-Id %q, want %q", tc.sent, w.Code, got, tc.want)
+		}
 	}
 }
 

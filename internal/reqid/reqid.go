@@ -24,3 +24,18 @@ func From(ctx context.Context) string {
 	id, _ := ctx.Value(ctxKey{}).(string)
 	return id
 }
+
+// Sane reports whether a client's id may be kept and echoed: printable
+// ASCII without spaces, at most 128 bytes. Anything else is replaced, so a
+// client cannot put junk or a second header line into our logs and answers.
+func Sane(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}

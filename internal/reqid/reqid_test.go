@@ -17,3 +17,15 @@ func TestWithAndFrom(t *testing.T) {
 		t.Errorf("From(With(abc)) = %q", got)
 	}
 }
+
+func TestSane(t *testing.T) {
+	long := string(make([]byte, 129))
+	for id, want := range map[string]bool{
+		"abc-1": true, "0123456789abcdef0123456789abcdef": true, "a/b:c=d": true,
+		"": false, "a b": false, "a\r\nX-Evil: 1": false, "é": false, long: false,
+	} {
+		if got := Sane(id); got != want {
+			t.Errorf("Sane(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
