@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -66,15 +68,21 @@ func TestFetchChunksDistinctIDs(t *testing.T) {
 
 func TestFetchFailsWhenAChunkFails(t *testing.T) {
 	boom := errors.New("boom")
+	var cancelled atomic.Int32
 	_, err := batch.Fetch(context.Background(), seq(101), 50, func(ctx context.Context, ids []int64) (map[int64]int64, error) {
 		if ids[0] == 51 {
 			return nil, boom
 		}
-		<-ctx.Done() // the failure must cancel the sibling chunks
-		return nil, ctx.Err()
+		select { // the failure must cancel the sibling chunks, which run alongside it
+		case <-ctx.Done():
+			cancelled.Add(1)
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Second): // a guard against hanging, not a speed bound
+			return nil, errors.New("chunk not cancelled by its sibling's failure")
+		}
 	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("err = %v, want boom", err)
+	if !errors.Is(err, boom) || cancelled.Load() != 2 {
+		t.Fatalf("err = %v with %d sibling chunks cancelled, want boom and 2", err, cancelled.Load())
 	}
 }
 
