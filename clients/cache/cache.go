@@ -235,29 +235,51 @@ func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, out map[
 	)
 	for i, w := range waits {
 		if !w.f.wait(ctx) {
-			for _, rest := range waits[i:] {
-				l.flights.leave(rest.f)
-				failed = append(failed, rest.ids...)
-			}
-			return failed, ctx.Err()
+			return l.abandon(waits[i:], own, out, res), ctx.Err()
 		}
 		if w.f.err != nil {
 			failed = append(failed, w.ids...)
 			errs = w.f.err
 			continue
 		}
-		for _, id := range w.ids {
-			if v, ok := w.f.vals[id]; ok {
-				out[id] = v
-			}
-		}
-		if w.f == own {
-			res.Fetched += len(w.ids)
-		} else {
-			res.Shared += len(w.ids)
-		}
+		l.take(w, own, out, res)
 	}
 	return failed, errs
+}
+
+// abandon is the caller's deadline passing while it waits on waits[0]: it
+// leaves each flight not done yet and returns the IDs of those, and of any
+// that failed. A flight already done still answers, as an answer in hand
+// wins over the deadline in flight.wait; its own call, last in waits, often
+// is one.
+func (l *Loader[K, V]) abandon(waits []waitFor[K, V], own *flight[K, V], out map[K]V, res *Result[K]) (failed []K) {
+	for _, w := range waits {
+		select {
+		case <-w.f.done:
+			if w.f.err == nil {
+				l.take(w, own, out, res)
+				continue
+			}
+		default:
+			l.flights.leave(w.f)
+		}
+		failed = append(failed, w.ids...)
+	}
+	return failed
+}
+
+// take copies a finished flight's answer for w's IDs into out.
+func (l *Loader[K, V]) take(w waitFor[K, V], own *flight[K, V], out map[K]V, res *Result[K]) {
+	for _, id := range w.ids {
+		if v, ok := w.f.vals[id]; ok {
+			out[id] = v
+		}
+	}
+	if w.f == own {
+		res.Fetched += len(w.ids)
+	} else {
+		res.Shared += len(w.ids)
+	}
 }
 
 // run makes a flight's downstream call and keeps its answer.

@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"errors"
+	"maps"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -139,5 +141,66 @@ func TestAnEndedRequestStartsNoCall(t *testing.T) {
 	l.wg.Wait()
 	if n := s.callCount(); n != 1 {
 		t.Fatalf("ended requests made %d calls", n-1)
+	}
+}
+
+// When the caller's deadline passes while it waits on another request's
+// slow call, an answer its own call has already brought still counts: the
+// ID is served fresh, not stale, and an absence it learnt is not a failure.
+func TestAnAnswerInHandOutlivesTheDeadline(t *testing.T) {
+	for _, absent := range []bool{false, true} {
+		c, s := newClock(), &service{absent: map[int64]bool{2: absent}}
+		o := testOptions(c)
+		o.Negative = 0 // an absence is known only from the call that said so
+		l := newLoader(t, s, o)
+		mustGet(t, l, context.Background(), 1)
+		c.advance(time.Minute) // 1: past freshness, within the stale bound
+		gate := make(chan struct{})
+		s.set(func(s *service) { s.gate, s.entered = gate, make(chan []int64, 4) })
+		slow := getAsync(l, context.Background(), 1) // its call for 1 is held
+		receive(t, s.entered, "the held call")
+		s.set(func(s *service) { s.gate = nil }) // the next call is answered at once
+
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := getAsync(l, ctx, 1, 2) // waits on the held call for 1, its own for 2
+		receive(t, s.entered, "the call for 2")
+		eventually(t, "the call for 2 to finish", func() bool {
+			l.flights.mu.Lock()
+			defer l.flights.mu.Unlock()
+			_, inFlight := l.flights.m[key[int64]{"", 2}]
+			return !inFlight && s.callCount() == 3
+		})
+		time.Sleep(50 * time.Millisecond) // the flight's done is closed just after it leaves the map
+		cancel()
+		r := receive(t, ch, "the request whose deadline passed")
+		want := map[int64]string{1: "/1/0", 2: "/2/0"}
+		if absent {
+			delete(want, 2)
+		}
+		if r.err != nil || !maps.Equal(r.vals, want) || !slices.Equal(r.res.Stale, []int64{1}) || r.res.Fetched != 1 {
+			t.Errorf("2 absent %v: %v %+v %v; want %v with only 1 stale and 2 fetched", absent, r.vals, r.res, r.err, want)
+		}
+		close(gate)
+		receive(t, slow, "the held request")
+	}
+}
+
+// A stale bound of centuries ("stale forever") is held at the largest
+// instant instead of wrapping into one already past.
+func TestAStaleBoundOfCenturiesHolds(t *testing.T) {
+	for _, bound := range []time.Duration{2562047 * time.Hour, math.MaxInt64} {
+		c, s := newClock(), &service{}
+		o := testOptions(c)
+		o.Stale, o.Jitter = bound, 0.1
+		l := newLoader(t, s, o)
+		mustGet(t, l, context.Background(), 1)
+		if _, res := mustGet(t, l, context.Background(), 1); res.Hits != 1 {
+			t.Errorf("stale bound %v: a second read within freshness missed: %+v", bound, res)
+		}
+		c.advance(time.Minute)
+		s.set(func(s *service) { s.err = errDown })
+		if got, res, err := l.Get(context.Background(), []int64{1}); err != nil || got[1] != "/1/0" || !slices.Equal(res.Stale, []int64{1}) {
+			t.Errorf("stale bound %v, service failing a minute on: %v %+v %v; want the entry, stale", bound, got, res, err)
+		}
 	}
 }

@@ -30,10 +30,10 @@ type entry[V any] struct {
 // given back before the bound forces it; freshness itself is checked here,
 // against Options.Now, per entry.
 func newStore[K comparable, V any](o Options, m *cacheMetrics) *otter.Cache[key[K], *entry[V]] {
-	longest := time.Duration(float64(max(o.Fresh, o.Negative)) * (1 + max(o.Jitter, 0)))
+	longest := duration(float64(max(o.Fresh, o.Negative)) * (1 + max(o.Jitter, 0)))
 	opts := &otter.Options[key[K], *entry[V]]{
 		MaximumSize:      o.MaxEntries,
-		ExpiryCalculator: otter.ExpiryWriting[key[K], *entry[V]](longest + o.Stale),
+		ExpiryCalculator: otter.ExpiryWriting[key[K], *entry[V]](time.Duration(later(int64(longest), o.Stale))),
 		OnAtomicDeletion: func(e otter.DeletionEvent[key[K], *entry[V]]) {
 			if e.Cause == otter.CauseOverflow {
 				m.evicted.Inc()
@@ -143,9 +143,18 @@ func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V) {
 			l.store.Invalidate(k)
 			continue
 		}
-		fresh := now + int64(l.jitter(life))
-		l.store.Set(k, &entry[V]{val: v, ok: ok, fresh: fresh, stale: fresh + int64(l.o.Stale)})
+		fresh := later(now, l.jitter(life))
+		l.store.Set(k, &entry[V]{val: v, ok: ok, fresh: fresh, stale: later(fresh, l.o.Stale)})
 	}
+}
+
+// later is t + d, held at the largest instant rather than wrapping: a bound
+// of centuries ("stale forever") must not turn into one already past.
+func later(t int64, d time.Duration) int64 {
+	if int64(d) > math.MaxInt64-t {
+		return math.MaxInt64
+	}
+	return t + int64(d)
 }
 
 // jitter spreads d uniformly over ±Options.Jitter of it.
@@ -153,5 +162,14 @@ func (l *Loader[K, V]) jitter(d time.Duration) time.Duration {
 	if l.o.Jitter <= 0 {
 		return d
 	}
-	return time.Duration(float64(d) * (1 + l.o.Jitter*(2*rand.Float64()-1)))
+	return duration(float64(d) * (1 + l.o.Jitter*(2*rand.Float64()-1)))
+}
+
+// duration converts ns to a Duration, held at the largest one: a float past
+// int64 converts to whatever the machine makes of it (negative on amd64).
+func duration(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
