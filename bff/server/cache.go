@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,10 @@ type Cache struct {
 	MB int
 }
 
+// maxCacheMB is a terabyte: past it the bound is a typo, and far past it
+// the bytes would overflow.
+const maxCacheMB = 1 << 20
+
 // Validate names what is wrong, in the words of cmd/bff's flags.
 func (c Cache) Validate() error {
 	if !c.On {
@@ -45,8 +50,10 @@ func (c Cache) Validate() error {
 		return errors.New("-cache-archive-fresh, -cache-account-fresh and -cache-stat-fresh must be positive")
 	case c.Stale < 0 || c.Negative < 0:
 		return errors.New("-cache-stale and -cache-negative must not be negative")
-	case c.MB < 1:
-		return errors.New("-cache-mb must be at least 1")
+	case c.MB < 2 || c.MB > maxCacheMB:
+		// The entries get half of it (caches below), and the clients
+		// refuse less than 1 MB for them.
+		return fmt.Errorf("-cache-mb must be from 2 to %d", maxCacheMB)
 	}
 	return nil
 }

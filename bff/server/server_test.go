@@ -15,6 +15,7 @@ import (
 
 	"mosaic/bff/request"
 	"mosaic/clients"
+	"mosaic/clients/conn"
 	"mosaic/internal/telemetry"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
@@ -153,5 +154,28 @@ func TestMockTargetsNameEveryService(t *testing.T) {
 	}
 	if len(targets) != len(clients.Services()) {
 		t.Errorf("%d targets for %d services", len(targets), len(clients.Services()))
+	}
+}
+
+// Every cache bound that Validate accepts, the clients accept too: the
+// server never fails at start on a -cache-mb it let through.
+func TestCacheBoundsValidateAgreesWithTheClients(t *testing.T) {
+	targets := map[string]string{} // dialled lazily: nothing listens, nothing is called
+	for _, svc := range clients.Services() {
+		targets[svc] = "static:///127.0.0.1:1"
+	}
+	for _, mb := range []int{0, 1, 2, 64, maxCacheMB, maxCacheMB + 1} {
+		c := Cache{On: true, ArchiveFresh: time.Second, AccountFresh: time.Second, StatFresh: time.Second, MB: mb}
+		verr := c.Validate()
+		_, closeClients, derr := clients.Dial(targets, conn.Options{}, c.caches(prometheus.NewRegistry()))
+		if derr == nil {
+			closeClients()
+		}
+		if verr == nil && derr != nil {
+			t.Errorf("-cache-mb %d: Validate accepted it, the clients refused it: %v", mb, derr)
+		}
+		if want := mb >= 2 && mb <= maxCacheMB; (verr == nil) != want {
+			t.Errorf("-cache-mb %d: Validate said %v", mb, verr)
+		}
 	}
 }
