@@ -159,7 +159,16 @@ type Loader[K comparable, V any] struct {
 	m         *cacheMetrics
 	wg        sync.WaitGroup // the loader's own goroutines
 	ahead     int64          // ns before freshness ends when a read refreshes
+	// life keeps goroutines from starting once Close has: a request still
+	// served past the shutdown grace may read as the loader closes, and a
+	// WaitGroup must not gain work while Wait runs.
+	life   sync.Mutex
+	closed bool
 }
+
+// ErrClosed answers a read that needs a downstream call once the loader is
+// closed; entries within their bounds still answer.
+var ErrClosed = errors.New("cache: loader closed")
 
 // New returns a loader named name (its label in the metrics) over fetch,
 // the uncached read: it gets distinct IDs and answers those that exist.
@@ -226,8 +235,8 @@ func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, out map[
 		return need, err // a call no one would wait for
 	}
 	waits, own := l.flights.claim(ctx, lane, need, l.o.Timeout, true)
-	if own != nil {
-		l.wg.Go(func() { l.run(own) })
+	if own != nil && !l.spawn(func() { l.run(own) }) {
+		l.flights.finish(own, nil, ErrClosed)
 	}
 	var (
 		failed []K
@@ -314,10 +323,25 @@ func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, 
 	return nil
 }
 
+// spawn runs f on a goroutine of the loader's, unless it is closed.
+func (l *Loader[K, V]) spawn(f func()) bool {
+	l.life.Lock()
+	defer l.life.Unlock()
+	if l.closed {
+		return false
+	}
+	l.wg.Go(f)
+	return true
+}
+
 // Close waits for the loader's calls and refreshes to end and stops the
-// store's clean-up goroutine. A loader that lives as long as the process
+// store's clean-up goroutine; from then on a read that needs a call fails
+// with ErrClosed. A loader that lives as long as the process
 // need not be closed.
 func (l *Loader[K, V]) Close() {
+	l.life.Lock()
+	l.closed = true
+	l.life.Unlock()
 	l.wg.Wait()
 	if l.store != nil {
 		l.store.StopAllGoroutines()

@@ -204,3 +204,34 @@ func TestAStaleBoundOfCenturiesHolds(t *testing.T) {
 		}
 	}
 }
+
+// Once closed, a loader starts nothing, so a request served past the
+// shutdown grace cannot race its Close: a read that needs a call fails with
+// ErrClosed, a refresh ahead is not started, and entries within their
+// bounds still answer.
+func TestAClosedLoaderStartsNoCall(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.5
+	l, err := New("archive", s.fetch, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	l.Close()
+	c.advance(6 * time.Second) // in the last half of 1's freshness: due for a refresh
+	if _, res := mustGet(t, l, ctx, 1); res.Hits != 1 {
+		t.Errorf("a fresh entry after Close: %+v, want a hit", res)
+	}
+	c.advance(time.Minute)
+	if got, res := mustGet(t, l, ctx, 1); got[1] != "/1/0" || !slices.Equal(res.Stale, []int64{1}) {
+		t.Errorf("an entry within the stale bound after Close: %v %+v, want it, stale", got, res)
+	}
+	if _, _, err := l.Get(ctx, []int64{2}); !errors.Is(err, ErrClosed) {
+		t.Errorf("a miss after Close: %v, want ErrClosed", err)
+	}
+	if n := s.callCount(); n != 1 {
+		t.Errorf("%d calls, want only the one before Close", n)
+	}
+}

@@ -120,10 +120,13 @@ func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, ids []K, s
 		<-l.refreshes
 		return
 	}
-	l.wg.Go(func() {
+	if !l.spawn(func() {
 		l.run(own)
 		<-l.refreshes
-	})
+	}) {
+		l.flights.finish(own, nil, ErrClosed)
+		<-l.refreshes
+	}
 }
 
 // fill keeps a call's answer: the values found, and the absence of the
