@@ -43,4 +43,3 @@ func requestID(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(reqid.With(r.Context(), id)))
 	})
 }
-
