@@ -119,6 +119,9 @@ const (
 	Admitted  Verdict = iota
 	ShedLimit         // the limit was reached and no wait was possible
 	ShedQueue         // the request waited QueueWait without starting
+	// Gone: the client left before its request started. It is not shed
+	// (nothing about the load refused it) and gets no answer.
+	Gone
 )
 
 // Limiter is an adaptive bound on requests in flight.
@@ -217,6 +220,9 @@ func (l *Limiter) Limit() int {
 // Acquire asks to start a request read at arrival. Admitted requests must
 // call Release when done.
 func (l *Limiter) Acquire(ctx context.Context, arrival time.Time) Verdict {
+	if ctx.Err() != nil {
+		return Gone
+	}
 	left := l.cfg.QueueWait - l.cfg.Now().Sub(arrival)
 	if l.cfg.QueueWait > 0 && left <= 0 {
 		return ShedQueue // it queued before it reached us: too late to start
@@ -248,20 +254,30 @@ func (l *Limiter) wait(ctx context.Context, w *waiter, left time.Duration) Verdi
 	defer t.Stop()
 	select {
 	case <-w.ch:
-		return Admitted
+		if ctx.Err() == nil {
+			return Admitted
+		}
 	case <-t.C:
 	case <-ctx.Done():
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if w.granted { // the grant and the timeout crossed: the slot is ours
+	switch {
+	case w.granted && ctx.Err() == nil: // the grant and the timeout crossed: the slot is ours
 		return Admitted
+	case w.granted: // the slot came as the client left: the next waiter gets it
+		l.free(l.cfg.Now())
+		l.grant()
+		return Gone
 	}
 	for i, o := range l.waiters {
 		if o == w {
 			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
 			break
 		}
+	}
+	if ctx.Err() != nil {
+		return Gone
 	}
 	l.shed(l.cfg.Now())
 	return ShedQueue
@@ -306,9 +322,7 @@ func (l *Limiter) Release(start time.Time, sample bool) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.inflight--; l.inflight == 0 {
-		l.idle = now
-	}
+	l.free(now)
 	if sample {
 		l.win.sum += now.Sub(start)
 		l.win.n++
@@ -317,6 +331,13 @@ func (l *Limiter) Release(start time.Time, sample bool) {
 		}
 	}
 	l.grant()
+}
+
+// free gives a slot back at now. Callers hold mu.
+func (l *Limiter) free(now time.Time) {
+	if l.inflight--; l.inflight == 0 {
+		l.idle = now
+	}
 }
 
 // grant hands free slots to waiters, newest first. Callers hold mu.

@@ -287,6 +287,48 @@ func TestWaitingForASlot(t *testing.T) {
 	}
 }
 
+// A waiter whose client leaves as its slot comes does not take it: the
+// slot goes to the next waiter, and the one that left is Gone, not shed.
+func TestASlotGrantedToAGoneClientGoesToTheNext(t *testing.T) {
+	for range 20 { // the grant and the cancel race both ways
+		l := New(Config{Min: 2, Max: 2, QueueWait: 10 * time.Second}) // as many may wait as run
+		for range 2 {
+			if l.Acquire(context.Background(), time.Now()) != Admitted {
+				t.Fatal("request shed below the limit")
+			}
+		}
+		live, gone := make(chan Verdict, 1), make(chan Verdict, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		for i, w := range []struct {
+			ctx context.Context
+			got chan Verdict
+		}{{context.Background(), live}, {ctx, gone}} { // the one that leaves is newest: granted first
+			go func() { w.got <- l.Acquire(w.ctx, time.Now()) }()
+			for deadline := time.Now().Add(5 * time.Second); l.queued() != i+1; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("waiter never queued")
+				}
+			}
+		}
+		cancel()
+		l.Release(time.Now(), false)
+		if v := <-gone; v != Gone {
+			t.Fatalf("the waiter whose client left: %v, want Gone", v)
+		}
+		select {
+		case v := <-live:
+			if v != Admitted {
+				t.Fatalf("the live waiter: %v, want Admitted", v)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the live waiter was not given the slot the gone one left")
+		}
+		if l.inflight != 2 || l.queued() != 0 {
+			t.Fatalf("%d in flight, %d queued; want the live one running beside the first and none waiting", l.inflight, l.queued())
+		}
+	}
+}
+
 // Once requests have been shed for twice QueueWait without a pause as
 // long, the overload is held: a request that finds the limit reached is
 // shed at once instead of waiting. A pause in the sheds ends it, and a

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"mosaic/bff/httpx"
 	"mosaic/internal/reqid"
 )
 
@@ -43,16 +44,23 @@ func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool) *Middleware {
 func (a *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrival := a.l.cfg.Now()
-		if v := a.l.Acquire(r.Context(), arrival); v != Admitted {
+		switch v := a.l.Acquire(r.Context(), arrival); v {
+		case Admitted:
+		case Gone:
+			w.WriteHeader(httpx.StatusClientClosed) // for the log; no one reads it
+			return
+		default:
 			a.m.shed(v)
 			a.shed(w, r)
 			return
 		}
 		// The sample is the time served, not the time waited for a slot:
 		// waiting is what the limit causes, not what it should learn from.
+		// A request whose client left teaches nothing either: it ended when
+		// the client went, not when the work was done.
 		start := a.l.cfg.Now()
 		sample := a.unsampled == nil || !a.unsampled(r)
-		defer func() { a.l.Release(start, sample) }()
+		defer func() { a.l.Release(start, sample && r.Context().Err() == nil) }()
 		next.ServeHTTP(w, r)
 	})
 }

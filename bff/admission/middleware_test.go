@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -163,4 +164,26 @@ func value(t *testing.T, c prometheus.Metric) float64 {
 		return m.Counter.GetValue()
 	}
 	return m.Gauge.GetValue()
+}
+
+// A request whose client has left is not started: the limiter answers Gone
+// without taking a slot, and the middleware records 499 without counting a
+// shed or running the handler.
+func TestAGoneClientIsNotStarted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	l := New(Config{Min: 4, Max: 4, Metrics: m})
+	h := NewMiddleware(l, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("the handler ran for a client that had left")
+	}))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil).WithContext(ctx))
+	if w.Code != 499 || w.Body.Len() != 0 {
+		t.Errorf("status %d, body %q; want 499 and nothing", w.Code, w.Body)
+	}
+	if shed := value(t, m.shedLimit) + value(t, m.shedQueue); shed != 0 || l.inflight != 0 {
+		t.Errorf("%v counted shed, %d in flight; want neither", shed, l.inflight)
+	}
 }
