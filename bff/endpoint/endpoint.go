@@ -111,6 +111,12 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 			}
 			var timings conn.Timings
 			s, degraded, err := load(conn.WithTimings(ctx, &timings), p, id)
+			if r.Context().Err() != nil {
+				// The client left: what failed failed for that, and no one
+				// reads the answer (httpx.StatusClientClosed).
+				w.WriteHeader(httpx.StatusClientClosed)
+				return httpx.StatusClientClosed, nil
+			}
 			if t := timings.Header(); t != "" && env.showTiming(r) {
 				w.Header().Set("Server-Timing", t)
 			}
