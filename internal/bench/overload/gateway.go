@@ -23,7 +23,8 @@ import (
 //
 // The config carries the shipped template's overload directives (the
 // upstream's max_conns, HTTP/1.1 upstream with kept-alive connections, no
-// retry of a 503, the @shed answer; TestGatewayConfigMatchesTheShippedTemplate)
+// retry of a 503, the @shed answer with the request id it needs;
+// TestGatewayConfigMatchesTheShippedTemplate)
 // and none of the rest: its per-address rate limit would refuse a load
 // generator that sends from one address, and identity, coloring and gzip
 // are not what this pass measures. It differs in running one process
@@ -43,6 +44,10 @@ http {
   fastcgi_temp_path %[1]s/fastcgi;
   uwsgi_temp_path %[1]s/uwsgi;
   scgi_temp_path %[1]s/scgi;
+  map $http_x_request_id $mosaic_request_id {
+    ""      $request_id;
+    default $http_x_request_id;
+  }
   upstream bff {
     server %[2]s max_conns=%[3]d;
     keepalive 512;
@@ -60,6 +65,7 @@ http {
     }
     location @shed {
       add_header Retry-After 1 always;
+      add_header X-Request-Id $mosaic_request_id always;
       add_header Cache-Control no-store always;
       default_type application/problem+json;
       return 503 '{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"overloaded: no replica can take this request now, retry shortly"}';
