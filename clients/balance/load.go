@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"mosaic/clients/contract"
 )
 
 // load is what the picker knows of one instance's load: a peak-EWMA latency
@@ -115,10 +117,10 @@ func classify(err error, bytesSent bool) outcome {
 		}
 		return answered
 	}
-	switch status.Code(err) {
-	case codes.Canceled, codes.DeadlineExceeded:
+	switch c := status.Code(err); {
+	case c == codes.Canceled || c == codes.DeadlineExceeded:
 		return cut
-	case codes.Unavailable, codes.Internal, codes.Unknown, codes.ResourceExhausted, codes.DataLoss:
+	case contract.ServerFault(c):
 		return failed
 	}
 	return answered

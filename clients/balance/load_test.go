@@ -7,8 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/balancer"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
+
+	"mosaic/clients/instance"
 )
 
 const ms = int64(time.Millisecond)
@@ -114,10 +118,66 @@ func TestClassify(t *testing.T) {
 		{status.Error(codes.Unavailable, ""), false, failed},
 		{status.Error(codes.Internal, ""), true, failed},
 		{status.Error(codes.ResourceExhausted, ""), true, failed},
+		{status.Error(codes.Aborted, ""), true, failed},       // fast failures must not look fast
+		{status.Error(codes.Unimplemented, ""), true, failed}, // a wrong build behind the address
 		{errors.New("not a status"), true, failed},
 	} {
 		if got := classify(tc.err, tc.sent); got != tc.want {
 			t.Errorf("classify(%v, sent=%v) = %d, want %d", tc.err, tc.sent, got, tc.want)
+		}
+	}
+}
+
+// An instance that fails every call at once, whatever the code of its
+// failure (contract.ServerFault), does not look fast and draw the traffic:
+// it gets no more than its third while the other two answer in 5 ms, with
+// about 10 calls in flight.
+func TestAFastFailingInstanceDoesNotDrawTheTraffic(t *testing.T) {
+	for _, code := range []codes.Code{codes.Aborted, codes.Unimplemented, codes.Internal} {
+		var f fleet
+		f.add("bad", instance.Instance{}, connectivity.Ready)
+		f.add("ok1", instance.Instance{}, connectivity.Ready)
+		f.add("ok2", instance.Instance{}, connectivity.Ready)
+		var now int64
+		p, _ := newPicker(f.children, "", testTuning, func() int64 { return now })
+		type call struct {
+			done func(balancer.DoneInfo)
+			bad  bool
+			end  int64
+		}
+		var live []call
+		calls := map[bool]int{}
+		for range 3000 {
+			now += ms / 2
+			kept := live[:0]
+			for _, c := range live {
+				if c.end <= now {
+					var err error
+					if c.bad {
+						err = status.Error(code, "")
+					}
+					c.done(balancer.DoneInfo{Err: err, BytesSent: true})
+				} else {
+					kept = append(kept, c)
+				}
+			}
+			live = kept
+			before := f.pickers["bad"].n.Load()
+			res, err := p.Pick(colored(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := f.pickers["bad"].n.Load() > before
+			calls[bad]++
+			end := now + 5*ms
+			if bad {
+				end = now + ms/10
+			}
+			live = append(live, call{res.Done, bad, end})
+		}
+		share := float64(calls[true]) / 3000
+		if share > 0.34 {
+			t.Errorf("%v: the failing instance took %.0f%% of the calls, more than its third", code, 100*share)
 		}
 	}
 }

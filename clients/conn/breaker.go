@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"mosaic/clients/contract"
 )
 
 // ErrCircuitOpen is returned, without calling the service, when the
@@ -196,9 +198,6 @@ func (t *throttle) report(changed bool, p float64) {
 // serviceFault: the service is failing, not the request. Bad arguments
 // or a missing entity say the service is answering.
 func serviceFault(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Internal, codes.ResourceExhausted, codes.Unknown, codes.Aborted, codes.DataLoss:
-		return true
-	}
-	return false
+	c := status.Code(err)
+	return c == codes.DeadlineExceeded || contract.ServerFault(c)
 }

@@ -285,3 +285,18 @@ func TestScenarioCallsBypassTheThrottle(t *testing.T) {
 		t.Fatalf("real mode: %v, want refused", err)
 	}
 }
+
+// The throttle counts against the service what the balancer counts against
+// an instance (contract.ServerFault), plus a call timing out; an answer
+// about the request, or the caller's own cancel, is not its fault.
+func TestServiceFault(t *testing.T) {
+	for code, want := range map[codes.Code]bool{
+		codes.Unavailable: true, codes.Internal: true, codes.Unknown: true, codes.ResourceExhausted: true,
+		codes.DataLoss: true, codes.Aborted: true, codes.Unimplemented: true, codes.DeadlineExceeded: true,
+		codes.NotFound: false, codes.InvalidArgument: false, codes.PermissionDenied: false, codes.Canceled: false,
+	} {
+		if got := serviceFault(status.Error(code, "")); got != want {
+			t.Errorf("serviceFault(%v) = %v, want %v", code, got, want)
+		}
+	}
+}

@@ -6,6 +6,8 @@
 // (clients.All).
 package contract
 
+import "google.golang.org/grpc/codes"
+
 // Metadata keys.
 const (
 	// ColorKey carries a call's traffic lane (X-Color); absent: baseline.
@@ -19,3 +21,19 @@ const (
 // largest page size or count it serves; it rejects more with
 // InvalidArgument (docs/ARCHITECTURE.md, "Downstream services").
 const MaxBatch = 50
+
+// ServerFault says whether a call's status code is the server's failure
+// rather than an answer about the request: the balancer counts it against
+// the instance (so one that fails fast does not look fast and draw the
+// traffic), the throttle against the service. Aborted and Unimplemented
+// are among them: no read here aborts on contention, and a method the
+// server does not have is a wrong build or a stranger behind the address.
+// NotFound, InvalidArgument and the like are answers; the caller's own
+// Canceled and DeadlineExceeded are neither, and each reader judges those.
+func ServerFault(c codes.Code) bool {
+	switch c {
+	case codes.Unavailable, codes.Internal, codes.Unknown, codes.ResourceExhausted, codes.DataLoss, codes.Aborted, codes.Unimplemented:
+		return true
+	}
+	return false
+}
