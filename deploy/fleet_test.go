@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -243,15 +245,53 @@ func portOf(addr string) int {
 	return n
 }
 
-// freeAddr is a loopback address nothing listens on right now.
+// freeAddr is a loopback address nothing listens on right now, for a
+// process to bind a moment later. Its port is below the kernel's ephemeral
+// range: one from that range (what listening on :0 gives) can be taken in
+// that moment by any connection another process opens, and was (a bff's
+// admin listener: "address already in use"). Ports are handed out in turn
+// from a random start, so two asked for in one run never coincide.
 func freeAddr(t *testing.T) string {
 	t.Helper()
+	if low := ephemeralLow(); low > minPort+1000 {
+		for range 200 {
+			port := minPort + int(nextPort.Add(1))%(low-minPort)
+			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				l.Close()
+				return l.Addr().String()
+			}
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// minPort is the lowest port freeAddr hands out: above the well-known and
+// the commonly configured ones.
+const minPort = 20000
+
+// nextPort is the last port handed out, less minPort; it starts at random
+// so that concurrent test processes start apart.
+var nextPort = func() *atomic.Int32 {
+	var n atomic.Int32
+	n.Store(rand.Int32N(10000))
+	return &n
+}()
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if f := strings.Fields(string(b)); err == nil && len(f) == 2 {
+		if n, err := strconv.Atoi(f[0]); err == nil {
+			return n
+		}
+	}
+	return 32768
 }
 
 // local is a binary started on loopback with a container's command line.
