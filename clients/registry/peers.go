@@ -2,15 +2,19 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"mosaic/clients/instance"
 )
 
 // Peers is the live membership of one registered service: the ids of its
-// instances, kept by list-and-watch like a resolver's list (and as sturdy:
+// instances and the cluster each registered in, kept by list-and-watch like a resolver's list (and as sturdy:
 // a broken watch keeps the last membership). BFF replicas register as a
 // service of their own and watch it, because each computes its subset of
 // the downstream instances from the ids of all of them.
@@ -19,9 +23,10 @@ type Peers struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu   sync.Mutex
-	ids  []string
-	subs map[chan struct{}]struct{}
+	mu       sync.Mutex
+	ids      []string
+	clusters map[string]string // id → the cluster it registered in
+	subs     map[chan struct{}]struct{}
 }
 
 // WatchPeers starts watching the instances of service; Close stops it.
@@ -44,6 +49,20 @@ func (p *Peers) IDs() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.ids)
+}
+
+// IDsIn returns the sorted ids of the live instances registered in
+// cluster.
+func (p *Peers) IDsIn(cluster string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var in []string
+	for _, id := range p.ids {
+		if p.clusters[id] == cluster {
+			in = append(in, id)
+		}
+	}
+	return in
 }
 
 // Subscribe returns a channel that receives after each change of
@@ -69,16 +88,22 @@ func (p *Peers) Close() {
 
 func (p *Peers) changed(kvs map[string][]byte) {
 	ids := make([]string, 0, len(kvs))
-	for k := range kvs {
-		ids = append(ids, strings.TrimPrefix(k, p.prefix))
+	clusters := make(map[string]string, len(kvs))
+	for k, v := range kvs {
+		id := strings.TrimPrefix(k, p.prefix)
+		ids = append(ids, id)
+		var in instance.Instance
+		if json.Unmarshal(v, &in) == nil { // a value that is not one: a member in no cluster
+			clusters[id] = in.Cluster
+		}
 	}
 	slices.Sort(ids)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if slices.Equal(ids, p.ids) {
+	if slices.Equal(ids, p.ids) && maps.Equal(clusters, p.clusters) {
 		return
 	}
-	p.ids = ids
+	p.ids, p.clusters = ids, clusters
 	for ch := range p.subs {
 		select {
 		case ch <- struct{}{}:

@@ -31,10 +31,22 @@ func TestPeersFollowMembership(t *testing.T) {
 			}
 		}
 	}
-	put(t, cli, "bff", "bff-1", instance.Instance{Addr: "127.0.0.1:8081"})
-	put(t, cli, "bff", "bff-0", instance.Instance{Addr: "127.0.0.1:8080"})
-	put(t, cli, "bffx", "other", instance.Instance{Addr: "127.0.0.1:8082"})
+	put(t, cli, "bff", "bff-1", instance.Instance{Addr: "127.0.0.1:8081", Cluster: "c1"})
+	put(t, cli, "bff", "bff-0", instance.Instance{Addr: "127.0.0.1:8080", Cluster: "c2"})
+	put(t, cli, "bffx", "other", instance.Instance{Addr: "127.0.0.1:8082", Cluster: "c1"})
 	waitIDs("bff-0", "bff-1")
+	if c1, none := p.IDsIn("c1"), p.IDsIn(""); !slices.Equal(c1, []string{"bff-1"}) || len(none) != 0 {
+		t.Errorf("in c1 %v, in no cluster %v; want bff-1 and none", c1, none)
+	}
+	// A replica that moves cluster is a change of membership too.
+	put(t, cli, "bff", "bff-0", instance.Instance{Addr: "127.0.0.1:8080", Cluster: "c1"})
+	for deadline := time.Now().Add(10 * time.Second); !slices.Equal(p.IDsIn("c1"), []string{"bff-0", "bff-1"}); {
+		select {
+		case <-changed:
+		case <-time.After(time.Until(deadline)):
+			t.Fatalf("in c1 %v after bff-0 moved there", p.IDsIn("c1"))
+		}
+	}
 	del(t, cli, "bff", "bff-1")
 	waitIDs("bff-0")
 

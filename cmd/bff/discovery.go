@@ -61,7 +61,9 @@ func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 	if d.peers != nil {
 		opts = append(opts,
 			registry.WithFilter(func(_ string, all []instance.Instance) []instance.Instance {
-				return subset.Instances(d.cfg.instanceID, d.peers.IDs(), d.cfg.subset, all)
+				cluster := d.cfg.server.Cluster
+				peers := subset.Peers{All: d.peers.IDs(), Local: d.peers.IDsIn(cluster)}
+				return subset.Instances(d.cfg.instanceID, cluster, peers, d.cfg.subset, all)
 			}),
 			registry.WithRefilter(d.peers.Subscribe))
 	}
