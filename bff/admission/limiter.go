@@ -206,6 +206,7 @@ func New(cfg Config) *Limiter {
 	cfg = cfg.withDefaults()
 	l := &Limiter{cfg: cfg, limit: float64(cfg.Initial), done: newRing(rateWindows), spans: newRing(rateWindows), own: newRing(ownWindows)}
 	l.win.start = cfg.Now()
+	l.idle = l.win.start // idle since it started: the first burst may come much later
 	cfg.Metrics.setLimit(l.limit)
 	return l
 }

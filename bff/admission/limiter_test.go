@@ -173,6 +173,25 @@ func TestIdleTimeDoesNotCountAgainstTheLimit(t *testing.T) {
 	}
 }
 
+// The time between New and the first request is idle time too: an
+// instance that starts and waits for traffic (behind a slow rollout, say)
+// meets its first burst with the limit it would have had at once.
+func TestIdleTimeBeforeTheFirstRequestDoesNotCount(t *testing.T) {
+	onset := func(wait time.Duration) []int {
+		c := newClock()
+		l := testLimiter(c, Config{Initial: 120, Min: 16, Target: 200 * time.Millisecond})
+		c.add(wait)
+		got := traffic(t, l, c, 3, 1, fixed(300*time.Millisecond))
+		return append(got, traffic(t, l, c, 3, 1, cpuBound(600, 40*time.Millisecond))...)
+	}
+	atOnce, afterWait := onset(0), onset(6*time.Second)
+	for i := range atOnce {
+		if afterWait[i] < atOnce[i]*3/4 {
+			t.Fatalf("limits of a first burst: %v 6 s after start, %v at once: want the same within a quarter", afterWait, atOnce)
+		}
+	}
+}
+
 // A downstream that is slow whatever the load keeps the limit up: the
 // latency is the service's own (learned while the limit did not bind),
 // and shedding would not make it faster.
