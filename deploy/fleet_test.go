@@ -250,7 +250,8 @@ func portOf(addr string) int {
 // range: one from that range (what listening on :0 gives) can be taken in
 // that moment by any connection another process opens, and was (a bff's
 // admin listener: "address already in use"). Ports are handed out in turn
-// from a random start, so two asked for in one run never coincide.
+// from a random start, so two asked for in one run never coincide. The
+// main module's mocks/freeport does the same; this module stands alone.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	if low := ephemeralLow(); low > minPort+1000 {

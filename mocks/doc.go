@@ -14,7 +14,9 @@
 //     scenario and record.
 //   - cluster: every service of the registry on its own loopback server.
 //     Imports fakes and dataset.
-//   - etcdtest: a throwaway etcd for registry tests.
+//   - etcdtest: a throwaway etcd for registry tests. Imports freeport.
+//   - freeport: loopback ports for a process to listen on that no
+//     connection opened meanwhile can take. Imports no other part of mocks.
 //
 // cmd/mocksvc serves the same fakes standalone.
 package mocks

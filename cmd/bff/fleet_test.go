@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"mosaic/mocks/etcdtest"
+	"mosaic/mocks/freeport"
 )
 
 // The fleet tests run the governance topology as local processes: a real
@@ -57,15 +57,15 @@ type mockProc struct {
 	done  chan struct{}
 }
 
-// freeAddr is a loopback address nobody listens on right now.
+// freeAddr is a loopback address nobody listens on right now, for a bff
+// process to bind (package freeport says why not the kernel's choice).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return a
 }
 
 // mock starts an instance of every service, registered under name with

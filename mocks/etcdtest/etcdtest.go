@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,6 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"mosaic/internal/tooltest"
+	"mosaic/mocks/freeport"
 )
 
 // Binary is where Debian's etcd-server package installs etcd.
@@ -239,20 +239,16 @@ func waitHealthy(clientURL string, exited <-chan struct{}) error {
 	return fmt.Errorf("etcd not healthy within %v", readyTimeout)
 }
 
-// twoFreePorts asks the kernel for two free loopback ports at once, so they
-// differ.
+// twoFreePorts are two loopback ports for etcd's client and peer
+// listeners, kept across its restarts (freeport: below the ephemeral range,
+// where no connection takes them while it is down).
 func twoFreePorts() (int, int, error) {
-	a, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := freeport.Port()
 	if err != nil {
 		return 0, 0, err
 	}
-	defer a.Close()
-	b, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, 0, err
-	}
-	defer b.Close()
-	return a.Addr().(*net.TCPAddr).Port, b.Addr().(*net.TCPAddr).Port, nil
+	b, err := freeport.Port()
+	return a, b, err
 }
 
 // cleanEnv drops ETCD_* variables, which etcd reads as flags.

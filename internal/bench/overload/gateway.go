@@ -3,7 +3,6 @@ package overload
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"mosaic/internal/bench/child"
+	"mosaic/mocks/freeport"
 )
 
 // A gateway is nginx in front of the BFF, as the fleet runs it
@@ -93,7 +93,7 @@ func startGateway(ctx context.Context, client *http.Client, nginx, dir, bffBase 
 	if err := raiseOpenFiles(); err != nil {
 		return nil, err
 	}
-	listen, err := freeAddr()
+	listen, err := freeport.Addr() // nginx cannot announce a port it chose
 	if err != nil {
 		return nil, err
 	}
@@ -106,17 +106,6 @@ func startGateway(ctx context.Context, client *http.Client, nginx, dir, bffBase 
 	base := "http://" + listen
 	return child.Start(ctx, client, child.Spec{Name: "gateway", Path: path, Args: args, Base: base,
 		Ready: func(*child.Child) string { return base + "/gateway/healthz" }})
-}
-
-// freeAddr is a loopback address no one listens on now. nginx cannot
-// announce a port it chose, so the port is chosen here and given to it.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // FindNginx is the nginx to run: the given path, else nginx on PATH or in
