@@ -201,3 +201,42 @@ func serviceFault(err error) bool {
 	c := status.Code(err)
 	return c == codes.DeadlineExceeded || contract.ServerFault(c)
 }
+
+// maxLanes bounds the colors that get a throttle of their own.
+const maxLanes = 32
+
+// lanes are the throttles of the colored lanes of one service, one a color,
+// made at the color's first call. A lane fails on its own: a canary whose
+// instances fail must not have the baseline's calls refused, nor a baseline
+// outage a healthy canary's (a colored call goes to the baseline pool only
+// when its lane has no instance, and then shares its fate through the
+// answers, not the throttle). Colors come from clients, so past maxLanes
+// the rest share one throttle. Their refusals are counted as every call is
+// (code circuit_open); the throttle gauges are the baseline lane's.
+type lanes struct {
+	settings BreakerSettings
+	mu       sync.Mutex
+	m        map[string]*throttle
+	rest     *throttle
+}
+
+// of is color's throttle.
+func (l *lanes) of(color string) *throttle {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.m[color]; ok {
+		return t
+	}
+	if len(l.m) >= maxLanes {
+		if l.rest == nil {
+			l.rest = newThrottle(l.settings)
+		}
+		return l.rest
+	}
+	if l.m == nil {
+		l.m = map[string]*throttle{}
+	}
+	t := newThrottle(l.settings)
+	l.m[color] = t
+	return t
+}

@@ -32,8 +32,10 @@ const lateSlack = 10 * time.Millisecond
 // five keeps the hot path shallow: every scene step runs it on a fresh
 // goroutine whose stack would otherwise grow through every layer.
 type caller struct {
-	service         string
-	throttle        *throttle
+	service  string
+	throttle *throttle // the baseline lane's; its metrics are the service's
+	lanes    lanes     // the colored lanes'
+
 	metrics         *serviceMetrics // nil without Options.Metrics
 	timeout         time.Duration
 	forwardScenario bool
@@ -51,7 +53,11 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	// neither teach the shared throttle that the service fails nor be
 	// refused because of what other calls taught it.
 	shared := !c.scenario(ctx)
-	if shared && !c.throttle.allow() {
+	throttle := c.throttle
+	if color := Color(ctx); color != "" {
+		throttle = c.lanes.of(color)
+	}
+	if shared && !throttle.allow() {
 		err := fmt.Errorf("%s: %w", c.service, ErrCircuitOpen)
 		c.observe(ctx, method, req, start, err)
 		return err
@@ -64,7 +70,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	}
 	err := invoker(callCtx, method, req, reply, cc, opts...)
 	if shared {
-		c.throttle.record(c.blame(ctx, callCtx, err))
+		throttle.record(c.blame(ctx, callCtx, err))
 	}
 	c.observe(ctx, method, req, start, err)
 	return err

@@ -120,6 +120,7 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 	c := &caller{
 		service:         service,
 		throttle:        newThrottle(o.Breaker),
+		lanes:           lanes{settings: o.Breaker},
 		metrics:         o.Metrics.forService(service),
 		logger:          telemetry.WithContextIDs(o.Logger),
 		timeout:         o.CallTimeout,

@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -298,5 +299,44 @@ func TestServiceFault(t *testing.T) {
 		if got := serviceFault(status.Error(code, "")); got != want {
 			t.Errorf("serviceFault(%v) = %v, want %v", code, got, want)
 		}
+	}
+}
+
+// Each lane is throttled on its own: a canary whose instances fail every
+// call does not get the baseline's calls refused, and the canary's own
+// calls are refused, as a failing service's are.
+func TestALaneFailsOnItsOwn(t *testing.T) {
+	c := failFast(&caller{service: "stat", throttle: newThrottle(BreakerSettings{})})
+	canary := WithColor(context.Background(), "canary")
+	down := status.Error(codes.Unavailable, "canary down")
+	for range 50 {
+		c.intercept(context.Background(), statMethod, nil, nil, nil, invoke(nil))
+		c.intercept(canary, statMethod, nil, nil, nil, invoke(down))
+		c.intercept(canary, statMethod, nil, nil, nil, invoke(down))
+	}
+	var baselineRefused, canaryRefused int
+	for range 50 {
+		if err := c.intercept(context.Background(), statMethod, nil, nil, nil, invoke(nil)); errors.Is(err, ErrCircuitOpen) {
+			baselineRefused++
+		}
+		if err := c.intercept(canary, statMethod, nil, nil, nil, invoke(down)); errors.Is(err, ErrCircuitOpen) {
+			canaryRefused++
+		}
+	}
+	if baselineRefused != 0 || canaryRefused == 0 {
+		t.Errorf("refused %d baseline calls and %d canary calls of 50; want none and some", baselineRefused, canaryRefused)
+	}
+}
+
+// Colors come from clients: past maxLanes they share one throttle rather
+// than each getting one.
+func TestLanesAreBounded(t *testing.T) {
+	var l lanes
+	first := l.of("c0")
+	for i := range 3 * maxLanes {
+		l.of(fmt.Sprintf("c%d", i))
+	}
+	if len(l.m) != maxLanes || l.of("c0") != first || l.of("another") != l.of("yet-another") {
+		t.Errorf("%d lanes kept, want %d, each its own throttle, the rest one", len(l.m), maxLanes)
 	}
 }
