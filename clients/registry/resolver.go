@@ -34,10 +34,12 @@ func NewBuilder(cli *clientv3.Client, opts ...Option) (*Builder, error) {
 	return &Builder{cli: cli, o: o, listed: map[string]bool{}}, nil
 }
 
-// Listed reports whether a resolver of service has read the registry at
-// least once: until then a channel resolving through it has no addresses,
-// and a replica that serves before is not ready (and, should the registry
-// go away first, has nothing to serve from).
+// Listed reports whether a resolver of service has given its channel
+// instances at least once: until then the channel has no addresses, and a
+// replica that serves before is not ready (every call would fail, and,
+// should the registry go away first, it has nothing to serve from). A
+// registry read that lists no instance yet (the bff up before its
+// downstreams) is not enough.
 func (b *Builder) Listed(service string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -66,12 +68,9 @@ func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 		prefix:  servicePrefix(b.o.prefix, service),
 		cc:      cc,
 		cancel:  cancel,
+		listed:  func() { b.markListed(service) },
 	}
-	changed := func(kvs map[string][]byte) {
-		r.changed(kvs)
-		b.markListed(service)
-	}
-	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, changed: changed, failed: r.failed}
+	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, changed: r.changed, failed: r.failed}
 	if b.o.subscribe != nil {
 		refresh, unsubscribe := b.o.subscribe()
 		w.refresh = refresh
@@ -91,6 +90,7 @@ type etcdResolver struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
+	listed func() // the channel has had instances
 	// Owned by the keys goroutine.
 	instances map[string]instance.Instance // by key
 	reported  []instance.Instance          // last list given to cc; nil before any
@@ -176,5 +176,6 @@ func (r *etcdResolver) report() {
 	if err := r.cc.UpdateState(resolver.State{Addresses: addrs}); err != nil {
 		r.o.logf("registry: %s: the channel rejected %d addresses: %v", r.service, len(addrs), err)
 	}
+	r.listed()
 	r.reported = list
 }

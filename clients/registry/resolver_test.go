@@ -376,9 +376,10 @@ func mustParse(t *testing.T, s string) *url.URL {
 	return u
 }
 
-// Listed is false for a service until a resolver of it has read the
-// registry, and stays false while the registry cannot be read: what a
-// replica's /readyz waits for.
+// Listed is false for a service until a resolver of it has given its
+// channel instances: false while the registry cannot be read, and false
+// while it lists none (a bff up before its downstreams would answer every
+// scene 503): what a replica's /readyz waits for.
 func TestBuilderListedAfterTheFirstList(t *testing.T) {
 	t.Parallel()
 	etcd := etcdtest.Start(t)
@@ -392,7 +393,8 @@ func TestBuilderListedAfterTheFirstList(t *testing.T) {
 		t.Fatal("stat listed before any resolver of it")
 	}
 	etcd.Stop()
-	r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///stat")}, etcdtest.NewClientConn(), resolver.BuildOptions{})
+	cc := etcdtest.NewClientConn()
+	r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///stat")}, cc, resolver.BuildOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,9 +404,26 @@ func TestBuilderListedAfterTheFirstList(t *testing.T) {
 		t.Fatal("stat listed while etcd was down")
 	}
 	etcd.Restart()
+	listedNone := func() bool {
+		for _, err := range cc.Errors() {
+			if strings.Contains(err.Error(), "no instance of stat") {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(20 * time.Second); !listedNone(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("stat's empty list not read within 20 s of etcd's restart")
+		}
+	}
+	if b.Listed("stat") {
+		t.Fatal("stat listed while the registry holds no instance of it")
+	}
+	put(t, cli, "stat", "a", instance.Instance{Addr: "127.0.0.1:9001"})
 	for deadline := time.Now().Add(20 * time.Second); !b.Listed("stat"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("stat not listed within 20 s of etcd's restart")
+			t.Fatal("stat not listed within 20 s of its first instance")
 		}
 	}
 	if b.Listed("archive") {
