@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -426,5 +427,40 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 		}
 	case <-time.After(35 * time.Second):
 		t.Fatal("no exit within the grace period")
+	}
+}
+
+// A connection still open when the grace period ends (here one that never
+// sent a request, as a browser's pre-connect) is closed, and the shutdown
+// is still a clean one: run returns nil, the process exits 0, and it takes
+// the grace period, not longer.
+func TestShutdownAfterTheGraceClosesWhatIsLeftAndSucceeds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-cache=false", "-log-level", "error", "-grace", "1s"}, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	public, admin := addrs(t, pr)
+	waitReady(t, admin)
+	c, err := net.Dial("tcp", strings.TrimPrefix(public, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(100 * time.Millisecond) // the server has accepted it
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v: a clean shutdown failed because a connection outlived the grace", err)
+		}
+	case <-time.After(4 * time.Second):
+		t.Fatal("run still running 4 s into a 1 s grace")
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("the connection left open past the grace was not closed")
 	}
 }

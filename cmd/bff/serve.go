@@ -82,7 +82,9 @@ func (r *replica) listen() (public, admin net.Listener, err error) {
 // shutdown: readiness goes false at once, so the load balancer stops
 // sending; after the drain delay (its time to notice) the public listener
 // closes and in-flight requests finish within the grace period. The admin
-// listener goes last, so /readyz answers 503 throughout.
+// listener goes last, so /readyz answers 503 throughout. What is still open
+// when the grace is over is cut, and the shutdown is still the clean one
+// asked for.
 func (r *replica) shutdown(public, admin *http.Server) error {
 	r.ready.Store(false)
 	r.logger.Info("shutting down", "drain", r.cfg.drain.String(), "grace", r.cfg.grace.String())
@@ -92,8 +94,23 @@ func (r *replica) shutdown(public, admin *http.Server) error {
 	time.Sleep(r.cfg.drain)
 	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.grace)
 	defer cancel()
-	err := public.Shutdown(sctx)
-	return errors.Join(err, admin.Shutdown(sctx))
+	err := r.stop("public", public, sctx)
+	actx, cancel := context.WithTimeout(context.Background(), time.Second) // an open profile may hold it
+	defer cancel()
+	return errors.Join(err, r.stop("admin", admin, actx))
+}
+
+// stop shuts s down until ctx ends, then closes what is left open: a
+// request still running, or a connection that never sent one (a browser's
+// or a proxy's pre-connect, idle to the server only after 5 s). Either is
+// logged, not failed: it is what the grace period is for.
+func (r *replica) stop(name string, s *http.Server, ctx context.Context) error {
+	err := s.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	r.logger.Warn("grace period over: closing the connections left", "listener", name)
+	return s.Close()
 }
 
 func serveHTTP(s *http.Server, ln net.Listener) error {
