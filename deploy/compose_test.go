@@ -212,14 +212,7 @@ func checkStopGrace(t *testing.T, a composeApp) {
 	if err != nil {
 		stop = 10 * time.Second // compose's default
 	}
-	need := mocksvcShutdown
-	if _, ok := a.bin.flags["grace"]; ok {
-		need = a.bin.duration(t, a.flags, "grace")
-	}
-	if _, ok := a.bin.flags["drain"]; ok {
-		need += a.bin.duration(t, a.flags, "drain")
-	}
-	if stop <= need {
+	if need := shutdownTakes(t, a.bin, a.flags); stop <= need {
 		t.Errorf("%s: stop_grace_period %v, not above the %v its shutdown takes", a.name, stop, need)
 	}
 }
