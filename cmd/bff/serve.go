@@ -94,17 +94,17 @@ func (r *replica) shutdown(public, admin *http.Server) error {
 	time.Sleep(r.cfg.drain)
 	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.grace)
 	defer cancel()
-	err := r.stop("public", public, sctx)
+	err := r.stop(sctx, "public", public)
 	actx, cancel := context.WithTimeout(context.Background(), time.Second) // an open profile may hold it
 	defer cancel()
-	return errors.Join(err, r.stop("admin", admin, actx))
+	return errors.Join(err, r.stop(actx, "admin", admin))
 }
 
 // stop shuts s down until ctx ends, then closes what is left open: a
 // request still running, or a connection that never sent one (a browser's
 // or a proxy's pre-connect, idle to the server only after 5 s). Either is
 // logged, not failed: it is what the grace period is for.
-func (r *replica) stop(name string, s *http.Server, ctx context.Context) error {
+func (r *replica) stop(ctx context.Context, name string, s *http.Server) error {
 	err := s.Shutdown(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		return err
