@@ -20,7 +20,8 @@ import (
 // unreachable for longer than the TTL, the lease expired or revoked) it
 // registers again under a new lease, retrying with backoff for as long as it
 // lives: a registrar that gave up would leave a healthy instance out of
-// discovery until someone restarted it.
+// discovery until someone restarted it. For the same reason, a key deleted
+// while the lease lives is written again (hold).
 type Registrar struct {
 	cli    *clientv3.Client
 	o      options
@@ -135,8 +136,8 @@ func (r *Registrar) Deregister(ctx context.Context) error {
 	return nil
 }
 
-// run registers, keeps the lease alive until it is lost, and registers again,
-// until ctx ends. Consecutive failures back off; a lease that lived a full TTL
+// run registers, keeps the lease alive (and the keys written: hold) until it
+// is lost, and registers again, until ctx ends. Consecutive failures back off; a lease that lived a full TTL
 // resets the backoff, so a flapping etcd cannot make it spin.
 func (r *Registrar) run(ctx context.Context) {
 	defer close(r.done)
@@ -145,7 +146,7 @@ func (r *Registrar) run(ctx context.Context) {
 		if failures > 0 && !sleep(ctx, r.o.backoff.Delay(failures)) {
 			return
 		}
-		ka, lease, err := r.register(ctx)
+		ka, lease, rev, err := r.register(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -157,8 +158,15 @@ func (r *Registrar) run(ctx context.Context) {
 		began := time.Now()
 		r.set(true)
 		r.o.logf("registry: registered %s under lease %x", r.id, int64(lease))
+		hctx, stop := context.WithCancel(ctx)
+		var held sync.WaitGroup
+		for _, k := range r.keys {
+			held.Go(func() { r.hold(hctx, k, lease, rev) })
+		}
 		for range ka { // drained, or etcd's client warns and drops responses
 		}
+		stop()
+		held.Wait()
 		r.set(false)
 		if ctx.Err() != nil {
 			return
@@ -174,13 +182,13 @@ func (r *Registrar) run(ctx context.Context) {
 
 // register grants a lease, writes every key under it in one transaction and
 // starts keeping it alive. The keep-alive channel closes when the lease is
-// lost or ctx ends.
-func (r *Registrar) register(ctx context.Context) (<-chan *clientv3.LeaseKeepAliveResponse, clientv3.LeaseID, error) {
+// lost or ctx ends; rev is the revision the keys were written at.
+func (r *Registrar) register(ctx context.Context) (ka <-chan *clientv3.LeaseKeepAliveResponse, lease clientv3.LeaseID, rev int64, err error) {
 	octx, cancel := context.WithTimeout(ctx, r.o.opTimeout)
 	defer cancel()
 	g, err := r.cli.Grant(octx, int64(r.o.ttl/time.Second))
 	if err != nil {
-		return nil, 0, fmt.Errorf("grant: %w", err)
+		return nil, 0, 0, fmt.Errorf("grant: %w", err)
 	}
 	r.mu.Lock()
 	r.lease = g.ID // so that Deregister revokes even a registration cut short
@@ -189,16 +197,17 @@ func (r *Registrar) register(ctx context.Context) (<-chan *clientv3.LeaseKeepAli
 	for i, k := range r.keys {
 		puts[i] = clientv3.OpPut(k, r.value, clientv3.WithLease(g.ID))
 	}
-	if _, err := r.cli.Txn(octx).Then(puts...).Commit(); err != nil {
-		r.revoke(g.ID)
-		return nil, 0, fmt.Errorf("put: %w", err)
-	}
-	ka, err := r.cli.KeepAlive(ctx, g.ID)
+	txn, err := r.cli.Txn(octx).Then(puts...).Commit()
 	if err != nil {
 		r.revoke(g.ID)
-		return nil, 0, fmt.Errorf("keep alive: %w", err)
+		return nil, 0, 0, fmt.Errorf("put: %w", err)
 	}
-	return ka, g.ID, nil
+	ka, err = r.cli.KeepAlive(ctx, g.ID)
+	if err != nil {
+		r.revoke(g.ID)
+		return nil, 0, 0, fmt.Errorf("keep alive: %w", err)
+	}
+	return ka, g.ID, txn.Header.GetRevision(), nil
 }
 
 // revoke drops a lease a failed registration leaves behind, best effort: it

@@ -321,3 +321,69 @@ func TestParseEndpoints(t *testing.T) {
 		t.Errorf("Key = %q", k)
 	}
 }
+
+// A key deleted by hand while the lease lives comes back under the same
+// lease, without a new registration.
+func TestAKeyDeletedWhileTheLeaseLivesIsWrittenAgain(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	var l logs
+	r := newRegistrar(t, cli, "a", []string{"stat", "feed"}, instance.Instance{Addr: "127.0.0.1:1"}, fast(&l)...)
+	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range r.Keys() {
+		if _, err := cli.Delete(timeout(t, 5*time.Second), k); err != nil {
+			t.Fatal(err)
+		}
+		waitKey(t, cli, k, true, 5*time.Second)
+		if _, lease := get(t, cli, k); lease != r.Lease() {
+			t.Errorf("%s back under lease %x, want the live lease %x", k, lease, r.Lease())
+		}
+	}
+	if n := r.Registrations(); n != 1 {
+		t.Errorf("%d registrations, want 1: the key was restored, not re-registered", n)
+	}
+	if got := l.matching(`deleted while lease`); len(got) != 2 {
+		t.Errorf("log: %q, want one line per restored key", got)
+	}
+}
+
+// Two processes with one instance id: the last to register holds the key,
+// the other says so in its log and does not take it back; when the holder
+// deregisters, the other's key is written again, so the instance that is
+// still up stays in discovery.
+func TestASharedInstanceIDOutlivesTheOtherDeregistering(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	var l1, l2 logs
+	first := newRegistrar(t, cli, "host", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, fast(&l1)...)
+	if err := first.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	second := newRegistrar(t, cli, "host", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:2"}, fast(&l2)...)
+	if err := second.Wait(timeout(t, 10*time.Second), 1); err != nil {
+		t.Fatal(err)
+	}
+	key := first.Keys()[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for len(l1.matching(`held by lease .* instance id "host"`)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first registrar did not log that its key was taken; log %q", l1.matching("."))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a registrar that took the key back would have by now
+	if v, lease := get(t, cli, key); !strings.Contains(v, "127.0.0.1:2") || lease != second.Lease() {
+		t.Fatalf("%s = %q under lease %x, want the second registrar's (lease %x)", key, v, lease, second.Lease())
+	}
+	if err := second.Deregister(timeout(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	waitKey(t, cli, key, true, 5*time.Second)
+	if v, lease := get(t, cli, key); !strings.Contains(v, "127.0.0.1:1") || lease != first.Lease() {
+		t.Errorf("after the second deregistered: %s = %q under lease %x, want the first's (lease %x)", key, v, lease, first.Lease())
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +56,10 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		return c, err
 	}
 	c.registry = splitList(*registry)
+	if c.instanceID == "" {
+		h, _ := os.Hostname()
+		c.instanceID = defaultInstanceID(h, c.addr)
+	}
 	if err := c.resolveTargets(targets); err != nil {
 		return c, err
 	}
@@ -114,7 +120,7 @@ func (c *config) downstreamFlags(fs *flag.FlagSet) (registry *string, targets ma
 	registry = fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")
 	fs.StringVar(&c.server.Cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
 	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
-	fs.StringVar(&c.instanceID, "instance-id", defaultInstanceID(), "this replica's name (e.g. bff-3); its subset of instances derives from it")
+	fs.StringVar(&c.instanceID, "instance-id", "", "this replica's name (e.g. bff-3), unique in the registry; its subset of instances derives from it (default: hostname-port of -addr)")
 	targets = map[string]*string{}
 	for _, svc := range clients.Services() {
 		targets[svc] = fs.String(svc+"-target", "", "gRPC target of the "+svc+" service (static:///h:p,h:p, dns:///name:port or etcd:///name); overrides -registry")
@@ -193,11 +199,18 @@ func splitList(s string) []string {
 	return out
 }
 
-// defaultInstanceID names a replica after its host, as a pod's name does.
-func defaultInstanceID() string {
-	h, err := os.Hostname()
-	if err != nil {
-		return "bff"
+// defaultInstanceID names a replica after its host, as a pod's name does,
+// and its port: two replicas on one host must not share a key in the
+// registry, where the last to register would hide the other. A replica
+// restarted on its port keeps its name, and so its subset.
+func defaultInstanceID(hostname, addr string) string {
+	if hostname == "" {
+		hostname = "bff"
 	}
-	return h
+	hostname = strings.NewReplacer("/", "_", " ", "_").Replace(hostname)
+	_, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n == 0 {
+		return hostname
+	}
+	return hostname + "-" + port
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,5 +102,29 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])
 		}
+	}
+}
+
+// Two replicas on one host get different default ids, each the same across
+// restarts on its port.
+func TestDefaultInstanceIDNamesHostAndPort(t *testing.T) {
+	for _, tt := range []struct{ host, addr, want string }{
+		{"pod-7", ":8080", "pod-7-8080"},
+		{"pod-7", "127.0.0.1:8081", "pod-7-8081"},
+		{"pod-7", ":0", "pod-7"},
+		{"pod-7", ":http", "pod-7"},
+		{"a b/c", ":8080", "a_b_c-8080"},
+		{"", ":8080", "bff-8080"},
+	} {
+		if got := defaultInstanceID(tt.host, tt.addr); got != tt.want {
+			t.Errorf("defaultInstanceID(%q, %q) = %q, want %q", tt.host, tt.addr, got, tt.want)
+		}
+	}
+	c, err := parseConfig([]string{"bff", "-addr", ":8181"}, func(string) string { return "" }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := os.Hostname(); h != "" && c.instanceID != defaultInstanceID(h, ":8181") {
+		t.Errorf("instance id %q with -addr :8181 on %s", c.instanceID, h)
 	}
 }
