@@ -112,6 +112,40 @@ func TestAFailedRefreshIsNotRetriedPerRead(t *testing.T) {
 	}
 }
 
+// A due entry whose ID another call is already fetching is left to that
+// call, and claimed again by a later read if that call comes to nothing:
+// before, it kept its claim, and was never refreshed ahead.
+func TestARefreshLeftToACallThatFailsIsClaimedAgain(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	l := newLoader(t, s, o)
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate = gate })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = l.Get(ctx, []int64{1})
+	}()
+	eventually(t, "the call for 1", func() bool { return s.callCount() == 1 })
+	// Another call's answer lands while this one is in flight: the race in
+	// which a request claims an ID just after a fill of it.
+	l.fill("", []int64{1}, map[int64]string{1: "/1/0"})
+	c.advance(9 * time.Second)
+	if _, res := mustGet(t, l, context.Background(), 1); res.Hits != 1 {
+		t.Fatalf("read in the refresh window: %+v, want a hit", res)
+	}
+	cancel() // the only waiter leaves: the call in flight comes to nothing
+	<-done
+	close(gate)
+	mustGet(t, l, context.Background(), 1)
+	l.wg.Wait()
+	if n := s.callCount(); n != 2 {
+		t.Fatalf("%d calls, want 2: the read after the failed call did not refresh 1", n)
+	}
+}
+
 // Refreshes are bounded: with every slot busy a due entry starts none,
 // and a later read claims it.
 func TestRefreshAheadIsBounded(t *testing.T) {

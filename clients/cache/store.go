@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -116,6 +117,14 @@ func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, ids []K, s
 	// The refresh holds its flight's only claim and never gives it up:
 	// only its Timeout ends it, whoever joins and leaves meanwhile.
 	_, own := l.flights.claim(ctx, lane, ids, l.o.Timeout, false)
+	// IDs another call is fetching are that call's to refresh. If it
+	// comes to nothing (its waiters all left), a later read must be able
+	// to claim them again.
+	for i, id := range ids {
+		if own == nil || !slices.Contains(own.ids, id) {
+			seen[i].refreshing.Store(false)
+		}
+	}
 	if own == nil {
 		<-l.refreshes
 		return
