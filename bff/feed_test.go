@@ -151,7 +151,9 @@ func TestFeedRejectsBadInput(t *testing.T) {
 		{"/app/v1/feed?ps=0", nil, 400, "ps"},
 		{"/pad/v1/feed?ps=-5", nil, 400, "ps"},
 		{"/mini/v1/feed?ps=2.5", nil, 400, "ps"},
-		{"/mini/v1/feed?ps=", nil, 200, ""},
+		{"/mini/v1/feed?ps=", nil, 400, "ps"}, // present but empty: not a positive integer
+		{"/mini/v1/feed?page=", nil, 400, "page"},
+		{"/web/v1/feed", []string{"Accept-Language", "zh-cmn-Hans, en;q=abc"}, 200, ""},
 		{"/web/v1/feed", []string{"X-Network", "6g"}, 400, "X-Network"},
 		{"/app/v1/feed", []string{"X-Client-Build", "latest"}, 400, "X-Client-Build"},
 		{"/pad/v1/feed", []string{"X-Client-Build", "-1"}, 400, "X-Client-Build"},

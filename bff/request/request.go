@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/language"
-
 	"mosaic/bff/device"
 )
 
@@ -75,7 +73,7 @@ func Parse(r *http.Request, s Shape, trust Trust) (Params, error) {
 		return p, err
 	}
 	if s.Paged {
-		if p.Page, p.PS, err = paging(q["page"], q["ps"], s.PageSize); err != nil {
+		if p.Page, p.PS, err = paging(q, s.PageSize); err != nil {
 			return p, err
 		}
 	}
@@ -106,16 +104,16 @@ func Parse(r *http.Request, s Shape, trust Trust) (Params, error) {
 	return p, nil
 }
 
-// paging validates page and ps: page from 1 to MaxPage, ps positive and
-// clamped to the device's max.
-func paging(pageParam, psParam string, size device.PageSize) (page, ps int, err error) {
-	if page, err = positive("page", pageParam, 1); err != nil {
+// paging validates page and ps, from the query: page from 1 to MaxPage,
+// ps positive and clamped to the device's max.
+func paging(q map[string]string, size device.PageSize) (page, ps int, err error) {
+	if page, err = positive(q, "page", 1); err != nil {
 		return 0, 0, err
 	}
 	if page > MaxPage {
-		return 0, 0, bad("page", "must be at most %d, got %s", MaxPage, clip(pageParam))
+		return 0, 0, bad("page", "must be at most %d, got %s", MaxPage, clip(q["page"]))
 	}
-	if ps, err = positive("ps", psParam, size.Default); err != nil {
+	if ps, err = positive(q, "ps", size.Default); err != nil {
 		return 0, 0, err
 	}
 	return page, min(ps, size.Max), nil // above the device's max is clamped, not rejected
@@ -137,16 +135,10 @@ func View(h http.Header, builds bool) (device.View, error) {
 		}
 		v.Network = n
 	}
-	// A malformed Accept-Language only costs the reader their number
-	// format: fall back to the default rather than fail the screen. It is a
-	// list, so repeated fields are one list (RFC 9110, section 5.3), not
-	// ambiguous.
-	if s := strings.Join(h.Values("Accept-Language"), ","); s != "" {
-		if tags, _, err := language.ParseAcceptLanguage(s); err == nil && len(tags) > 0 {
-			if base, _ := tags[0].Base(); base.String() == "zh" {
-				v.Lang = device.Chinese
-			}
-		}
+	// Accept-Language is a list, so repeated fields are one list (RFC 9110,
+	// section 5.3), not ambiguous.
+	if chinese(h.Values("Accept-Language")) {
+		v.Lang = device.Chinese
 	}
 	if !builds {
 		return v, nil
@@ -200,11 +192,14 @@ func positive64(param, s string) (int64, error) {
 	return n, nil
 }
 
-// positive parses a positive integer parameter, def when absent. One too
-// large for int is still a positive integer: it comes back as math.MaxInt,
-// above any bound, for the caller to clamp or refuse.
-func positive(name, s string, def int) (int, error) {
-	if s == "" {
+// positive parses the positive integer parameter name of q, def when
+// absent. Present but empty (?ps=) is not a positive integer: a client that
+// meant one sent none, and is told so rather than given the default. One
+// too large for int is still a positive integer: it comes back as
+// math.MaxInt, above any bound, for the caller to clamp or refuse.
+func positive(q map[string]string, name string, def int) (int, error) {
+	s, ok := q[name]
+	if !ok {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)

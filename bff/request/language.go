@@ -1,0 +1,50 @@
+package request
+
+import (
+	"strconv"
+	"strings"
+)
+
+// chinese reports whether the language a reader prefers most, by the
+// Accept-Language fields given, is Chinese: any zh tag (zh, zh-CN,
+// zh-Hant-TW, zh-cmn-Hans), as the design's "zh*" has it. The list is read
+// element by element: a malformed element (a bad q, an empty tag) is
+// skipped, not allowed to throw away the rest, since it costs the reader
+// only their number format. A language library would canonicalize
+// zh-cmn-Hans to cmn, and refuse the whole list for one bad element.
+func chinese(fields []string) bool {
+	best, bestQ := "", 0.0
+	for _, field := range fields {
+		for el := range strings.SplitSeq(field, ",") {
+			tag, params, _ := strings.Cut(el, ";")
+			tag = strings.TrimSpace(tag)
+			q, ok := weight(params)
+			if !ok || tag == "" || tag == "*" || q <= bestQ {
+				continue // q=0 is "not acceptable"; a tie goes to the first
+			}
+			best, bestQ = tag, q
+		}
+	}
+	if len(best) < 2 || !strings.EqualFold(best[:2], "zh") {
+		return false
+	}
+	return len(best) == 2 || best[2] == '-' || best[2] == '_'
+}
+
+// weight is the q parameter of one element's parameters (";q=0.5"), 1
+// without one; ok is false when it is malformed or outside [0, 1].
+func weight(params string) (q float64, ok bool) {
+	q = 1
+	for p := range strings.SplitSeq(params, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if !strings.EqualFold(name, "q") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil || v < 0 || v > 1 {
+			return 0, false
+		}
+		q = v
+	}
+	return q, true
+}
