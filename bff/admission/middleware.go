@@ -47,6 +47,10 @@ func (a *Middleware) Wrap(next http.Handler) http.Handler {
 		switch v := a.l.Acquire(r.Context(), arrival); v {
 		case Admitted:
 		case Gone:
+			if !httpx.ClientLeft(r.Context()) { // cut by the server's shutdown
+				a.shed(w, r)
+				return
+			}
 			w.WriteHeader(httpx.StatusClientClosed) // for the log; no one reads it
 			return
 		default:

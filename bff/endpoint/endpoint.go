@@ -111,11 +111,15 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 			}
 			var timings conn.Timings
 			s, degraded, err := load(conn.WithTimings(ctx, &timings), p, id)
-			if r.Context().Err() != nil {
+			if httpx.ClientLeft(r.Context()) {
 				// The client left: what failed failed for that, and no one
 				// reads the answer (httpx.StatusClientClosed).
 				w.WriteHeader(httpx.StatusClientClosed)
 				return httpx.StatusClientClosed, nil
+			}
+			if r.Context().Err() != nil { // cut by the server's shutdown
+				problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "the instance shut down before the screen was done; retry"})
+				return http.StatusServiceUnavailable, nil
 			}
 			if t := timings.Header(); t != "" && env.showTiming(r) {
 				w.Header().Set("Server-Timing", t)

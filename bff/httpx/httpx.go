@@ -5,8 +5,24 @@
 // them.
 package httpx
 
+import (
+	"context"
+	"errors"
+)
+
 // StatusClientClosed is what a request whose client left before its answer
 // is recorded as, in the metrics and the access log (nginx's 499): no one
 // receives it, and what failed failed because the client went, so it is
 // neither a failed scene nor a degraded one, nor a request shed.
 const StatusClientClosed = 499
+
+// ErrShutdown is the cause a server cancels its requests' contexts with
+// when its shutdown grace is over (BaseContext). A request cut that way
+// failed on the server's side: it is a 503, not a client that left.
+var ErrShutdown = errors.New("the server is shutting down: its grace period is over")
+
+// ClientLeft reports whether ctx, a request's context, ended because its
+// client left: ended, and not by ErrShutdown.
+func ClientLeft(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrShutdown)
+}

@@ -464,3 +464,57 @@ func TestShutdownAfterTheGraceClosesWhatIsLeftAndSucceeds(t *testing.T) {
 		t.Error("the connection left open past the grace was not closed")
 	}
 }
+
+// A request still running when the grace is over is cut by the server: its
+// client gets a 503 problem, not an empty reply, and the log records a 503,
+// not the 499 of a client that left (which would hide it from error
+// rates).
+func TestARequestCutAtShutdownIsA503(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-cache=false", "-grace", "1s",
+			"-scene-deadline", "12s", "-call-timeout", "11s"}, func(string) string { return "" }, pw, logs)
+		pw.Close()
+	}()
+	public, admin := addrs(t, pr)
+	waitReady(t, admin)
+	type answer struct {
+		code  int
+		ctype string
+		err   error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, public+"/web/v1/feed", nil)
+		req.Header.Set("X-Mock-Scenario", "stat=delay:10s")
+		req.Header.Set("X-Request-Id", "cut-at-shutdown")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answers <- answer{err: err}
+			return
+		}
+		resp.Body.Close()
+		answers <- answer{code: resp.StatusCode, ctype: resp.Header.Get("Content-Type")}
+	}()
+	time.Sleep(300 * time.Millisecond) // the request is in flight
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	a := <-answers
+	if a.err != nil || a.code != http.StatusServiceUnavailable || a.ctype != "application/problem+json" {
+		t.Errorf("the request cut at shutdown got %d %q (%v), want a 503 problem", a.code, a.ctype, a.err)
+	}
+	var line string
+	for l := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(l, `"cut-at-shutdown"`) && strings.Contains(l, `"status"`) {
+			line = l
+		}
+	}
+	if !strings.Contains(line, `"status":503`) {
+		t.Errorf("access line %q, want status 503", line)
+	}
+}

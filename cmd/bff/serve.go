@@ -31,7 +31,13 @@ type replica struct {
 // serve listens, joins the replica's peers, and serves until ctx is done;
 // then it shuts down in order.
 func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer) error {
+	// Requests' contexts derive from base, so that a shutdown past its
+	// grace cuts them with httpx.ErrShutdown: a 503 in the metrics and the
+	// log, where a plain cancellation would read as clients that left.
+	base, cut := context.WithCancelCause(context.Background())
+	defer cut(nil)
 	public := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           h.Public,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -54,7 +60,7 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 	r.ready.Store(true)
 	g.Go(func() error {
 		<-gctx.Done()
-		return r.shutdown(public, adminSrv)
+		return r.shutdown(public, adminSrv, cut)
 	})
 	return stopped(r.logger, g.Wait())
 }
@@ -83,9 +89,9 @@ func (r *replica) listen() (public, admin net.Listener, err error) {
 // sending; after the drain delay (its time to notice) the public listener
 // closes and in-flight requests finish within the grace period. The admin
 // listener goes last, so /readyz answers 503 throughout. What is still open
-// when the grace is over is cut, and the shutdown is still the clean one
-// asked for.
-func (r *replica) shutdown(public, admin *http.Server) error {
+// when the grace is over is cut (cut cancels the public requests), and the
+// shutdown is still the clean one asked for.
+func (r *replica) shutdown(public, admin *http.Server, cut context.CancelCauseFunc) error {
 	r.ready.Store(false)
 	r.logger.Info("shutting down", "drain", r.cfg.drain.String(), "grace", r.cfg.grace.String())
 	lctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -94,22 +100,36 @@ func (r *replica) shutdown(public, admin *http.Server) error {
 	time.Sleep(r.cfg.drain)
 	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.grace)
 	defer cancel()
-	err := r.stop(sctx, "public", public)
+	err := r.stop(sctx, "public", public, cut)
 	actx, cancel := context.WithTimeout(context.Background(), time.Second) // an open profile may hold it
 	defer cancel()
-	return errors.Join(err, r.stop(actx, "admin", admin))
+	return errors.Join(err, r.stop(actx, "admin", admin, nil))
 }
+
+// lastWords is how long requests cut at the end of the grace get to send
+// their 503 before their connections close.
+const lastWords = 250 * time.Millisecond
 
 // stop shuts s down until ctx ends, then closes what is left open: a
 // request still running, or a connection that never sent one (a browser's
 // or a proxy's pre-connect, idle to the server only after 5 s). Either is
-// logged, not failed: it is what the grace period is for.
-func (r *replica) stop(ctx context.Context, name string, s *http.Server) error {
+// logged, not failed: it is what the grace period is for. cut, if not nil,
+// first cancels the requests still running, which then answer 503 within
+// lastWords rather than leave their clients an empty reply.
+func (r *replica) stop(ctx context.Context, name string, s *http.Server, cut context.CancelCauseFunc) error {
 	err := s.Shutdown(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	r.logger.Warn("grace period over: closing the connections left", "listener", name)
+	if cut != nil {
+		cut(httpx.ErrShutdown)
+		lctx, cancel := context.WithTimeout(context.Background(), lastWords)
+		defer cancel()
+		if s.Shutdown(lctx) == nil {
+			return nil
+		}
+	}
 	return s.Close()
 }
 
