@@ -203,11 +203,14 @@ func (l *Loader[K, V]) Get(ctx context.Context, ids []K) (map[K]V, Result[K], er
 	lane := l.o.Lane(ctx)
 	out := make(map[K]V, len(uniq))
 	var res Result[K]
-	need := l.fromMemory(ctx, lane, uniq, out, &res)
+	need, due := l.fromMemory(lane, uniq, out, &res)
 	if len(need) == 0 {
+		if len(due.ids) > 0 {
+			l.refreshAhead(ctx, lane, due)
+		}
 		return out, res, nil
 	}
-	failed, err := l.load(ctx, lane, need, out, &res)
+	failed, err := l.load(ctx, lane, need, due, out, &res)
 	l.m.add(l.m.miss, res.Fetched)
 	l.m.add(l.m.shared, res.Shared)
 	if err != nil {
@@ -229,12 +232,21 @@ func (l *Loader[K, V]) bypass(ctx context.Context, n int) bool {
 }
 
 // load waits for the in-flight calls of need, starting one for the IDs no
-// call is fetching yet, and returns the IDs it could not answer.
-func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, out map[K]V, res *Result[K]) ([]K, error) {
+// call is fetching yet, and returns the IDs it could not answer. The IDs
+// due for a refresh ride on that call: a read calls the downstream method
+// once, as the design has it, not once for its misses and once more for
+// its refresh.
+func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, due due[K, V], out map[K]V, res *Result[K]) ([]K, error) {
 	if err := ctx.Err(); err != nil {
+		due.unclaim(nil)
 		return need, err // a call no one would wait for
 	}
-	waits, own := l.flights.claim(ctx, lane, need, l.o.Timeout, true)
+	waits, own := l.flights.claim(ctx, lane, need, due.ids, l.o.Timeout, true)
+	if own == nil && len(due.ids) > 0 {
+		l.refreshAhead(ctx, lane, due) // every miss is another's call: none of our own to ride on
+	} else {
+		due.unclaim(own)
+	}
 	if own != nil && !l.spawn(func() { l.run(own) }) {
 		l.flights.finish(own, nil, ErrClosed)
 	}

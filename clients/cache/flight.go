@@ -54,12 +54,14 @@ type flights[K comparable, V any] struct {
 // one (own, nil when there is no rest) that the caller must run. With join,
 // the caller becomes a waiter of every flight returned, own included; the
 // flights it joined it must wait for or leave. Without join it waits for
-// none: the IDs in flight are simply not its to fetch.
+// none: the IDs in flight are simply not its to fetch. When own is
+// created, it also fetches those of extra that no flight is fetching,
+// which the caller does not wait for (a refresh riding on a miss).
 //
 // The new flight's context keeps ctx's values (trace, request id, lane)
 // but not its cancellation or deadline: the call belongs to all its
 // waiters, and ends when the last leaves or its backstop passes.
-func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids []K, timeout time.Duration, join bool) (waits []waitFor[K, V], own *flight[K, V]) {
+func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids, extra []K, timeout time.Duration, join bool) (waits []waitFor[K, V], own *flight[K, V]) {
 	var mine []K
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -75,12 +77,18 @@ func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids []K, timeou
 	if len(mine) == 0 {
 		return waits, nil
 	}
+	waited := mine[:len(mine):len(mine)] // own.ids may grow past it
+	for _, id := range extra {
+		if _, ok := fs.m[key[K]{lane, id}]; !ok {
+			mine = append(mine, id)
+		}
+	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backstop(timeout))
 	own = &flight[K, V]{lane: lane, ids: mine, ctx: fctx, cancel: cancel, done: make(chan struct{}), waiters: 1}
 	for _, id := range mine {
 		fs.m[key[K]{lane, id}] = own
 	}
-	return append(waits, waitFor[K, V]{own, mine}), own
+	return append(waits, waitFor[K, V]{own, waited}), own
 }
 
 // joinFlight adds id to the wait on f, joining f on its first ID.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,35 @@ func TestAFailedRefreshIsNotRetriedPerRead(t *testing.T) {
 	}
 	if n := s.callCount(); n != 2 {
 		t.Fatalf("10 reads after a failed refresh made %d calls, want 2", n)
+	}
+}
+
+// A read with misses and an entry due for refresh calls the downstream once:
+// the refresh rides on the call for the misses, whose caller does not wait
+// for it any longer than for its own IDs (they are in the same call).
+func TestARefreshRidesOnTheReadsOwnCall(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	s.set(func(s *service) { s.version = 1 })
+	c.advance(9 * time.Second) // 1 is in the last fifth of its freshness
+	got, res := mustGet(t, l, ctx, 1, 2)
+	l.wg.Wait()
+	if n := s.callCount(); n != 2 {
+		t.Fatalf("a read of a due entry and a miss made %d calls in all, want 2 (the first fill, then one)", n)
+	}
+	if ids, _ := s.call(1); !slices.Equal(slices.Sorted(slices.Values(ids)), []int64{1, 2}) {
+		t.Errorf("the read's call asked for %v, want 1 and 2", ids)
+	}
+	if got[1] != "/1/0" || got[2] != "/2/1" || res.Hits != 1 || res.Fetched != 1 {
+		t.Errorf("read %v, %+v: want 1 from memory and 2 fetched", got, res)
+	}
+	c.advance(2 * time.Second) // past 1's first bound: the refreshed entry answers
+	if got, res := mustGet(t, l, ctx, 1); got[1] != "/1/1" || res.Hits != 1 || s.callCount() != 2 {
+		t.Errorf("after the bound: %v, %+v, %d calls; want the refreshed 1 from memory", got, res, s.callCount())
 	}
 }
 

@@ -65,14 +65,17 @@ func weigh[K comparable, V any](size func(any) int, k key[K], e *entry[V]) uint3
 	return uint32(min(w, math.MaxUint32))
 }
 
-// fromMemory answers the IDs whose entries are fresh, starts a refresh of
-// those about to expire, and returns the others.
-func (l *Loader[K, V]) fromMemory(ctx context.Context, lane string, ids []K, out map[K]V, res *Result[K]) (need []K) {
+// due are the IDs of one read whose entries are about to expire, and the
+// entries, whose refresh the read has claimed.
+type due[K comparable, V any] struct {
+	ids     []K
+	entries []*entry[V]
+}
+
+// fromMemory answers the IDs whose entries are fresh and returns the others,
+// and those about to expire, for the caller to refresh.
+func (l *Loader[K, V]) fromMemory(lane string, ids []K, out map[K]V, res *Result[K]) (need []K, d due[K, V]) {
 	now := l.o.Now().UnixNano()
-	var (
-		due     []K
-		dueSeen []*entry[V]
-	)
 	for _, id := range ids {
 		e, ok := l.store.GetIfPresent(key[K]{lane, id})
 		if !ok || now >= e.fresh {
@@ -84,15 +87,12 @@ func (l *Loader[K, V]) fromMemory(ctx context.Context, lane string, ids []K, out
 			out[id] = e.val
 		}
 		if l.dueForRefresh(e, now) {
-			due = append(due, id)
-			dueSeen = append(dueSeen, e)
+			d.ids = append(d.ids, id)
+			d.entries = append(d.entries, e)
 		}
 	}
 	l.m.add(l.m.hit, res.Hits)
-	if len(due) > 0 {
-		l.refreshAhead(ctx, lane, due, dueSeen)
-	}
-	return need
+	return need, d
 }
 
 // dueForRefresh: e is in the last part of its freshness and no refresh of
@@ -101,30 +101,22 @@ func (l *Loader[K, V]) dueForRefresh(e *entry[V], now int64) bool {
 	return l.ahead > 0 && e.ok && now >= e.fresh-l.ahead && e.refreshing.CompareAndSwap(false, true)
 }
 
-// refreshAhead fetches ids in the background, detached from the reading
-// request but in its lane and with its trace. IDs some call is already
+// refreshAhead fetches d's IDs in the background, detached from the reading
+// request but in its lane and with its trace: a read that makes no call of
+// its own (load folds them into the one it makes). IDs some call is already
 // fetching are left to it. When every refresh slot is busy none starts, and
 // the entries are left for a later read to claim.
-func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, ids []K, seen []*entry[V]) {
+func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, d due[K, V]) {
 	select {
 	case l.refreshes <- struct{}{}:
 	default:
-		for _, e := range seen {
-			e.refreshing.Store(false)
-		}
+		d.unclaim(nil)
 		return
 	}
 	// The refresh holds its flight's only claim and never gives it up:
 	// only its Timeout ends it, whoever joins and leaves meanwhile.
-	_, own := l.flights.claim(ctx, lane, ids, l.o.Timeout, false)
-	// IDs another call is fetching are that call's to refresh. If it
-	// comes to nothing (its waiters all left), a later read must be able
-	// to claim them again.
-	for i, id := range ids {
-		if own == nil || !slices.Contains(own.ids, id) {
-			seen[i].refreshing.Store(false)
-		}
-	}
+	_, own := l.flights.claim(ctx, lane, d.ids, nil, l.o.Timeout, false)
+	d.unclaim(own)
 	if own == nil {
 		<-l.refreshes
 		return
@@ -135,6 +127,18 @@ func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, ids []K, s
 	}) {
 		l.flights.finish(own, nil, ErrClosed)
 		<-l.refreshes
+	}
+}
+
+// unclaim gives up the refresh of the IDs that own, the call refreshing
+// them, does not fetch (all of them when own is nil). Another call is
+// fetching them, or none could start; if that call comes to nothing (its
+// waiters all left), a later read must be able to claim them again.
+func (d due[K, V]) unclaim(own *flight[K, V]) {
+	for i, id := range d.ids {
+		if own == nil || !slices.Contains(own.ids, id) {
+			d.entries[i].refreshing.Store(false)
+		}
 	}
 }
 
