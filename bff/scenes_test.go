@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -97,10 +98,16 @@ func TestHiddenAndUnknownEntities(t *testing.T) {
 		if resp := srv.Get(t, fmt.Sprintf("/%s/v1/videos/%d?page=abc&ps=0", dev, someVideo(t, srv))); resp.Status != http.StatusOK {
 			t.Errorf("%s video with stray page/ps: %d", dev, resp.Status)
 		}
-		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0"} {
+		video := strconv.FormatInt(someVideo(t, srv), 10)
+		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0", "/videos/+" + video, "/videos/%2B" + video} {
 			if resp := srv.Get(t, "/"+dev+"/v1"+path); resp.Status != http.StatusBadRequest {
 				t.Errorf("%s%s: %d, want 400", dev, path, resp.Status)
 			}
+		}
+		// An escaped digit is the digit: the path means the same video.
+		escaped := fmt.Sprintf("/%s/v1/videos/%%%X%s", dev, video[0], video[1:])
+		if resp := srv.Get(t, escaped); resp.Status != http.StatusOK {
+			t.Errorf("%s: %d, want 200 for video %s", escaped, resp.Status, video)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -140,7 +141,13 @@ func pathID(r *http.Request, name string) (int64, error) {
 	if name == "" {
 		return 0, nil
 	}
-	return request.ID(name, chi.URLParam(r, name), false)
+	v := chi.URLParam(r, name)
+	// chi matches the escaped path when there is one (RawPath), and then
+	// hands the segment over still escaped: /videos/%38 is video 8.
+	if u, err := url.PathUnescape(v); err == nil {
+		v = u
+	}
+	return request.ID(name, v, false)
 }
 
 func (env Env) deadline(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -184,6 +184,8 @@ func ID(param, s string, optional bool) (int64, error) {
 func positive64(param, s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	switch {
+	case !digits(s):
+		return 0, bad(param, "must be a positive integer, got %q", clip(s))
 	case errors.Is(err, strconv.ErrRange) && n > 0:
 		return 0, bad(param, "must be at most %d, got %q", int64(math.MaxInt64), clip(s))
 	case err != nil || n <= 0:
@@ -203,13 +205,25 @@ func positive(q map[string]string, name string, def int) (int, error) {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if errors.Is(err, strconv.ErrRange) && n > 0 {
+	if errors.Is(err, strconv.ErrRange) && n > 0 && digits(s) {
 		return math.MaxInt, nil
 	}
-	if err != nil || n < 1 {
+	if err != nil || n < 1 || !digits(s) {
 		return 0, bad(name, "must be a positive integer, got %q", clip(s))
 	}
 	return n, nil
+}
+
+// digits: s is decimal digits only. strconv also takes a sign, and "+8"
+// would be one more spelling of every ID and page size, each its own URL
+// to a cache in front.
+func digits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // clip keeps echoed input short: a problem body is no place for 8 KB of junk.
