@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/problem"
+	"mosaic/bff/request"
 	"mosaic/dto"
 )
 
@@ -60,6 +62,22 @@ func listed(items []string) string {
 func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "GET, HEAD")
 	problem.Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
+}
+
+// checkQuery refuses a query that does not decode on the routes that read
+// none, as the scene routes do (request.Query): a malformed %-escape is a
+// 400 on any route.
+func checkQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := request.Query(r.URL.RawQuery); err != nil {
+			var re *request.Error
+			if errors.As(err, &re) {
+				problem.BadParam(w, re.Param, re.Detail)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func serveSpec(spec []byte) http.HandlerFunc {

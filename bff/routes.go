@@ -46,7 +46,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(edge...)
-		r.Use(compress)
+		r.Use(checkQuery, compress)
 		r.Get("/openapi.yaml", serveSpec(spec))
 		r.Head("/openapi.yaml", serveSpec(spec))
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))

@@ -120,3 +120,21 @@ func TestNotFoundNamesEveryDevice(t *testing.T) {
 		t.Errorf("detail %q, want it to end %q", p.Detail, want)
 	}
 }
+
+// The spec and the reference read no query, but one that does not decode
+// is a 400 there too, as on every route.
+func TestUndecodableQueryIsRefusedOnEveryRoute(t *testing.T) {
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	for _, path := range []string{"/openapi.yaml?x=%ZZ", "/openapi.yaml?a=1;b=2", "/docs?x=%ZZ"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusBadRequest || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %q, want a 400 problem", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.yaml?v=2", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("/openapi.yaml?v=2: %d, want 200", rec.Code)
+	}
+}

@@ -8,6 +8,9 @@ package docs
 import (
 	"net/http"
 
+	"mosaic/bff/problem"
+	"mosaic/dto"
+
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
 )
@@ -18,7 +21,21 @@ const Path = "/docs"
 // Handler returns the reference page and its assets for requests under
 // Path. specURL is where the browser fetches the OpenAPI document, a path on
 // the same listener (the public one serves it at /openapi.yaml).
+// It serves GET and HEAD only, and its errors are problems, as every other
+// error of the listener is.
 func Handler(specURL string) http.Handler {
+	ui := swaggerUI(specURL)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			problem.Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
+			return
+		}
+		ui.ServeHTTP(&notFoundProblem{ResponseWriter: w, path: r.URL.Path}, r)
+	})
+}
+
+func swaggerUI(specURL string) http.Handler {
 	return v5emb.NewHandlerWithConfig(swgui.Config{
 		Title:       "mosaic API",
 		SwaggerJSON: specURL,
@@ -35,3 +52,31 @@ func Handler(specURL string) http.Handler {
 		},
 	})
 }
+
+// notFoundProblem turns the file server's plain-text 404 into a problem.
+type notFoundProblem struct {
+	http.ResponseWriter
+	path     string
+	replaced bool // the 404 was answered: drop the file server's body
+}
+
+func (n *notFoundProblem) WriteHeader(code int) {
+	if code != http.StatusNotFound {
+		n.ResponseWriter.WriteHeader(code)
+		return
+	}
+	n.replaced = true
+	h := n.ResponseWriter.Header()
+	h.Del("X-Content-Type-Options")
+	problem.NotFound(n.ResponseWriter, "no file "+n.path+" in the API reference")
+}
+
+func (n *notFoundProblem) Write(b []byte) (int, error) {
+	if n.replaced {
+		return len(b), nil
+	}
+	return n.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (n *notFoundProblem) Unwrap() http.ResponseWriter { return n.ResponseWriter }

@@ -50,7 +50,28 @@ func TestPageLoadsOnlyLocalAssets(t *testing.T) {
 }
 
 func TestUnknownAssetIsNotFound(t *testing.T) {
-	if rec := get(t, docs.Handler("/openapi.yaml"), docs.Path+"/nope.js"); rec.Code != http.StatusNotFound {
-		t.Errorf("GET %s/nope.js: %d, want 404", docs.Path, rec.Code)
+	rec := get(t, docs.Handler("/openapi.yaml"), docs.Path+"/nope.js")
+	if rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(rec.Body.String(), `"detail":"no file /docs/nope.js in the API reference"`) {
+		t.Errorf("GET %s/nope.js: %d %q %s, want a 404 problem", docs.Path, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}
+
+// The reference is read, not written to: other methods are a 405 problem.
+func TestOnlyGETAndHEAD(t *testing.T) {
+	h := docs.Handler("/openapi.yaml")
+	for _, method := range []string{http.MethodPost, http.MethodDelete, http.MethodPut} {
+		for _, path := range []string{docs.Path, docs.Path + "/swagger-ui.css"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+			if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" || rec.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s %s: %d, Allow %q, %q; want a 405 problem", method, path, rec.Code, rec.Header().Get("Allow"), rec.Header().Get("Content-Type"))
+			}
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, docs.Path, nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("HEAD %s: %d", docs.Path, rec.Code)
 	}
 }
