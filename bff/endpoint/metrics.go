@@ -31,7 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"device", "scene"}),
 		degraded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bff_degraded_sections_total",
-			Help: "Sections left out of a 200 response because an optional dependency failed.",
+			Help: "Sections of a 200 response listed in degraded: left out because an optional dependency failed, or served stale from the cache (reason stale).",
 		}, []string{"scene", "section", "reason"}),
 	}
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
