@@ -253,8 +253,28 @@ func badRequest(w http.ResponseWriter, err error) {
 	}
 	var re *openapi3filter.RequestError
 	if errors.As(err, &re) && re.Parameter != nil {
-		problem.BadParam(w, re.Parameter.Name, re.Error())
+		problem.BadParam(w, re.Parameter.Name, reason(re))
 		return
 	}
-	problem.Write(w, dto.Problem{Status: http.StatusBadRequest, Detail: err.Error()})
+	problem.Write(w, dto.Problem{Status: http.StatusBadRequest, Detail: firstLine(err.Error())})
+}
+
+// reason is what was wrong with a parameter, in one line: kin-openapi's
+// own message goes on to dump the whole schema, no detail for a frontend.
+func reason(re *openapi3filter.RequestError) string {
+	var se *openapi3.SchemaError
+	switch {
+	case errors.As(re.Err, &se) && se.Reason != "":
+		return se.Reason
+	case re.Err != nil:
+		return firstLine(re.Err.Error())
+	case re.Reason != "":
+		return re.Reason
+	}
+	return firstLine(re.Error())
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(line)
 }

@@ -213,12 +213,17 @@ func TestBadParametersAre400Problems(t *testing.T) {
 		var p struct {
 			Status int    `json:"status"`
 			Param  string `json:"param"`
+			Detail string `json:"detail"`
 		}
 		if err := json.Unmarshal(res.body, &p); err != nil {
 			t.Fatal(err)
 		}
 		if res.status != http.StatusBadRequest || p.Param != tt.param || res.header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: %d %s, want a 400 problem naming %s", tt.path, res.status, res.body, tt.param)
+		}
+		// One line saying what is wrong, not kin-openapi's schema dump.
+		if p.Detail == "" || strings.Contains(p.Detail, "\n") || strings.Contains(p.Detail, "Schema") {
+			t.Errorf("%s: detail %q, want one line", tt.path, p.Detail)
 		}
 	}
 }
