@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -287,6 +288,14 @@ func TestLoadSheddingPastTheLimit(t *testing.T) {
 	}
 	if calls := strict.Recorder.Count(mRecommend); calls != ok {
 		t.Errorf("%d feed calls for %d served requests: shed requests reached a downstream", calls, ok)
+	}
+	// Every answer of the scene routes is in bff_http_requests_total, the
+	// shed ones as 503s of their scene.
+	m := httptest.NewRecorder()
+	strict.Admin.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	want := fmt.Sprintf(`bff_http_requests_total{code="503",device="mini",scene="feed"} %d`, shed)
+	if !strings.Contains(m.Body.String(), want+"\n") {
+		t.Errorf("metrics lack %q", want)
 	}
 	// As many may wait as run: 4 run, 4 wait their turn.
 	patient := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 4, Max: 4, QueueWait: 5 * time.Second}, Latency: 100 * time.Millisecond})

@@ -22,8 +22,8 @@ import (
 // OpenAPI document they follow, every device of the registry (bff/devices)
 // under /{device}. admit decides which scene requests start
 // (nil: all of them); it runs first, so that a shed request costs no more
-// than its constant answer (and gets no access line: bff_shed_total counts
-// them). Nothing else on this listener is limited, and the admin listener
+// than its constant answer (and gets no access line: bff_shed_total and
+// bff_http_requests_total count them). Nothing else on this listener is limited, and the admin listener
 // (health, readiness, metrics) is a separate handler. mocks serves the
 // operations the spec marks as not built yet (nil: none). Every other
 // request gets an access line in logger; wrap the handler in

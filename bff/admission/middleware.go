@@ -21,18 +21,24 @@ type Middleware struct {
 	m *Metrics
 	// unsampled: the request's latency says nothing about the instance.
 	unsampled func(*http.Request) bool
+	// counted, if not nil, also counts each shed request where the scene
+	// routes' answers are counted.
+	counted func(*http.Request)
 	// Header values, built once and shared read-only by every shed answer.
 	ctype, clen, retry, noStore []string
 }
 
 // NewMiddleware returns the admission middleware of l. unsampled, if not
 // nil, picks requests whose latency must not teach l (those carrying a mock
-// fault scenario in mock mode).
-func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool) *Middleware {
+// fault scenario in mock mode). counted, if not nil, is told of each shed
+// request, besides bff_shed_total (the scene metrics count it as a 503);
+// it must not allocate.
+func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool, counted func(*http.Request)) *Middleware {
 	return &Middleware{
 		l:         l,
 		m:         l.cfg.Metrics,
 		unsampled: unsampled,
+		counted:   counted,
 		ctype:     []string{"application/problem+json"},
 		clen:      []string{strconv.Itoa(len(shedBody))},
 		retry:     []string{"1"},
@@ -55,6 +61,9 @@ func (a *Middleware) Wrap(next http.Handler) http.Handler {
 			return
 		default:
 			a.m.shed(v)
+			if a.counted != nil {
+				a.counted(r)
+			}
 			a.shed(w, r)
 			return
 		}

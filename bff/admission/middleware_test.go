@@ -21,7 +21,7 @@ func full(t testing.TB, m *Metrics) (*Middleware, http.Handler) {
 	if l.Acquire(t.Context(), time.Now()) != Admitted {
 		t.Fatal("the first request was shed")
 	}
-	a := NewMiddleware(l, nil)
+	a := NewMiddleware(l, nil, nil)
 	return a, a.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("a shed request reached the handler")
 	}))
@@ -60,7 +60,7 @@ func TestShedAnswerIsAConstantProblem(t *testing.T) {
 // the handler panics.
 func TestAdmittedRequestReleasesItsSlot(t *testing.T) {
 	l := New(Config{Min: 1, Max: 1, QueueWait: -1})
-	h := NewMiddleware(l, nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := NewMiddleware(l, nil, nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/panic" {
 			panic(http.ErrAbortHandler)
 		}
@@ -145,7 +145,7 @@ func BenchmarkShed(b *testing.B) {
 // The admitted path for comparison: acquire, serve nothing, release.
 func BenchmarkAdmit(b *testing.B) {
 	l := New(Config{Min: 1 << 20, Max: 1 << 20})
-	h := NewMiddleware(l, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := NewMiddleware(l, nil, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
 	w := &discard{h: http.Header{}}
 	b.ReportAllocs()
@@ -173,7 +173,7 @@ func TestAGoneClientIsNotStarted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	l := New(Config{Min: 4, Max: 4, Metrics: m})
-	h := NewMiddleware(l, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := NewMiddleware(l, nil, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("the handler ran for a client that had left")
 	}))
 	ctx, cancel := context.WithCancel(t.Context())

@@ -56,7 +56,7 @@ type route struct {
 }
 
 // Feed serves GET /{device}/v1/feed with adapt's body.
-func Feed[T any](r *Router, adapt func(scene.Feed, device.View) T) http.HandlerFunc {
+func Feed[T any](r *Router, adapt func(scene.Feed, device.View) T) Scene {
 	scenes, dev := r.env.Scenes, r.dev.Name
 	return serve(r, route{scene: "feed", paged: true}, adapt, func(ctx context.Context, p request.Params, _ int64) (scene.Feed, []scene.Degraded, error) {
 		f, err := scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev, Page: p.Page, PS: p.PS})
@@ -66,7 +66,7 @@ func Feed[T any](r *Router, adapt func(scene.Feed, device.View) T) http.HandlerF
 }
 
 // Video serves GET /{device}/v1/videos/{aid} with adapt's body.
-func Video[T any](r *Router, adapt func(scene.Video, device.View) T) http.HandlerFunc {
+func Video[T any](r *Router, adapt func(scene.Video, device.View) T) Scene {
 	scenes, related, replies := r.env.Scenes, r.dev.Related, r.dev.Replies
 	return serve(r, route{scene: "video", id: "aid"}, adapt, func(ctx context.Context, p request.Params, aid int64) (scene.Video, []scene.Degraded, error) {
 		v, err := scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: related, Replies: replies})
@@ -75,7 +75,7 @@ func Video[T any](r *Router, adapt func(scene.Video, device.View) T) http.Handle
 }
 
 // User serves GET /{device}/v1/users/{mid} with adapt's body.
-func User[T any](r *Router, adapt func(scene.User, device.View) T) http.HandlerFunc {
+func User[T any](r *Router, adapt func(scene.User, device.View) T) Scene {
 	scenes := r.env.Scenes
 	return serve(r, route{scene: "user", paged: true, id: "mid"}, adapt, func(ctx context.Context, p request.Params, mid int64) (scene.User, []scene.Degraded, error) {
 		u, err := scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
@@ -84,12 +84,19 @@ func User[T any](r *Router, adapt func(scene.User, device.View) T) http.HandlerF
 	})
 }
 
+// Scene is a scene route's handler, and the scene it serves (its metrics
+// label), for Router.Get.
+type Scene struct {
+	name    string
+	handler http.HandlerFunc
+}
+
 // serve is every scene handler: validate, load the scene under the
 // deadline with its downstream calls timed, adapt, write, observe.
-func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load func(context.Context, request.Params, int64) (S, []scene.Degraded, error)) http.HandlerFunc {
+func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load func(context.Context, request.Params, int64) (S, []scene.Degraded, error)) Scene {
 	env, deviceName := r.env, r.dev.Name
 	shape := request.Shape{Paged: rt.paged, PageSize: r.dev.PageSize, Builds: r.dev.Builds, Scenario: env.CheckScenario != nil}
-	return func(w http.ResponseWriter, r *http.Request) {
+	return Scene{name: rt.scene, handler: func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer env.Metrics.begin()()
 		code, degraded := func() (int, []scene.Degraded) {
@@ -132,7 +139,7 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 		}()
 		env.Metrics.observe(deviceName, rt.scene, code, time.Since(start), degraded)
 		accesslog.Note(r.Context(), deviceName, rt.scene, degraded)
-	}
+	}}
 }
 
 // pathID is the route's entity ID (aid, mid), checked after the query and

@@ -1,7 +1,10 @@
 package endpoint
 
 import (
+	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +18,18 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	degraded *prometheus.CounterVec
 	inFlight prometheus.Gauge
+
+	mu     sync.RWMutex
+	routes map[string][]shedRoute // by device: its scene routes, as Router.Get mounted them
+}
+
+// shedRoute is a scene route as a shed request's path is matched against
+// it: the pattern's text before its parameter (all of it when it has none),
+// and the series a shed request of it counts in.
+type shedRoute struct {
+	prefix string
+	param  bool
+	shed   prometheus.Counter
 }
 
 // NewMetrics creates the scene series and registers them on reg.
@@ -50,6 +65,44 @@ func (m *Metrics) observe(device, sceneName string, code int, took time.Duration
 	m.duration.WithLabelValues(device, sceneName).Observe(took.Seconds())
 	for _, d := range degraded {
 		m.degraded.WithLabelValues(sceneName, d.Section, d.Reason).Inc()
+	}
+}
+
+// route notes that pattern, under /{device}, serves sceneName.
+func (m *Metrics) route(device, pattern, sceneName string) {
+	if m == nil {
+		return
+	}
+	prefix, _, param := strings.Cut(pattern, "{")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.routes == nil {
+		m.routes = map[string][]shedRoute{}
+	}
+	m.routes[device] = append(m.routes[device], shedRoute{prefix, param, m.requests.WithLabelValues(device, sceneName, "503")})
+}
+
+// Shed counts a scene request the admission middleware shed, before
+// routing, as the 503 of its device and scene in bff_http_requests_total,
+// which then holds every answer the scene routes gave (bff_shed_total says
+// why). It reads the scene off the path as the router would, and allocates
+// nothing, as shedding must not. A path no scene route serves is left to
+// bff_shed_total.
+func (m *Metrics) Shed(r *http.Request) {
+	if m == nil {
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	device, _, _ := strings.Cut(path, "/")
+	rest := path[len(device):] // "/v1/feed"
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, rt := range m.routes[device] {
+		if rt.param && strings.HasPrefix(rest, rt.prefix) && len(rest) > len(rt.prefix) && !strings.Contains(rest[len(rt.prefix):], "/") ||
+			!rt.param && rest == rt.prefix {
+			rt.shed.Inc()
+			return
+		}
 	}
 }
 

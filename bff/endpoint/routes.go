@@ -1,8 +1,6 @@
 package endpoint
 
 import (
-	"net/http"
-
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/device"
@@ -39,11 +37,14 @@ type Router struct {
 	dev Device
 }
 
-// Get serves pattern with h to GET and to HEAD alike: HEAD assembles the
-// scene too, so that its ETag and Content-Length are the GET's.
-func (r *Router) Get(pattern string, h http.HandlerFunc) {
-	r.mux.Get(pattern, h)
-	r.mux.Head(pattern, h)
+// Get serves pattern with s to GET and to HEAD alike: HEAD assembles the
+// scene too, so that its ETag and Content-Length are the GET's. The metrics
+// learn which scene the pattern serves, to count requests shed before
+// routing (Metrics.Shed).
+func (r *Router) Get(pattern string, s Scene) {
+	r.mux.Get(pattern, s.handler)
+	r.mux.Head(pattern, s.handler)
+	r.env.Metrics.route(r.dev.Name, pattern, s.name)
 }
 
 // Mount returns dev's routes, to mount under /{dev.Name}: its Routes, with

@@ -218,7 +218,10 @@ func compareDesign(t *testing.T, got, want designMetrics) {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if _, ok := want[k]; !ok {
+		// Every scene route's 503 series exists from the start, at 0: a
+		// request shed before routing counts in it (Metrics.Shed).
+		shedReady := strings.HasPrefix(k, "bff_http_requests_total") && strings.Contains(k, "503") && got[k] == 0
+		if _, ok := want[k]; !ok && !shedReady {
 			t.Errorf("unexpected series %s = %v", k, got[k])
 		}
 	}
