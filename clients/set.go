@@ -65,6 +65,7 @@ func Dial(targets map[string]string, o conn.Options, caches *Caches, opts ...grp
 		// refresh) get the call timeout every other call gets; 0 leaves
 		// the cache's own default.
 		co.Timeout = o.CallTimeout
+		co.MaxBatch = svc.MaxBatch
 		closeCache, err := svc.cache(set, svc.Name, co)
 		if err != nil {
 			close()

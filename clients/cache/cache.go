@@ -78,6 +78,12 @@ type Options struct {
 	// MaxRefreshes bounds the background refreshes running at once; a read
 	// that finds them all busy starts none (a later read may). 0 means 2.
 	MaxRefreshes int
+	// MaxBatch is the most IDs one call of fetch carries before the client
+	// splits it into calls of its own; 0: no limit. Entries due for a
+	// refresh ride on a read's call only while it stays within it: a
+	// rider in a chunk of its own would be a second call, and its failure
+	// the read's.
+	MaxBatch int
 	// Timeout is the per-call timeout of the client the loader calls
 	// through. A call the loader runs detached from its callers (shared
 	// calls and refreshes), to which no one caller's deadline applies,
@@ -241,7 +247,7 @@ func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, due due[
 		due.unclaim(nil)
 		return need, err // a call no one would wait for
 	}
-	waits, own := l.flights.claim(ctx, lane, need, due.ids, l.o.Timeout, true)
+	waits, own := l.flights.claim(ctx, lane, need, due.ids, l.o.MaxBatch, l.o.Timeout, true)
 	if own == nil && len(due.ids) > 0 {
 		l.refreshAhead(ctx, lane, due) // every miss is another's call: none of our own to ride on
 	} else {
@@ -256,6 +262,9 @@ func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, due due[
 	)
 	for i, w := range waits {
 		if !w.f.wait(ctx) {
+			// Leaving our call may cancel it, and the refreshes riding on
+			// it with it: a later read must be able to claim them again.
+			due.unclaim(nil)
 			return l.abandon(waits[i:], own, out, res), ctx.Err()
 		}
 		if w.f.err != nil {

@@ -55,13 +55,14 @@ type flights[K comparable, V any] struct {
 // the caller becomes a waiter of every flight returned, own included; the
 // flights it joined it must wait for or leave. Without join it waits for
 // none: the IDs in flight are simply not its to fetch. When own is
-// created, it also fetches those of extra that no flight is fetching,
-// which the caller does not wait for (a refresh riding on a miss).
+// created, it also fetches those of extra that no flight is fetching, as
+// long as own stays within limit IDs (0: none); the caller does not wait
+// for them (a refresh riding on a miss).
 //
 // The new flight's context keeps ctx's values (trace, request id, lane)
 // but not its cancellation or deadline: the call belongs to all its
 // waiters, and ends when the last leaves or its backstop passes.
-func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids, extra []K, timeout time.Duration, join bool) (waits []waitFor[K, V], own *flight[K, V]) {
+func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids, extra []K, limit int, timeout time.Duration, join bool) (waits []waitFor[K, V], own *flight[K, V]) {
 	var mine []K
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -79,6 +80,9 @@ func (fs *flights[K, V]) claim(ctx context.Context, lane string, ids, extra []K,
 	}
 	waited := mine[:len(mine):len(mine)] // own.ids may grow past it
 	for _, id := range extra {
+		if limit > 0 && len(mine) >= limit {
+			break
+		}
 		if _, ok := fs.m[key[K]{lane, id}]; !ok {
 			mine = append(mine, id)
 		}

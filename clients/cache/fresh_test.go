@@ -142,6 +142,58 @@ func TestARefreshRidesOnTheReadsOwnCall(t *testing.T) {
 	}
 }
 
+// A refresh rides only while the read's call stays within MaxBatch: past
+// it the client would split off a call of its own. Left off, the entry is
+// claimed again by a later read.
+func TestARefreshRidesOnlyWithinTheBatch(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead, o.MaxBatch = 0.2, 2
+	l := newLoader(t, s, o)
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	c.advance(9 * time.Second)
+	mustGet(t, l, ctx, 1, 2, 3)
+	l.wg.Wait()
+	if ids, _ := s.call(1); s.callCount() != 2 || len(ids) != 2 {
+		t.Fatalf("the read's call asked for %v (%d calls): want its two misses alone", ids, s.callCount())
+	}
+	mustGet(t, l, ctx, 1)
+	l.wg.Wait()
+	if ids, _ := s.call(s.callCount() - 1); s.callCount() != 3 || !slices.Equal(ids, []int64{1}) {
+		t.Fatalf("a later read did not refresh 1: %d calls", s.callCount())
+	}
+}
+
+// A read that leaves its call (its deadline, its client gone) may take the
+// refreshes riding on it down with it: a later read claims them again.
+func TestARiderLeftBehindIsClaimedAgain(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	l := newLoader(t, s, o)
+	mustGet(t, l, context.Background(), 1)
+	c.advance(9 * time.Second)
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate = gate })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = l.Get(ctx, []int64{1, 2})
+	}()
+	eventually(t, "the read's call", func() bool { return s.callCount() == 2 })
+	cancel()
+	<-done
+	close(gate)
+	l.wg.Wait()
+	mustGet(t, l, context.Background(), 1)
+	l.wg.Wait()
+	if ids, _ := s.call(s.callCount() - 1); s.callCount() != 3 || !slices.Equal(ids, []int64{1}) {
+		t.Fatalf("%d calls: a read after the rider's call was cancelled did not refresh 1", s.callCount())
+	}
+}
+
 // A due entry whose ID another call is already fetching is left to that
 // call, and claimed again by a later read if that call comes to nothing:
 // before, it kept its claim, and was never refreshed ahead.

@@ -115,7 +115,7 @@ func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, d due[K, V
 	}
 	// The refresh holds its flight's only claim and never gives it up:
 	// only its Timeout ends it, whoever joins and leaves meanwhile.
-	_, own := l.flights.claim(ctx, lane, d.ids, nil, l.o.Timeout, false)
+	_, own := l.flights.claim(ctx, lane, d.ids, nil, 0, l.o.Timeout, false)
 	d.unclaim(own)
 	if own == nil {
 		<-l.refreshes
