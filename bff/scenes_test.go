@@ -99,7 +99,8 @@ func TestHiddenAndUnknownEntities(t *testing.T) {
 			t.Errorf("%s video with stray page/ps: %d", dev, resp.Status)
 		}
 		video := strconv.FormatInt(someVideo(t, srv), 10)
-		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0", "/videos/+" + video, "/videos/%2B" + video} {
+		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0", "/videos/+" + video, "/videos/%2B" + video,
+			fmt.Sprintf("/videos/%%25%X%s", video[0], video[1:])} { // %25 is '%': the text %3N, decoded once
 			if resp := srv.Get(t, "/"+dev+"/v1"+path); resp.Status != http.StatusBadRequest {
 				t.Errorf("%s%s: %d, want 400", dev, path, resp.Status)
 			}

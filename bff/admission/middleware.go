@@ -53,7 +53,11 @@ func (a *Middleware) Wrap(next http.Handler) http.Handler {
 		switch v := a.l.Acquire(r.Context(), arrival); v {
 		case Admitted:
 		case Gone:
-			if !httpx.ClientLeft(r.Context()) { // cut by the server's shutdown
+			if !httpx.ClientLeft(r.Context()) { // cut by the server's shutdown while it queued
+				a.m.shed(ShedQueue)
+				if a.counted != nil {
+					a.counted(r)
+				}
 				a.shed(w, r)
 				return
 			}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"mosaic/bff/httpx"
 )
 
 // full returns a middleware whose only slot is taken: every request is shed.
@@ -185,5 +187,28 @@ func TestAGoneClientIsNotStarted(t *testing.T) {
 	}
 	if shed := value(t, m.shedLimit) + value(t, m.shedQueue); shed != 0 || l.inflight != 0 {
 		t.Errorf("%v counted shed, %d in flight; want neither", shed, l.inflight)
+	}
+}
+
+// A request cut by the server's shutdown before it started is the server's
+// refusal, not a client that left: the shed 503, counted as shed and where
+// the scene answers are counted.
+func TestARequestCutByShutdownBeforeItStartsIsShed(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	l := New(Config{Min: 4, Max: 4, Metrics: m})
+	counted := 0
+	h := NewMiddleware(l, nil, func(*http.Request) { counted++ }).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("the handler ran for a request the shutdown cut")
+	}))
+	ctx, cut := context.WithCancelCause(t.Context())
+	cut(httpx.ErrShutdown)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil).WithContext(ctx))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" {
+		t.Errorf("status %d, %v; want the shed 503", w.Code, w.Header())
+	}
+	if shed := value(t, m.shedQueue); shed != 1 || counted != 1 || l.inflight != 0 {
+		t.Errorf("%v counted shed, %d counted, %d in flight; want 1, 1 and 0", shed, counted, l.inflight)
 	}
 }

@@ -150,9 +150,13 @@ func pathID(r *http.Request, name string) (int64, error) {
 	}
 	v := chi.URLParam(r, name)
 	// chi matches the escaped path when there is one (RawPath), and then
-	// hands the segment over still escaped: /videos/%38 is video 8.
-	if u, err := url.PathUnescape(v); err == nil {
-		v = u
+	// hands the segment over still escaped: /videos/%38 is video 8. Only
+	// then: a segment decoded already is not decoded twice (%2538 is the
+	// text %38, not 8).
+	if r.URL.RawPath != "" {
+		if u, err := url.PathUnescape(v); err == nil {
+			v = u
+		}
 	}
 	return request.ID(name, v, false)
 }

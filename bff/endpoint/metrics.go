@@ -89,10 +89,14 @@ func (m *Metrics) route(device, pattern, sceneName string) {
 // nothing, as shedding must not. A path no scene route serves is left to
 // bff_shed_total.
 func (m *Metrics) Shed(r *http.Request) {
-	if m == nil {
-		return
+	if m == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return // the router would answer 405
 	}
-	path := strings.TrimPrefix(r.URL.Path, "/")
+	path := r.URL.RawPath // what chi routes on, when there is one
+	if path == "" {
+		path = r.URL.Path
+	}
+	path = strings.TrimPrefix(path, "/")
 	device, _, _ := strings.Cut(path, "/")
 	rest := path[len(device):] // "/v1/feed"
 	m.mu.RLock()

@@ -41,7 +41,7 @@ func weight(params string) (q float64, ok bool) {
 			continue
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil || v < 0 || v > 1 {
+		if err != nil || !(v >= 0 && v <= 1) { // NaN too
 			return 0, false
 		}
 		q = v

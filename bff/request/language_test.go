@@ -29,6 +29,8 @@ func TestChineseIsTheMostPreferredZhTag(t *testing.T) {
 		{[]string{"this is not;q=a language"}, false},
 		{[]string{",,;, ;q=1"}, false},
 		{[]string{"z"}, false},
+		{[]string{"en;q=NaN, zh;q=0"}, false},       // NaN is no weight
+		{[]string{"en, fr;q=nan, zh;q=0.1"}, false}, // and does not make every later element win
 	} {
 		if got := chinese(tt.fields); got != tt.want {
 			t.Errorf("chinese(%q) = %v, want %v", tt.fields, got, tt.want)

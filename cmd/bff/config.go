@@ -152,10 +152,14 @@ func (c *config) resolveTargets(flags map[string]*string) error {
 func (c config) validate() error {
 	s := c.server
 	switch {
-	case c.grace < 0 || c.drain < 0:
-		return errors.New("-grace and -drain must not be negative")
-	case c.mockLatency < 0 || c.mockJitter < 0:
-		return errors.New("-mock-latency and -mock-jitter must not be negative")
+	case c.grace < 0:
+		return errors.New("-grace must not be negative")
+	case c.drain < 0:
+		return errors.New("-drain must not be negative")
+	case c.mockLatency < 0:
+		return errors.New("-mock-latency must not be negative")
+	case c.mockJitter < 0:
+		return errors.New("-mock-jitter must not be negative")
 	case c.subset < 0:
 		return errors.New("-subset must not be negative")
 	case c.subset > 0 && len(c.registry) == 0:
