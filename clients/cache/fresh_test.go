@@ -176,15 +176,9 @@ func TestARiderLeftBehindIsClaimedAgain(t *testing.T) {
 	c.advance(9 * time.Second)
 	gate := make(chan struct{})
 	s.set(func(s *service) { s.gate = gate })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _, _ = l.Get(ctx, []int64{1, 2})
-	}()
+	leave := getInBackground(l, 1, 2)
 	eventually(t, "the read's call", func() bool { return s.callCount() == 2 })
-	cancel()
-	<-done
+	leave()
 	close(gate)
 	l.wg.Wait()
 	mustGet(t, l, context.Background(), 1)
@@ -204,12 +198,7 @@ func TestARefreshLeftToACallThatFailsIsClaimedAgain(t *testing.T) {
 	l := newLoader(t, s, o)
 	gate := make(chan struct{})
 	s.set(func(s *service) { s.gate = gate })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _, _ = l.Get(ctx, []int64{1})
-	}()
+	leave := getInBackground(l, 1)
 	eventually(t, "the call for 1", func() bool { return s.callCount() == 1 })
 	// Another call's answer lands while this one is in flight: the race in
 	// which a request claims an ID just after a fill of it.
@@ -218,8 +207,7 @@ func TestARefreshLeftToACallThatFailsIsClaimedAgain(t *testing.T) {
 	if _, res := mustGet(t, l, context.Background(), 1); res.Hits != 1 {
 		t.Fatalf("read in the refresh window: %+v, want a hit", res)
 	}
-	cancel() // the only waiter leaves: the call in flight comes to nothing
-	<-done
+	leave() // the only waiter leaves: the call in flight comes to nothing
 	close(gate)
 	mustGet(t, l, context.Background(), 1)
 	l.wg.Wait()

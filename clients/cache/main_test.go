@@ -154,3 +154,18 @@ func waiters(l *Loader[int64, string], id int64) int {
 	}
 	return 0
 }
+
+// getInBackground reads ids on a goroutine of its own, with a context of
+// its own; leave cancels that context and waits for the read to return.
+func getInBackground(l *Loader[int64, string], ids ...int64) (leave func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = l.Get(ctx, ids)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
