@@ -61,10 +61,7 @@ func TestJitterSpreadsExpiry(t *testing.T) {
 // Reads in the last fifth of the freshness window start one background
 // refresh, not one per read, and the entry then never misses.
 func TestRefreshAheadOnceForHotEntries(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead = 0.2
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, nil)
 	ctx := context.Background()
 	mustGet(t, l, ctx, 1, 2)
 	c.advance(5 * time.Second)
@@ -96,10 +93,7 @@ func TestRefreshAheadOnceForHotEntries(t *testing.T) {
 // A refresh that fails is not retried read after read: the entry keeps
 // its claim until it expires, so a failing service is not hammered.
 func TestAFailedRefreshIsNotRetriedPerRead(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead = 0.2
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, nil)
 	ctx := context.Background()
 	mustGet(t, l, ctx, 1)
 	s.set(func(s *service) { s.err = errDown })
@@ -117,10 +111,7 @@ func TestAFailedRefreshIsNotRetriedPerRead(t *testing.T) {
 // the refresh rides on the call for the misses, whose caller does not wait
 // for it any longer than for its own IDs (they are in the same call).
 func TestARefreshRidesOnTheReadsOwnCall(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead = 0.2
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, nil)
 	ctx := context.Background()
 	mustGet(t, l, ctx, 1)
 	s.set(func(s *service) { s.version = 1 })
@@ -146,10 +137,7 @@ func TestARefreshRidesOnTheReadsOwnCall(t *testing.T) {
 // it the client would split off a call of its own. Left off, the entry is
 // claimed again by a later read.
 func TestARefreshRidesOnlyWithinTheBatch(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead, o.MaxBatch = 0.2, 2
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, func(o *Options) { o.MaxBatch = 2 })
 	ctx := context.Background()
 	mustGet(t, l, ctx, 1)
 	c.advance(9 * time.Second)
@@ -160,18 +148,13 @@ func TestARefreshRidesOnlyWithinTheBatch(t *testing.T) {
 	}
 	mustGet(t, l, ctx, 1)
 	l.wg.Wait()
-	if ids, _ := s.call(s.callCount() - 1); s.callCount() != 3 || !slices.Equal(ids, []int64{1}) {
-		t.Fatalf("a later read did not refresh 1: %d calls", s.callCount())
-	}
+	wantLastCall(t, s, 3, 1) // a later read refreshed 1
 }
 
 // A read that leaves its call (its deadline, its client gone) may take the
 // refreshes riding on it down with it: a later read claims them again.
 func TestARiderLeftBehindIsClaimedAgain(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead = 0.2
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, nil)
 	mustGet(t, l, context.Background(), 1)
 	c.advance(9 * time.Second)
 	gate := make(chan struct{})
@@ -183,19 +166,14 @@ func TestARiderLeftBehindIsClaimedAgain(t *testing.T) {
 	l.wg.Wait()
 	mustGet(t, l, context.Background(), 1)
 	l.wg.Wait()
-	if ids, _ := s.call(s.callCount() - 1); s.callCount() != 3 || !slices.Equal(ids, []int64{1}) {
-		t.Fatalf("%d calls: a read after the rider's call was cancelled did not refresh 1", s.callCount())
-	}
+	wantLastCall(t, s, 3, 1) // a read after the rider's call was cancelled refreshed 1
 }
 
 // A due entry whose ID another call is already fetching is left to that
 // call, and claimed again by a later read if that call comes to nothing:
 // before, it kept its claim, and was never refreshed ahead.
 func TestARefreshLeftToACallThatFailsIsClaimedAgain(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead = 0.2
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, nil)
 	gate := make(chan struct{})
 	s.set(func(s *service) { s.gate = gate })
 	leave := getInBackground(l, 1)
@@ -219,10 +197,7 @@ func TestARefreshLeftToACallThatFailsIsClaimedAgain(t *testing.T) {
 // Refreshes are bounded: with every slot busy a due entry starts none,
 // and a later read claims it.
 func TestRefreshAheadIsBounded(t *testing.T) {
-	c, s := newClock(), &service{}
-	o := testOptions(c)
-	o.RefreshAhead, o.MaxRefreshes = 0.2, 1
-	l := newLoader(t, s, o)
+	c, s, l := refreshingLoader(t, func(o *Options) { o.MaxRefreshes = 1 })
 	ctx := context.Background()
 	mustGet(t, l, ctx, 1)
 	mustGet(t, l, ctx, 2)

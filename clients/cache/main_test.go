@@ -169,3 +169,28 @@ func getInBackground(l *Loader[int64, string], ids ...int64) (leave func()) {
 		<-done
 	}
 }
+
+// refreshingLoader is a loader over a fresh service that refreshes entries
+// read in the last fifth of their freshness; adjust, if not nil, changes
+// its options further.
+func refreshingLoader(t *testing.T, adjust func(*Options)) (*clock, *service, *Loader[int64, string]) {
+	t.Helper()
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.RefreshAhead = 0.2
+	if adjust != nil {
+		adjust(&o)
+	}
+	return c, s, newLoader(t, s, o)
+}
+
+// wantLastCall fails t unless s has had calls calls, the last for ids.
+func wantLastCall(t *testing.T, s *service, calls int, ids ...int64) {
+	t.Helper()
+	if n := s.callCount(); n != calls {
+		t.Fatalf("%d calls, want %d", n, calls)
+	}
+	if got, _ := s.call(calls - 1); !slices.Equal(got, ids) {
+		t.Fatalf("the last call asked for %v, want %v", got, ids)
+	}
+}
