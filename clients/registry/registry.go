@@ -86,6 +86,7 @@ type options struct {
 	ttl       time.Duration
 	backoff   Backoff
 	opTimeout time.Duration
+	check     time.Duration
 	filter    Filter
 	subscribe func() (changed <-chan struct{}, cancel func())
 	logf      func(format string, args ...any)
@@ -97,6 +98,7 @@ func newOptions(opts []Option) options {
 		ttl:       DefaultTTL,
 		backoff:   DefaultBackoff(),
 		opTimeout: 3 * time.Second,
+		check:     5 * time.Second,
 		logf:      func(string, ...any) {},
 	}
 	for _, opt := range opts {
@@ -117,6 +119,11 @@ func WithBackoff(b Backoff) Option { return func(o *options) { o.backoff = b } }
 // WithTimeout bounds each etcd request (default 3 s), so a request to an
 // unreachable etcd fails and is retried instead of hanging.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.opTimeout = d } }
+
+// WithRevisionCheck sets how often a watch of the resolver (and of Peers)
+// asks etcd whether its revision went back, which a watch resumed by etcd's
+// client cannot see (default 5 s; see keys).
+func WithRevisionCheck(d time.Duration) Option { return func(o *options) { o.check = d } }
 
 // WithFilter sets the resolver's filter (default: every instance).
 func WithFilter(f Filter) Option { return func(o *options) { o.filter = f } }
@@ -143,6 +150,8 @@ func (o options) validate() error {
 		return fmt.Errorf("registry: backoff %+v: want 0 < Base ≤ Max", o.backoff)
 	case o.opTimeout <= 0:
 		return errors.New("registry: timeout must be positive")
+	case o.check <= 0:
+		return errors.New("registry: the revision check interval must be positive")
 	case !strings.HasPrefix(o.prefix, "/"):
 		return fmt.Errorf("registry: prefix %q must start with /", o.prefix)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,32 @@ func TestResolverRelistsAfterCompaction(t *testing.T) {
 	}
 	// And it watches again: a later change arrives.
 	put(t, direct, "stat", "c", instance.Instance{Addr: "127.0.0.1:3"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2", "127.0.0.1:3"))
+	noEmptyState(t, cc)
+}
+
+// etcd back with its data lost: its revision starts again below the one
+// the resolver watched from, and the watch etcd's client resumes would wait
+// for it in silence, new instances unseen. The resolver sees the revision
+// go back, lists again, and follows what the new store holds.
+func TestResolverRelistsWhenEtcdLosesItsData(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	direct := etcd.Client(t)
+	put(t, direct, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	for i := range 20 { // the revision well above what the new store will reach
+		put(t, direct, "other", strconv.Itoa(i), instance.Instance{Addr: "127.0.0.1:9"})
+	}
+	var l logs
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", append(fast(&l), WithRevisionCheck(200*time.Millisecond))...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	etcd.Wipe()
+	put(t, direct, "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:2"))
+	if len(l.matching("watch of stat broke: etcd's revision went back")) == 0 {
+		t.Errorf("no revision gone back in the log %q", l.matching("."))
+	}
+	put(t, direct, "stat", "c", instance.Instance{Addr: "127.0.0.1:3"}) // and it watches the new store
 	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2", "127.0.0.1:3"))
 	noEmptyState(t, cc)
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -10,10 +11,19 @@ import (
 
 // keys keeps the keys under one prefix in memory: it lists them, then
 // watches from the listed revision on. Whatever breaks the watch
-// (compaction, etcd restarted or unreachable, a canceled watch), it lists
-// and watches again, with backoff, and meanwhile keeps what it had: unlike
-// etcd's own naming/resolver, it never stops for good. The resolver and
-// Peers are both built on it.
+// (compaction, a lost leader, a canceled watch, etcd's revision going
+// back), it lists and watches again, with backoff, and meanwhile keeps what
+// it had: unlike etcd's own naming/resolver, it never stops for good. The
+// resolver and Peers are both built on it.
+//
+// etcd's client resumes a watch across a reconnect on its own, from the
+// revision after the last it delivered. Over an etcd restarted on its data
+// that is right; over one whose data was lost or restored from an older
+// snapshot, the revision starts again below the watched one, and the watch
+// would wait, silently, for a revision the new store reaches only after as
+// many writes: new instances unseen, gone ones kept. So the watch also asks
+// etcd for its revision every so often (Options.check), and lists again
+// when it went back.
 type keys struct {
 	cli    *clientv3.Client
 	o      options
@@ -31,6 +41,7 @@ type keys struct {
 	refresh <-chan struct{}
 
 	kvs map[string][]byte // owned by run
+	rev int64             // the latest revision seen: listed, or of an event; owned by run
 }
 
 func (k *keys) run(ctx context.Context) {
@@ -76,8 +87,9 @@ func (k *keys) list(ctx context.Context) (int64, error) {
 	for _, kv := range resp.Kvs {
 		k.kvs[string(kv.Key)] = kv.Value
 	}
+	k.rev = resp.Header.GetRevision()
 	k.changed(k.kvs)
-	return resp.Header.GetRevision(), nil
+	return k.rev, nil
 }
 
 // watch applies every change from revision rev on, until the watch ends. It
@@ -87,10 +99,17 @@ func (k *keys) watch(ctx context.Context, rev int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel() // ends etcd's watch goroutines for this watch
 	wch := k.cli.Watch(wctx, k.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev))
+	check := time.NewTicker(k.o.check)
+	defer check.Stop()
 	for {
 		select {
 		case <-k.refresh:
 			k.changed(k.kvs)
+			continue
+		case <-check.C:
+			if err := k.checkRevision(ctx); err != nil {
+				return err
+			}
 			continue
 		case resp, ok := <-wch:
 			if !ok {
@@ -99,6 +118,7 @@ func (k *keys) watch(ctx context.Context, rev int64) error {
 			if err := resp.Err(); err != nil {
 				return err
 			}
+			k.rev = max(k.rev, resp.Header.GetRevision())
 			for _, ev := range resp.Events {
 				switch ev.Type {
 				case clientv3.EventTypePut:
@@ -112,4 +132,21 @@ func (k *keys) watch(ctx context.Context, rev int64) error {
 			}
 		}
 	}
+}
+
+// checkRevision asks etcd for its current revision, and fails when it is
+// below the latest one seen: etcd's data was lost or restored, and the
+// watch waits for revisions that mean something else now. An etcd that
+// does not answer is the watch's business, not this check's.
+func (k *keys) checkRevision(ctx context.Context) error {
+	octx, cancel := context.WithTimeout(ctx, k.o.opTimeout)
+	defer cancel()
+	resp, err := k.cli.Get(octx, k.prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return nil
+	}
+	if now := resp.Header.GetRevision(); now < k.rev {
+		return fmt.Errorf("etcd's revision went back from %d to %d (its data lost or restored)", k.rev, now)
+	}
+	return nil
 }

@@ -119,6 +119,19 @@ func (s *Server) Restart() {
 	}
 }
 
+// Wipe stops etcd, deletes its data and starts it again, empty, on the same
+// ports: an etcd whose disk was lost, its revision back at 1.
+func (s *Server) Wipe() {
+	s.tb.Helper()
+	s.Stop()
+	if err := os.RemoveAll(s.dir); err != nil {
+		s.tb.Fatalf("etcdtest: wipe: %v", err)
+	}
+	if err := s.start(); err != nil {
+		s.tb.Fatalf("etcdtest: start after the wipe: %v", err)
+	}
+}
+
 // Client is a client of s with a quiet logger; cleanup closes it.
 func (s *Server) Client(tb testing.TB) *clientv3.Client {
 	tb.Helper()
