@@ -191,10 +191,10 @@ func TestResolverRelistsWhenEtcdLosesItsData(t *testing.T) {
 func TestResolverSurvivesEtcdRestart(t *testing.T) {
 	t.Parallel()
 	etcd := etcdtest.Start(t)
-	var l logs
+	var l, rl logs
 	opts := append(fast(&l), WithTTL(time.Second))
 	newRegistrar(t, etcd.Client(t), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, opts...)
-	cc, _ := build(t, etcd.Client(t), "etcd:///stat", opts...)
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", append(fast(&rl), WithRevisionCheck(200*time.Millisecond))...)
 	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
 	time.Sleep(1500 * time.Millisecond) // the steady state: keep-alives answered
 
@@ -212,6 +212,11 @@ func TestResolverSurvivesEtcdRestart(t *testing.T) {
 	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
 	noEmptyState(t, cc)
 	t.Logf("states after the restart: %v", cc.States()[before:])
+	// etcd's client resumed the watch in silence; the log says what
+	// happened, once each way.
+	if lost, back := rl.matching(`etcd does not answer .*stat keeps its last list`), rl.matching(`etcd answers again; watching stat`); len(lost) != 1 || len(back) != 1 {
+		t.Errorf("resolver log %q: want one line for etcd lost and one for its return", rl.matching("."))
+	}
 }
 
 // The registrar is cut off from etcd (etcd runs on): its lease expires and

@@ -42,6 +42,10 @@ type keys struct {
 
 	kvs map[string][]byte // owned by run
 	rev int64             // the latest revision seen: listed, or of an event; owned by run
+	// lost: the last revision check got no answer. etcd's client retries
+	// a watch in silence, so the checks are what tells the log that a
+	// replica lost etcd, and found it again. Owned by run.
+	lost bool
 }
 
 func (k *keys) run(ctx context.Context) {
@@ -137,13 +141,22 @@ func (k *keys) watch(ctx context.Context, rev int64) error {
 // checkRevision asks etcd for its current revision, and fails when it is
 // below the latest one seen: etcd's data was lost or restored, and the
 // watch waits for revisions that mean something else now. An etcd that
-// does not answer is the watch's business, not this check's.
+// does not answer is the watch's business (etcd's client resumes it), not
+// this check's; it is logged, once, and so is its return.
 func (k *keys) checkRevision(ctx context.Context) error {
 	octx, cancel := context.WithTimeout(ctx, k.o.opTimeout)
 	defer cancel()
 	resp, err := k.cli.Get(octx, k.prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
+		if !k.lost && ctx.Err() == nil {
+			k.lost = true
+			k.o.logf("registry: etcd does not answer (%v); %s keeps its last list", err, k.name)
+		}
 		return nil
+	}
+	if k.lost {
+		k.lost = false
+		k.o.logf("registry: etcd answers again; watching %s", k.name)
 	}
 	if now := resp.Header.GetRevision(); now < k.rev {
 		return fmt.Errorf("etcd's revision went back from %d to %d (its data lost or restored)", k.rev, now)
