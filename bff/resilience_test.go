@@ -116,6 +116,61 @@ func TestEveryFaultOnEveryDependency(t *testing.T) {
 	}
 }
 
+// The criticality table holds on every device, not only the web: each
+// device's adapters shape a degraded scene (a nil stat, a missing owner)
+// into a body its schema accepts, and a failed one into the same problem.
+// The faults that answer at once, so that the other devices (and the
+// app's legacy card) stay quick; the timeouts are the web's, above.
+func TestEveryFailureOnEveryDevice(t *testing.T) {
+	for scene, deps := range sceneDeps {
+		for service, dep := range deps {
+			t.Run(scene+"/"+service, func(t *testing.T) {
+				t.Parallel()
+				srv := apitest.Start(t, apitest.Options{Deadline: 3 * time.Second})
+				path := map[string]string{
+					"feed":  "/v1/feed",
+					"video": fmt.Sprintf("/v1/videos/%d", evenVideo(t, srv)),
+					"user":  fmt.Sprintf("/v1/users/%d", busyUser(t, srv)),
+				}[scene]
+				for _, client := range []struct{ dev, build string }{{"app", "9000000"}, {"app", "7000000"}, {"pad", "9000000"}, {"mini", ""}} {
+					for _, fault := range []string{"unavailable", "error:RESOURCE_EXHAUSTED", "empty"} {
+						want := expect(scene, service, fault, dep)
+						resp := srv.Get(t, "/"+client.dev+path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault, "X-Client-Build", client.build)
+						if got := observe(t, resp); got.status != want.status || got.section != want.section || !slices.Equal(got.degraded, want.degraded) {
+							t.Errorf("%s %s %s=%s: got %+v, want %+v\n%.300s", client.dev, client.build, service, fault, got, want, resp.Body)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// With the production budget (an 800 ms scene, 500 ms a call), a hung
+// optional service costs its section, and a hung critical one is a 504,
+// both within the scene deadline.
+func TestHungServicesWithTheProductionBudget(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	for _, tc := range []struct {
+		service string
+		want    outcome
+	}{
+		{"stat", outcome{status: http.StatusOK, degraded: []string{"stats:timeout"}}},
+		{"account", outcome{status: http.StatusOK, degraded: []string{"owners:timeout"}}},
+		{"feed", outcome{status: http.StatusGatewayTimeout, section: "recommend"}},
+	} {
+		start := time.Now()
+		resp := srv.Get(t, "/web/v1/feed", "X-User-Id", "42", "X-Mock-Scenario", tc.service+"=timeout")
+		took := time.Since(start)
+		if got := observe(t, resp); got.status != tc.want.status || got.section != tc.want.section || !slices.Equal(got.degraded, tc.want.degraded) {
+			t.Errorf("%s=timeout: got %+v, want %+v\n%.300s", tc.service, got, tc.want, resp.Body)
+		}
+		if limit := srv.Deadline + 250*time.Millisecond; took > limit {
+			t.Errorf("%s=timeout: answered in %v, past the deadline plus 250ms (%v)", tc.service, took, limit)
+		}
+	}
+}
+
 // evenVideo is a visible video that the partial fault keeps: it keeps the
 // entries at even positions of the sorted keys, and the web video page
 // asks for the video with its 20 related ones in one batch.
