@@ -79,41 +79,17 @@ func expect(scene, service, fault string, dep dependency) outcome {
 }
 
 func TestEveryFaultOnEveryDependency(t *testing.T) {
-	for scene, deps := range sceneDeps {
-		for service, dep := range deps {
-			t.Run(scene+"/"+service, func(t *testing.T) {
-				t.Parallel()
-				// A fresh topology per dependency: breakers start closed.
-				// The production call timeout, but a scene deadline well
-				// past it: the table says only the faulty service fails,
-				// which holds only if the other steps still fit in what the
-				// faulty call left. With the production deadline that is
-				// 300 ms, which a starved -race run does not always give
-				// them (a reply timeout then also cost relation). A hang
-				// (the timeout fault holds a call for 30 s when no deadline
-				// bounds it) still fails the bound below.
-				srv := apitest.Start(t, apitest.Options{Deadline: 3 * time.Second})
-				path := map[string]string{
-					"feed":  "/web/v1/feed?ps=20",
-					"video": fmt.Sprintf("/web/v1/videos/%d", evenVideo(t, srv)),
-					"user":  fmt.Sprintf("/web/v1/users/%d", busyUser(t, srv)),
-				}[scene]
-				for _, fault := range faultKinds {
-					want := expect(scene, service, fault, dep)
-					start := time.Now()
-					resp := srv.Get(t, path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault)
-					took := time.Since(start)
-					got := observe(t, resp)
-					if got.status != want.status || got.section != want.section || !slices.Equal(got.degraded, want.degraded) {
-						t.Errorf("%s=%s: got %+v, want %+v\n%.300s", service, fault, got, want, resp.Body)
-					}
-					if limit := srv.Deadline + 250*time.Millisecond; took > limit {
-						t.Errorf("%s=%s: answered in %v, past the deadline plus 250ms (%v)", service, fault, took, limit)
-					}
-				}
-			})
+	eachDependency(t, func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string) {
+		for _, fault := range faultKinds {
+			start := time.Now()
+			resp := srv.Get(t, "/web"+path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault)
+			took := time.Since(start)
+			checkOutcome(t, service+"="+fault, resp, expect(scene, service, fault, dep))
+			if limit := srv.Deadline + 250*time.Millisecond; took > limit {
+				t.Errorf("%s=%s: answered in %v, past the deadline plus 250ms (%v)", service, fault, took, limit)
+			}
 		}
-	}
+	})
 }
 
 // The criticality table holds on every device, not only the web: each
@@ -122,6 +98,27 @@ func TestEveryFaultOnEveryDependency(t *testing.T) {
 // The faults that answer at once, so that the other devices (and the
 // app's legacy card) stay quick; the timeouts are the web's, above.
 func TestEveryFailureOnEveryDevice(t *testing.T) {
+	eachDependency(t, func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string) {
+		for _, client := range []struct{ dev, build string }{{"app", "9000000"}, {"app", "7000000"}, {"pad", "9000000"}, {"mini", ""}} {
+			for _, fault := range []string{"unavailable", "error:RESOURCE_EXHAUSTED", "empty"} {
+				resp := srv.Get(t, "/"+client.dev+path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault, "X-Client-Build", client.build)
+				checkOutcome(t, client.dev+" "+client.build+" "+service+"="+fault, resp, expect(scene, service, fault, dep))
+			}
+		}
+	})
+}
+
+// eachDependency runs check for every scene and each service it depends
+// on, in parallel, each on a topology of its own: breakers start closed.
+// The production call timeout, but a scene deadline well past it: the
+// table says only the faulty service fails, which holds only if the other
+// steps still fit in what the faulty call left. With the production
+// deadline that is 300 ms, which a starved -race run does not always give
+// them (a reply timeout then also cost relation); the production budget
+// has a test of its own, where it holds. A hang (the timeout fault holds a
+// call for 30 s when no deadline bounds it) still fails the bound checked.
+// path is the scene's under a device ("/v1/feed").
+func eachDependency(t *testing.T, check func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string)) {
 	for scene, deps := range sceneDeps {
 		for service, dep := range deps {
 			t.Run(scene+"/"+service, func(t *testing.T) {
@@ -132,17 +129,17 @@ func TestEveryFailureOnEveryDevice(t *testing.T) {
 					"video": fmt.Sprintf("/v1/videos/%d", evenVideo(t, srv)),
 					"user":  fmt.Sprintf("/v1/users/%d", busyUser(t, srv)),
 				}[scene]
-				for _, client := range []struct{ dev, build string }{{"app", "9000000"}, {"app", "7000000"}, {"pad", "9000000"}, {"mini", ""}} {
-					for _, fault := range []string{"unavailable", "error:RESOURCE_EXHAUSTED", "empty"} {
-						want := expect(scene, service, fault, dep)
-						resp := srv.Get(t, "/"+client.dev+path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault, "X-Client-Build", client.build)
-						if got := observe(t, resp); got.status != want.status || got.section != want.section || !slices.Equal(got.degraded, want.degraded) {
-							t.Errorf("%s %s %s=%s: got %+v, want %+v\n%.300s", client.dev, client.build, service, fault, got, want, resp.Body)
-						}
-					}
-				}
+				check(t, srv, scene, service, dep, path)
 			})
 		}
+	}
+}
+
+// checkOutcome fails t unless resp is want; what names the request.
+func checkOutcome(t *testing.T, what string, resp apitest.Response, want outcome) {
+	t.Helper()
+	if got := observe(t, resp); got.status != want.status || got.section != want.section || !slices.Equal(got.degraded, want.degraded) {
+		t.Errorf("%s: got %+v, want %+v\n%.300s", what, got, want, resp.Body)
 	}
 }
 
@@ -162,9 +159,7 @@ func TestHungServicesWithTheProductionBudget(t *testing.T) {
 		start := time.Now()
 		resp := srv.Get(t, "/web/v1/feed", "X-User-Id", "42", "X-Mock-Scenario", tc.service+"=timeout")
 		took := time.Since(start)
-		if got := observe(t, resp); got.status != tc.want.status || got.section != tc.want.section || !slices.Equal(got.degraded, tc.want.degraded) {
-			t.Errorf("%s=timeout: got %+v, want %+v\n%.300s", tc.service, got, tc.want, resp.Body)
-		}
+		checkOutcome(t, tc.service+"=timeout", resp, tc.want)
 		if limit := srv.Deadline + 250*time.Millisecond; took > limit {
 			t.Errorf("%s=timeout: answered in %v, past the deadline plus 250ms (%v)", tc.service, took, limit)
 		}
