@@ -200,13 +200,8 @@ func (f *fleet) bff(args ...string) *bffProc {
 			t.Logf("bff %v logged, last %d lines:\n%s", args, logs.max, logs)
 		}
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("bff run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("bff did not stop")
+		if err := returned(t, done, 20*time.Second); err != nil {
+			t.Errorf("bff run: %v", err)
 		}
 	})
 	public, admin := addrs(t, pr)

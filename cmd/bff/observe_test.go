@@ -63,13 +63,8 @@ func startRun(t *testing.T, env map[string]string, args ...string) started {
 	stop := func() {
 		once.Do(func() {
 			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Error("run did not return after cancel")
+			if err := returned(t, done, 15*time.Second); err != nil {
+				t.Errorf("run: %v", err)
 			}
 		})
 	}

@@ -79,6 +79,19 @@ func eventuallyMetric(t *testing.T, admin, series string) {
 	}
 }
 
+// returned waits up to within for run, whose context was just cancelled,
+// to return on done, and gives its error; it fails t if run does not.
+func returned(t *testing.T, done <-chan error, within time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("run still running %v after its context was cancelled", within)
+		return nil
+	}
+}
+
 func get(t *testing.T, url string, header ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
@@ -149,13 +162,8 @@ func TestRunServesMockMode(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after cancel")
+	if err := returned(t, done, 15*time.Second); err != nil {
+		t.Fatalf("run: %v", err)
 	}
 }
 
@@ -451,13 +459,8 @@ func TestShutdownAfterTheGraceClosesWhatIsLeftAndSucceeds(t *testing.T) {
 	defer c.Close()
 	time.Sleep(100 * time.Millisecond) // the server has accepted it
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v: a clean shutdown failed because a connection outlived the grace", err)
-		}
-	case <-time.After(4 * time.Second):
-		t.Fatal("run still running 4 s into a 1 s grace")
+	if err := returned(t, done, 4*time.Second); err != nil { // a 1 s grace
+		t.Fatalf("run returned %v: a clean shutdown failed because a connection outlived the grace", err)
 	}
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err == nil {
