@@ -94,12 +94,21 @@ func checkSmokeReport(t *testing.T, path string) overload.Report {
 	if len(rep.Probe) == 0 || rep.Saturation <= 0 || len(rep.Phases) != 4 {
 		t.Fatalf("report: probe %d steps, saturation %v, %d phases", len(rep.Probe), rep.Saturation, len(rep.Phases))
 	}
-	var order []string
+	var order, setAside []string
 	for _, p := range rep.Phases {
 		order = append(order, fmt.Sprintf("%v×r%d", p.Mult, p.Round))
 	}
-	if want := []string{"0.5×r1", "1×r1", "0.5×r2", "1×r2"}; !slices.Equal(order, want) {
-		t.Errorf("phases ran %q, want each load in turn, round by round: %q", order, want)
+	for _, p := range rep.Rerun {
+		setAside = append(setAside, fmt.Sprintf("%v×r%d", p.Mult, p.Round))
+	}
+	// A phase in which the generator fell behind (a busy machine) is set
+	// aside and runs again after the last round, in its place.
+	want := slices.DeleteFunc([]string{"0.5×r1", "1×r1", "0.5×r2", "1×r2"}, func(ph string) bool { return slices.Contains(setAside, ph) })
+	if want = append(want, setAside...); !slices.Equal(order, want) {
+		t.Errorf("phases ran %q, want each load in turn, round by round, then those set aside (%q): %q", order, setAside, want)
+	}
+	if len(setAside) > 0 {
+		t.Logf("set aside and run again, the generator behind: %q", setAside)
 	}
 	if len(rep.Loads) != 2 || rep.Loads[0].Phases != 2 || rep.Loads[1].Phases != 2 {
 		t.Errorf("loads %+v: want 0.5× and 1×, two rounds each", rep.Loads)
