@@ -59,11 +59,6 @@ func listed(items []string) string {
 	return strings.Join(items, "")
 }
 
-func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET, HEAD")
-	problem.Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
-}
-
 // checkQuery refuses a query that does not decode on the routes that read
 // none, as the scene routes do (request.Query): a malformed %-escape is a
 // 400 on any route.

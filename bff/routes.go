@@ -14,6 +14,7 @@ import (
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/httpx"
+	"mosaic/bff/problem"
 	"mosaic/bff/specmock"
 	"mosaic/internal/telemetry"
 )
@@ -53,6 +54,6 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	})
 	mocks.Mount(r) // last: only what no real handler serves
 	r.NotFound(edge.HandlerFunc(notFound(devices.Names(), routesOf(r, devices.Names()))).ServeHTTP)
-	r.MethodNotAllowed(edge.HandlerFunc(methodNotAllowed).ServeHTTP)
+	r.MethodNotAllowed(edge.HandlerFunc(problem.MethodNotAllowed).ServeHTTP)
 	return r
 }

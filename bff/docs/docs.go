@@ -9,7 +9,6 @@ import (
 	"net/http"
 
 	"mosaic/bff/problem"
-	"mosaic/dto"
 
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
@@ -27,8 +26,7 @@ func Handler(specURL string) http.Handler {
 	ui := swaggerUI(specURL)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			problem.Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
+			problem.MethodNotAllowed(w, r)
 			return
 		}
 		ui.ServeHTTP(&notFoundProblem{ResponseWriter: w, path: r.URL.Path}, r)

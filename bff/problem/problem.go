@@ -35,6 +35,12 @@ func BadParam(w http.ResponseWriter, param, detail string) {
 	Write(w, dto.Problem{Status: http.StatusBadRequest, Param: param, Detail: detail})
 }
 
+// MethodNotAllowed is the 405 of a route served to GET and HEAD only.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, HEAD")
+	Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
+}
+
 // NotFound is a 404 with detail.
 func NotFound(w http.ResponseWriter, detail string) {
 	Write(w, dto.Problem{Status: http.StatusNotFound, Detail: detail})
