@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -267,6 +268,52 @@ func TestGateway(t *testing.T) {
 	}
 	if h := seen(); len(h) != 0 {
 		t.Errorf("%d requests outside the scene API reached the bff", len(h))
+	}
+}
+
+// A client over the gateway's rate per address gets a 429 problem with
+// Retry-After and its request id, not nginx's HTML 503 page (which says the
+// service is down), and the refused requests never reach a replica.
+func TestGatewayRateLimitsEachClient(t *testing.T) {
+	u1, a1 := startUpstream(t)
+	u2, a2 := startUpstream(t)
+	gw := freeAddr(t)
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	const sent = 300 // the limit is 50 a second with a burst of 100, and these take well under 2 s
+	limited := 0
+	for i := range sent {
+		resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": fmt.Sprintf("burst-%d", i)})
+		switch resp.StatusCode {
+		case http.StatusOK:
+		case http.StatusTooManyRequests:
+			limited++
+			if limited > 1 {
+				continue
+			}
+			var p struct {
+				Status int    `json:"status"`
+				Detail string `json:"detail"`
+			}
+			if err := json.Unmarshal(body, &p); err != nil || p.Status != 429 || !strings.Contains(p.Detail, "rate limited") {
+				t.Errorf("429 body %q (%v), want a problem saying it was rate limited", body, err)
+			}
+			for k, want := range map[string]string{
+				"Content-Type": "application/problem+json", "Retry-After": "1",
+				"X-Request-Id": fmt.Sprintf("burst-%d", i), "Cache-Control": "no-store",
+			} {
+				if got := resp.Header.Get(k); got != want {
+					t.Errorf("429 %s %q, want %q", k, got, want)
+				}
+			}
+		default:
+			t.Fatalf("request %d: %d %.200s", i, resp.StatusCode, body)
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("%d requests from one address at once: none rate limited", sent)
+	}
+	if got := len(u1.headers()) + len(u2.headers()); got != sent-limited {
+		t.Errorf("%d requests, %d limited, %d reached the replicas", sent, limited, got)
 	}
 }
 
