@@ -38,6 +38,7 @@ func TestWithBinaries(t *testing.T) {
 	t.Run("Manifests", func(t *testing.T) { testManifestContainers(t, bins) })
 	t.Run("Compose", func(t *testing.T) { testComposeFleet(t, bins) })
 	t.Run("LocalTopology", func(t *testing.T) { testLocalTopology(t, bins) })
+	t.Run("LocalTopologyKeep", func(t *testing.T) { testLocalTopologyKeep(t, bins) })
 }
 
 // needTool finds an outside tool, or skips the test saying how to get it;

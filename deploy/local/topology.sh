@@ -8,6 +8,12 @@
 #   deploy/local/topology.sh            # gateway on 127.0.0.1:8000
 #   deploy/local/topology.sh -p 18000   # every port moved up by 10000
 #   deploy/local/topology.sh -b DIR     # use bff and mocksvc already built in DIR
+#   deploy/local/topology.sh -k         # keep going when a process dies
+#
+# By default a process that exits takes the topology down, so a crash is not
+# missed. With -k it stays up for fault drills: kill or freeze any process
+# (its pid is in RUN/NAME.pid), and `RUN/restart NAME` starts it again with
+# the arguments it had; the script says when one exits or comes back.
 #
 # Needs go, etcd (apt-get install etcd-server), nginx (apt-get install
 # nginx-light) and curl. Ports, from the base P: gateway P, bff P+1..P+2
@@ -18,11 +24,13 @@ set -euo pipefail
 
 base=8000
 bindir=""
-while getopts "p:b:h" opt; do
+keep=""
+while getopts "p:b:kh" opt; do
   case $opt in
     p) base=$OPTARG ;;
     b) bindir=$OPTARG ;;
-    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+    k) keep=1 ;;
+    *) sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,18 +41,29 @@ for tool in "$ETCD" "$NGINX" curl; do
 done
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/mosaic-topology.XXXXXX")
-tiers=()  # one space-separated pid list per tier, in start order
+run=$dir/run # NAME.pid and NAME.args per process; restart
+mkdir "$run"
+tiers=()     # one space-separated list of names per tier, in start order
+
+# pids lists the pids of the named processes, as their pid files say now
+# (a restarted process is no child of this script).
+pids() {
+  local name
+  for name in "$@"; do cat "$run/$name.pid"; done
+}
 
 # stop ends the tiers in reverse order (gateway, bff, mocksvc, etcd), so each
 # mocksvc can still deregister from etcd: SIGTERM, then SIGKILL after 15 s.
 stop() {
   trap - EXIT INT TERM
-  local i pid n
+  local i pid n alive
   for ((i = ${#tiers[@]} - 1; i >= 0; i--)); do
-    for pid in ${tiers[i]}; do kill -TERM "$pid" 2>/dev/null || true; done
+    alive=$(pids ${tiers[i]})
+    for pid in $alive; do kill -TERM "$pid" 2>/dev/null || true; done
     for ((n = 0; n < 150; n++)); do
+      set -- $alive
       alive=""
-      for pid in ${tiers[i]}; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
+      for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
       [ -z "$alive" ] && break
       sleep 0.1
     done
@@ -70,13 +89,37 @@ await() {
   exit 1
 }
 
-# start NAME CMD... runs a process in the background, its output in NAME.log.
+# start NAME CMD... runs a process in the background, its output in NAME.log,
+# and keeps its pid and arguments for stop and restart.
 start() {
   local name=$1
   shift
+  printf '%q ' "$@" >"$run/$name.args"
   "$@" >"$dir/$name.log" 2>&1 &
-  tier="$tier $!"
+  echo $! >"$run/$name.pid"
+  tier="$tier $name"
 }
+
+# restart NAME starts NAME again with the arguments it first had, detached
+# from the caller's terminal, once it is no longer running.
+cat >"$run/restart" <<'RESTART'
+#!/usr/bin/env bash
+set -eu
+run=$(cd "$(dirname "$0")" && pwd)
+name=${1:-}
+if [ -z "$name" ] || [ ! -f "$run/$name.args" ]; then
+  echo "usage: restart NAME, one of:" $(cd "$run" && ls *.args | sed 's/\.args$//') >&2
+  exit 2
+fi
+pid=$(cat "$run/$name.pid")
+if kill -0 "$pid" 2>/dev/null; then echo "restart: $name is running (pid $pid)" >&2; exit 1; fi
+# exec keeps $! the process's own pid; setsid keeps it from the caller's
+# terminal and its signals.
+(eval "exec setsid $(cat "$run/$name.args")") >>"$run/../$name.log" 2>&1 </dev/null &
+echo $! >"$run/$name.pid"
+echo "restart: $name started (pid $!)"
+RESTART
+chmod +x "$run/restart"
 
 if [ -z "$bindir" ]; then
   bindir=$dir/bin
@@ -166,6 +209,25 @@ topology: up; gateway $gw (logs in $dir, removed on exit). Try:
   etcdctl --endpoints $etcd_addr get --prefix '' --keys-only                     # what is registered
 Ctrl-C stops everything.
 EOT
+
+if [ -n "$keep" ]; then
+  names=$(for t in "${tiers[@]}"; do echo $t; done)
+  echo "topology: -k: a process that exits is reported, not fatal. Pids in $run/NAME.pid; $run/restart NAME starts one again. Names:" $names
+  declare -A gone=()
+  while :; do
+    for name in $names; do
+      pid=$(cat "$run/$name.pid")
+      if ! kill -0 "$pid" 2>/dev/null; then
+        [ -n "${gone[$name]:-}" ] || echo "topology: $name (pid $pid) exited; $run/restart $name starts it again" >&2
+        gone[$name]=$pid
+      elif [ -n "${gone[$name]:-}" ]; then
+        echo "topology: $name is back (pid $pid)"
+        unset "gone[$name]"
+      fi
+    done
+    sleep 0.2
+  done
+fi
 
 # Until Ctrl-C; a process that dies takes the topology down with it.
 wait -n || true
