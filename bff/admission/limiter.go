@@ -51,9 +51,10 @@ type Config struct {
 	Min, Max int
 	// Initial is the limit at start (default 64, within [Min, Max]).
 	Initial int
-	// QueueWait bounds how long after it was read a request may start
-	// (default 50 ms). A request that finds the limit reached waits up to
-	// what is left of it for a slot (the newest waiter first: it has the
+	// QueueWait bounds how long a request may wait for a slot (default
+	// 50 ms), counted from Acquire: the server cannot see how long a
+	// request sat in a socket before it was read. A request that finds the
+	// limit reached waits up to that (the newest waiter first: it has the
 	// most of its deadline left), then is shed. At most as many wait as
 	// the limit admits; past that, a request is shed at once. Negative:
 	// never wait. Once requests have been shed for twice QueueWait with no
@@ -218,15 +219,11 @@ func (l *Limiter) Limit() int {
 	return int(l.limit)
 }
 
-// Acquire asks to start a request read at arrival. Admitted requests must
-// call Release when done.
-func (l *Limiter) Acquire(ctx context.Context, arrival time.Time) Verdict {
+// Acquire asks to start a request. Admitted requests must call Release
+// when done.
+func (l *Limiter) Acquire(ctx context.Context) Verdict {
 	if ctx.Err() != nil {
 		return Gone
-	}
-	left := l.cfg.QueueWait - l.cfg.Now().Sub(arrival)
-	if l.cfg.QueueWait > 0 && left <= 0 {
-		return ShedQueue // it queued before it reached us: too late to start
 	}
 	l.mu.Lock()
 	now := l.cfg.Now()
@@ -246,7 +243,7 @@ func (l *Limiter) Acquire(ctx context.Context, arrival time.Time) Verdict {
 	w := &waiter{ch: make(chan struct{}, 1)}
 	l.waiters = append(l.waiters, w)
 	l.mu.Unlock()
-	return l.wait(ctx, w, left)
+	return l.wait(ctx, w, l.cfg.QueueWait)
 }
 
 // wait blocks until w is granted a slot, its time is up or ctx ends.

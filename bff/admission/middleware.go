@@ -49,8 +49,7 @@ func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool, counted func(
 // Wrap is the middleware.
 func (a *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrival := a.l.cfg.Now()
-		switch v := a.l.Acquire(r.Context(), arrival); v {
+		switch v := a.l.Acquire(r.Context()); v {
 		case Admitted:
 		case Gone:
 			if !httpx.ClientLeft(r.Context()) { // cut by the server's shutdown while it queued

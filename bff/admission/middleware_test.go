@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -20,7 +19,7 @@ import (
 // full returns a middleware whose only slot is taken: every request is shed.
 func full(t testing.TB, m *Metrics) (*Middleware, http.Handler) {
 	l := New(Config{Min: 1, Max: 1, QueueWait: -1, Metrics: m})
-	if l.Acquire(t.Context(), time.Now()) != Admitted {
+	if l.Acquire(t.Context()) != Admitted {
 		t.Fatal("the first request was shed")
 	}
 	a := NewMiddleware(l, nil, nil)
