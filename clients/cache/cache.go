@@ -249,7 +249,8 @@ func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, due due[
 	}
 	waits, own := l.flights.claim(ctx, lane, need, due.ids, l.o.MaxBatch, l.o.Timeout, true)
 	if own == nil && len(due.ids) > 0 {
-		l.refreshAhead(ctx, lane, due) // every miss is another's call: none of our own to ride on
+		l.refreshAhead(ctx, lane, due)  // every miss is another's call: none of our own to ride on
+		due.ids, due.entries = nil, nil // the refresh holds its claims now, whatever this read does
 	} else {
 		due.unclaim(own)
 	}
@@ -265,7 +266,7 @@ func (l *Loader[K, V]) load(ctx context.Context, lane string, need []K, due due[
 			// Leaving our call may cancel it, and the refreshes riding on
 			// it with it: a later read must be able to claim them again.
 			due.unclaim(nil)
-			return l.abandon(waits[i:], own, out, res), ctx.Err()
+			return append(failed, l.abandon(waits[i:], own, out, res)...), ctx.Err() // the calls that failed before count too
 		}
 		if w.f.err != nil {
 			failed = append(failed, w.ids...)
@@ -327,6 +328,7 @@ func (l *Loader[K, V]) run(f *flight[K, V]) {
 // scene step still lists its section as stale.
 func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, out map[K]V, res *Result[K], err error) error {
 	now := l.o.Now().UnixNano()
+	fresh := 0
 	for _, id := range failed {
 		e, ok := l.store.GetIfPresent(key[K]{lane, id})
 		if !ok || now >= e.stale {
@@ -337,10 +339,18 @@ func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, 
 		if e.ok {
 			out[id] = e.val
 		}
+		if now < e.fresh { // another call's answer landed meanwhile
+			fresh++
+			continue
+		}
 		res.Stale = append(res.Stale, id)
 	}
+	l.m.add(l.m.hit, fresh)
+	res.Hits += fresh
 	l.m.add(l.m.stale, len(res.Stale))
-	freshness.Stale(ctx)
+	if len(res.Stale) > 0 {
+		freshness.Stale(ctx)
+	}
 	return nil
 }
 

@@ -346,3 +346,34 @@ func TestMetricsRegister(t *testing.T) {
 		t.Fatalf("hit %d miss %d, want 1 and 1", count(l, "hit"), count(l, "miss"))
 	}
 }
+
+// A read whose misses are all in another request's call refreshes its due
+// entries on a call of their own. If the read then gives up waiting, that
+// refresh keeps its claims: when it fails, later reads do not start it
+// again (the promise of TestAFailedRefreshIsNotRetriedPerRead).
+func TestARefreshStartedByAReadThatGivesUpKeepsItsClaim(t *testing.T) {
+	c, s, l := refreshingLoader(t, nil)
+	mustGet(t, l, context.Background(), 1)
+	c.advance(9 * time.Second) // 1 is due for a refresh
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate, s.entered, s.err = gate, make(chan []int64, 4), errDown })
+	other := getAsync(l, context.Background(), 2)
+	receive(t, s.entered, "the other request's call for 2")
+	ctx, giveUp := context.WithCancel(context.Background())
+	reader := getAsync(l, ctx, 1, 2)
+	if ids := receive(t, s.entered, "the refresh of 1"); !slices.Equal(ids, []int64{1}) {
+		t.Fatalf("the refresh asked for %v, want [1]", ids)
+	}
+	giveUp()
+	receive(t, reader, "the read that gave up")
+	close(gate)
+	receive(t, other, "the other request")
+	l.wg.Wait()
+	for range 5 {
+		mustGet(t, l, context.Background(), 1)
+		l.wg.Wait()
+	}
+	if n := s.callCount(); n != 3 {
+		t.Fatalf("%d calls, want 3 (the fill, the other request's, one refresh): the failed refresh was started again", n)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,5 +235,136 @@ func TestAClosedLoaderStartsNoCall(t *testing.T) {
 	}
 	if n := s.callCount(); n != 1 {
 		t.Errorf("%d calls, want only the one before Close", n)
+	}
+}
+
+// A read waits on two other requests' calls; the first fails, then the
+// read's deadline passes while it waits on the second. The IDs of the
+// failed call are not lost: served stale when an entry is within the stale
+// bound, an error when there is none, never reported absent.
+func TestIDsOfAFailedCallOutliveTheDeadline(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		c, s := newClock(), &service{}
+		l := newLoader(t, s, testOptions(c))
+		if cached {
+			mustGet(t, l, context.Background(), 1, 2)
+		} else {
+			mustGet(t, l, context.Background(), 2)
+		}
+		c.advance(time.Minute) // past freshness, within the stale bound
+		gate1, gate2 := make(chan struct{}), make(chan struct{})
+		s.set(func(s *service) { s.gate, s.entered = gate1, make(chan []int64, 4) })
+		first := getAsync(l, context.Background(), 1)
+		receive(t, s.entered, "the call for 1")
+		s.set(func(s *service) { s.gate = gate2 })
+		second := getAsync(l, context.Background(), 2)
+		receive(t, s.entered, "the call for 2")
+
+		ctx, cancel := context.WithCancel(context.Background())
+		ctx, mark := freshness.Watch(ctx)
+		reader := getAsync(l, ctx, 1, 2)
+		eventually(t, "the reader to join both calls", func() bool { return waiters(l, 1) == 2 && waiters(l, 2) == 2 })
+		s.set(func(s *service) { s.err = errDown })
+		close(gate1)
+		receive(t, first, "the request whose call for 1 failed")
+		cancel() // while the reader waits on the call for 2
+		got := receive(t, reader, "the reader")
+		if cached {
+			if got.err != nil || got.vals[1] != "/1/0" || !slices.Contains(got.res.Stale, 1) || !mark.Stale() {
+				t.Errorf("1 has a stale entry and its call failed: got %v %+v %v, want it served stale", got.vals, got.res, got.err)
+			}
+		} else if got.err == nil {
+			t.Errorf("1 has no entry and its call failed: got %v %+v with no error (1 reported absent)", got.vals, got.res)
+		}
+		close(gate2)
+		receive(t, second, "the request for 2")
+	}
+}
+
+// errHookCtx runs hook at its first Err(): load's first look at the
+// context, after the read found its entries and before it claims calls.
+type errHookCtx struct {
+	context.Context
+	hook func()
+	ran  bool
+}
+
+func (c *errHookCtx) Err() error {
+	if !c.ran {
+		c.ran = true
+		c.hook()
+	}
+	return nil
+}
+
+// Another request's call fills an entry between this read's look at memory
+// and its own call. When that own call fails, the entry is fresh: it
+// answers as a hit, not stale, and the step is not marked stale.
+func TestAnEntryFilledMeanwhileIsNotServedAsStale(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	mustGet(t, l, context.Background(), 1)
+	c.advance(time.Minute) // past freshness
+	ctx, mark := freshness.Watch(&errHookCtx{Context: context.Background(), hook: func() {
+		l.fill("", []int64{1}, map[int64]string{1: "/1/new"})
+		s.set(func(s *service) { s.err = errDown })
+	}})
+	got, res, err := l.Get(ctx, []int64{1})
+	if err != nil || got[1] != "/1/new" || len(res.Stale) != 0 || res.Hits != 1 || mark.Stale() {
+		t.Errorf("got %v %+v %v (stale mark %v), want the fresh entry as a hit", got, res, err, mark.Stale())
+	}
+}
+
+// doneHookCtx runs hook at its first Done() and is cancelled from then on:
+// it puts the caller's deadline at an exact point of the read.
+type doneHookCtx struct {
+	context.Context
+	once sync.Once
+	hook func()
+	done chan struct{}
+	gone atomic.Bool
+}
+
+func (c *doneHookCtx) Done() <-chan struct{} {
+	c.once.Do(func() { c.hook(); c.gone.Store(true); close(c.done) })
+	return c.done
+}
+
+func (c *doneHookCtx) Err() error {
+	if c.gone.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// The read's own call answers just as its deadline passes: the answer in
+// hand wins, and a complete answer is not marked stale.
+func TestAnAnswerAtTheDeadlineIsNotMarkedStale(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	marked := 0
+	for i := int64(1); i <= 40; i++ {
+		gate := make(chan struct{})
+		s.set(func(s *service) { s.gate = gate })
+		hc := &doneHookCtx{Context: context.Background(), done: make(chan struct{}), hook: func() {
+			l.flights.mu.Lock()
+			f := l.flights.m[key[int64]{"", i}]
+			l.flights.mu.Unlock()
+			close(gate)
+			if f != nil {
+				<-f.done // the answer lands as the deadline passes
+			}
+		}}
+		ctx, mark := freshness.Watch(hc)
+		vals, res, err := l.Get(ctx, []int64{i})
+		if err != nil || vals[i] == "" || len(res.Stale) != 0 || res.Fetched != 1 {
+			t.Fatalf("read %d: %v %+v %v, want it fetched", i, vals, res, err)
+		}
+		if mark.Stale() {
+			marked++
+		}
+	}
+	if marked > 0 {
+		t.Errorf("%d of 40 complete answers marked their step stale", marked)
 	}
 }
