@@ -26,6 +26,7 @@ type config struct {
 	addr, adminAddr string
 	grace           time.Duration
 	drain           time.Duration
+	maxConns        int // open connections of the public listener; 0: no cap
 	mockLatency     time.Duration
 	mockJitter      time.Duration
 	trusted         string
@@ -78,6 +79,7 @@ func (c *config) listenerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
+	fs.IntVar(&c.maxConns, "max-conns", 1024, "most connections the public listener keeps open, idle ones included; past it, new ones wait in the kernel's accept queue until one closes, so a flood of connections cannot exhaust memory (0: no cap)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log lines as json (one object a line) or text (key=value, for people)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "least level logged: debug, info (one line per request), warn (downstream failures) or error")
 }
@@ -91,7 +93,7 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Admission.Max, "max-inflight", s.Admission.Max, "hard ceiling on scene requests served at once; below it the limit adapts to latency, and requests past it are shed with 503 and Retry-After")
 	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
 	fs.DurationVar(&s.Admission.Target, "inflight-target", s.Admission.Target, "latency the adaptive limit aims for when it binds: the limit is the recent throughput times this (0: an eighth of -scene-deadline)")
-	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long after it was read a scene request may wait for a slot before it is shed; none waits once requests have been shed for twice this without a pause (a held overload); negative: shed at once")
+	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long a scene request may wait for a slot before it is shed; none waits once requests have been shed for twice this without a pause (a held overload); negative: shed at once")
 	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
 	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(v string) (err error) {
 		s.CORSOrigins, err = httpx.ParseOrigins(v)
@@ -156,6 +158,8 @@ func (c config) validate() error {
 		return errors.New("-grace must not be negative")
 	case c.drain < 0:
 		return errors.New("-drain must not be negative")
+	case c.maxConns < 0:
+		return errors.New("-max-conns must not be negative (0: no cap)")
 	case c.mockLatency < 0:
 		return errors.New("-mock-latency must not be negative")
 	case c.mockJitter < 0:

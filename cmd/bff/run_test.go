@@ -521,3 +521,59 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 		t.Errorf("access line %q, want status 503", line)
 	}
 }
+
+// The public listener keeps at most -max-conns connections open, idle ones
+// included: past it a new connection waits to be accepted until one closes,
+// so a flood of connections costs the kernel's queue, not the process's
+// memory. The admin listener is not capped: probes and scrapes still answer.
+func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-max-conns", "2"},
+			func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	public, admin := addrs(t, pr)
+	waitReady(t, admin)
+	host := strings.TrimPrefix(public, "http://")
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	eventuallyMetric(t, admin, "bff_http_connections_open 2\n")
+
+	third := make(chan int, 1)
+	go func() {
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(public + "/web/v1/feed")
+		if err != nil {
+			third <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		third <- resp.StatusCode
+	}()
+	select {
+	case code := <-third:
+		t.Fatalf("a third connection was served (%d) while two were open under -max-conns 2", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if code, _ := get(t, admin+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz with the public listener at its cap: %d", code)
+	}
+	idle[0].Close()
+	if code := <-third; code != http.StatusOK {
+		t.Errorf("the waiting connection, once one closed: %d, want 200", code)
+	}
+	idle[1].Close()
+	cancel()
+	if err := returned(t, done, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

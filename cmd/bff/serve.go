@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"mosaic/bff/httpx"
@@ -50,6 +51,14 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 	publicLn, adminLn, err := r.listen()
 	if err != nil {
 		return err
+	}
+	if r.cfg.maxConns > 0 {
+		// Past the cap a connection waits to be accepted, costing the
+		// kernel a queue slot rather than the process a goroutine and its
+		// buffers: a flood of connections (a client opening one per request,
+		// or reconnecting after its own timeouts) made the collector, with
+		// the soft memory limit set for the caches, take most of the CPU.
+		publicLn = netutil.LimitListener(publicLn, r.cfg.maxConns)
 	}
 	announce(stdout, r.cfg, publicLn.Addr(), adminLn.Addr())
 	r.logger.Info("serving", "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "mock", r.cfg.mock(), "otlp", r.otlp)
