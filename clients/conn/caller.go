@@ -59,7 +59,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	}
 	if shared && !throttle.allow() {
 		err := fmt.Errorf("%s: %w", c.service, ErrCircuitOpen)
-		c.observe(ctx, method, req, start, err)
+		c.observe(ctx, method, req, start, err, false)
 		return err
 	}
 	callCtx := c.outgoing(ctx)
@@ -72,7 +72,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	if shared {
 		throttle.record(c.blame(ctx, callCtx, err))
 	}
-	c.observe(ctx, method, req, start, err)
+	c.observe(ctx, method, req, start, err, err != nil && timedOut(err) && c.wasStarved(callCtx))
 	return err
 }
 
@@ -144,9 +144,6 @@ func (c *caller) wasStarved(callCtx context.Context) bool {
 	return c.starved != nil && c.starved()
 }
 
-// outgoing attaches the request's traffic color and, in mock mode only,
-// its fault scenario as gRPC metadata.
-
 // outgoing attaches the request's id, traffic color and (when tracing is
 // off) the caller's trace, and in mock mode only its fault scenario, as
 // gRPC metadata, in one append.
@@ -168,11 +165,13 @@ func (c *caller) outgoing(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
-func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error) {
+// observe records a finished call; starved says a timeout came while the
+// BFF itself was short of CPU, for the log line.
+func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error, starved bool) {
 	took := time.Since(start)
 	if t, ok := ctx.Value(timingsKey).(*Timings); ok {
 		t.add(c.service, method, took)
 	}
 	c.metrics.observe(method, req, took, err)
-	c.logFailure(ctx, method, req, took, err)
+	c.logFailure(ctx, method, req, took, err, starved)
 }

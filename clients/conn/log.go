@@ -12,7 +12,7 @@ import (
 // logFailure writes one warning per failed call. The request and trace
 // ids come from ctx through the logger's handler (internal/telemetry), so
 // the line can be matched with the request's access line.
-func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error) {
+func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error, starved bool) {
 	if c.logger == nil || err == nil || !c.logger.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
@@ -29,6 +29,11 @@ func (c *caller) logFailure(ctx context.Context, method string, req any, took ti
 	if ctx.Err() != nil {
 		// The scene's deadline or the client's hang-up, not the service.
 		attrs = append(attrs, slog.Bool("caller_done", true))
+	}
+	if starved {
+		// The BFF was short of CPU when the call timed out: the answer may
+		// have come in time and sat unread. Not held against the service.
+		attrs = append(attrs, slog.Bool("bff_starved", true))
 	}
 	attrs = append(attrs, slog.String("error", err.Error()))
 	c.logger.LogAttrs(ctx, slog.LevelWarn, "downstream call failed", attrs...)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -65,6 +66,34 @@ func TestFailureLineNamesTheRequest(t *testing.T) {
 		}
 		if _, ok := got["duration_ms"].(float64); !ok {
 			t.Errorf("line %d lacks duration_ms: %v", i, got)
+		}
+	}
+}
+
+// A call that timed out while the BFF was short of CPU says so on its line
+// (bff_starved), as the throttle does not hold it against the service; a
+// timeout with the BFF well and other failures do not.
+func TestAStarvedTimeoutSaysSoOnItsLine(t *testing.T) {
+	var buf bytes.Buffer
+	logger, _ := telemetry.NewLogger(&buf, "json", "info")
+	starved := true
+	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), timeout: 50 * time.Millisecond, logger: logger,
+		starved: func() bool { return starved }}
+	c.intercept(context.Background(), statMethod, nil, nil, nil, hang)
+	c.intercept(context.Background(), statMethod, nil, nil, nil, invoke(status.Error(codes.Unavailable, "down")))
+	starved = false // and the service answers its own DeadlineExceeded at once
+	c.intercept(context.Background(), statMethod, nil, nil, nil, invoke(status.Error(codes.DeadlineExceeded, "slow")))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), buf.String())
+	}
+	for i, want := range []any{true, nil, nil} {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["bff_starved"] != want {
+			t.Errorf("line %d (%s): bff_starved %v, want %v", i, got["code"], got["bff_starved"], want)
 		}
 	}
 }
