@@ -489,6 +489,13 @@ func checkContainer(t *testing.T, b *binary, w workload, c corev1.Container, ws 
 	if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 		t.Fatal("want a readiness and a liveness probe")
 	}
+	// One probe lost to a second's starvation under overload must not take
+	// a replica out: its load would fall on the others, which starve next.
+	for _, p := range probes(c) {
+		if n := p.probe.FailureThreshold; n == 1 { // 0 is Kubernetes' default, 3
+			t.Errorf("%s probe fails the container at its first miss (failureThreshold %d)", p.kind, n)
+		}
+	}
 	run := b.startLocal(t, flags, reg.client)
 	for _, p := range probes(c) {
 		if err := checkProbe(b, c, p, listenPort, run); err != nil {
