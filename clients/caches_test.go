@@ -157,3 +157,31 @@ func TestDialCachesHonorTheCallTimeout(t *testing.T) {
 		t.Errorf("a 1.5 s read under a 3 s call timeout: %v", err)
 	}
 }
+
+// Closing a Set lets the caches' calls in flight finish before their
+// connections close: at shutdown, after the HTTP server has drained, what
+// is left are detached calls (a refresh, a shared call), and closing their
+// connection under them only logged a failure after the process said it
+// had stopped.
+func TestCloseLetsTheCachesCallsFinishFirst(t *testing.T) {
+	ctx := t.Context()
+	c, err := cluster.Start(ctx, dataset.Shared(1), fakes.Options{Latency: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	set, closeAll, err := clients.Dial(c.Targets(), conn.Options{}, caches(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, err := set.Archives.Archives(ctx, []int64{1, 2, 3})
+		read <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the call is at the mock
+	closeAll()
+	if err := <-read; err != nil {
+		t.Errorf("a cached read in flight as the set closed: %v", err)
+	}
+}

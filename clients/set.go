@@ -40,12 +40,14 @@ func Dial(targets map[string]string, o conn.Options, caches *Caches, opts ...grp
 		conns   []*grpc.ClientConn
 		loaders []func()
 	)
+	// The caches first: closing one waits for its detached calls (a
+	// refresh, a call shared by requests), which need their connection.
 	close = func() {
-		for _, c := range conns {
-			c.Close()
-		}
 		for _, l := range loaders {
 			l()
+		}
+		for _, c := range conns {
+			c.Close()
 		}
 	}
 	set = &Set{}
