@@ -42,13 +42,14 @@ func Reader[Req, Resp, V any](max int,
 
 // Fetch calls fetch once per chunk of at most max distinct ids and merges the
 // results. IDs absent from the downstream's answer are absent from the map.
-// With a single chunk (the common case) no goroutine is started.
+// With a single chunk (the common case) no goroutine is started. A max
+// below 1 puts every id in one chunk.
 func Fetch[K comparable, V any](ctx context.Context, ids []K, max int, fetch func(context.Context, []K) (map[K]V, error)) (map[K]V, error) {
 	uniq := Dedup(ids)
 	if len(uniq) == 0 {
 		return map[K]V{}, nil
 	}
-	if len(uniq) <= max {
+	if max < 1 || len(uniq) <= max {
 		return fetch(ctx, uniq)
 	}
 	var (

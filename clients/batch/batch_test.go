@@ -21,13 +21,16 @@ func TestFetchChunksDistinctIDs(t *testing.T) {
 	tests := []struct {
 		name   string
 		ids    []int64
+		max    int
 		chunks []int
 	}{
-		{"empty", nil, nil},
-		{"duplicates collapse", []int64{1, 1, 2, 2, 3}, []int{3}},
-		{"exactly the limit", seq(50), []int{50}},
-		{"one over", seq(51), []int{50, 1}},
-		{"many", append(seq(120), seq(120)...), []int{50, 50, 20}},
+		{"empty", nil, 50, nil},
+		{"duplicates collapse", []int64{1, 1, 2, 2, 3}, 50, []int{3}},
+		{"exactly the limit", seq(50), 50, []int{50}},
+		{"one over", seq(51), 50, []int{50, 1}},
+		{"many", append(seq(120), seq(120)...), 50, []int{50, 50, 20}},
+		{"no limit", seq(120), 0, []int{120}},
+		{"a negative limit is none", seq(3), -1, []int{3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,7 +38,7 @@ func TestFetchChunksDistinctIDs(t *testing.T) {
 				mu    sync.Mutex
 				sizes []int
 			)
-			got, err := batch.Fetch(context.Background(), tt.ids, 50, func(_ context.Context, ids []int64) (map[int64]int64, error) {
+			got, err := batch.Fetch(context.Background(), tt.ids, tt.max, func(_ context.Context, ids []int64) (map[int64]int64, error) {
 				mu.Lock()
 				sizes = append(sizes, len(ids))
 				mu.Unlock()
