@@ -199,21 +199,22 @@ func (r *Registrar) register(ctx context.Context) (ka <-chan *clientv3.LeaseKeep
 	}
 	txn, err := r.cli.Txn(octx).Then(puts...).Commit()
 	if err != nil {
-		r.revoke(g.ID)
+		r.revoke(ctx, g.ID)
 		return nil, 0, 0, fmt.Errorf("put: %w", err)
 	}
 	ka, err = r.cli.KeepAlive(ctx, g.ID)
 	if err != nil {
-		r.revoke(g.ID)
+		r.revoke(ctx, g.ID)
 		return nil, 0, 0, fmt.Errorf("keep alive: %w", err)
 	}
 	return ka, g.ID, txn.Header.GetRevision(), nil
 }
 
 // revoke drops a lease a failed registration leaves behind, best effort: it
-// expires anyway.
-func (r *Registrar) revoke(id clientv3.LeaseID) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.o.opTimeout)
+// expires anyway. It ends with ctx: that is Deregister, which revokes the
+// lease itself within its own context, and must not wait on this.
+func (r *Registrar) revoke(ctx context.Context, id clientv3.LeaseID) {
+	ctx, cancel := context.WithTimeout(ctx, r.o.opTimeout)
 	defer cancel()
 	_, _ = r.cli.Revoke(ctx, id)
 }

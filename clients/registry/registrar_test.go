@@ -8,11 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"mosaic/clients/instance"
 	"mosaic/mocks/etcdtest"
@@ -385,5 +388,46 @@ func TestASharedInstanceIDOutlivesTheOtherDeregistering(t *testing.T) {
 	waitKey(t, cli, key, true, 5*time.Second)
 	if v, lease := get(t, cli, key); !strings.Contains(v, "127.0.0.1:1") || lease != first.Lease() {
 		t.Errorf("after the second deregistered: %s = %q under lease %x, want the first's (lease %x)", key, v, lease, first.Lease())
+	}
+}
+
+// Deregister keeps to its context even when etcd stops answering in the
+// middle of a registration: the registration's own cleanup does not hold it
+// for a full operation timeout. Deregister's revoke, bounded by ctx, covers
+// the lease that registration was granted.
+func TestDeregisterKeepsToItsContextDuringARegistration(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
+	var granted atomic.Bool
+	cutAfterGrant := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if strings.HasSuffix(method, "/LeaseGrant") && err == nil && granted.CompareAndSwap(false, true) {
+			proxy.Cut() // the transaction that writes the keys hangs
+		}
+		return err
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: []string{proxy.Addr()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(cutAfterGrant)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	var l logs
+	r, err := NewRegistrar(cli, "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, WithLogf(l.logf), WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !granted.Load() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the transaction waits on the cut connection
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	r.Deregister(ctx) // its revoke fails: etcd is cut off
+	if took := time.Since(begin); took > 2500*time.Millisecond {
+		t.Errorf("Deregister with a 500 ms context took %v (the operation timeout is 5 s)", took)
 	}
 }

@@ -184,6 +184,62 @@ func TestResolverRelistsWhenEtcdLosesItsData(t *testing.T) {
 	noEmptyState(t, cc)
 }
 
+// The same for a quiet service: listed at a low revision, which the store
+// then passed with other services' writes. A new store soon passes the
+// service's old revision, so the check goes by the store's revision at the
+// last check, not by the service's last event.
+func TestResolverRelistsAQuietServiceWhenEtcdLosesItsData(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	direct := etcd.Client(t)
+	put(t, direct, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	var l logs
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", append(fast(&l), WithRevisionCheck(200*time.Millisecond))...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	for i := range 40 { // other services' writes, which the stat watch never sees
+		put(t, direct, "other", strconv.Itoa(i), instance.Instance{Addr: "127.0.0.1:9"})
+	}
+	time.Sleep(time.Second) // checks at the store's revision
+	etcd.Wipe()
+	put(t, direct, "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	for i := range 10 { // past the stat watch's own revision, below the store's old one
+		put(t, direct, "other", strconv.Itoa(i), instance.Instance{Addr: "127.0.0.1:9"})
+	}
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:2"))
+	noEmptyState(t, cc)
+}
+
+// A new store that passed the old revision before any check ran: the keys
+// written first, below the revision the watch resumed at, are never
+// delivered. When etcd then holds another number of keys under the prefix
+// than the watch does, at two checks in a row, the resolver lists again.
+func TestResolverRelistsWhenEtcdHoldsOtherKeys(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	direct := etcd.Client(t)
+	for i := range 20 {
+		put(t, direct, "other", strconv.Itoa(i), instance.Instance{Addr: "127.0.0.1:9"})
+	}
+	put(t, direct, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	var l logs
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", append(fast(&l), WithRevisionCheck(2*time.Second))...)
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	for i := range 20 {
+		put(t, direct, "other", strconv.Itoa(i), instance.Instance{Addr: "127.0.0.1:9"})
+	}
+	time.Sleep(2500 * time.Millisecond) // a check at the store's revision
+	etcd.Wipe()
+	// a and b land below the revision the watch resumes at; then the new
+	// store passes the old one, all within a check's interval (most runs).
+	put(t, direct, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
+	put(t, direct, "stat", "b", instance.Instance{Addr: "127.0.0.1:2"})
+	for i := range 50 {
+		put(t, direct, "other", strconv.Itoa(i), instance.Instance{Addr: "127.0.0.1:9"})
+	}
+	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
+	noEmptyState(t, cc)
+}
+
 // etcd stopped for 5 s, past the registrar's TTL: nothing is reported while
 // it is down (the last list serves), and after the restart the resolver
 // follows the registry again: the old instance comes back by itself and one

@@ -22,8 +22,10 @@ import (
 // snapshot, the revision starts again below the watched one, and the watch
 // would wait, silently, for a revision the new store reaches only after as
 // many writes: new instances unseen, gone ones kept. So the watch also asks
-// etcd for its revision every so often (Options.check), and lists again
-// when it went back.
+// etcd every so often (Options.check) for its revision and how many keys it
+// holds under the prefix, and lists again when the revision went back, or
+// when the count differs from the watch's at two checks in a row (a store
+// that passed the old revision before a check, and whose keys differ).
 type keys struct {
 	cli    *clientv3.Client
 	o      options
@@ -41,7 +43,11 @@ type keys struct {
 	refresh <-chan struct{}
 
 	kvs map[string][]byte // owned by run
-	rev int64             // the latest revision seen: listed, or of an event; owned by run
+	rev int64             // the latest revision seen: listed, of an event, or of a check; owned by run
+	// miscount: the last check found etcd holding another number of keys
+	// under the prefix than kvs. Once may be an event on its way; twice
+	// in a row, the watch missed something. Owned by run.
+	miscount bool
 	// lost: the last revision check got no answer. etcd's client retries
 	// a watch in silence, so the checks are what tells the log that a
 	// replica lost etcd, and found it again. Owned by run.
@@ -92,6 +98,7 @@ func (k *keys) list(ctx context.Context) (int64, error) {
 		k.kvs[string(kv.Key)] = kv.Value
 	}
 	k.rev = resp.Header.GetRevision()
+	k.miscount = false
 	k.changed(k.kvs)
 	return k.rev, nil
 }
@@ -140,9 +147,13 @@ func (k *keys) watch(ctx context.Context, rev int64) error {
 
 // checkRevision asks etcd for its current revision, and fails when it is
 // below the latest one seen: etcd's data was lost or restored, and the
-// watch waits for revisions that mean something else now. An etcd that
-// does not answer is the watch's business (etcd's client resumes it), not
-// this check's; it is logged, once, and so is its return.
+// watch waits for revisions that mean something else now. The store's
+// revision counts as seen: a quiet prefix's last event may be far behind
+// it, and a new store passes that soon. It also fails when etcd holds
+// another number of keys under the prefix than the watch does, at two
+// checks in a row. An etcd that does not answer is the watch's business
+// (etcd's client resumes it), not this check's; it is logged, once, and
+// so is its return.
 func (k *keys) checkRevision(ctx context.Context) error {
 	octx, cancel := context.WithTimeout(ctx, k.o.opTimeout)
 	defer cancel()
@@ -158,8 +169,18 @@ func (k *keys) checkRevision(ctx context.Context) error {
 		k.lost = false
 		k.o.logf("registry: etcd answers again; watching %s", k.name)
 	}
-	if now := resp.Header.GetRevision(); now < k.rev {
+	now := resp.Header.GetRevision()
+	if now < k.rev {
 		return fmt.Errorf("etcd's revision went back from %d to %d (its data lost or restored)", k.rev, now)
 	}
+	k.rev = now
+	if resp.Count == int64(len(k.kvs)) {
+		k.miscount = false
+		return nil
+	}
+	if k.miscount {
+		return fmt.Errorf("etcd holds %d keys under %s, the watch %d (its data lost or restored)", resp.Count, k.prefix, len(k.kvs))
+	}
+	k.miscount = true
 	return nil
 }
