@@ -30,7 +30,10 @@ func topologyPorts() []int {
 func freeBase(t *testing.T) int {
 	t.Helper()
 	for range 20 {
-		base := 20000 + rand.IntN(40000)
+		// Below Linux's ephemeral range (32768 up): a port there can be
+		// taken between this check and the script's listen by any
+		// outgoing connection on the machine.
+		base := 20000 + rand.IntN(32768-20000-100)
 		free := true
 		for _, off := range topologyPorts() {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
@@ -141,11 +144,20 @@ func (top *topology) mockAdmins() []string {
 // that every port it used is closed.
 func (top *topology) interrupt(t *testing.T) {
 	t.Helper()
+	// Again every 5 s, as a person would press Ctrl-C again: bash can lose
+	// a trapped signal sent to its pid alone while it waits on a child.
 	top.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-top.done:
-	case <-time.After(90 * time.Second):
-		t.Fatal("topology.sh did not stop within 90 s of an interrupt")
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for stopped, deadline := false, time.After(90*time.Second); !stopped; {
+		select {
+		case <-top.done:
+			stopped = true
+		case <-tick.C:
+			top.cmd.Process.Signal(os.Interrupt)
+		case <-deadline:
+			t.Fatal("topology.sh did not stop within 90 s of an interrupt")
+		}
 	}
 	if !strings.Contains(top.out.String(), "topology: stopped") {
 		t.Error("topology.sh did not say it stopped")
@@ -323,6 +335,16 @@ func testLocalTopologyKeep(t *testing.T, bins map[string]*binary) {
 	t.Logf("%d whole screens through the kills and restarts", screens)
 	if len(failures) > 0 {
 		t.Errorf("clients saw %d+ failed screens, first ones:\n%s", len(failures), strings.Join(failures, "\n"))
+		for _, name := range []string{"bff-1", "bff-2"} { // what the replicas saw of it
+			b, _ := os.ReadFile(filepath.Join(run, "..", name+".log"))
+			var warn []string
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"status":503`) {
+					warn = append(warn, line)
+				}
+			}
+			t.Logf("%s's warnings and 503s:\n%s", name, strings.Join(warn, "\n"))
+		}
 	}
 	if screens < 500 {
 		t.Errorf("only %d screens served: the drill did not run under traffic", screens)

@@ -33,6 +33,8 @@ while getopts "p:b:kh" opt; do
     *) sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
+# Absolute, so that restart can start a process again from anywhere.
+[ -z "$bindir" ] || bindir=$(cd "$bindir" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 ETCD=${ETCD:-$(command -v etcd || echo /usr/bin/etcd)}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
@@ -48,8 +50,11 @@ tiers=()     # one space-separated list of names per tier, in start order
 # pids lists the pids of the named processes, as their pid files say now
 # (a restarted process is no child of this script).
 pids() {
-  local name
-  for name in "$@"; do cat "$run/$name.pid"; done
+  local name pid
+  for name in "$@"; do
+    read -r pid <"$run/$name.pid"
+    echo "$pid"
+  done
 }
 
 # stop ends the tiers in reverse order (gateway, bff, mocksvc, etcd), so each
@@ -96,7 +101,7 @@ start() {
   shift
   printf '%q ' "$@" >"$run/$name.args"
   "$@" >"$dir/$name.log" 2>&1 &
-  echo $! >"$run/$name.pid"
+  echo $! >"$run/$name.pid.new" && mv "$run/$name.pid.new" "$run/$name.pid"
   tier="$tier $name"
 }
 
@@ -111,13 +116,22 @@ if [ -z "$name" ] || [ ! -f "$run/$name.args" ]; then
   echo "usage: restart NAME, one of:" $(cd "$run" && ls *.args | sed 's/\.args$//') >&2
   exit 2
 fi
-pid=$(cat "$run/$name.pid")
+read -r pid <"$run/$name.pid"
 if kill -0 "$pid" 2>/dev/null; then echo "restart: $name is running (pid $pid)" >&2; exit 1; fi
 # exec keeps $! the process's own pid; setsid keeps it from the caller's
 # terminal and its signals.
 (eval "exec setsid $(cat "$run/$name.args")") >>"$run/../$name.log" 2>&1 </dev/null &
-echo $! >"$run/$name.pid"
-echo "restart: $name started (pid $!)"
+pid=$!
+# Written whole (a new file moved over the old), so that a reader never
+# sees it empty.
+echo $pid >"$run/$name.pid.new" && mv "$run/$name.pid.new" "$run/$name.pid"
+sleep 0.2
+if ! kill -0 "$pid" 2>/dev/null; then
+  echo "restart: $name exited at once; the end of its log:" >&2
+  tail -n 5 "$run/../$name.log" >&2
+  exit 1
+fi
+echo "restart: $name started (pid $pid)"
 RESTART
 chmod +x "$run/restart"
 
@@ -179,7 +193,9 @@ fi
   if [ "$(id -u)" = 0 ]; then echo "user nobody $(id -gn nobody);"; fi
   cat <<CONF
 daemon off;
-worker_processes 1;
+# One process, whose pid is the one kept: a killed master would leave its
+# worker serving, out of reach of stop and in the way of restart.
+master_process off;
 pid $dir/nginx/nginx.pid;
 error_log stderr notice;
 events { worker_connections 1024; }
@@ -200,6 +216,10 @@ tiers+=("$tier")
 await gateway "http://127.0.0.1:$base/gateway/healthz"
 
 gw=http://127.0.0.1:$base
+if [ -n "$keep" ]; then # said before "up", which is what a caller waits for
+  names=$(for t in "${tiers[@]}"; do echo $t; done)
+  echo "topology: -k: a process that exits is reported, not fatal. Pids in $run/NAME.pid; $run/restart NAME starts one again. Names:" $names
+fi
 cat <<EOT
 topology: up; gateway $gw (logs in $dir, removed on exit). Try:
   curl -s $gw/web/v1/feed -H 'X-Demo-User: 42'
@@ -211,12 +231,10 @@ Ctrl-C stops everything.
 EOT
 
 if [ -n "$keep" ]; then
-  names=$(for t in "${tiers[@]}"; do echo $t; done)
-  echo "topology: -k: a process that exits is reported, not fatal. Pids in $run/NAME.pid; $run/restart NAME starts one again. Names:" $names
   declare -A gone=()
   while :; do
     for name in $names; do
-      pid=$(cat "$run/$name.pid")
+      read -r pid <"$run/$name.pid" # a builtin: bash may lose a signal while it waits on a $(...) child
       if ! kill -0 "$pid" 2>/dev/null; then
         [ -n "${gone[$name]:-}" ] || echo "topology: $name (pid $pid) exited; $run/restart $name starts it again" >&2
         gone[$name]=$pid
