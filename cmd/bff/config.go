@@ -152,20 +152,21 @@ func (c *config) resolveTargets(flags map[string]*string) error {
 }
 
 func (c config) validate() error {
+	for _, f := range []struct {
+		name     string
+		negative bool
+	}{
+		{"-grace", c.grace < 0}, {"-drain", c.drain < 0}, {"-mock-latency", c.mockLatency < 0},
+		{"-mock-jitter", c.mockJitter < 0}, {"-subset", c.subset < 0},
+	} {
+		if f.negative {
+			return fmt.Errorf("%s must not be negative", f.name)
+		}
+	}
 	s := c.server
 	switch {
-	case c.grace < 0:
-		return errors.New("-grace must not be negative")
-	case c.drain < 0:
-		return errors.New("-drain must not be negative")
 	case c.maxConns < 0:
 		return errors.New("-max-conns must not be negative (0: no cap)")
-	case c.mockLatency < 0:
-		return errors.New("-mock-latency must not be negative")
-	case c.mockJitter < 0:
-		return errors.New("-mock-jitter must not be negative")
-	case c.subset < 0:
-		return errors.New("-subset must not be negative")
 	case c.subset > 0 && len(c.registry) == 0:
 		// Only instances discovered in etcd are subset; a static or dns
 		// target would be dialled whole, the flag silently unused.
