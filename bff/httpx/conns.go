@@ -13,12 +13,14 @@ import (
 // every one: under overload that is where the CPU goes, and the rate of new
 // connections is how an operator sees it.
 type ConnMetrics struct {
-	opened prometheus.Counter
-	open   prometheus.Gauge
+	opened    prometheus.Counter
+	open      prometheus.Gauge
+	reclaimed prometheus.Counter
 }
 
-// NewConnMetrics creates bff_http_connections_total and
-// bff_http_connections_open and registers them on reg.
+// NewConnMetrics creates bff_http_connections_total,
+// bff_http_connections_open and bff_http_connections_reclaimed_total and
+// registers them on reg.
 func NewConnMetrics(reg prometheus.Registerer) *ConnMetrics {
 	m := &ConnMetrics{
 		opened: prometheus.NewCounter(prometheus.CounterOpts{
@@ -29,8 +31,12 @@ func NewConnMetrics(reg prometheus.Registerer) *ConnMetrics {
 			Name: "bff_http_connections_open",
 			Help: "Connections of the public listener open now, idle ones included.",
 		}),
+		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bff_http_connections_reclaimed_total",
+			Help: "Idle keep-alive connections closed to let a new one in, the public listener being at -max-conns.",
+		}),
 	}
-	reg.MustRegister(m.opened, m.open)
+	reg.MustRegister(m.opened, m.open, m.reclaimed)
 	return m
 }
 
@@ -45,3 +51,7 @@ func (m *ConnMetrics) ConnState(_ net.Conn, s http.ConnState) {
 		m.open.Dec()
 	}
 }
+
+// Reclaimed counts one idle connection closed to make room (ConnLimit's
+// hook).
+func (m *ConnMetrics) Reclaimed() { m.reclaimed.Inc() }

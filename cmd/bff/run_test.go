@@ -522,10 +522,12 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 	}
 }
 
-// The public listener keeps at most -max-conns connections open, idle ones
-// included: past it a new connection waits to be accepted until one closes,
-// so a flood of connections costs the kernel's queue, not the process's
-// memory. The admin listener is not capped: probes and scrapes still answer.
+// The public listener keeps at most -max-conns connections open: past it a
+// new connection waits to be accepted until one closes, so a flood of
+// connections costs the kernel's queue, not the process's memory. Here the
+// two open have sent nothing yet, so neither can make room (see
+// TestAnIdleKeepAliveConnectionMakesRoomAtTheCap). The admin listener is
+// not capped: probes and scrapes still answer.
 func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -572,6 +574,45 @@ func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
 		t.Errorf("the waiting connection, once one closed: %d, want 200", code)
 	}
 	idle[1].Close()
+	cancel()
+	if err := returned(t, done, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Keep-alive clients done with their screens do not lock others out at the
+// cap for the two minutes of the idle timeout: the connection idle longest
+// is closed to let a new one in, and the metric says so.
+func TestAnIdleKeepAliveConnectionMakesRoomAtTheCap(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-max-conns", "2"},
+			func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	public, admin := addrs(t, pr)
+	waitReady(t, admin)
+	var kept []*http.Client
+	for range 3 { // the third finds the two others idle
+		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
+		kept = append(kept, c)
+		resp, err := c.Get(public + "/web/v1/feed?ps=2")
+		if err != nil {
+			t.Fatalf("client %d: %v", len(kept), err)
+		}
+		io.Copy(io.Discard, resp.Body) // read whole, so the connection is kept
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("client %d: %d", len(kept), resp.StatusCode)
+		}
+	}
+	eventuallyMetric(t, admin, "bff_http_connections_reclaimed_total 1\n")
+	eventuallyMetric(t, admin, "bff_http_connections_open 2\n")
+	for _, c := range kept {
+		c.CloseIdleConnections()
+	}
 	cancel()
 	if err := returned(t, done, 15*time.Second); err != nil {
 		t.Fatal(err)

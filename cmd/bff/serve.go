@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"mosaic/bff/httpx"
@@ -53,12 +52,18 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 		return err
 	}
 	if r.cfg.maxConns > 0 {
-		// Past the cap a connection waits to be accepted, costing the
-		// kernel a queue slot rather than the process a goroutine and its
-		// buffers: a flood of connections (a client opening one per request,
-		// or reconnecting after its own timeouts) made the collector, with
-		// the soft memory limit set for the caches, take most of the CPU.
-		publicLn = netutil.LimitListener(publicLn, r.cfg.maxConns)
+		// Past the cap a connection takes the place of an idle keep-alive
+		// one, or waits to be accepted, costing the kernel a queue slot
+		// rather than the process a goroutine and its buffers: a flood of
+		// connections (a client opening one per request, or reconnecting
+		// after its own timeouts) made the collector, with the soft memory
+		// limit set for the caches, take most of the CPU.
+		lim := httpx.LimitConns(publicLn, r.cfg.maxConns, r.conns.Reclaimed)
+		publicLn = lim
+		public.ConnState = func(c net.Conn, s http.ConnState) {
+			r.conns.ConnState(c, s)
+			lim.ConnState(c, s)
+		}
 	}
 	announce(stdout, r.cfg, publicLn.Addr(), adminLn.Addr())
 	r.logger.Info("serving", "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "mock", r.cfg.mock(), "otlp", r.otlp)

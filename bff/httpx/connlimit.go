@@ -1,0 +1,150 @@
+package httpx
+
+import (
+	"net"
+	"net/http"
+	"sync"
+)
+
+// ConnLimit keeps at most n connections of a listener open. At the cap a
+// new connection takes the place of the one idle longest between two
+// requests, as nginx reuses its keep-alive connections when it runs out of
+// worker_connections: otherwise n keep-alive clients, each done with its
+// screen, would lock every other client out for the server's IdleTimeout.
+// A connection that has not sent its first request yet is never taken
+// (ReadHeaderTimeout bounds it), nor one serving a request. When no
+// connection is idle, the new one waits until one is or one closes, and
+// those behind it wait in the kernel's accept queue, costing the process
+// nothing.
+//
+// Closing an idle connection races with a request arriving on it, exactly
+// as the IdleTimeout does; HTTP/1.1 clients retry an idempotent request on
+// a kept-alive connection that closes.
+//
+// The http.Server must call ConnState, which is how ConnLimit tells idle
+// connections from busy ones, with the connections Accept returned (no TLS
+// wrapping them).
+type ConnLimit struct {
+	net.Listener
+	slots     chan struct{} // one token per open connection
+	idled     chan struct{} // a connection went idle: a waiting Accept may take it
+	done      chan struct{}
+	closeOnce sync.Once
+	reclaimed func()
+
+	mu   sync.Mutex
+	tick uint64
+	idle map[*limitedConn]uint64 // idle connections, by when they went idle
+}
+
+// LimitConns wraps ln. reclaimed, if not nil, is called for each idle
+// connection closed to make room.
+func LimitConns(ln net.Listener, n int, reclaimed func()) *ConnLimit {
+	return &ConnLimit{
+		Listener:  ln,
+		slots:     make(chan struct{}, n),
+		idled:     make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		reclaimed: reclaimed,
+		idle:      map[*limitedConn]uint64{},
+	}
+}
+
+// Accept takes a slot after the kernel hands over a connection, not before,
+// so that an idle connection is closed only for a client that is there.
+func (l *ConnLimit) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	for tried := false; ; tried = true {
+		select {
+		case l.slots <- struct{}{}:
+			return &limitedConn{Conn: c, limit: l}, nil
+		default:
+		}
+		if !tried {
+			l.reclaim()
+			continue
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &limitedConn{Conn: c, limit: l}, nil
+		case <-l.idled:
+			l.reclaim()
+		case <-l.done:
+			c.Close()
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+// Close closes the listener and ends an Accept waiting for a slot.
+func (l *ConnLimit) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// ConnState is the http.Server hook.
+func (l *ConnLimit) ConnState(c net.Conn, s http.ConnState) {
+	lc, ok := c.(*limitedConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s != http.StateIdle {
+		delete(l.idle, lc)
+		return
+	}
+	l.tick++
+	l.idle[lc] = l.tick
+	select {
+	case l.idled <- struct{}{}:
+	default:
+	}
+}
+
+// reclaim closes the connection idle longest, if any. The scan is linear,
+// but it runs only at the cap, once per connection let in.
+func (l *ConnLimit) reclaim() {
+	l.mu.Lock()
+	var oldest *limitedConn
+	for c, since := range l.idle {
+		if oldest == nil || since < l.idle[oldest] {
+			oldest = c
+		}
+	}
+	delete(l.idle, oldest)
+	l.mu.Unlock()
+	if oldest == nil {
+		return
+	}
+	// The server may have closed it already, its hook not run yet.
+	if first, _ := oldest.close(); first && l.reclaimed != nil {
+		l.reclaimed()
+	}
+}
+
+// limitedConn gives its slot back when it closes, once, whoever closes it
+// first: the server, or reclaim.
+type limitedConn struct {
+	net.Conn
+	limit   *ConnLimit
+	release sync.Once
+}
+
+func (c *limitedConn) Close() error {
+	_, err := c.close()
+	return err
+}
+
+// close says whether this call was the one that closed it.
+func (c *limitedConn) close() (first bool, err error) {
+	c.release.Do(func() { first = true }) // before the close, which wakes the server's reader
+	err = c.Conn.Close()
+	if first {
+		<-c.limit.slots
+	}
+	return first, err
+}

@@ -1,0 +1,174 @@
+package httpx
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// limitedServer serves on loopback behind LimitConns(n). /block answers
+// once unblock is closed; anything else at once.
+type limitedServer struct {
+	addr      string
+	srv       *http.Server
+	served    chan error
+	reclaimed atomic.Int64
+	unblock   chan struct{}
+}
+
+func startLimited(t *testing.T, n int) *limitedServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &limitedServer{addr: ln.Addr().String(), served: make(chan error, 1), unblock: make(chan struct{})}
+	lim := LimitConns(ln, n, func() { s.reclaimed.Add(1) })
+	s.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/block" {
+				<-s.unblock
+			}
+			io.WriteString(w, "ok")
+		}),
+		IdleTimeout: time.Minute, // far past any wait here: only the limit closes idle connections
+		ConnState:   lim.ConnState,
+	}
+	go func() { s.served <- s.srv.Serve(lim) }()
+	t.Cleanup(func() {
+		select {
+		case <-s.unblock:
+		default:
+			close(s.unblock)
+		}
+		s.srv.Close()
+		<-s.served
+	})
+	return s
+}
+
+// client is one raw connection, so that a test knows which one is which.
+type client struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (s *limitedServer) dial(t *testing.T) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &client{Conn: c, r: bufio.NewReader(c)}
+}
+
+func (c *client) send(t *testing.T, path string) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: mosaic\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answer reads one response within wait; it fails the test on anything but
+// a 200.
+func (c *client) answer(t *testing.T, wait time.Duration) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(wait))
+	resp, err := http.ReadResponse(c.r, nil)
+	if err != nil {
+		t.Fatalf("no answer within %v: %v", wait, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// closed says whether the server closed c, waiting up to wait for it.
+func (c *client) closed(wait time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(wait))
+	_, err := c.r.ReadByte()
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// At the cap, two keep-alive clients done with their requests must not lock
+// a third out for the idle timeout: the one idle longest makes room.
+func TestAtTheCapTheConnectionIdleLongestMakesRoom(t *testing.T) {
+	s := startLimited(t, 2)
+	a, b := s.dial(t), s.dial(t)
+	a.send(t, "/")
+	a.answer(t, 5*time.Second)
+	b.send(t, "/")
+	b.answer(t, 5*time.Second)
+
+	c := s.dial(t)
+	c.send(t, "/")
+	c.answer(t, 10*time.Second)
+	if !a.closed(5 * time.Second) {
+		t.Error("the connection idle longest is still open")
+	}
+	if b.closed(100 * time.Millisecond) {
+		t.Error("the connection idle for less time was closed")
+	}
+	b.send(t, "/")
+	b.answer(t, 5*time.Second)
+	if n := s.reclaimed.Load(); n != 1 {
+		t.Errorf("reclaimed %d connections, want 1", n)
+	}
+}
+
+// A connection serving a request, or one that has not sent its first, is
+// never taken: the new one waits until a connection goes idle, and then
+// takes that one.
+func TestBusyAndNewConnectionsAreNotTaken(t *testing.T) {
+	s := startLimited(t, 2)
+	fresh, busy := s.dial(t), s.dial(t)
+	busy.send(t, "/block")
+	time.Sleep(100 * time.Millisecond) // the request is in the handler
+
+	c := s.dial(t)
+	c.send(t, "/")
+	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.r.Peek(1); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a third connection was served, or closed (%v), while the two open were new and busy", err)
+	}
+	close(s.unblock)
+	busy.answer(t, 5*time.Second)
+	c.answer(t, 10*time.Second)
+	if !busy.closed(5 * time.Second) {
+		t.Error("the connection that went idle was not the one taken")
+	}
+	if fresh.closed(100 * time.Millisecond) {
+		t.Error("a connection that had sent nothing yet was taken")
+	}
+}
+
+// Closing the listener (as Shutdown does) ends an Accept that was waiting
+// for a slot, and the connection it held is closed.
+func TestClosingTheLimitEndsAWaitingAccept(t *testing.T) {
+	s := startLimited(t, 1)
+	s.dial(t) // holds the only slot, sending nothing
+	waiting := s.dial(t)
+	time.Sleep(100 * time.Millisecond) // Accept has it and waits for a slot
+	s.srv.Close()
+	select {
+	case err := <-s.served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+		s.served <- err // for the cleanup
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after Close")
+	}
+	if !waiting.closed(5 * time.Second) {
+		t.Error("the connection Accept held is still open")
+	}
+}
