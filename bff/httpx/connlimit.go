@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // ConnLimit keeps at most n connections of a listener open. At the cap a
@@ -94,8 +95,12 @@ func (l *ConnLimit) ConnState(c net.Conn, s http.ConnState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if s != http.StateIdle {
+		lc.state.CompareAndSwap(connIdle, connBusy)
 		delete(l.idle, lc)
 		return
+	}
+	if !lc.state.CompareAndSwap(connBusy, connIdle) {
+		return // closed
 	}
 	l.tick++
 	l.idle[lc] = l.tick
@@ -105,17 +110,26 @@ func (l *ConnLimit) ConnState(c net.Conn, s http.ConnState) {
 	}
 }
 
-// reclaim closes the connection idle longest, if any. The scan is linear,
-// but it runs only at the cap, once per connection let in.
+// reclaim closes the connection idle longest, if any: one whose state it
+// turns from idle to closed, so that a request that arrived meanwhile is
+// not cut. The scan is linear, but it runs only at the cap, once per
+// connection let in.
 func (l *ConnLimit) reclaim() {
 	l.mu.Lock()
 	var oldest *limitedConn
-	for c, since := range l.idle {
-		if oldest == nil || since < l.idle[oldest] {
-			oldest = c
+	for len(l.idle) > 0 {
+		oldest = nil
+		for c, since := range l.idle {
+			if oldest == nil || since < l.idle[oldest] {
+				oldest = c
+			}
 		}
+		delete(l.idle, oldest)
+		if oldest.state.CompareAndSwap(connIdle, connClosed) {
+			break
+		}
+		oldest = nil // bytes arrived on it, or it closed
 	}
-	delete(l.idle, oldest)
 	l.mu.Unlock()
 	if oldest == nil {
 		return
@@ -132,6 +146,27 @@ type limitedConn struct {
 	net.Conn
 	limit   *ConnLimit
 	release sync.Once
+	state   atomic.Int32
+}
+
+// A limitedConn's state: busy from its first byte, idle between requests
+// (ConnState says when), closed once reclaim or the server closes it.
+const (
+	connBusy int32 = iota
+	connIdle
+	connClosed
+)
+
+// Read marks the connection busy the moment a byte of the next request
+// arrives, before the server's hook would; bytes arriving after reclaim
+// chose it are dropped, so a request is never handled on a connection about
+// to close (its client sees the close, as with the idle timeout).
+func (c *limitedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.state.CompareAndSwap(connIdle, connBusy) && c.state.Load() == connClosed {
+		return 0, net.ErrClosed
+	}
+	return n, err
 }
 
 func (c *limitedConn) Close() error {
@@ -142,6 +177,11 @@ func (c *limitedConn) Close() error {
 // close says whether this call was the one that closed it.
 func (c *limitedConn) close() (first bool, err error) {
 	c.release.Do(func() { first = true }) // before the close, which wakes the server's reader
+	if first {
+		// The server's hook comes after the slot is back: until then
+		// reclaim must see this one is no idle connection to take.
+		c.state.Store(connClosed)
+	}
 	err = c.Conn.Close()
 	if first {
 		<-c.limit.slots

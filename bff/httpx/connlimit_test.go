@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 // once unblock is closed; anything else at once.
 type limitedServer struct {
 	addr      string
+	lim       *ConnLimit
 	srv       *http.Server
 	served    chan error
 	reclaimed atomic.Int64
@@ -24,21 +27,37 @@ type limitedServer struct {
 
 func startLimited(t *testing.T, n int) *limitedServer {
 	t.Helper()
+	return startLimitedWith(t, n, nil, nil)
+}
+
+// startLimitedWith runs handle, if not nil, at the start of every request,
+// and hook, if not nil, before the limit's own ConnState.
+func startLimitedWith(t *testing.T, n int, handle func(*http.Request), hook func(net.Conn, http.ConnState)) *limitedServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &limitedServer{addr: ln.Addr().String(), served: make(chan error, 1), unblock: make(chan struct{})}
 	lim := LimitConns(ln, n, func() { s.reclaimed.Add(1) })
+	s.lim = lim
 	s.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if handle != nil {
+				handle(r)
+			}
 			if r.URL.Path == "/block" {
 				<-s.unblock
 			}
 			io.WriteString(w, "ok")
 		}),
 		IdleTimeout: time.Minute, // far past any wait here: only the limit closes idle connections
-		ConnState:   lim.ConnState,
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if hook != nil {
+				hook(c, st)
+			}
+			lim.ConnState(c, st)
+		},
 	}
 	go func() { s.served <- s.srv.Serve(lim) }()
 	t.Cleanup(func() {
@@ -51,6 +70,22 @@ func startLimited(t *testing.T, n int) *limitedServer {
 		<-s.served
 	})
 	return s
+}
+
+// idle waits until n connections are idle: a client has its answer a
+// moment before the server marks the connection idle.
+func (s *limitedServer) idle(t *testing.T, n int) {
+	t.Helper()
+	for range 500 {
+		s.lim.mu.Lock()
+		got := len(s.lim.idle)
+		s.lim.mu.Unlock()
+		if got == n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d connections did not go idle within 5 s", n)
 }
 
 // client is one raw connection, so that a test knows which one is which.
@@ -106,8 +141,10 @@ func TestAtTheCapTheConnectionIdleLongestMakesRoom(t *testing.T) {
 	a, b := s.dial(t), s.dial(t)
 	a.send(t, "/")
 	a.answer(t, 5*time.Second)
+	s.idle(t, 1)
 	b.send(t, "/")
 	b.answer(t, 5*time.Second)
+	s.idle(t, 2)
 
 	c := s.dial(t)
 	c.send(t, "/")
@@ -170,5 +207,90 @@ func TestClosingTheLimitEndsAWaitingAccept(t *testing.T) {
 	}
 	if !waiting.closed(5 * time.Second) {
 		t.Error("the connection Accept held is still open")
+	}
+}
+
+// Many keep-alive clients over a small cap: connections are taken from
+// under idle clients all the time, and a request that has reached the
+// server is never cut by it (the handler's context stays live), nor is any
+// GET lost (Go's client retries one on a kept-alive connection that
+// closes). Every slot comes back when the server closes.
+func TestARequestThatArrivedIsNeverCutByTheLimit(t *testing.T) {
+	var handled, cut atomic.Int64
+	s := startLimitedWith(t, 4, func(r *http.Request) {
+		handled.Add(1)
+		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+		if r.Context().Err() != nil {
+			cut.Add(1)
+		}
+	}, nil)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range 32 {
+		wg.Go(func() {
+			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 30 * time.Second}
+			defer c.CloseIdleConnections()
+			for range 100 {
+				resp, err := c.Get("http://" + s.addr + "/")
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil {
+					failed.Add(1)
+				}
+				time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d requests handled, %d connections taken", handled.Load(), s.reclaimed.Load())
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of 3,200 GETs failed", n)
+	}
+	if n := cut.Load(); n > 0 {
+		t.Errorf("%d requests cut in their handler by the limit closing their connection", n)
+	}
+	if s.reclaimed.Load() == 0 {
+		t.Error("no connection was taken: the test did not reach the cap")
+	}
+	s.srv.Close()
+	for range 100 {
+		if len(s.lim.slots) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d slots still held after the server closed", len(s.lim.slots))
+}
+
+// The server gives a connection's slot back when it closes it, and runs
+// its hook only after: a new connection can take the slot in between. The
+// closed one must not linger as idle, or the next new connection would
+// pick it, close nothing, and wait though another is idle. A slow hook
+// stands in for the scheduler.
+func TestAClosedConnectionIsNotTakenForAnIdleOne(t *testing.T) {
+	s := startLimitedWith(t, 3, nil, func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
+	a1, a2, b := s.dial(t), s.dial(t), s.dial(t)
+	for i, c := range []*client{a1, a2, b} {
+		c.send(t, "/")
+		c.answer(t, 5*time.Second)
+		s.idle(t, i+1)
+	}
+	a1.Close() // both clients leave; the server closes its ends, hooks pending
+	a2.Close()
+	time.Sleep(100 * time.Millisecond)
+	s.dial(t) // these two take the slots given back, and send nothing
+	s.dial(t)
+	time.Sleep(100 * time.Millisecond)
+	d := s.dial(t)
+	d.send(t, "/")
+	d.answer(t, 400*time.Millisecond) // well within the hooks' delay
+	if !b.closed(5 * time.Second) {
+		t.Error("the idle connection was not the one taken")
 	}
 }

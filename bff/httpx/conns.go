@@ -29,7 +29,7 @@ func NewConnMetrics(reg prometheus.Registerer) *ConnMetrics {
 		}),
 		open: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bff_http_connections_open",
-			Help: "Connections of the public listener open now, idle ones included.",
+			Help: "Connections of the public listener open now, idle ones included. At -max-conns it can read a few above the cap for a moment: a connection closed to make room counts until the server is done with it.",
 		}),
 		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bff_http_connections_reclaimed_total",
