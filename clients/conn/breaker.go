@@ -80,11 +80,14 @@ func (s BreakerSettings) withDefaults() BreakerSettings {
 type outcome uint8
 
 const (
-	// excluded: the call says nothing about the service (the caller gave
-	// up, the BFF was starved, a mock scenario was injected).
-	excluded outcome = iota
-	accepted         // the service answered, even with "not found"
-	failed           // the service failed
+	// callerDone and bffStarved: the call failed, and says nothing about
+	// the service. The caller gave up (its deadline, its hang-up, a local
+	// cancel), or the BFF's own timeout fired while it was short of CPU.
+	// The failure's log line names which.
+	callerDone outcome = iota
+	bffStarved
+	accepted // the service answered, even with "not found"
+	failed   // the service failed
 )
 
 // buckets per window: outcomes age out in steps of Window/buckets.
@@ -144,7 +147,7 @@ func (t *throttle) allow() bool {
 
 // record counts a finished call's outcome.
 func (t *throttle) record(o outcome) {
-	if o == excluded {
+	if o != accepted && o != failed {
 		return
 	}
 	t.mu.Lock()

@@ -59,7 +59,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	}
 	if shared && !throttle.allow() {
 		err := fmt.Errorf("%s: %w", c.service, ErrCircuitOpen)
-		c.observe(ctx, method, req, start, err, false)
+		c.observe(ctx, method, req, start, err, failed)
 		return err
 	}
 	callCtx := c.outgoing(ctx)
@@ -69,10 +69,12 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 		defer cancel()
 	}
 	err := invoker(callCtx, method, req, reply, cc, opts...)
+	// Decided once, so that the log line says what the throttle was told.
+	o := c.blame(ctx, callCtx, err)
 	if shared {
-		throttle.record(c.blame(ctx, callCtx, err))
+		throttle.record(o)
 	}
-	c.observe(ctx, method, req, start, err, err != nil && timedOut(err) && c.wasStarved(callCtx))
+	c.observe(ctx, method, req, start, err, o)
 	return err
 }
 
@@ -104,17 +106,20 @@ func (c *caller) blame(ctx, callCtx context.Context, err error) outcome {
 	case err == nil:
 		return accepted
 	case status.Code(err) == codes.Canceled:
-		return excluded
+		return callerDone
 	case timedOut(err):
 		// Whose deadline it was is read from the deadlines, not from
 		// whether the caller's has passed by now: on a busy process it
 		// may have, a moment after the call's own fired.
-		if callersDeadline(ctx, callCtx) || c.wasStarved(callCtx) {
-			return excluded
+		if callersDeadline(ctx, callCtx) {
+			return callerDone
+		}
+		if c.wasStarved(callCtx) {
+			return bffStarved
 		}
 		return failed
 	case ctx.Err() != nil:
-		return excluded
+		return callerDone
 	case !serviceFault(err):
 		return accepted
 	}
@@ -167,11 +172,11 @@ func (c *caller) outgoing(ctx context.Context) context.Context {
 
 // observe records a finished call; starved says a timeout came while the
 // BFF itself was short of CPU, for the log line.
-func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error, starved bool) {
+func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error, o outcome) {
 	took := time.Since(start)
 	if t, ok := ctx.Value(timingsKey).(*Timings); ok {
 		t.add(c.service, method, took)
 	}
 	c.metrics.observe(method, req, took, err)
-	c.logFailure(ctx, method, req, took, err, starved)
+	c.logFailure(ctx, method, req, took, err, o)
 }

@@ -12,7 +12,7 @@ import (
 // logFailure writes one warning per failed call. The request and trace
 // ids come from ctx through the logger's handler (internal/telemetry), so
 // the line can be matched with the request's access line.
-func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error, starved bool) {
+func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error, o outcome) {
 	if c.logger == nil || err == nil || !c.logger.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
@@ -26,11 +26,11 @@ func (c *caller) logFailure(ctx context.Context, method string, req any, took ti
 	if n, ok := BatchSize(req); ok {
 		attrs = append(attrs, slog.Int("batch", n))
 	}
-	if ctx.Err() != nil {
+	switch o {
+	case callerDone:
 		// The scene's deadline or the client's hang-up, not the service.
 		attrs = append(attrs, slog.Bool("caller_done", true))
-	}
-	if starved {
+	case bffStarved:
 		// The BFF was short of CPU when the call timed out: the answer may
 		// have come in time and sat unread. Not held against the service.
 		attrs = append(attrs, slog.Bool("bff_starved", true))

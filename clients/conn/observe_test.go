@@ -98,6 +98,40 @@ func TestAStarvedTimeoutSaysSoOnItsLine(t *testing.T) {
 	}
 }
 
+// A failed call's line says what the throttle was told, even when the
+// signals change while the call ends: the process turns starved a moment
+// after the call's own timeout was judged, or the client hangs up just
+// after it fired. Both calls count against the service, and neither line
+// may excuse it.
+func TestALineSaysWhatTheThrottleWasTold(t *testing.T) {
+	var buf bytes.Buffer
+	logger, _ := telemetry.NewLogger(&buf, "json", "info")
+	asked := 0
+	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), timeout: 50 * time.Millisecond, logger: logger,
+		starved: func() bool { asked++; return asked > 1 }}
+	c.intercept(context.Background(), statMethod, nil, nil, nil, hang)
+	asked = -1 << 30 // never starved again
+	ctx, hangUp := context.WithCancel(context.Background())
+	defer hangUp()
+	c.intercept(ctx, statMethod, nil, nil, nil, func(callCtx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+		err := hang(callCtx, method, req, reply, cc, opts...)
+		hangUp()
+		return err
+	})
+	if c.throttle.requests != 2 || c.throttle.accepts != 0 {
+		t.Fatalf("throttle: %d requests, %d accepted; want 2 failed", c.throttle.requests, c.throttle.accepts)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got["bff_starved"] != nil || got["caller_done"] != nil {
+			t.Errorf("line %d excuses a failure the throttle counted: %s", i, line)
+		}
+	}
+}
+
 // The request id travels as x-request-id metadata in real mode too.
 func TestOutgoingCarriesTheRequestID(t *testing.T) {
 	var seen metadata.MD

@@ -230,8 +230,8 @@ func TestOwnTimeoutIsBlamedAfterTheCallersDeadlinePassed(t *testing.T) {
 	// The same timeout under the caller's earlier deadline is the caller's.
 	callCtx, cancelCall = context.WithDeadline(context.Background(), now.Add(time.Millisecond))
 	defer cancelCall()
-	if o := c.blame(ctx, callCtx, status.Error(codes.DeadlineExceeded, "timed out")); o != excluded {
-		t.Errorf("outcome %d, want excluded (%d): the caller's deadline came first", o, excluded)
+	if o := c.blame(ctx, callCtx, status.Error(codes.DeadlineExceeded, "timed out")); o != callerDone {
+		t.Errorf("outcome %d, want callerDone (%d): the caller's deadline came first", o, callerDone)
 	}
 }
 
