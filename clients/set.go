@@ -28,8 +28,8 @@ type Set struct {
 // service name, and puts an entity cache configured by caches in front of
 // each service with a CacheShare; nil caches: none, every read calls
 // through. Connections are lazy: a downstream that is down fails its
-// calls, not the start. close releases every connection, then waits for
-// the caches' background calls.
+// calls, not the start. close waits for the caches' background calls,
+// then releases every connection.
 func Dial(targets map[string]string, o conn.Options, caches *Caches, opts ...grpc.DialOption) (set *Set, close func(), err error) {
 	if caches != nil {
 		if err := caches.validate(); err != nil {
