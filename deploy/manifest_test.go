@@ -492,8 +492,12 @@ func checkContainer(t *testing.T, b *binary, w workload, c corev1.Container, ws 
 	// One probe lost to a second's starvation under overload must not take
 	// a replica out: its load would fall on the others, which starve next.
 	for _, p := range probes(c) {
+		does := map[string]string{"readiness": "takes the pod out of its Service", "liveness": "restarts the container"}[p.kind]
 		if n := p.probe.FailureThreshold; n == 1 { // 0 is Kubernetes' default, 3
-			t.Errorf("%s probe fails the container at its first miss (failureThreshold %d)", p.kind, n)
+			t.Errorf("%s probe %s at its first miss (failureThreshold %d)", p.kind, does, n)
+		}
+		if s := p.probe.TimeoutSeconds; s < 2 { // 0 is Kubernetes' default, 1
+			t.Errorf("%s probe counts an answer slower than a second as a miss (timeoutSeconds %d)", p.kind, s)
 		}
 	}
 	run := b.startLocal(t, flags, reg.client)
