@@ -529,16 +529,8 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 // TestAnIdleKeepAliveConnectionMakesRoomAtTheCap). The admin listener is
 // not capped: probes and scrapes still answer.
 func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-max-conns", "2"},
-			func(string) string { return "" }, pw, io.Discard)
-		pw.Close()
-	}()
-	public, admin := addrs(t, pr)
-	waitReady(t, admin)
+	bff := startRun(t, nil, "-max-conns", "2")
+	public, admin := bff.public, bff.admin
 	host := strings.TrimPrefix(public, "http://")
 	var idle []net.Conn
 	for range 2 {
@@ -574,26 +566,15 @@ func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
 		t.Errorf("the waiting connection, once one closed: %d, want 200", code)
 	}
 	idle[1].Close()
-	cancel()
-	if err := returned(t, done, 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	bff.stop()
 }
 
 // Keep-alive clients done with their screens do not lock others out at the
 // cap for the two minutes of the idle timeout: the connection idle longest
 // is closed to let a new one in, and the metric says so.
 func TestAnIdleKeepAliveConnectionMakesRoomAtTheCap(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-max-conns", "2"},
-			func(string) string { return "" }, pw, io.Discard)
-		pw.Close()
-	}()
-	public, admin := addrs(t, pr)
-	waitReady(t, admin)
+	bff := startRun(t, nil, "-max-conns", "2")
+	public, admin := bff.public, bff.admin
 	var kept []*http.Client
 	for range 3 { // the third finds the two others idle
 		c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
@@ -613,8 +594,5 @@ func TestAnIdleKeepAliveConnectionMakesRoomAtTheCap(t *testing.T) {
 	for _, c := range kept {
 		c.CloseIdleConnections()
 	}
-	cancel()
-	if err := returned(t, done, 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	bff.stop()
 }
