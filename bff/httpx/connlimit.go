@@ -18,9 +18,10 @@ import (
 // those behind it wait in the kernel's accept queue, costing the process
 // nothing.
 //
-// Closing an idle connection races with a request arriving on it, exactly
-// as the IdleTimeout does; HTTP/1.1 clients retry an idempotent request on
-// a kept-alive connection that closes.
+// A request whose first byte the server has read is never cut. One that
+// arrives as its connection is taken finds the connection closed, as with
+// the IdleTimeout; HTTP/1.1 clients retry an idempotent request on a
+// kept-alive connection that closes.
 //
 // The http.Server must call ConnState, which is how ConnLimit tells idle
 // connections from busy ones, with the connections Accept returned (no TLS
