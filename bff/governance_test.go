@@ -17,12 +17,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"mosaic/bff"
 	"mosaic/bff/admission"
 	"mosaic/bff/apitest"
 	"mosaic/bff/devices"
 	"mosaic/bff/request"
 	"mosaic/clients/conn"
 	mdcontract "mosaic/clients/contract"
+	"mosaic/dto"
 )
 
 // A service that really fails, for everyone and without any scenario, is
@@ -428,6 +430,23 @@ func TestOversizedURIIsRefused(t *testing.T) {
 	}
 	if resp := srv.Get(t, "/web/v1/feed", "X-Request-Id", "trace-1"); resp.Header.Get("X-Request-Id") != "trace-1" {
 		t.Errorf("X-Request-Id not echoed: %q", resp.Header.Get("X-Request-Id"))
+	}
+}
+
+// Header fields past bff.MaxHeaderBytes together are refused as a problem
+// that names the largest; up to the bound they are served.
+func TestOversizedHeadersAreRefusedAsAProblem(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	big := srv.Get(t, "/web/v1/feed", "Cookie", "s="+strings.Repeat("x", bff.MaxHeaderBytes), "X-Trace", "t")
+	var p dto.Problem
+	if err := json.Unmarshal(big.Body, &p); err != nil || big.Status != http.StatusRequestHeaderFieldsTooLarge ||
+		big.Header.Get("Content-Type") != "application/problem+json" || p.Param != "Cookie" || !strings.Contains(p.Detail, "Cookie") {
+		t.Errorf("%d %q %s (%v), want a 431 problem naming Cookie", big.Status, big.Header.Get("Content-Type"), big.Body, err)
+	}
+	// What the client's transport adds (User-Agent, Accept-Encoding) stays
+	// within the slack under the bound.
+	if ok := srv.Get(t, "/web/v1/feed", "Cookie", "s="+strings.Repeat("x", bff.MaxHeaderBytes-200)); ok.Status != http.StatusOK {
+		t.Errorf("%d %.200s, want a 200 just under the bound", ok.Status, ok.Body)
 	}
 }
 

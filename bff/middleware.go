@@ -1,6 +1,7 @@
 package bff
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -18,6 +19,40 @@ func limitURI(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > maxURI {
 			problem.Write(w, dto.Problem{Status: http.StatusRequestURITooLong, Detail: "the request URI is longer than 2048 bytes"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// MaxHeaderBytes bounds a request's header fields, all of them together,
+// as nginx's default buffers do (4 × 8 KB, for the longest cookie a site
+// sets). Past it limitHeaders answers 431 as a problem naming the largest
+// field. The server's own http.Server.MaxHeaderBytes must be larger: past
+// that, Go answers a plain-text 431 itself, before any handler runs.
+const MaxHeaderBytes = 16 << 10
+
+// limitHeaders answers 431 to requests whose header fields take more than
+// MaxHeaderBytes, counted as on the wire ("Name: value\r\n").
+func limitHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		total, largest, largestSize := 0, "", 0
+		for name, vals := range r.Header {
+			size := 0
+			for _, v := range vals {
+				size += len(name) + len(v) + 4
+			}
+			total += size
+			if size > largestSize {
+				largest, largestSize = name, size
+			}
+		}
+		if total > MaxHeaderBytes {
+			problem.Write(w, dto.Problem{
+				Status: http.StatusRequestHeaderFieldsTooLarge,
+				Param:  largest,
+				Detail: fmt.Sprintf("the request's header fields take %d bytes, over the %d allowed; the largest is %s, %d bytes", total, MaxHeaderBytes, largest, largestSize),
+			})
 			return
 		}
 		next.ServeHTTP(w, r)

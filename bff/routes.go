@@ -31,7 +31,7 @@ import (
 // telemetry.Tracing.Handler for its server span.
 func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware, mocks *specmock.Mocks) http.Handler {
 	logger = telemetry.WithContextIDs(logger)
-	edge := chi.Chain(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI)
+	edge := chi.Chain(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI, limitHeaders)
 	r := chi.NewRouter()
 	r.Use(recoverer(logger))
 	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it

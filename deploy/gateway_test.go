@@ -382,3 +382,41 @@ func TestGatewayCapsEachReplica(t *testing.T) {
 		}
 	}
 }
+
+// A header line the bff would take passes the gateway (nginx's default
+// buffers refused any over 8 KB, with an HTML 400); one past the gateway's
+// buffers, or a request line past them, gets a problem from the gateway,
+// as the bff would answer, and never reaches a replica.
+func TestGatewayAnswersOversizedRequestsWithProblems(t *testing.T) {
+	u1, a1 := startUpstream(t)
+	u2, a2 := startUpstream(t)
+	gw := freeAddr(t)
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	if resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"Cookie": "s=" + strings.Repeat("x", 12<<10)}); resp.StatusCode != http.StatusOK {
+		t.Errorf("a 12 KB cookie: %d %.200s, want it passed to a replica", resp.StatusCode, body)
+	}
+	if got := len(u1.headers()) + len(u2.headers()); got != 1 {
+		t.Errorf("the 12 KB cookie reached the replicas %d times", got)
+	}
+	for _, c := range []struct {
+		name   string
+		path   string
+		header map[string]string
+		status int
+	}{
+		{"a 20 KB cookie", "/web/v1/feed", map[string]string{"Cookie": "s=" + strings.Repeat("x", 20<<10)}, http.StatusRequestHeaderFieldsTooLarge},
+		{"a 20 KB URI", "/web/v1/feed?junk=" + strings.Repeat("x", 20<<10), nil, http.StatusRequestURITooLong},
+	} {
+		resp, body := gatewayGet(t, gw, c.path, c.header)
+		var p struct {
+			Status int `json:"status"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != c.status || p.Status != c.status ||
+			resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: %d %q %.200s (%v), want a %d problem with a request id", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, c.status)
+		}
+	}
+	if got := len(u1.headers()) + len(u2.headers()); got != 0 {
+		t.Errorf("%d oversized requests reached the replicas", got)
+	}
+}

@@ -596,3 +596,44 @@ func TestAnIdleKeepAliveConnectionMakesRoomAtTheCap(t *testing.T) {
 	}
 	bff.stop()
 }
+
+// What the public listener lets through to the handler: a request line or
+// header block over the handler's bounds but under the server's gets the
+// handler's problem (a URI of 20 KB used to get Go's plain-text 431 at the
+// old 16 KB server bound); past the server's bound Go answers by itself.
+func TestOversizedRequestsGetProblemsFromTheServer(t *testing.T) {
+	bff := startRun(t, nil)
+	send := func(path, cookie string) (int, string, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, bff.public+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Cookie", cookie)
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+	}
+	cases := []struct {
+		name        string
+		path        string
+		cookie      int
+		status      int
+		contentType string
+	}{
+		{"a 20 KB URI", "/web/v1/feed?junk=" + strings.Repeat("x", 20<<10), 1, http.StatusRequestURITooLong, "application/problem+json"},
+		{"a 40 KB cookie", "/web/v1/feed", 40 << 10, http.StatusRequestHeaderFieldsTooLarge, "application/problem+json"},
+		{"a 100 KB cookie", "/web/v1/feed", 100 << 10, http.StatusRequestHeaderFieldsTooLarge, "text/plain; charset=utf-8"},
+		{"a 15 KB cookie", "/web/v1/feed", 15 << 10, http.StatusOK, "application/json"},
+	}
+	for _, c := range cases {
+		status, ct, body := send(c.path, "s="+strings.Repeat("x", c.cookie))
+		if status != c.status || ct != c.contentType {
+			t.Errorf("%s: %d %q %.200s, want %d %q", c.name, status, ct, body, c.status, c.contentType)
+		}
+	}
+}

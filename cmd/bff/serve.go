@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"mosaic/bff"
 	"mosaic/bff/httpx"
 	"mosaic/bff/server"
 )
@@ -43,8 +44,12 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      r.cfg.server.Deadline + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ConnState:         r.conns.ConnState,
+		// Above bff.MaxHeaderBytes, so that an oversized header block gets
+		// the handler's problem naming its largest field; past this bound,
+		// what one connection's header read may cost, Go answers a
+		// plain-text 431 itself.
+		MaxHeaderBytes: 4 * bff.MaxHeaderBytes,
+		ConnState:      r.conns.ConnState,
 	}
 	adminSrv := &http.Server{Handler: h.Admin, ReadHeaderTimeout: 5 * time.Second}
 	publicLn, adminLn, err := r.listen()
