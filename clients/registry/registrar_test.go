@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -21,7 +22,21 @@ import (
 	"mosaic/mocks/etcdtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain runs up to 8 tests at once unless -parallel says otherwise: the
+// parallel ones each start their own etcd and spend their time waiting on
+// it (restarts, leases running out), not on the CPU, so GOMAXPROCS (the
+// default) kept this package's run at 40 s on two cores.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			panic(err)
+		}
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func timeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), d)
