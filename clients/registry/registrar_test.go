@@ -446,3 +446,20 @@ func TestDeregisterKeepsToItsContextDuringARegistration(t *testing.T) {
 		t.Errorf("Deregister with a 500 ms context took %v (the operation timeout is 5 s)", took)
 	}
 }
+
+func TestHostIDIsOneKeySegment(t *testing.T) {
+	for _, tt := range []struct {
+		host string
+		port int
+		want string
+	}{
+		{"box", 9001, "box-9001"},
+		{"box", 0, "box"},
+		{"a/b c\td", 80, "a_b_c_d-80"},
+	} {
+		got := HostID(tt.host, tt.port)
+		if got != tt.want || !validName(got) {
+			t.Errorf("HostID(%q, %d) = %q, want %q, a valid key segment", tt.host, tt.port, got, tt.want)
+		}
+	}
+}

@@ -17,8 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -196,3 +198,21 @@ func Connect(endpoints []string) (*clientv3.Client, error) {
 
 // validName reports whether s can be one path segment of a key.
 func validName(s string) bool { return s != "" && !strings.ContainsAny(s, "/ \t\n") }
+
+// HostID is the id an instance registers under by default: its host's name,
+// with what a key segment cannot hold replaced, and its port when it has
+// one (port > 0). Unique among a host's processes, and the same for a
+// process restarted on its port, so that the new one takes over the old
+// one's keys (and a bff replica keeps its subset).
+func HostID(hostname string, port int) string {
+	id := strings.Map(func(r rune) rune {
+		if r == '/' || unicode.IsSpace(r) {
+			return '_'
+		}
+		return r
+	}, hostname)
+	if port > 0 {
+		id += "-" + strconv.Itoa(port)
+	}
+	return id
+}

@@ -16,6 +16,7 @@ import (
 	"mosaic/bff/request"
 	"mosaic/bff/server"
 	"mosaic/clients"
+	"mosaic/clients/registry"
 	"mosaic/internal/flagenv"
 )
 
@@ -220,10 +221,10 @@ func defaultInstanceID(hostname, addr string) string {
 	if hostname == "" {
 		hostname = "bff"
 	}
-	hostname = strings.NewReplacer("/", "_", " ", "_").Replace(hostname)
 	_, port, err := net.SplitHostPort(addr)
-	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n == 0 {
-		return hostname
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil {
+		n = 0
 	}
-	return hostname + "-" + port
+	return registry.HostID(hostname, n)
 }

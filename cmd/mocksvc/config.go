@@ -180,9 +180,9 @@ func instanceID(flagValue string, lis net.Addr, hostname string) string {
 	if flagValue != "" {
 		return flagValue
 	}
-	port := "0"
+	port := 0
 	if tcp, ok := lis.(*net.TCPAddr); ok {
-		port = strconv.Itoa(tcp.Port)
+		port = tcp.Port
 	}
-	return strings.NewReplacer("/", "_", " ", "_").Replace(hostname) + "-" + port
+	return registry.HostID(hostname, port)
 }
