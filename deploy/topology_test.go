@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,7 +210,10 @@ func testLocalTopology(t *testing.T, bins map[string]*binary) {
 // script's restart. Every answer stays a whole screen, a 200 with no
 // degraded section: grpc retries the calls the dead instance dropped on its
 // sibling, and nginx tries a request the dead replica dropped on the other.
-// The script reports each death and return, the restarted instance serves
+// An answer the replica was still sending when it died is cut short once
+// nginx has passed its headers on, and no gateway can try it again: the
+// client does, once, as after any broken connection, and gets a whole
+// screen (at most one such answer per client). The script reports each death and return, the restarted instance serves
 // calls again (counted at its /metrics), and an interrupt stops the
 // restarted processes too (their ports close).
 func testLocalTopologyKeep(t *testing.T, bins map[string]*binary) {
@@ -226,11 +230,39 @@ func testLocalTopologyKeep(t *testing.T, bins map[string]*binary) {
 		mu        sync.Mutex
 		screens   int
 		failures  []string
+		cuts      []string // answers cut short, each tried again
 	)
 	// Eight clients at 25 screens a second, each from its own loopback
 	// address: under the gateway's rate for one address (50 a second),
 	// which the drill is not about, and enough that a killed process has
 	// requests and calls in flight.
+	// screen asks for one feed and says what was wrong with the answer, if
+	// anything, and whether its body was cut short.
+	screen := func(client *http.Client, url, user, id string) (failure string, cut bool) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("X-Demo-User", user)
+		req.Header.Set("X-Request-Id", id)
+		resp, err := client.Do(req)
+		if err != nil {
+			return id + ": " + err.Error(), false
+		}
+		var page struct {
+			Degraded []json.RawMessage `json:"degraded"`
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return fmt.Sprintf("%s: %d, the body cut after %d bytes: %v", id, resp.StatusCode, len(body), err), true
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Sprintf("%s: %d %.200s", id, resp.StatusCode, body), false
+		case json.Unmarshal(body, &page) != nil:
+			return fmt.Sprintf("%s: not JSON: %.300s", id, body), false
+		case len(page.Degraded) > 0:
+			return fmt.Sprintf("%s: not a whole screen, degraded %s", id, page.Degraded), false
+		}
+		return "", false
+	}
 	for w := range 8 {
 		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+w))}}
 		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext}}
@@ -245,24 +277,17 @@ func testLocalTopologyKeep(t *testing.T, bins map[string]*binary) {
 				case <-tick.C:
 				}
 				url := fmt.Sprintf("http://%s/web/v1/feed?ps=%d", top.gateway(), 5+i%15)
-				req, _ := http.NewRequest(http.MethodGet, url, nil)
-				req.Header.Set("X-Demo-User", strconv.Itoa(1+100*w+i%100))
-				failure := ""
-				resp, err := client.Do(req)
-				if err != nil {
-					failure = err.Error()
-				} else {
-					var page struct {
-						Degraded []json.RawMessage `json:"degraded"`
-					}
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					switch {
-					case resp.StatusCode != http.StatusOK:
-						failure = fmt.Sprintf("%d %.200s", resp.StatusCode, body)
-					case json.Unmarshal(body, &page) != nil || len(page.Degraded) > 0:
-						failure = fmt.Sprintf("not a whole screen: %.300s", body)
-					}
+				user := strconv.Itoa(1 + 100*w + i%100)
+				id := fmt.Sprintf("keep-%d-%d", w, i) // to find it in the replicas' logs
+				failure, cut := screen(client, url, user, id)
+				if cut {
+					// The replica sending it was killed after nginx had
+					// passed its headers on: no gateway can retry that, and
+					// a client retries as after any broken connection.
+					mu.Lock()
+					cuts = append(cuts, failure)
+					mu.Unlock()
+					failure, _ = screen(client, url, user, id+"-again")
 				}
 				mu.Lock()
 				if failure == "" {
@@ -332,18 +357,25 @@ func testLocalTopologyKeep(t *testing.T, bins map[string]*binary) {
 	time.Sleep(time.Second)
 	stop()
 	wg.Wait()
-	t.Logf("%d whole screens through the kills and restarts", screens)
+	t.Logf("%d whole screens through the kills and restarts; %d answers cut short and tried again: %v", screens, len(cuts), cuts)
+	if len(cuts) > 8 {
+		t.Errorf("%d answers cut short, more than the one each of the 8 clients can have had in flight when bff-2 was killed", len(cuts))
+	}
 	if len(failures) > 0 {
 		t.Errorf("clients saw %d+ failed screens, first ones:\n%s", len(failures), strings.Join(failures, "\n"))
 		for _, name := range []string{"bff-1", "bff-2"} { // what the replicas saw of it
 			b, _ := os.ReadFile(filepath.Join(run, "..", name+".log"))
 			var warn []string
 			for _, line := range strings.Split(string(b), "\n") {
-				if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"status":503`) {
+				failed := slices.ContainsFunc(failures, func(f string) bool {
+					id, _, _ := strings.Cut(f, ":")
+					return strings.Contains(line, `"`+id+`"`)
+				})
+				if failed || strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"status":503`) {
 					warn = append(warn, line)
 				}
 			}
-			t.Logf("%s's warnings and 503s:\n%s", name, strings.Join(warn, "\n"))
+			t.Logf("%s's warnings, 503s and lines of the failed screens:\n%s", name, strings.Join(warn, "\n"))
 		}
 	}
 	if screens < 500 {
