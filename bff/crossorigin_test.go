@@ -7,8 +7,12 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"mosaic/bff"
+	"mosaic/bff/admission"
 	"mosaic/bff/apitest"
 	"mosaic/bff/request"
 )
@@ -213,4 +217,42 @@ func userWithHiddenUpload(t *testing.T, srv *apitest.Server, ps int) int64 {
 	}
 	t.Fatal("no user has a hidden upload on a first page")
 	return 0
+}
+
+// What answers before the routes do (a shed 503, a 414, a 431) carries the
+// web's CORS too: a page reads its status and Retry-After, where without
+// it the browser shows the script only a network error.
+func TestRefusalsBeforeTheRoutesCarryCORS(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{CORSOrigins: []string{allowedOrigin},
+		Admission: admission.Config{Min: 1, Max: 1, QueueWait: -1}, Latency: 100 * time.Millisecond})
+	allowed := func(what string, resp apitest.Response, status int) {
+		t.Helper()
+		if resp.Status != status || resp.Header.Get("Access-Control-Allow-Origin") != allowedOrigin ||
+			!strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+			t.Errorf("%s: %d, CORS %v, want %d readable by the page", what, resp.Status, resp.Header, status)
+		}
+	}
+	allowed("a long URI", srv.Get(t, "/web/v1/feed?junk="+strings.Repeat("x", 3000), "Origin", allowedOrigin), http.StatusRequestURITooLong)
+	allowed("long headers", srv.Get(t, "/web/v1/feed", "Origin", allowedOrigin, "Cookie", strings.Repeat("x", bff.MaxHeaderBytes)), http.StatusRequestHeaderFieldsTooLarge)
+	if resp := srv.Get(t, "/app/v1/feed?junk="+strings.Repeat("x", 3000), "Origin", allowedOrigin); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("the app's 414 opened to a page: %v", resp.Header)
+	}
+
+	answers := make(chan apitest.Response, 8)
+	var wg sync.WaitGroup
+	for range cap(answers) {
+		wg.Go(func() { answers <- srv.Get(t, "/web/v1/feed", "Origin", allowedOrigin) })
+	}
+	wg.Wait()
+	close(answers)
+	shed := 0
+	for resp := range answers {
+		if resp.Status == http.StatusServiceUnavailable {
+			shed++
+			allowed("a shed request", resp, http.StatusServiceUnavailable)
+		}
+	}
+	if shed == 0 {
+		t.Fatal("8 requests at once on an admission of 1 with no queue: none shed")
+	}
 }

@@ -526,3 +526,19 @@ func complete(t *testing.T, srv *apitest.Server, path string) {
 	}
 	t.Errorf("%s after the slow chain: %+v, want a complete 200", path, got)
 }
+
+// Host is one of the header fields the bound counts: Go moves it out of
+// r.Header, and a client may make it long.
+func TestTheHeaderBoundCountsHost(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	fill := bff.MaxHeaderBytes - 2000
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/web/v1/feed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", strings.Repeat("x", fill))
+	req.Host = strings.Repeat("h", 3000) + ".example"
+	if resp := srv.Send(t, req, true); resp.Status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("%d, want 431 for a %d-byte Cookie and a %d-byte Host", resp.Status, fill, len(req.Host))
+	}
+}

@@ -37,6 +37,9 @@ const MaxHeaderBytes = 16 << 10
 func limitHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		total, largest, largestSize := 0, "", 0
+		if r.Host != "" { // a header field too, which Go moves out of r.Header
+			total, largest, largestSize = len("Host")+len(r.Host)+4, "Host", len("Host")+len(r.Host)+4
+		}
 		for name, vals := range r.Header {
 			size := 0
 			for _, v := range vals {

@@ -5,6 +5,7 @@ package bff
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -36,6 +37,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	r.Use(recoverer(logger))
 	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it
 	r.Group(func(r chi.Router) {
+		r.Use(corsByDevice(env)) // first: a shed or refused request's answer is a page's to read too
 		if admit != nil {
 			r.Use(admit.Wrap)
 		}
@@ -56,4 +58,27 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	r.NotFound(edge.HandlerFunc(notFound(devices.Names(), routesOf(r, devices.Names()))).ServeHTTP)
 	r.MethodNotAllowed(edge.HandlerFunc(problem.MethodNotAllowed).ServeHTTP)
 	return r
+}
+
+// corsByDevice applies each device's CORS (endpoint.Env.CORS) to the
+// requests under /{device}, read off the path as the router reads it.
+func corsByDevice(env endpoint.Env) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		byName := map[string]http.Handler{}
+		for _, d := range devices.All() {
+			byName[d.Name] = env.CORS(d)(next)
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			path := r.URL.RawPath
+			if path == "" {
+				path = r.URL.Path
+			}
+			name, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+			if h, ok := byName[name]; ok {
+				h.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -34,11 +34,14 @@ func vary(value string) func(http.Handler) http.Handler {
 	}
 }
 
-// cors opens dev's routes to scripts on env.CORSOrigins when dev is a
+// CORS opens dev's routes to scripts on env.CORSOrigins when dev is a
 // browser, for the request headers those routes read from one. X-User-Id is
 // not among them: the gateway sets it, a page must not. traceparent and
-// tracestate are, for pages whose tracing joins the gateway's trace.
-func (env Env) cors(dev Device) func(http.Handler) http.Handler {
+// tracestate are, for pages whose tracing joins the gateway's trace. It
+// goes in front of whatever may answer for the routes (admission, the
+// request limits), so that a page can read those answers too: a shed 503's
+// Retry-After is for the script to honor.
+func (env Env) CORS(dev Device) func(http.Handler) http.Handler {
 	if !dev.CORS {
 		return httpx.CORS(nil, nil)
 	}

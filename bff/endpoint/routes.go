@@ -48,10 +48,11 @@ func (r *Router) Get(pattern string, s Scene) {
 }
 
 // Mount returns dev's routes, to mount under /{dev.Name}: its Routes, with
-// the CORS and the Vary of the device on every answer, errors included.
+// the Vary of the device on every answer, errors included. Its CORS
+// (Env.CORS) is the caller's to put in front.
 func Mount(env Env, dev Device) func(chi.Router) {
 	return func(mux chi.Router) {
-		mux.Use(env.cors(dev), vary(env.varyOn(dev)))
+		mux.Use(vary(env.varyOn(dev)))
 		dev.Routes(&Router{mux: mux, env: env, dev: dev})
 	}
 }
