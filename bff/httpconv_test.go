@@ -120,10 +120,11 @@ func TestVaryPerDevice(t *testing.T) {
 }
 
 // Scene 200s are personal and revalidated: Cache-Control private,
-// no-cache and a strong ETag, the same for the same request; If-None-Match
-// holding it (alone, in a list, weak, as *, or in the -gzip form a
-// compressed answer carried) gets 304 with no body, the validator and Vary
-// kept; anything else the full 200.
+// no-cache and a strong ETag, the same for the same request (its -gzip form
+// when compressed); If-None-Match holding the tag this request's 200 would
+// carry (alone, in a list, weak, or as *) gets 304 with no body, that
+// validator and Vary kept; anything else, another coding's tag included,
+// the full 200.
 func TestETagAndNotModified(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	const path = "/app/v1/feed?ps=5"
@@ -142,22 +143,30 @@ func TestETagAndNotModified(t *testing.T) {
 		t.Fatalf("compressed: Content-Encoding %q, ETag %q", gz.Header.Get("Content-Encoding"), gzTag)
 	}
 	weak := "W/" + etag
+	const gzPath = "/app/v1/feed?ps=20"
 	for _, tc := range []struct {
-		path, inm string
-		want      int
-		tag       string // the ETag of the 304
+		path, inm, accept string
+		want              int
+		tag               string // the ETag of the 304
 	}{
-		{path, etag, http.StatusNotModified, etag},
-		{path, `"aaaaaaaaaaaaaaaa", ` + etag + `, "b"`, http.StatusNotModified, etag},
-		{path, `"a,b",` + weak, http.StatusNotModified, etag},
-		{path, "*", http.StatusNotModified, etag},
-		{path, `"0000000000000000"`, http.StatusOK, etag},
-		{path, strings.Trim(etag, `"`), http.StatusOK, etag}, // unquoted: malformed, ignored
-		{path, etag + " junk", http.StatusOK, etag},
-		{"/app/v1/feed?ps=20", gzTag, http.StatusNotModified, gzTag},
-		{"/app/v1/feed?ps=20", "W/" + gzTag, http.StatusNotModified, gzTag},
+		{path, etag, "", http.StatusNotModified, etag},
+		{path, `"aaaaaaaaaaaaaaaa", ` + etag + `, "b"`, "", http.StatusNotModified, etag},
+		{path, `"a,b",` + weak, "", http.StatusNotModified, etag},
+		{path, "*", "", http.StatusNotModified, etag},
+		{path, `"0000000000000000"`, "", http.StatusOK, etag},
+		{path, strings.Trim(etag, `"`), "", http.StatusOK, etag}, // unquoted: malformed, ignored
+		{path, etag + " junk", "", http.StatusOK, etag},
+		{gzPath, gzTag, "gzip", http.StatusNotModified, gzTag},
+		{gzPath, "W/" + gzTag, "gzip", http.StatusNotModified, gzTag},
+		{gzPath, "*", "gzip", http.StatusNotModified, gzTag},
+		{gzPath, gzTag, "", http.StatusOK, ""},                                         // the gzip tag, identity asked for
+		{gzPath, strings.TrimSuffix(gzTag, `-gzip"`) + `"`, "gzip", http.StatusOK, ""}, // the identity tag, gzip asked for
 	} {
-		resp := srv.Get(t, tc.path, append(h, "If-None-Match", tc.inm, "Accept-Encoding", "gzip")...)
+		hs := append(slices.Clone(h), "If-None-Match", tc.inm)
+		if tc.accept != "" {
+			hs = append(hs, "Accept-Encoding", tc.accept)
+		}
+		resp := srv.Get(t, tc.path, hs...)
 		if resp.Status != tc.want {
 			t.Errorf("If-None-Match %s: %d, want %d", tc.inm, resp.Status, tc.want)
 			continue

@@ -25,51 +25,27 @@ func ETag(body []byte) string {
 }
 
 // NoneMatch evaluates If-None-Match (RFC 9110, section 13.1.2) against
-// etag, a strong tag made by ETag. It reports whether the condition is
-// false, that is whether a GET should be answered 304, and which of our tags
-// matched: etag itself or etag as Compress suffixed it for an encoded
-// response, so that the 304 carries the tag the client holds. The
-// comparison is weak (W/"x" matches "x"), "*" matches any current
-// representation, several fields are one list. A malformed list matches
-// nothing: the request is then served in full, never wrongly answered 304.
-func NoneMatch(fields []string, etag string) (matched string, ok bool) {
+// etag, the tag of the representation the request would get (encoded or
+// not: see WritePersonal). It reports whether the condition is false, that is
+// whether a GET should be answered 304. The comparison is weak (W/"x"
+// matches "x"), "*" matches any current representation, several fields
+// are one list. A malformed list matches nothing: the request is then
+// served in full, never wrongly answered 304.
+func NoneMatch(fields []string, etag string) bool {
 	var tags []string
 	for _, f := range fields {
 		more, valid := entityTags(f)
 		if !valid {
-			return "", false
+			return false
 		}
 		tags = append(tags, more...)
 	}
-	opaque := strings.Trim(etag, `"`)
 	for _, t := range tags {
-		if t == "*" {
-			return etag, true
-		}
-		if tag, ok := ours(t, opaque); ok {
-			return tag, true
+		if t == "*" || t == etag {
+			return true
 		}
 	}
-	return "", false
-}
-
-// ours reports whether the opaque tag t (quotes included, W/ stripped) is
-// opaque or one of its encoded forms, and returns it as we send it.
-func ours(t, opaque string) (string, bool) {
-	inner := t[1 : len(t)-1]
-	rest, found := strings.CutPrefix(inner, opaque)
-	if !found {
-		return "", false
-	}
-	if rest == "" {
-		return t, true
-	}
-	for _, enc := range encodings {
-		if rest == "-"+enc {
-			return t, true
-		}
-	}
-	return "", false
+	return false
 }
 
 // entityTags splits one If-None-Match field into its opaque tags (quotes
@@ -123,15 +99,17 @@ const Personal = "private, no-cache"
 
 // WritePersonal sends body, a personalized representation, with a strong
 // ETag and Cache-Control Personal; or, when the request's If-None-Match
-// already holds it, a 304 with the same validator and no body. It returns
-// the status sent. The caller has set Vary.
+// already holds it, a 304 with no body and the validator the 200 would
+// have carried: suffixed for the coding Compress would give this request
+// this body (RFC 9110, section 15.4.5). It returns the status sent. The
+// caller has set Vary.
 func WritePersonal(w http.ResponseWriter, r *http.Request, contentType string, body []byte) int {
 	h := w.Header()
 	h.Set("Cache-Control", Personal)
 	etag := ETag(body)
 	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
-		if tag, ok := NoneMatch(inm, etag); ok {
-			h.Set("ETag", tag)
+		if sent := coded(r, etag, contentType, len(body)); NoneMatch(inm, sent) {
+			h.Set("ETag", sent)
 			w.WriteHeader(http.StatusNotModified)
 			return http.StatusNotModified
 		}
