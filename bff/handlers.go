@@ -22,12 +22,19 @@ import (
 func notFound(names []string, served map[string][]string) http.HandlerFunc {
 	devices := "devices are " + listed(names)
 	return func(w http.ResponseWriter, r *http.Request) {
-		first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		// The router matches the path as sent, escapes and all: quoting the
+		// decoded one would say /web/v1/feed has no route when /%77eb/v1/feed
+		// was asked for.
+		path, hint := r.URL.EscapedPath(), ""
+		if path != r.URL.Path {
+			hint = "; the path is matched as sent, percent-escapes included"
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 		if routes, ok := served[first]; ok {
-			problem.NotFound(w, "no route "+r.URL.Path+": "+first+" serves "+listed(routes))
+			problem.NotFound(w, "no route "+path+": "+first+" serves "+listed(routes)+hint)
 			return
 		}
-		problem.NotFound(w, "no route "+r.URL.Path+": "+devices)
+		problem.NotFound(w, "no route "+path+": "+devices+hint)
 	}
 }
 

@@ -138,3 +138,24 @@ func TestUndecodableQueryIsRefusedOnEveryRoute(t *testing.T) {
 		t.Errorf("/openapi.yaml?v=2: %d, want 200", rec.Code)
 	}
 }
+
+// A path with percent-escapes is matched as sent, and its 404 quotes it so:
+// quoting the decoded path said /web/v1/feed had no route.
+func TestNotFoundQuotesThePathAsSent(t *testing.T) {
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	for path, prefix := range map[string]string{
+		"/%77eb/v1/feed":   "no route /%77eb/v1/feed: devices are ",
+		"/web/v1/%66eed":   "no route /web/v1/%66eed: web serves ",
+		"/web%2fv1%2ffeed": "no route /web%2fv1%2ffeed: devices are ",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		var p struct{ Detail string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusNotFound {
+			t.Fatalf("%s: %d %s: %v", path, rec.Code, rec.Body, err)
+		}
+		if !strings.HasPrefix(p.Detail, prefix) || !strings.HasSuffix(p.Detail, "percent-escapes included") {
+			t.Errorf("%s: detail %q, want it to start %q and say the path is matched as sent", path, p.Detail, prefix)
+		}
+	}
+}
