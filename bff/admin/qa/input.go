@@ -40,6 +40,19 @@ func badInput(param, format string, args ...any) *inputError {
 	return &inputError{param: param, detail: fmt.Sprintf(format, args...)}
 }
 
+// pageQuery decodes the page's query as the public routes do: a pair that
+// does not decode, or a ';', is refused naming it, where url.Values would
+// drop it and the page would quietly show the defaults.
+func pageQuery(r *http.Request) (url.Values, error) {
+	if _, err := request.Query(r.URL.RawQuery); err != nil {
+		if bad := (*request.Error)(nil); errors.As(err, &bad) {
+			return nil, badInput(bad.Param, "%s", bad.Detail)
+		}
+		return nil, err
+	}
+	return r.URL.Query(), nil
+}
+
 // parseQuery validates the page's parameters before anything is served, so
 // a typo gets a 400 naming it rather than four confusing columns. extra are
 // further parameters the caller reads itself.

@@ -101,7 +101,11 @@ func matches(template, path string) bool {
 }
 
 func (p *Page) compare(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r.URL.Query(), p.known)
+	var q query
+	v, err := pageQuery(r)
+	if err == nil {
+		q, err = parseQuery(v, p.known)
+	}
 	if err != nil {
 		badRequest(w, err)
 		return
@@ -112,6 +116,7 @@ func (p *Page) compare(w http.ResponseWriter, r *http.Request) {
 		// that does not exist): the page passes the API's own verdict on
 		// rather than four columns of the same error.
 		w.Header().Set("Content-Type", refused.header.Get("Content-Type"))
+		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(refused.status)
 		w.Write(refused.body)
 		return
@@ -132,12 +137,16 @@ func (p *Page) compare(w http.ResponseWriter, r *http.Request) {
 
 // raw answers what the public handler answered one device, as it was.
 func (p *Page) raw(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r.URL.Query(), p.known, "device")
+	v, err := pageQuery(r)
+	var q query
+	if err == nil {
+		q, err = parseQuery(v, p.known, "device")
+	}
 	if err != nil {
 		badRequest(w, err)
 		return
 	}
-	dev := r.URL.Query().Get("device")
+	dev := v.Get("device")
 	if !slices.Contains(devicediff.Devices(), dev) {
 		badRequest(w, badInput("device", "must be one of %s, got %q", strings.Join(devicediff.Devices(), ", "), clip(dev)))
 		return

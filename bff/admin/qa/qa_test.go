@@ -333,6 +333,10 @@ func TestCompareRejectsBadInput(t *testing.T) {
 		{"path=/v1/feed&pth=/v1/feed", "pth"},
 		{"path=/v1/feed&device=web", "device"},
 		{"path=/v1/feed&ps=1&ps=2", "ps"},
+		{"path=/v1/feed&page=%ZZ", "page"}, // url.Values drops what does not decode
+		{"path=/v1/feed&lang=%ZZ", "lang"},
+		{"path=/v1/feed&%ZZ=1", "query"},
+		{"path=/v1/feed;x", "query"},
 	} {
 		rec := get(h, "/debug/compare?"+tc.query)
 		var p struct {
@@ -353,6 +357,7 @@ func TestCompareRejectsBadInput(t *testing.T) {
 		{"path=/v1/feed&device=tv", "device"},
 		{"device=web", "path"},
 		{"path=/v1/feed&device=web&network=edge", "network"},
+		{"path=/v1/feed&device=web&ps=%ZZ", "ps"},
 	} {
 		rec := get(h, "/debug/compare/raw?"+tc.query)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"param":"`+tc.param+`"`) {
@@ -366,8 +371,9 @@ func TestCompareRejectsBadInput(t *testing.T) {
 func TestCompareRelaysWhatEveryDeviceRefuses(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	rec := get(admin(t, srv.Handler), "/debug/compare?path=/v1/videos/abc")
-	if rec.Code != http.StatusBadRequest || rec.Header().Get("Content-Type") != problem.ContentType || !strings.Contains(rec.Body.String(), `"param":"aid"`) {
-		t.Errorf("%d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	if rec.Code != http.StatusBadRequest || rec.Header().Get("Content-Type") != problem.ContentType || !strings.Contains(rec.Body.String(), `"param":"aid"`) ||
+		rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("%d %q, Cache-Control %q: %s", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Cache-Control"), rec.Body)
 	}
 }
 
