@@ -30,3 +30,42 @@ func TestPublicServesDocs(t *testing.T) {
 		}
 	}
 }
+
+// The reference's assets carry a quoted ETag, which a conditional GET gets
+// a 304 for, and Vary once.
+func TestDocsAssetsRevalidate(t *testing.T) {
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	send := func(method, inm, accept string) *http.Response {
+		r := httptest.NewRequest(method, "/docs/swagger-ui.css", nil)
+		if inm != "" {
+			r.Header.Set("If-None-Match", inm)
+		}
+		if accept != "" {
+			r.Header.Set("Accept-Encoding", accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Result()
+	}
+	for _, accept := range []string{"", "gzip"} {
+		full := send(http.MethodGet, "", accept)
+		tag := full.Header.Get("ETag")
+		if full.StatusCode != http.StatusOK || len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			t.Fatalf("Accept-Encoding %q: %d, ETag %q, want a quoted tag", accept, full.StatusCode, tag)
+		}
+		if vary := full.Header.Values("Vary"); len(vary) != 1 || vary[0] != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %q: Vary %q, want Accept-Encoding once", accept, vary)
+		}
+		if head := send(http.MethodHead, "", accept); head.Header.Get("ETag") != tag {
+			t.Errorf("Accept-Encoding %q: HEAD ETag %q, GET's %q", accept, head.Header.Get("ETag"), tag)
+		}
+		for inm, want := range map[string]int{tag: http.StatusNotModified, "W/" + tag: http.StatusNotModified, `"other", ` + tag: http.StatusNotModified,
+			"*": http.StatusNotModified, `"other"`: http.StatusOK, strings.Trim(tag, `"`): http.StatusOK} {
+			resp := send(http.MethodGet, inm, accept)
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != want || (want == http.StatusNotModified && (len(body) != 0 || resp.Header.Get("ETag") != tag)) {
+				t.Errorf("Accept-Encoding %q, If-None-Match %s: %d, ETag %q, %d body bytes; want %d", accept, inm, resp.StatusCode, resp.Header.Get("ETag"), len(body), want)
+			}
+		}
+	}
+}

@@ -7,7 +7,10 @@ package docs
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
+	"mosaic/bff/httpx"
 	"mosaic/bff/problem"
 
 	"github.com/swaggest/swgui"
@@ -29,9 +32,66 @@ func Handler(specURL string) http.Handler {
 			problem.MethodNotAllowed(w, r)
 			return
 		}
-		ui.ServeHTTP(&notFoundProblem{ResponseWriter: w, path: r.URL.Path}, r)
+		// The asset server compares If-None-Match with its unquoted tag
+		// itself; the quoted one is evaluated here, on its way out.
+		inm := r.Header.Values("If-None-Match")
+		if len(inm) > 0 {
+			r = r.Clone(r.Context())
+			r.Header.Del("If-None-Match")
+		}
+		qw := &quotedETag{ResponseWriter: w, inm: inm}
+		ui.ServeHTTP(&notFoundProblem{ResponseWriter: qw, path: r.URL.Path}, r)
+		qw.finish()
 	})
 }
+
+// quotedETag quotes the asset server's ETag (it sends `Etag: 32rpxkc3`, an
+// invalid entity tag that no cache would use), answers 304 to an
+// If-None-Match that holds it, and sends Vary once: the asset server and
+// Compress each add Accept-Encoding.
+type quotedETag struct {
+	http.ResponseWriter
+	inm         []string
+	wrote       bool
+	notModified bool
+}
+
+func (q *quotedETag) WriteHeader(code int) {
+	if q.wrote {
+		return
+	}
+	q.wrote = true
+	h := q.ResponseWriter.Header()
+	if tag := h.Get("Etag"); tag != "" && !strings.HasPrefix(tag, `"`) && !strings.HasPrefix(tag, `W/`) {
+		h.Set("Etag", `"`+tag+`"`)
+	}
+	if vary := h["Vary"]; len(vary) > 1 {
+		slices.Sort(vary) // the order of Vary's names means nothing
+		h["Vary"] = slices.Compact(vary)
+	}
+	if code == http.StatusOK && len(q.inm) > 0 && h.Get("Etag") != "" && httpx.NoneMatch(q.inm, h.Get("Etag")) {
+		q.notModified = true
+		for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding"} {
+			h.Del(k)
+		}
+		code = http.StatusNotModified
+	}
+	q.ResponseWriter.WriteHeader(code)
+}
+
+func (q *quotedETag) Write(b []byte) (int, error) {
+	q.WriteHeader(http.StatusOK)
+	if q.notModified {
+		return len(b), nil
+	}
+	return q.ResponseWriter.Write(b)
+}
+
+// finish sends the header of an answer that wrote none (a HEAD).
+func (q *quotedETag) finish() { q.WriteHeader(http.StatusOK) }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (q *quotedETag) Unwrap() http.ResponseWriter { return q.ResponseWriter }
 
 func swaggerUI(specURL string) http.Handler {
 	return v5emb.NewHandlerWithConfig(swgui.Config{
