@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bufio"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -418,5 +419,43 @@ func TestGatewayAnswersOversizedRequestsWithProblems(t *testing.T) {
 	}
 	if got := len(u1.headers()) + len(u2.headers()); got != 0 {
 		t.Errorf("%d oversized requests reached the replicas", got)
+	}
+}
+
+// A request that is not valid HTTP gets a problem from the gateway, as
+// every other refusal there does, not nginx's HTML page.
+func TestGatewayAnswersMalformedRequestsWithProblems(t *testing.T) {
+	_, a1 := startUpstream(t)
+	_, a2 := startUpstream(t)
+	gw := freeAddr(t)
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	for name, c := range map[string]struct {
+		raw    string
+		status int
+	}{
+		"a control byte in a header": {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", http.StatusBadRequest},
+		"two Host fields":            {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", http.StatusBadRequest},
+		"an unknown coding":          {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", http.StatusNotImplemented},
+	} {
+		conn, err := net.DialTimeout("tcp", gw, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(conn, c.raw); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		conn.Close()
+		var p struct {
+			Status int `json:"status"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != c.status || p.Status != c.status || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: %d %q %.200s (%v), want a %d problem", name, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, c.status)
+		}
 	}
 }
