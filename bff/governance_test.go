@@ -542,3 +542,19 @@ func TestTheHeaderBoundCountsHost(t *testing.T) {
 		t.Errorf("%d, want 431 for a %d-byte Cookie and a %d-byte Host", resp.Status, fill, len(req.Host))
 	}
 }
+
+// An empty X-User-Id or X-Color is the same as none: an anonymous viewer,
+// the baseline lane (api.openapi.yaml).
+func TestAnEmptyIdentityOrColorIsNone(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	none := srv.Get(t, "/web/v1/feed?ps=5")
+	for _, h := range []string{"X-User-Id", "X-Color"} {
+		resp := srv.Get(t, "/web/v1/feed?ps=5", h, "")
+		if resp.Status != http.StatusOK || string(resp.Body) != string(none.Body) {
+			t.Errorf("%s empty: %d %.200s, want the answer without it", h, resp.Status, resp.Body)
+		}
+	}
+	if resp := srv.Get(t, "/web/v1/feed?ps=5", "X-User-Id", "42"); string(resp.Body) == string(none.Body) {
+		t.Error("a viewer's feed is the anonymous one: the comparison above proves nothing")
+	}
+}
