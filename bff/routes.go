@@ -17,6 +17,7 @@ import (
 	"mosaic/bff/httpx"
 	"mosaic/bff/problem"
 	"mosaic/bff/specmock"
+	"mosaic/internal/reqid"
 	"mosaic/internal/telemetry"
 )
 
@@ -55,8 +56,10 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 		r.Mount(docs.Path, docs.Handler("/openapi.yaml"))
 	})
 	mocks.Mount(r) // last: only what no real handler serves
-	r.NotFound(edge.HandlerFunc(notFound(devices.Names(), routesOf(r, devices.Names()))).ServeHTTP)
-	r.MethodNotAllowed(edge.HandlerFunc(problem.MethodNotAllowed).ServeHTTP)
+	// The device groups' subrouters call these too, for a request that has
+	// been through a group's edge already: it runs once per request.
+	r.NotFound(edgeOnce(edge, notFound(devices.Names(), routesOf(r, devices.Names()))))
+	r.MethodNotAllowed(edgeOnce(edge, problem.MethodNotAllowed))
 	return r
 }
 
@@ -80,5 +83,18 @@ func corsByDevice(env endpoint.Env) func(http.Handler) http.Handler {
 			}
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// edgeOnce runs h behind edge, unless the request has been through it:
+// then it has a request id (requestID, the edge's first step, sets one).
+func edgeOnce(edge chi.Middlewares, h http.HandlerFunc) http.HandlerFunc {
+	edged := edge.HandlerFunc(h)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if reqid.From(r.Context()) != "" {
+			h(w, r)
+			return
+		}
+		edged.ServeHTTP(w, r)
 	}
 }

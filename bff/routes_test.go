@@ -1,6 +1,7 @@
 package bff_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -158,4 +160,58 @@ func TestNotFoundQuotesThePathAsSent(t *testing.T) {
 			t.Errorf("%s: detail %q, want it to start %q and say the path is matched as sent", path, p.Detail, prefix)
 		}
 	}
+}
+
+// Every request gets one access line, whose request id is the one the
+// client got back: a 404 or 405 under a device ran the edge twice, inside
+// the device group and again around the router's own not-found handler,
+// and logged two lines with two ids.
+func TestOneAccessLinePerRequest(t *testing.T) {
+	var logs syncBuffer
+	h := bff.NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodGet, "/web/v1/nope"},
+		{http.MethodDelete, "/app/v1/videos/8"},
+		{http.MethodGet, "/foo/bar"},
+		{http.MethodPost, "/openapi.yaml"},
+		{http.MethodGet, "/openapi.yaml"},
+	} {
+		logs.Reset()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		id := rec.Header().Get("X-Request-Id")
+		var lines []string
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			if strings.Contains(line, `"msg":"request"`) {
+				lines = append(lines, line)
+			}
+		}
+		if len(lines) != 1 || id == "" || !strings.Contains(lines[0], `"`+id+`"`) {
+			t.Errorf("%s %s (%d, X-Request-Id %q): %d access lines, want one with that id:\n%s", tc.method, tc.path, rec.Code, id, len(lines), strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer a logger may write to from any goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
