@@ -7,11 +7,11 @@ package docs
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"mosaic/bff/httpx"
 	"mosaic/bff/problem"
+	"mosaic/dto"
 
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
@@ -32,28 +32,30 @@ func Handler(specURL string) http.Handler {
 			problem.MethodNotAllowed(w, r)
 			return
 		}
-		// The asset server compares If-None-Match with its unquoted tag
-		// itself; the quoted one is evaluated here, on its way out.
-		inm := r.Header.Values("If-None-Match")
-		if len(inm) > 0 {
-			r = r.Clone(r.Context())
-			r.Header.Del("If-None-Match")
+		// The asset server evaluates the conditional headers against its
+		// unquoted tag; they are evaluated here, against the quoted one, on
+		// the way out. Ranges are not served: an asset is a few hundred KB
+		// at most, and If-Range would need the same care.
+		qw := &quotedETag{ResponseWriter: w, inm: r.Header.Values("If-None-Match"), im: r.Header.Values("If-Match")}
+		r = r.Clone(r.Context())
+		for _, k := range []string{"If-None-Match", "If-Match", "If-Range", "Range", "If-Modified-Since", "If-Unmodified-Since"} {
+			r.Header.Del(k)
 		}
-		qw := &quotedETag{ResponseWriter: w, inm: inm}
 		ui.ServeHTTP(&notFoundProblem{ResponseWriter: qw, path: r.URL.Path}, r)
 		qw.finish()
 	})
 }
 
 // quotedETag quotes the asset server's ETag (it sends `Etag: 32rpxkc3`, an
-// invalid entity tag that no cache would use), answers 304 to an
-// If-None-Match that holds it, and sends Vary once: the asset server and
-// Compress each add Accept-Encoding.
+// invalid entity tag that no cache would use) and evaluates the request's
+// If-Match (412 when it names another) and If-None-Match (304 when it holds
+// this one) against it. The reference is served without Compress: the asset
+// server sends its own gzip files, under tags of their own.
 type quotedETag struct {
 	http.ResponseWriter
-	inm         []string
-	wrote       bool
-	notModified bool
+	inm, im  []string
+	wrote    bool
+	dropBody bool
 }
 
 func (q *quotedETag) WriteHeader(code int) {
@@ -62,15 +64,23 @@ func (q *quotedETag) WriteHeader(code int) {
 	}
 	q.wrote = true
 	h := q.ResponseWriter.Header()
-	if tag := h.Get("Etag"); tag != "" && !strings.HasPrefix(tag, `"`) && !strings.HasPrefix(tag, `W/`) {
-		h.Set("Etag", `"`+tag+`"`)
+	tag := h.Get("Etag")
+	if tag != "" && !strings.HasPrefix(tag, `"`) && !strings.HasPrefix(tag, `W/`) {
+		tag = `"` + tag + `"`
+		h.Set("Etag", tag)
 	}
-	if vary := h["Vary"]; len(vary) > 1 {
-		slices.Sort(vary) // the order of Vary's names means nothing
-		h["Vary"] = slices.Compact(vary)
-	}
-	if code == http.StatusOK && len(q.inm) > 0 && h.Get("Etag") != "" && httpx.NoneMatch(q.inm, h.Get("Etag")) {
-		q.notModified = true
+	h.Del("Accept-Ranges")
+	switch {
+	case code != http.StatusOK || tag == "":
+	case len(q.im) > 0 && !httpx.Match(q.im, tag):
+		q.dropBody = true
+		for _, k := range []string{"Etag", "Content-Encoding", "Last-Modified"} {
+			h.Del(k)
+		}
+		problem.Write(q.ResponseWriter, dto.Problem{Status: http.StatusPreconditionFailed, Param: "If-Match", Detail: "If-Match names no current representation of this asset"})
+		return
+	case len(q.inm) > 0 && httpx.NoneMatch(q.inm, tag):
+		q.dropBody = true
 		for _, k := range []string{"Content-Type", "Content-Length", "Content-Encoding"} {
 			h.Del(k)
 		}
@@ -81,7 +91,7 @@ func (q *quotedETag) WriteHeader(code int) {
 
 func (q *quotedETag) Write(b []byte) (int, error) {
 	q.WriteHeader(http.StatusOK)
-	if q.notModified {
+	if q.dropBody {
 		return len(b), nil
 	}
 	return q.ResponseWriter.Write(b)

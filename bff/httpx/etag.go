@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,16 +42,33 @@ func NoneMatch(fields []string, etag string) bool {
 		tags = append(tags, more...)
 	}
 	for _, t := range tags {
-		if t == "*" || t == etag {
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
 			return true
 		}
 	}
 	return false
 }
 
-// entityTags splits one If-None-Match field into its opaque tags (quotes
-// kept, W/ dropped, since the comparison is weak), or "*". Commas may sit
-// inside a quoted tag, so the field is scanned, not split on commas.
+// Match evaluates If-Match (RFC 9110, section 13.1.1) against etag, a
+// strong tag: whether the request may proceed. The comparison is strong (a
+// W/ tag never matches), "*" matches any current representation. A
+// malformed list matches nothing: the request is refused (412), never
+// performed against a representation the client did not name.
+func Match(fields []string, etag string) bool {
+	var tags []string
+	for _, f := range fields {
+		more, valid := entityTags(f)
+		if !valid {
+			return false
+		}
+		tags = append(tags, more...)
+	}
+	return slices.ContainsFunc(tags, func(t string) bool { return t == "*" || t == etag })
+}
+
+// entityTags splits one If-None-Match or If-Match field into its entity
+// tags (quotes and any W/ kept), or "*". Commas may sit inside a quoted tag,
+// so the field is scanned, not split on commas.
 func entityTags(field string) (tags []string, valid bool) {
 	s := strings.TrimSpace(field)
 	if s == "*" {
@@ -61,6 +79,7 @@ func entityTags(field string) (tags []string, valid bool) {
 		if s == "" {
 			return tags, true
 		}
+		weak := strings.HasPrefix(s, "W/")
 		s = strings.TrimPrefix(s, "W/")
 		if s == "" || s[0] != '"' {
 			return nil, false
@@ -72,6 +91,9 @@ func entityTags(field string) (tags []string, valid bool) {
 		tag := s[:end+2]
 		if !etagChars(tag[1 : len(tag)-1]) {
 			return nil, false
+		}
+		if weak {
+			tag = "W/" + tag
 		}
 		tags = append(tags, tag)
 		// OWS, then a comma or the end: "a" "b" is no list.

@@ -278,3 +278,24 @@ func TestA304CarriesTheTagOfThe200ItStandsFor(t *testing.T) {
 		}
 	}
 }
+
+func TestMatch(t *testing.T) {
+	const etag = `"0123456789abcdef"`
+	for _, tt := range []struct {
+		fields []string
+		match  bool
+	}{
+		{[]string{etag}, true},
+		{[]string{`*`}, true},
+		{[]string{`"x", ` + etag}, true},
+		{[]string{`"x"`, etag}, true},
+		{[]string{`W/` + etag}, false}, // strong comparison
+		{[]string{`"x"`}, false},
+		{[]string{etag, `bad`}, false}, // malformed: refused, never performed
+		{[]string{``}, false},
+	} {
+		if got := httpx.Match(tt.fields, etag); got != tt.match {
+			t.Errorf("Match(%q) = %v, want %v", tt.fields, got, tt.match)
+		}
+	}
+}
