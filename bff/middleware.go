@@ -25,10 +25,11 @@ func limitURI(next http.Handler) http.Handler {
 	})
 }
 
-// MaxHeaderBytes bounds a request's header fields, all of them together,
-// as nginx's default buffers do (4 × 8 KB, for the longest cookie a site
-// sets). Past it limitHeaders answers 431 as a problem naming the largest
-// field. The server's own http.Server.MaxHeaderBytes must be larger: past
+// MaxHeaderBytes bounds a request's header fields, all of them together:
+// room for the longest cookie a site sets, and for little more. (nginx's
+// defaults take 8 KB a line and about 32 KB in all; the gateway takes
+// 16 KB lines, so that what reaches a bff is judged here, by one rule.)
+// Past it limitHeaders answers 431 as a problem naming the largest field. The server's own http.Server.MaxHeaderBytes must be larger: past
 // that, Go answers a plain-text 431 itself, before any handler runs.
 const MaxHeaderBytes = 16 << 10
 

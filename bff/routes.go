@@ -23,14 +23,18 @@ import (
 
 // NewServer returns the public handler: scene APIs for each device and the
 // OpenAPI document they follow, every device of the registry (bff/devices)
-// under /{device}. admit decides which scene requests start
-// (nil: all of them); it runs first, so that a shed request costs no more
-// than its constant answer (and gets no access line: bff_shed_total and
-// bff_http_requests_total count them). Nothing else on this listener is limited, and the admin listener
-// (health, readiness, metrics) is a separate handler. mocks serves the
-// operations the spec marks as not built yet (nil: none). Every other
-// request gets an access line in logger; wrap the handler in
-// telemetry.Tracing.Handler for its server span.
+// under /{device}. A device's CORS runs first: it answers a preflight
+// itself, before everything else (no access line, no request id), and
+// puts its headers on every other answer under /{device}, a shed one
+// included. admit decides which scene requests start (nil: all of them);
+// it runs next, so that a shed request costs no more than its constant
+// answer (and gets no access line: bff_shed_total and
+// bff_http_requests_total count them). Nothing else on this listener is
+// limited, and the admin listener (health, readiness, metrics) is a
+// separate handler. mocks serves the operations the spec marks as not
+// built yet (nil: none). Every other request gets one access line in
+// logger; wrap the handler in telemetry.Tracing.Handler for its server
+// span.
 func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware, mocks *specmock.Mocks) http.Handler {
 	logger = telemetry.WithContextIDs(logger)
 	edge := chi.Chain(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI, limitHeaders)

@@ -436,6 +436,10 @@ func TestGatewayAnswersMalformedRequestsWithProblems(t *testing.T) {
 		"a control byte in a header": {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", http.StatusBadRequest},
 		"two Host fields":            {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", http.StatusBadRequest},
 		"an unknown coding":          {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", http.StatusNotImplemented},
+		"an unknown version":         {"GET /web/v1/feed HTTP/2.0\r\nHost: x\r\n\r\n", http.StatusHTTPVersionNotSupported},
+		"a malformed chunked body":   {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", http.StatusBadRequest},
+		"a body over the limit":      {"GET /web/v1/feed HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", http.StatusRequestEntityTooLarge},
+		"a malformed body, the spec": {"GET /openapi.yaml HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", http.StatusBadRequest},
 	} {
 		conn, err := net.DialTimeout("tcp", gw, 5*time.Second)
 		if err != nil {
