@@ -104,12 +104,21 @@ func balancer(o Options) (string, error) {
 // serves from its last list (as package registry promises) for as long as
 // the registry is gone.
 func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
-	scheme, _, ok := strings.Cut(target, ":///")
+	scheme, endpoint, ok := strings.Cut(target, ":///")
 	if !ok {
 		return nil, fmt.Errorf("downstream target %q: want scheme:///endpoint", target)
 	}
+	// A target that cannot resolve fails here, at start, rather than on
+	// every call while the replica reports ready.
 	switch scheme {
-	case staticScheme, "dns", "etcd": // etcd's resolver comes with the registry, in extra
+	case staticScheme:
+		if _, err := parseStatic(endpoint); err != nil {
+			return nil, fmt.Errorf("downstream target %q: %w", target, err)
+		}
+	case "dns", "etcd": // etcd's resolver comes with the registry, in extra
+		if endpoint == "" || strings.ContainsAny(endpoint, " \t,") {
+			return nil, fmt.Errorf("downstream target %q: want %s:///%s", target, scheme, map[string]string{"dns": "name:port", "etcd": "service"}[scheme])
+		}
 	default:
 		return nil, fmt.Errorf("downstream target %q: unsupported scheme %q (static, dns, etcd)", target, scheme)
 	}

@@ -3,6 +3,7 @@ package conn
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/resolver"
@@ -31,8 +32,12 @@ func parseStatic(endpoint string) ([]resolver.Address, error) {
 	var addrs []resolver.Address
 	for _, hp := range strings.Split(endpoint, ",") {
 		hp = strings.TrimSpace(hp)
-		if _, _, err := net.SplitHostPort(hp); err != nil {
+		_, port, err := net.SplitHostPort(hp)
+		if err != nil {
 			return nil, fmt.Errorf("static target: %q: %w", hp, err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("static target: %q: the port must be a number from 1 to 65535", hp)
 		}
 		addrs = append(addrs, resolver.Address{Addr: hp})
 	}

@@ -335,6 +335,16 @@ func TestParseEndpoints(t *testing.T) {
 	if _, err := ParseEndpoints(" , "); err == nil {
 		t.Error("no endpoint: no error")
 	}
+	for _, ep := range []string{"localhost:2379", "http://127.0.0.1:2379", "https://etcd.example:2379", "unix:///run/etcd.sock", "[::1]:2379"} {
+		if _, err := ParseEndpoints(ep); err != nil {
+			t.Errorf("ParseEndpoints(%q): %v", ep, err)
+		}
+	}
+	for _, ep := range []string{"foo bar", "localhost", ":::", "http://[::1", "ftp://x:1", "x:0", "x:99999", "x:port", ":2379", "http://", "unix://"} {
+		if _, err := ParseEndpoints("127.0.0.1:2379," + ep); err == nil || !strings.Contains(err.Error(), strconv.Quote(ep)) {
+			t.Errorf("ParseEndpoints(%q): %v, want an error naming it", ep, err)
+		}
+	}
 	if k := Key("/x/", "stat", strconv.Itoa(1)); k != "/x/stat/1" {
 		t.Errorf("Key = %q", k)
 	}

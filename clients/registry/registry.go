@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -160,13 +162,20 @@ func (o options) validate() error {
 	return nil
 }
 
-// ParseEndpoints splits a comma-separated -registry flag into endpoints.
+// ParseEndpoints splits a comma-separated -registry flag into endpoints,
+// each host:port or a URL (http, https, unix) as etcd's client takes them.
+// One it could never dial is refused here: at start, not as listing
+// failures that never name it.
 func ParseEndpoints(s string) ([]string, error) {
 	var out []string
 	for ep := range strings.SplitSeq(s, ",") {
-		if ep = strings.TrimSpace(ep); ep != "" {
-			out = append(out, ep)
+		if ep = strings.TrimSpace(ep); ep == "" {
+			continue
 		}
+		if err := checkEndpoint(ep); err != nil {
+			return nil, fmt.Errorf("registry: endpoint %q: %w", ep, err)
+		}
+		out = append(out, ep)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("registry: no endpoint in %q", s)
@@ -215,4 +224,33 @@ func HostID(hostname string, port int) string {
 		id += "-" + strconv.Itoa(port)
 	}
 	return id
+}
+
+func checkEndpoint(ep string) error {
+	hostPort := ep
+	if scheme, rest, ok := strings.Cut(ep, "://"); ok {
+		switch scheme {
+		case "unix", "unixs":
+			if rest == "" {
+				return errors.New("no socket path")
+			}
+			return nil
+		case "http", "https":
+			u, err := url.Parse(ep)
+			if err != nil {
+				return err
+			}
+			hostPort = u.Host
+		default:
+			return fmt.Errorf("unsupported scheme %q (http, https, unix)", scheme)
+		}
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); host == "" || strings.ContainsAny(host, " \t") || err != nil || n < 1 || n > 65535 {
+		return errors.New("want host:port with a port from 1 to 65535")
+	}
+	return nil
 }

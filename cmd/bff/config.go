@@ -53,11 +53,16 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	c.listenerFlags(fs)
 	c.serverFlags(fs)
 	c.cacheFlags(fs)
-	registry, targets := c.downstreamFlags(fs)
+	endpoints, targets := c.downstreamFlags(fs)
 	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
 	}
-	c.registry = splitList(*registry)
+	if strings.TrimSpace(strings.ReplaceAll(*endpoints, ",", "")) != "" {
+		var err error
+		if c.registry, err = registry.ParseEndpoints(*endpoints); err != nil {
+			return c, fmt.Errorf("-registry: %w", err)
+		}
+	}
 	if c.instanceID == "" {
 		h, _ := os.Hostname()
 		c.instanceID = defaultInstanceID(h, c.addr)
@@ -201,16 +206,6 @@ func (c config) trust() (request.Trust, error) {
 		t = append(t, p)
 	}
 	return t, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for part := range strings.SplitSeq(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
 
 // defaultInstanceID names a replica after its host, as a pod's name does,

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"mosaic/clients"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -634,6 +636,36 @@ func TestOversizedRequestsGetProblemsFromTheServer(t *testing.T) {
 		status, ct, body := send(c.path, "s="+strings.Repeat("x", c.cookie))
 		if status != c.status || ct != c.contentType {
 			t.Errorf("%s: %d %q %.200s, want %d %q", c.name, status, ct, body, c.status, c.contentType)
+		}
+	}
+}
+
+// A registry endpoint or a target that could never be dialled stops the
+// start, naming it: it used to start, report ready (static) or never ready
+// (-registry), and fail every call with errors that did not name it.
+func TestRunRejectsTargetsThatCannotResolve(t *testing.T) {
+	every := func(target string) []string {
+		args := []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}
+		for _, svc := range clients.Services() {
+			args = append(args, "-"+svc+"-target", target)
+		}
+		return args
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bff", "-registry", "foo bar"}, `-registry: registry: endpoint "foo bar"`},
+		{[]string{"bff", "-registry", "http://[::1"}, `endpoint "http://[::1"`},
+		{[]string{"bff", "-registry", "127.0.0.1:2379,:::"}, `endpoint ":::"`},
+		{every("static:///notaport"), `"static:///notaport"`},
+		{every("static:///127.0.0.1:0"), "port must be a number from 1 to 65535"},
+		{every("static:///"), `"static:///"`},
+		{every("dns:///"), `"dns:///"`},
+	} {
+		err := run(context.Background(), tc.args, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want one naming %s", tc.args[len(tc.args)-1], err, tc.want)
 		}
 	}
 }
