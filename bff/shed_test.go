@@ -1,23 +1,28 @@
 package bff_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"mosaic"
 	"mosaic/bff"
+	"mosaic/bff/admission"
+	"mosaic/bff/apitest"
 	"mosaic/bff/endpoint"
 )
 
-// A shed request counts as its scene's 503 in bff_http_requests_total,
-// read off its path as the router reads it, without allocating: shedding
-// must stay cheap. A path no scene route serves counts nowhere.
+// A shed request counts as its scene's 503 in bff_http_requests_total
+// (and one whose client left in the queue as its 499), read off its path
+// as the router reads it, without allocating: shedding must stay cheap. A
+// path no scene route serves counts nowhere.
 func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := endpoint.NewMetrics(reg)
@@ -43,7 +48,7 @@ func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 			method, path = http.MethodGet, tc.path
 		}
 		r := httptest.NewRequest(method, path, nil)
-		if n := testing.AllocsPerRun(100, func() { m.Shed(r) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { m.Refused(r, http.StatusServiceUnavailable) }); n != 0 {
 			t.Errorf("%s: %v allocations per shed request, want 0", tc.path, n)
 		}
 		after := shed503s(t, reg)
@@ -85,4 +90,36 @@ func shed503s(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// A client that hangs up while its request waits for an admission slot is
+// the 499 of its scene in bff_http_requests_total: it used to be counted
+// nowhere, neither there nor in bff_shed_total.
+func TestAClientThatLeavesTheQueueIsA499(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 1, Max: 1, QueueWait: 5 * time.Second}, Deadline: 5 * time.Second, CallTimeout: 3 * time.Second})
+	slow := make(chan int, 1)
+	go func() {
+		slow <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:1500ms").Status
+	}()
+	time.Sleep(300 * time.Millisecond) // the slow one holds the only slot
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/mini/v1/feed", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the queued request was answered %d, want it still queued when its client left", resp.StatusCode)
+	}
+	if code := <-slow; code != http.StatusOK {
+		t.Fatalf("the slow request: %d", code)
+	}
+	want := `bff_http_requests_total{code="499",device="mini",scene="feed"} 1`
+	for range 50 { // the server notices the hang-up on its own time
+		m := httptest.NewRecorder()
+		srv.Admin.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if strings.Contains(m.Body.String(), want+"\n") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("metrics lack %q", want)
 }

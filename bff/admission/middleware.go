@@ -21,19 +21,21 @@ type Middleware struct {
 	m *Metrics
 	// unsampled: the request's latency says nothing about the instance.
 	unsampled func(*http.Request) bool
-	// counted, if not nil, also counts each shed request where the scene
+	// counted, if not nil, also counts each request answered here (a 503
+	// shed, a 499 whose client left while it queued) where the scene
 	// routes' answers are counted.
-	counted func(*http.Request)
+	counted func(r *http.Request, code int)
 	// Header values, built once and shared read-only by every shed answer.
 	ctype, clen, retry, noStore []string
 }
 
 // NewMiddleware returns the admission middleware of l. unsampled, if not
 // nil, picks requests whose latency must not teach l (those carrying a mock
-// fault scenario in mock mode). counted, if not nil, is told of each shed
-// request, besides bff_shed_total (the scene metrics count it as a 503);
-// it must not allocate.
-func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool, counted func(*http.Request)) *Middleware {
+// fault scenario in mock mode). counted, if not nil, is told of each
+// request answered here with its status: each shed one (503, besides
+// bff_shed_total), and each whose client left while it queued (499); it
+// must not allocate.
+func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool, counted func(r *http.Request, code int)) *Middleware {
 	return &Middleware{
 		l:         l,
 		m:         l.cfg.Metrics,
@@ -55,17 +57,22 @@ func (a *Middleware) Wrap(next http.Handler) http.Handler {
 			if !httpx.ClientLeft(r.Context()) { // cut by the server's shutdown while it queued
 				a.m.shed(ShedQueue)
 				if a.counted != nil {
-					a.counted(r)
+					a.counted(r, http.StatusServiceUnavailable)
 				}
 				a.shed(w, r)
 				return
 			}
-			w.WriteHeader(httpx.StatusClientClosed) // for the log; no one reads it
+			// No access line (the log runs after admission, as for a shed
+			// request): the scene metrics count it, as a 499.
+			if a.counted != nil {
+				a.counted(r, httpx.StatusClientClosed)
+			}
+			w.WriteHeader(httpx.StatusClientClosed) // no one reads it
 			return
 		default:
 			a.m.shed(v)
 			if a.counted != nil {
-				a.counted(r)
+				a.counted(r, http.StatusServiceUnavailable)
 			}
 			a.shed(w, r)
 			return

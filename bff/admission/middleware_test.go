@@ -168,13 +168,14 @@ func value(t *testing.T, c prometheus.Metric) float64 {
 }
 
 // A request whose client has left is not started: the limiter answers Gone
-// without taking a slot, and the middleware records 499 without counting a
-// shed or running the handler.
+// without taking a slot, and the middleware records 499, where the scene
+// answers are counted too, without counting a shed or running the handler.
 func TestAGoneClientIsNotStarted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	l := New(Config{Min: 4, Max: 4, Metrics: m})
-	h := NewMiddleware(l, nil, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	var counted []int
+	h := NewMiddleware(l, nil, func(_ *http.Request, code int) { counted = append(counted, code) }).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("the handler ran for a client that had left")
 	}))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -184,8 +185,8 @@ func TestAGoneClientIsNotStarted(t *testing.T) {
 	if w.Code != 499 || w.Body.Len() != 0 {
 		t.Errorf("status %d, body %q; want 499 and nothing", w.Code, w.Body)
 	}
-	if shed := value(t, m.shedLimit) + value(t, m.shedQueue); shed != 0 || l.inflight != 0 {
-		t.Errorf("%v counted shed, %d in flight; want neither", shed, l.inflight)
+	if shed := value(t, m.shedLimit) + value(t, m.shedQueue); shed != 0 || l.inflight != 0 || !slices.Equal(counted, []int{499}) {
+		t.Errorf("%v counted shed, %d in flight, scene counts %v; want no shed, none in flight, one 499", shed, l.inflight, counted)
 	}
 }
 
@@ -197,7 +198,11 @@ func TestARequestCutByShutdownBeforeItStartsIsShed(t *testing.T) {
 	m := NewMetrics(reg)
 	l := New(Config{Min: 4, Max: 4, Metrics: m})
 	counted := 0
-	h := NewMiddleware(l, nil, func(*http.Request) { counted++ }).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := NewMiddleware(l, nil, func(_ *http.Request, code int) {
+		if code == http.StatusServiceUnavailable {
+			counted++
+		}
+	}).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("the handler ran for a request the shutdown cut")
 	}))
 	ctx, cut := context.WithCancelCause(t.Context())

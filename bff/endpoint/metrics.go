@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"mosaic/bff/httpx"
 	"mosaic/bff/scene"
 )
 
@@ -23,13 +24,14 @@ type Metrics struct {
 	routes map[string][]shedRoute // by device: its scene routes, as Router.Get mounted them
 }
 
-// shedRoute is a scene route as a shed request's path is matched against
-// it: the pattern's text before its parameter (all of it when it has none),
-// and the series a shed request of it counts in.
+// shedRoute is a scene route as a request refused before routing is
+// matched against it: the pattern's text before its parameter (all of it
+// when it has none), and the series such a request of it counts in.
 type shedRoute struct {
 	prefix string
 	param  bool
-	shed   prometheus.Counter
+	shed   prometheus.Counter // 503
+	gone   prometheus.Counter // 499
 }
 
 // NewMetrics creates the scene series and registers them on reg.
@@ -79,16 +81,18 @@ func (m *Metrics) route(device, pattern, sceneName string) {
 	if m.routes == nil {
 		m.routes = map[string][]shedRoute{}
 	}
-	m.routes[device] = append(m.routes[device], shedRoute{prefix, param, m.requests.WithLabelValues(device, sceneName, "503")})
+	m.routes[device] = append(m.routes[device], shedRoute{prefix, param,
+		m.requests.WithLabelValues(device, sceneName, "503"), m.requests.WithLabelValues(device, sceneName, "499")})
 }
 
-// Shed counts a scene request the admission middleware shed, before
-// routing, as the 503 of its device and scene in bff_http_requests_total,
-// which then holds every answer the scene routes gave (bff_shed_total says
-// why). It reads the scene off the path as the router would, and allocates
-// nothing, as shedding must not. A path no scene route serves is left to
-// bff_shed_total.
-func (m *Metrics) Shed(r *http.Request) {
+// Refused counts a scene request the admission middleware answered before
+// routing, in bff_http_requests_total, which then holds every answer the
+// scene routes gave: a shed one as the 503 of its device and scene
+// (bff_shed_total says why), and one whose client left while it queued as
+// the 499. It reads the scene off the path as the router would, and
+// allocates nothing, as shedding must not. A path no scene route serves is
+// left to bff_shed_total.
+func (m *Metrics) Refused(r *http.Request, code int) {
 	if m == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return // the router would answer 405
 	}
@@ -104,7 +108,11 @@ func (m *Metrics) Shed(r *http.Request) {
 	for _, rt := range m.routes[device] {
 		if rt.param && strings.HasPrefix(rest, rt.prefix) && len(rest) > len(rt.prefix) && !strings.Contains(rest[len(rt.prefix):], "/") ||
 			!rt.param && rest == rt.prefix {
-			rt.shed.Inc()
+			if code == httpx.StatusClientClosed {
+				rt.gone.Inc()
+			} else {
+				rt.shed.Inc()
+			}
 			return
 		}
 	}

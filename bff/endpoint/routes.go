@@ -40,7 +40,7 @@ type Router struct {
 // Get serves pattern with s to GET and to HEAD alike: HEAD assembles the
 // scene too, so that its ETag and Content-Length are the GET's. The metrics
 // learn which scene the pattern serves, to count requests shed before
-// routing (Metrics.Shed).
+// routing (Metrics.Refused).
 func (r *Router) Get(pattern string, s Scene) {
 	r.mux.Get(pattern, s.handler)
 	r.mux.Head(pattern, s.handler)
