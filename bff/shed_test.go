@@ -123,3 +123,27 @@ func TestAClientThatLeavesTheQueueIsA499(t *testing.T) {
 	}
 	t.Errorf("metrics lack %q", want)
 }
+
+// A scene request the edge refuses (414, 431) is counted where the scene
+// routes' answers are, as its scene's 414 or 431; the spec's path is not a
+// scene and counts nowhere.
+func TestRefusalsAtTheEdgeCountAsTheirScenes(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	long := strings.Repeat("x", 3000)
+	srv.Get(t, "/web/v1/feed?junk="+long)
+	srv.Get(t, "/app/v1/videos/8", "Cookie", strings.Repeat("x", bff.MaxHeaderBytes))
+	srv.Get(t, "/openapi.yaml?junk="+long)
+	m := httptest.NewRecorder()
+	srv.Admin.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`bff_http_requests_total{code="414",device="web",scene="feed"} 1`,
+		`bff_http_requests_total{code="431",device="app",scene="video"} 1`,
+	} {
+		if !strings.Contains(m.Body.String(), want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if n := strings.Count(m.Body.String(), `bff_http_requests_total{code="414"`); n != 1 {
+		t.Errorf("%d series of 414s, want the feed's alone", n)
+	}
+}

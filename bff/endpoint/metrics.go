@@ -28,10 +28,11 @@ type Metrics struct {
 // matched against it: the pattern's text before its parameter (all of it
 // when it has none), and the series such a request of it counts in.
 type shedRoute struct {
-	prefix string
-	param  bool
-	shed   prometheus.Counter // 503
-	gone   prometheus.Counter // 499
+	prefix        string
+	param         bool
+	device, scene string
+	shed          prometheus.Counter // 503
+	gone          prometheus.Counter // 499
 }
 
 // NewMetrics creates the scene series and registers them on reg.
@@ -81,17 +82,17 @@ func (m *Metrics) route(device, pattern, sceneName string) {
 	if m.routes == nil {
 		m.routes = map[string][]shedRoute{}
 	}
-	m.routes[device] = append(m.routes[device], shedRoute{prefix, param,
+	m.routes[device] = append(m.routes[device], shedRoute{prefix, param, device, sceneName,
 		m.requests.WithLabelValues(device, sceneName, "503"), m.requests.WithLabelValues(device, sceneName, "499")})
 }
 
-// Refused counts a scene request the admission middleware answered before
-// routing, in bff_http_requests_total, which then holds every answer the
-// scene routes gave: a shed one as the 503 of its device and scene
-// (bff_shed_total says why), and one whose client left while it queued as
-// the 499. It reads the scene off the path as the router would, and
-// allocates nothing, as shedding must not. A path no scene route serves is
-// left to bff_shed_total.
+// Refused counts a scene request answered before routing, in
+// bff_http_requests_total, which then holds every answer the scene routes
+// gave: one admission shed as the 503 of its device and scene
+// (bff_shed_total says why), one whose client left while it queued as the
+// 499, and one the edge refused (414, 431) as that. It reads the scene off
+// the path as the router would, and allocates nothing for a 503 or a 499,
+// as shedding must not. A path no scene route serves is not counted here.
 func (m *Metrics) Refused(r *http.Request, code int) {
 	if m == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return // the router would answer 405
@@ -108,10 +109,13 @@ func (m *Metrics) Refused(r *http.Request, code int) {
 	for _, rt := range m.routes[device] {
 		if rt.param && strings.HasPrefix(rest, rt.prefix) && len(rest) > len(rt.prefix) && !strings.Contains(rest[len(rt.prefix):], "/") ||
 			!rt.param && rest == rt.prefix {
-			if code == httpx.StatusClientClosed {
-				rt.gone.Inc()
-			} else {
+			switch code {
+			case http.StatusServiceUnavailable:
 				rt.shed.Inc()
+			case httpx.StatusClientClosed:
+				rt.gone.Inc()
+			default:
+				m.requests.WithLabelValues(rt.device, rt.scene, strconv.Itoa(code)).Inc()
 			}
 			return
 		}
