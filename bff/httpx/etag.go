@@ -33,20 +33,8 @@ func ETag(body []byte) string {
 // are one list. A malformed list matches nothing: the request is then
 // served in full, never wrongly answered 304.
 func NoneMatch(fields []string, etag string) bool {
-	var tags []string
-	for _, f := range fields {
-		more, valid := entityTags(f)
-		if !valid {
-			return false
-		}
-		tags = append(tags, more...)
-	}
-	for _, t := range tags {
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
+	tags, valid := tagList(fields)
+	return valid && slices.ContainsFunc(tags, func(t string) bool { return t == "*" || strings.TrimPrefix(t, "W/") == etag })
 }
 
 // Match evaluates If-Match (RFC 9110, section 13.1.1) against etag, a
@@ -55,15 +43,21 @@ func NoneMatch(fields []string, etag string) bool {
 // malformed list matches nothing: the request is refused (412), never
 // performed against a representation the client did not name.
 func Match(fields []string, etag string) bool {
-	var tags []string
+	tags, valid := tagList(fields)
+	return valid && slices.ContainsFunc(tags, func(t string) bool { return t == "*" || t == etag })
+}
+
+// tagList is the entity tags of fields, several fields being one list, and
+// whether every field is well formed.
+func tagList(fields []string) (tags []string, valid bool) {
 	for _, f := range fields {
-		more, valid := entityTags(f)
-		if !valid {
-			return false
+		more, ok := entityTags(f)
+		if !ok {
+			return nil, false
 		}
 		tags = append(tags, more...)
 	}
-	return slices.ContainsFunc(tags, func(t string) bool { return t == "*" || t == etag })
+	return tags, true
 }
 
 // entityTags splits one If-None-Match or If-Match field into its entity
