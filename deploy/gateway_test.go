@@ -409,13 +409,7 @@ func TestGatewayAnswersOversizedRequestsWithProblems(t *testing.T) {
 		{"a 20 KB URI", "/web/v1/feed?junk=" + strings.Repeat("x", 20<<10), nil, http.StatusRequestURITooLong},
 	} {
 		resp, body := gatewayGet(t, gw, c.path, c.header)
-		var p struct {
-			Status int `json:"status"`
-		}
-		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != c.status || p.Status != c.status ||
-			resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
-			t.Errorf("%s: %d %q %.200s (%v), want a %d problem with a request id", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, c.status)
-		}
+		gatewayProblem(t, c.name, resp, body, c.status)
 	}
 	if got := len(u1.headers()) + len(u2.headers()); got != 0 {
 		t.Errorf("%d oversized requests reached the replicas", got)
@@ -455,11 +449,19 @@ func TestGatewayAnswersMalformedRequestsWithProblems(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		conn.Close()
-		var p struct {
-			Status int `json:"status"`
-		}
-		if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != c.status || p.Status != c.status || resp.Header.Get("Content-Type") != "application/problem+json" {
-			t.Errorf("%s: %d %q %.200s (%v), want a %d problem", name, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, c.status)
-		}
+		gatewayProblem(t, name, resp, body, c.status)
+	}
+}
+
+// gatewayProblem fails t unless resp is a problem of status the gateway
+// answered itself, with the request id it made.
+func gatewayProblem(t *testing.T, what string, resp *http.Response, body []byte, status int) {
+	t.Helper()
+	var p struct {
+		Status int `json:"status"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != status || p.Status != status ||
+		resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("%s: %d %q %.200s (%v), want a %d problem with a request id", what, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, status)
 	}
 }
