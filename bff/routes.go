@@ -76,11 +76,7 @@ func corsByDevice(env endpoint.Env) func(http.Handler) http.Handler {
 			byName[d.Name] = env.CORS(d)(next)
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			path := r.URL.RawPath
-			if path == "" {
-				path = r.URL.Path
-			}
-			name, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+			name, _, _ := strings.Cut(strings.TrimPrefix(httpx.RoutedPath(r), "/"), "/")
 			if h, ok := byName[name]; ok {
 				h.ServeHTTP(w, r)
 				return

@@ -97,11 +97,7 @@ func (m *Metrics) Refused(r *http.Request, code int) {
 	if m == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return // the router would answer 405
 	}
-	path := r.URL.RawPath // what chi routes on, when there is one
-	if path == "" {
-		path = r.URL.Path
-	}
-	path = strings.TrimPrefix(path, "/")
+	path := strings.TrimPrefix(httpx.RoutedPath(r), "/")
 	device, _, _ := strings.Cut(path, "/")
 	rest := path[len(device):] // "/v1/feed"
 	m.mu.RLock()

@@ -8,6 +8,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"net/http"
 )
 
 // StatusClientClosed is what a request whose client left before its answer
@@ -25,4 +26,15 @@ var ErrShutdown = errors.New("the server is shutting down: its grace period is o
 // client left: ended, and not by ErrShutdown.
 func ClientLeft(ctx context.Context) bool {
 	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrShutdown)
+}
+
+// RoutedPath is r's path as chi matches it: the escaped form when there is
+// one (RawPath), else Path. Whatever reads a route off a request before
+// routing (admission's counts, the device's CORS) must read it so, or a
+// request the router sends to one route is counted or served as another.
+func RoutedPath(r *http.Request) string {
+	if r.URL.RawPath != "" {
+		return r.URL.RawPath
+	}
+	return r.URL.Path
 }
