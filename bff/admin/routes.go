@@ -5,6 +5,8 @@ package admin
 import (
 	"net/http"
 	"net/http/pprof"
+	"slices"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -13,6 +15,7 @@ import (
 
 	"mosaic/bff/admin/qa"
 	"mosaic/bff/openapi"
+	"mosaic/bff/problem"
 )
 
 // Option adds a page to the admin routes.
@@ -47,5 +50,25 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	for _, o := range opts {
 		o(r)
 	}
+	// An operator's typo gets the same problem answer as a client's on the
+	// public listener, and the list of what is here.
+	served := "the admin listener serves " + strings.Join(routes(r), ", ")
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		problem.NotFound(w, "no route "+r.URL.EscapedPath()+": "+served)
+	})
+	r.MethodNotAllowed(problem.MethodNotAllowed)
 	return r
+}
+
+// routes lists the GET patterns of r, each once.
+func routes(r chi.Routes) []string {
+	var out []string
+	chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if method == http.MethodGet && !slices.Contains(out, route) {
+			out = append(out, route)
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out
 }

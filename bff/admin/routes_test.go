@@ -75,3 +75,33 @@ func TestHeadWhereverGet(t *testing.T) {
 		}
 	}
 }
+
+// A wrong path or method on the admin listener gets a problem, as on the
+// public one: the 404 lists what the listener serves.
+func TestAdminRefusalsAreProblems(t *testing.T) {
+	spec, err := openapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return true }, admin.QA(http.NotFoundHandler(), spec))
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		detail       []string
+	}{
+		{http.MethodGet, "/readz", http.StatusNotFound, []string{"/readz", "/readyz", "/metrics", "/debug/compare"}},
+		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, []string{"POST"}},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		body := rec.Body.String()
+		if rec.Code != tc.code || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: %d %q, want %d application/problem+json", tc.method, tc.path, rec.Code, rec.Header().Get("Content-Type"), tc.code)
+		}
+		for _, want := range tc.detail {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s %s: body %s does not name %s", tc.method, tc.path, body, want)
+			}
+		}
+	}
+}
