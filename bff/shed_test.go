@@ -51,6 +51,9 @@ func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { m.Refused(r, http.StatusServiceUnavailable) }); n != 0 {
 			t.Errorf("%s: %v allocations per shed request, want 0", tc.path, n)
 		}
+		if got, want := m.IsScene(r), tc.series != ""; got != want {
+			t.Errorf("%s: IsScene %v, want %v", tc.path, got, want)
+		}
 		after := shed503s(t, reg)
 		for series, n := range after {
 			want := 0.0
@@ -90,6 +93,40 @@ func shed503s(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// Admission limits the scene routes only: while a scene request is shed,
+// a path no route serves under a device still gets its 404, and a method
+// none serves its 405, not a 503 telling the client to retry.
+func TestAdmissionLimitsSceneRoutesOnly(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 1, Max: 1, QueueWait: 50 * time.Millisecond}, Deadline: 5 * time.Second, CallTimeout: 3 * time.Second})
+	slow := make(chan int, 1)
+	go func() {
+		slow <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:1500ms").Status
+	}()
+	time.Sleep(300 * time.Millisecond) // the slow one holds the only slot
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/mini/v1/feed", http.StatusServiceUnavailable},
+		{http.MethodGet, "/web/v1/nope", http.StatusNotFound},
+		{http.MethodGet, "/web/v1/videos/1/x", http.StatusNotFound},
+		{http.MethodPost, "/web/v1/feed", http.StatusMethodNotAllowed},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), tc.method, srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s while the only slot is held: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	if code := <-slow; code != http.StatusOK {
+		t.Fatalf("the slow request: %d", code)
+	}
 }
 
 // A client that hangs up while its request waits for an admission slot is

@@ -19,6 +19,8 @@ const shedBody = `{"type":"about:blank","title":"Service Unavailable","status":5
 type Middleware struct {
 	l *Limiter
 	m *Metrics
+	// limited picks the requests admission is for; the others pass.
+	limited func(*http.Request) bool
 	// unsampled: the request's latency says nothing about the instance.
 	unsampled func(*http.Request) bool
 	// counted, if not nil, also counts each request answered here (a 503
@@ -29,16 +31,19 @@ type Middleware struct {
 	ctype, clen, retry, noStore []string
 }
 
-// NewMiddleware returns the admission middleware of l. unsampled, if not
+// NewMiddleware returns the admission middleware of l. limited, if not
+// nil, picks the requests it limits (the scene routes'); the others go on
+// unlimited and teach l nothing. unsampled, if not
 // nil, picks requests whose latency must not teach l (those carrying a mock
 // fault scenario in mock mode). counted, if not nil, is told of each
 // request answered here with its status: each shed one (503, besides
 // bff_shed_total), and each whose client left while it queued (499); it
 // must not allocate.
-func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool, counted func(r *http.Request, code int)) *Middleware {
+func NewMiddleware(l *Limiter, limited, unsampled func(*http.Request) bool, counted func(r *http.Request, code int)) *Middleware {
 	return &Middleware{
 		l:         l,
 		m:         l.cfg.Metrics,
+		limited:   limited,
 		unsampled: unsampled,
 		counted:   counted,
 		ctype:     []string{"application/problem+json"},
@@ -51,6 +56,10 @@ func NewMiddleware(l *Limiter, unsampled func(*http.Request) bool, counted func(
 // Wrap is the middleware.
 func (a *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.limited != nil && !a.limited(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		switch v := a.l.Acquire(r.Context()); v {
 		case Admitted:
 		case Gone:

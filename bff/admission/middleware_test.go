@@ -22,7 +22,7 @@ func full(t testing.TB, m *Metrics) (*Middleware, http.Handler) {
 	if l.Acquire(t.Context()) != Admitted {
 		t.Fatal("the first request was shed")
 	}
-	a := NewMiddleware(l, nil, nil)
+	a := NewMiddleware(l, nil, nil, nil)
 	return a, a.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("a shed request reached the handler")
 	}))
@@ -61,7 +61,7 @@ func TestShedAnswerIsAConstantProblem(t *testing.T) {
 // the handler panics.
 func TestAdmittedRequestReleasesItsSlot(t *testing.T) {
 	l := New(Config{Min: 1, Max: 1, QueueWait: -1})
-	h := NewMiddleware(l, nil, nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := NewMiddleware(l, nil, nil, nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/panic" {
 			panic(http.ErrAbortHandler)
 		}
@@ -146,7 +146,7 @@ func BenchmarkShed(b *testing.B) {
 // The admitted path for comparison: acquire, serve nothing, release.
 func BenchmarkAdmit(b *testing.B) {
 	l := New(Config{Min: 1 << 20, Max: 1 << 20})
-	h := NewMiddleware(l, nil, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := NewMiddleware(l, nil, nil, nil).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
 	w := &discard{h: http.Header{}}
 	b.ReportAllocs()
@@ -175,7 +175,7 @@ func TestAGoneClientIsNotStarted(t *testing.T) {
 	m := NewMetrics(reg)
 	l := New(Config{Min: 4, Max: 4, Metrics: m})
 	var counted []int
-	h := NewMiddleware(l, nil, func(_ *http.Request, code int) { counted = append(counted, code) }).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := NewMiddleware(l, nil, nil, func(_ *http.Request, code int) { counted = append(counted, code) }).Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		t.Error("the handler ran for a client that had left")
 	}))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -198,7 +198,7 @@ func TestARequestCutByShutdownBeforeItStartsIsShed(t *testing.T) {
 	m := NewMetrics(reg)
 	l := New(Config{Min: 4, Max: 4, Metrics: m})
 	counted := 0
-	h := NewMiddleware(l, nil, func(_ *http.Request, code int) {
+	h := NewMiddleware(l, nil, nil, func(_ *http.Request, code int) {
 		if code == http.StatusServiceUnavailable {
 			counted++
 		}

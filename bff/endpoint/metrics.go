@@ -94,28 +94,48 @@ func (m *Metrics) route(device, pattern, sceneName string) {
 // the path as the router would, and allocates nothing for a 503 or a 499,
 // as shedding must not. A path no scene route serves is not counted here.
 func (m *Metrics) Refused(r *http.Request, code int) {
+	rt := m.sceneOf(r)
+	if rt == nil {
+		return
+	}
+	switch code {
+	case http.StatusServiceUnavailable:
+		rt.shed.Inc()
+	case httpx.StatusClientClosed:
+		rt.gone.Inc()
+	default:
+		m.requests.WithLabelValues(rt.device, rt.scene, strconv.Itoa(code)).Inc()
+	}
+}
+
+// IsScene reports whether r asks for a scene route, as the router would
+// route it: what admission limits. A request the router would answer
+// 404 or 405 is not one, so it gets that answer, not a shed 503 telling
+// it to retry. Without metrics, every request is taken for one.
+func (m *Metrics) IsScene(r *http.Request) bool {
+	return m == nil || m.sceneOf(r) != nil
+}
+
+// sceneOf is the scene route r asks for, read off the path as the router
+// reads it, or nil; it allocates nothing.
+func (m *Metrics) sceneOf(r *http.Request) *shedRoute {
 	if m == nil || r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return // the router would answer 405
+		return nil // the router would answer 405
 	}
 	path := strings.TrimPrefix(httpx.RoutedPath(r), "/")
 	device, _, _ := strings.Cut(path, "/")
 	rest := path[len(device):] // "/v1/feed"
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for _, rt := range m.routes[device] {
+	routes := m.routes[device]
+	for i := range routes {
+		rt := &routes[i]
 		if rt.param && strings.HasPrefix(rest, rt.prefix) && len(rest) > len(rt.prefix) && !strings.Contains(rest[len(rt.prefix):], "/") ||
 			!rt.param && rest == rt.prefix {
-			switch code {
-			case http.StatusServiceUnavailable:
-				rt.shed.Inc()
-			case httpx.StatusClientClosed:
-				rt.gone.Inc()
-			default:
-				m.requests.WithLabelValues(rt.device, rt.scene, strconv.Itoa(code)).Inc()
-			}
-			return
+			return rt
 		}
 	}
+	return nil
 }
 
 // begin counts a request in flight until the returned func is called.

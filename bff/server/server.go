@@ -110,7 +110,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 		env.CheckScenario = checkScenario
 	}
 	limiter := admission.New(cfg.admission(admission.NewMetrics(d.Metrics)))
-	admit := admission.NewMiddleware(limiter, admission.ScenarioUnsampled(cfg.Mock), env.Metrics.Refused)
+	admit := admission.NewMiddleware(limiter, env.Metrics.IsScene, admission.ScenarioUnsampled(cfg.Mock), env.Metrics.Refused)
 	public := d.Tracing.Handler(bff.NewServer(d.Logger, env, mosaic.OpenAPI, admit, specMocks))
 	return Handlers{
 		Public: public,
