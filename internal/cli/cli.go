@@ -17,18 +17,21 @@ import (
 type Run func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
 
 // Main runs run under a context that the first SIGINT or SIGTERM cancels,
-// starting a graceful shutdown; a second one, with the default handling
-// restored, ends the process at once. It exits with ExitCode.
+// starting a graceful shutdown; a second one ends the process at once,
+// killed by that signal, after a line on stderr saying so (the operator
+// who sent it learns that the shutdown was cut, not finished). It exits
+// with ExitCode.
 func Main(name string, run Run) {
 	ctx, cancel := context.WithCancel(context.Background())
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2) // two: a second signal close behind the first is not dropped
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		// Restored before the context ends, so that the second signal,
-		// however soon it follows, meets the default handling.
-		signal.Stop(sigs)
 		cancel()
+		sig := (<-sigs).(syscall.Signal)
+		fmt.Fprintf(os.Stderr, "%s: second signal (%v): exiting at once, the shutdown cut short\n", name, sig)
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		syscall.Kill(os.Getpid(), sig) // the default handling: the process ends killed by sig
 	}()
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	cancel()

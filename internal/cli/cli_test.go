@@ -92,9 +92,9 @@ func TestExitCodes(t *testing.T) {
 }
 
 // The first SIGTERM cancels run's context (run gets the process's args
-// and environment); the second ends a shutdown that hangs.
+// and environment); the second ends a shutdown that hangs, saying so.
 func TestSecondSignalEndsTheProcess(t *testing.T) {
-	cmd, out, _ := start(t, "serve")
+	cmd, out, stderr := start(t, "serve")
 	if !out.Scan() || out.Text() != "serving "+os.Args[0]+" serve" {
 		t.Fatalf("first line %q, %v", out.Text(), out.Err())
 	}
@@ -111,6 +111,9 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
 		t.Errorf("state %v: want killed by the second SIGTERM", cmd.ProcessState)
+	}
+	if want := "prog: second signal (terminated): exiting at once, the shutdown cut short\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
 	}
 }
 
