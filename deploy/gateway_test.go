@@ -283,7 +283,7 @@ func TestGatewayRateLimitsEachClient(t *testing.T) {
 	const sent = 300 // the limit is 50 a second with a burst of 100, and these take well under 2 s
 	limited := 0
 	for i := range sent {
-		resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": fmt.Sprintf("burst-%d", i)})
+		resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": fmt.Sprintf("burst-%d", i), "Origin": "https://m.example.com"})
 		switch resp.StatusCode {
 		case http.StatusOK:
 		case http.StatusTooManyRequests:
@@ -301,6 +301,7 @@ func TestGatewayRateLimitsEachClient(t *testing.T) {
 			for k, want := range map[string]string{
 				"Content-Type": "application/problem+json", "Retry-After": "1",
 				"X-Request-Id": fmt.Sprintf("burst-%d", i), "Cache-Control": "no-store",
+				"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, X-Request-Id",
 			} {
 				if got := resp.Header.Get(k); got != want {
 					t.Errorf("429 %s %q, want %q", k, got, want)
@@ -361,7 +362,7 @@ func TestGatewayCapsEachReplica(t *testing.T) {
 		t.Fatalf("%d requests reached the replicas, want one each", n)
 	}
 
-	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": "shed-1"})
+	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": "shed-1", "Origin": "https://m.example.com"})
 	if id := resp.Header.Get("X-Request-Id"); id != "shed-1" {
 		t.Errorf("shed at the gateway: X-Request-Id %q, want the client's", id)
 	}
@@ -372,6 +373,10 @@ func TestGatewayCapsEachReplica(t *testing.T) {
 		resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(body), `"status":503`) {
 		t.Errorf("both replicas at their cap: %d %q (Retry-After %q, Content-Type %q), want the shed problem",
 			resp.StatusCode, body, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"))
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+		t.Errorf("shed at the gateway: CORS %q exposing %q, want any page to read it and its Retry-After",
+			resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Access-Control-Expose-Headers"))
 	}
 	if n := inFlight(); n != 2 {
 		t.Errorf("%d requests reached the replicas, want the third answered at the gateway", n)
