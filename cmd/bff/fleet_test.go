@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,14 +37,7 @@ func newFleet(t *testing.T) *fleet {
 	if testing.Short() {
 		t.Skip("starts etcd and several mocksvc processes")
 	}
-	etcd := etcdtest.Start(t)
-	bin := filepath.Join(t.TempDir(), "mocksvc")
-	build := exec.Command("go", "build", "-o", bin, "../mocksvc")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build mocksvc: %v", err)
-	}
-	return &fleet{t: t, etcd: etcd, mocksvc: bin}
+	return &fleet{t: t, etcd: etcdtest.Start(t), mocksvc: buildMocksvc(t)}
 }
 
 // mockProc is one mocksvc process serving all six services.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package mosaic_test
+
+const raceEnabled = false
