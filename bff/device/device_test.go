@@ -85,6 +85,16 @@ func TestImageURL(t *testing.T) {
 		// Without a path the suffix would become the host: dropped.
 		{"https://cdn.example", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
 		{"https://cdn.example/", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn.example/@1w_2h.jpg"},
+		{"https://cdn.example?v=2", device.Image{W: 1, H: 2, Format: "jpg"}, ""},
+		// The suffix ends the path: before a query, and a fragment, which
+		// never reaches the CDN, goes.
+		{"https://cdn/1.jpg?v=2", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg?v=2"},
+		{"https://cdn/1.jpg#top", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg"},
+		{"https://cdn/1.jpg?v=2#top", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg?v=2"},
+		{"https://cdn/1.jpg?at=a@b", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg?at=a@b"},
+		// A rendition already named is replaced, not stacked.
+		{"https://cdn/1.jpg@100w_100h.webp", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg"},
+		{"https://cdn/a@b/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/a@b/1.jpg@1w_2h.jpg"},
 	}
 	for _, tt := range tests {
 		if got := device.ImageURL(tt.url, tt.img); got.String() != tt.want {

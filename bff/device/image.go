@@ -43,18 +43,31 @@ func (c Covers) For(n Network) Image {
 }
 
 // ImageURL is the CDN rendition {url}@{w}w_{h}h[_{q}q].{fmt} of url, made
-// safe by dto.SafeURL (https only). The check runs on the whole rendition,
-// suffix included: a cover with no path, https://host, would otherwise turn
-// into https://host@640w_360h.webp, a URL whose host is the suffix. A url
-// that is empty, or that no client could load, gives the zero URL: there is
+// safe by dto.SafeURL (https only). The suffix names a file, so it ends the
+// path: a query stays after it, a fragment (which never reaches the CDN) is
+// dropped, and a rendition suffix url already has is replaced, not
+// stacked. The check runs on the whole rendition, suffix included: a
+// cover with no path, https://host, would otherwise turn into
+// https://host@640w_360h.webp, a URL whose host is the suffix. A url that
+// is empty, or that no client could load, gives the zero URL: there is
 // nothing to resize.
 func ImageURL(url string, img Image) dto.URL {
 	if url == "" {
 		return dto.URL{}
 	}
+	path, query := url, ""
+	if i := strings.IndexAny(url, "?#"); i >= 0 {
+		path = url[:i]
+		if url[i] == '?' {
+			query, _, _ = strings.Cut(url[i:], "#")
+		}
+	}
+	if file := strings.LastIndexByte(path, '/') + 1; strings.IndexByte(path[file:], '@') >= 0 {
+		path = path[:file+strings.IndexByte(path[file:], '@')]
+	}
 	var b strings.Builder
-	b.Grow(len(url) + 24)
-	b.WriteString(url)
+	b.Grow(len(path) + len(query) + 24)
+	b.WriteString(path)
 	b.WriteByte('@')
 	b.WriteString(strconv.Itoa(img.W))
 	b.WriteString("w_")
@@ -67,5 +80,6 @@ func ImageURL(url string, img Image) dto.URL {
 	}
 	b.WriteByte('.')
 	b.WriteString(img.Format)
+	b.WriteString(query)
 	return dto.SafeURL(b.String())
 }
