@@ -129,32 +129,37 @@ func TestCoverByDeviceAndNetwork(t *testing.T) {
 	// The fixture's cover is http: every device gets it upgraded.
 	const https = "https://i0.hdslb.example/bfs/archive/1.jpg@"
 	tests := []struct {
-		dev  string
-		net  device.Network
-		want string
+		dev   string
+		net   device.Network
+		want  string
+		build int64
 	}{
-		{"app", device.WiFi, https + "640w_360h.webp"},
-		{"app", device.G5, https + "640w_360h.webp"},
-		{"app", device.G4, https + "480w_270h.webp"},
-		{"app", device.G3, https + "320w_180h_50q.webp"},
-		{"app", device.G2, https + "320w_180h_50q.webp"},
-		{"pad", device.WiFi, https + "960w_540h.webp"},
-		{"pad", device.G5, https + "960w_540h.webp"},
-		{"pad", device.G4, https + "640w_360h.webp"},
-		{"pad", device.G3, https + "480w_270h_50q.webp"},
-		{"pad", device.G2, https + "480w_270h_50q.webp"},
-		{"web", device.WiFi, https + "1280w_720h.webp"},
-		{"web", device.G4, https + "1280w_720h.webp"},
-		{"web", device.G2, https + "1280w_720h.webp"},
-		{"mini", device.WiFi, https + "480w_270h.jpg"},
-		{"mini", device.G5, https + "480w_270h.jpg"},
-		{"mini", device.G4, https + "320w_180h.jpg"},
-		{"mini", device.G3, https + "320w_180h_50q.jpg"},
-		{"mini", device.G2, https + "320w_180h_50q.jpg"},
+		{"app", device.WiFi, https + "640w_360h.webp", 0},
+		{"app", device.G5, https + "640w_360h.webp", 0},
+		{"app", device.G4, https + "480w_270h.webp", 0},
+		{"app", device.G3, https + "320w_180h_50q.webp", 0},
+		{"app", device.G2, https + "320w_180h_50q.webp", 0},
+		{"pad", device.WiFi, https + "960w_540h.webp", 0},
+		{"pad", device.G5, https + "960w_540h.webp", 0},
+		{"pad", device.G4, https + "640w_360h.webp", 0},
+		{"pad", device.G3, https + "480w_270h_50q.webp", 0},
+		{"pad", device.G2, https + "480w_270h_50q.webp", 0},
+		{"web", device.WiFi, https + "1280w_720h.webp", 0},
+		{"web", device.G4, https + "1280w_720h.webp", 0},
+		{"web", device.G2, https + "1280w_720h.webp", 0},
+		{"mini", device.WiFi, https + "480w_270h.jpg", 0},
+		{"mini", device.G5, https + "480w_270h.jpg", 0},
+		{"mini", device.G4, https + "320w_180h.jpg", 0},
+		{"mini", device.G3, https + "320w_180h_50q.jpg", 0},
+		{"mini", device.G2, https + "320w_180h_50q.jpg", 0},
+		// The legacy card of old app builds follows the network too.
+		{"app", device.WiFi, https + "640w_360h.webp", 7000000},
+		{"app", device.G4, https + "480w_270h.webp", 7000000},
+		{"app", device.G2, https + "320w_180h_50q.webp", 7000000},
 	}
 	for _, tt := range tests {
-		if got := card(t, tt.dev, device.View{Network: tt.net})["cover"]; got != tt.want {
-			t.Errorf("%s on %s: cover %v, want %s", tt.dev, tt.net, got, tt.want)
+		if got := card(t, tt.dev, device.View{Network: tt.net, Build: tt.build})["cover"]; got != tt.want {
+			t.Errorf("%s (build %d) on %s: cover %v, want %s", tt.dev, tt.build, tt.net, got, tt.want)
 		}
 	}
 }
@@ -180,6 +185,27 @@ func TestCountsByDeviceAndLanguage(t *testing.T) {
 		if got := dig(card(t, tt.dev, device.View{Lang: tt.lang}), tt.path...); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s %v %v = %v, want %v", tt.dev, tt.lang, tt.path, got, tt.want)
 		}
+	}
+	// The legacy card's play_text follows the language too.
+	for lang, want := range map[device.Lang]string{device.Chinese: "12.3万", device.English: "123.4K"} {
+		if got := card(t, "app", device.View{Lang: lang, Build: 7000000})["play_text"]; got != want {
+			t.Errorf("legacy app card in %v: play_text %v, want %s", lang, got, want)
+		}
+	}
+}
+
+// An old build does not read degraded: a card whose stats are missing
+// shows no play count, rather than a false "0".
+func TestLegacyCardWithoutStatsShowsNoCount(t *testing.T) {
+	f := fixture()
+	f.Cards[0].Stat = nil
+	raw, _ := json.Marshal(app.Adapt().Feed(f, device.View{Build: 7000000, Lang: device.Chinese}))
+	var body struct{ Cards []map[string]any }
+	if err := json.Unmarshal(raw, &body); err != nil || len(body.Cards) != 1 {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	if c := body.Cards[0]; c["play"] != 0.0 || c["play_text"] != "" {
+		t.Errorf("legacy card without stats: play %v, play_text %q, want 0 and empty (both required)", c["play"], c["play_text"])
 	}
 }
 

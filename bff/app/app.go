@@ -35,18 +35,23 @@ func card(c scene.Card, v device.View) dto.AppCard {
 }
 
 // legacyCard flattens owner and stats: builds below 8000000 read owner_name,
-// owner_face and play, and break on nested objects.
+// owner_face and play, and break on nested objects or missing fields. Those
+// builds do not read degraded either, so a card without stats shows no
+// play count (play_text empty, as owner_name is without the owner) rather
+// than "0", which they would show as a real one.
 func legacyCard(c scene.Card, v device.View) dto.AppLegacyCard {
 	a := c.Archive
-	play := c.Stat.GetView()
-	return dto.AppLegacyCard{
+	out := dto.AppLegacyCard{
 		Head:      device.Head(c),
 		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network)),
 		Duration:  a.GetDurationS(),
 		Pubdate:   a.GetPubdate(),
 		OwnerName: c.Owner.GetName(),
 		OwnerFace: dto.SafeURL(c.Owner.GetFace()),
-		Play:      play,
-		PlayText:  device.Display(play, v.Lang),
 	}
+	if c.Stat != nil {
+		out.Play = c.Stat.GetView()
+		out.PlayText = device.Display(out.Play, v.Lang)
+	}
+	return out
 }
