@@ -20,7 +20,7 @@ import (
 	"mosaic/internal/telemetry"
 )
 
-// maxPath bounds an unrouted path in the line: a scanner's garbage need
+// maxPath bounds the path in the line: a scanner's garbage need
 // not fill the logs.
 const maxPath = 128
 
@@ -72,15 +72,17 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 func (e *entry) attrs(r *http.Request, pattern string, rec *recorder, took time.Duration) []slog.Attr {
-	path := pattern
-	if path == "" || strings.HasSuffix(path, "*") { // unrouted, or past a mount
-		path = r.URL.Path
-		if len(path) > maxPath {
-			path = path[:maxPath] + "…"
-		}
+	// The path as sent (which video, which user), and the route it matched
+	// (what to aggregate by), when it matched one.
+	path := r.URL.EscapedPath()
+	if len(path) > maxPath {
+		path = path[:maxPath] + "…"
 	}
-	attrs := make([]slog.Attr, 0, 10)
+	attrs := make([]slog.Attr, 0, 11)
 	attrs = append(attrs, slog.String("method", r.Method), slog.String("path", path))
+	if pattern != "" && !strings.HasSuffix(pattern, "*") { // unrouted, or past a mount
+		attrs = append(attrs, slog.String("route", pattern))
+	}
 	if e.device != "" {
 		attrs = append(attrs, slog.String("device", e.device), slog.String("scene", e.scene))
 	}

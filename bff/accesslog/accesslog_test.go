@@ -71,7 +71,7 @@ func TestOneLinePerRequestWithWhatItServed(t *testing.T) {
 	w := serve(t, h, "/web/v1/videos/8?x=1")
 	got := lastLine(t, &buf)
 	want := map[string]any{
-		"level": "INFO", "msg": "request", "method": "GET", "path": "/web/v1/videos/{aid}",
+		"level": "INFO", "msg": "request", "method": "GET", "path": "/web/v1/videos/8", "route": "/web/v1/videos/{aid}",
 		"device": "web", "scene": "video", "status": 200.0, "bytes": float64(w.Body.Len()),
 		"degraded": "stats:unavailable,relation:timeout", "request_id": "req-7", "remote": "192.0.2.1:5555",
 	}
@@ -111,6 +111,9 @@ func TestEveryRequestIsLogged(t *testing.T) {
 		}
 		if _, ok := got["device"]; ok {
 			t.Errorf("%.40s: a device without a scene handler: %v", tc.path, got)
+		}
+		if route, ok := got["route"]; ok != (tc.status != 404) || ok && route != tc.wantPath {
+			t.Errorf("%.40s: route %v, want the path's own route, none when unrouted", tc.path, route)
 		}
 	}
 	if n := strings.Count(buf.String(), "\n"); n != 5 {

@@ -36,7 +36,7 @@ type config struct {
 	// registry is the etcd endpoints every downstream without an explicit
 	// target is discovered from (etcd:///<service>).
 	registry   []string
-	subset     int    // instances kept per service and lane; 0 keeps all
+	subset     int    // instances kept per service, lane and cluster; 0 keeps all
 	instanceID string // this replica's name, from which its subset derives
 	// targets maps a downstream service name to its gRPC target; empty
 	// means mock mode.
@@ -127,7 +127,7 @@ func (c *config) downstreamFlags(fs *flag.FlagSet) (registry *string, targets ma
 	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
 	registry = fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")
 	fs.StringVar(&c.server.Cluster, "cluster", "", "this replica's cluster: healthy downstream instances there are preferred, others used when it has none")
-	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service and lane (0 = all)")
+	fs.IntVar(&c.subset, "subset", 0, "with -registry: downstream instances each replica connects to, per service, lane and cluster (0 = all)")
 	fs.StringVar(&c.instanceID, "instance-id", "", "this replica's name (e.g. bff-3), unique in the registry; its subset of instances derives from it (default: hostname-port of -addr)")
 	targets = map[string]*string{}
 	for _, svc := range clients.Services() {
