@@ -13,33 +13,32 @@ func cards(aidBytes ...int) []Card {
 	return out
 }
 
-func TestCheckBudgetPairsByAid(t *testing.T) {
-	mini := cards(1, 40, 2, 41, 3, 10)
+// The cards both devices show are weighed together: one heavy card does
+// not break the budget of an answer whose cards are light together, and
+// the heaviest are named when the answer does break it.
+func TestCheckBudgetWeighsThePairedCardsTogether(t *testing.T) {
+	mini := cards(1, 30, 2, 50, 3, 10)
 	web := cards(2, 100, 1, 100, 9, 1000)
 	b := CheckBudget(mini, web, 0.40)
-	if len(b.Pairs) != 2 {
-		t.Fatalf("pairs %v, want aids 1 and 2", b.Pairs)
+	if len(b.Pairs) != 2 || b.Pairs[0].Aid != 1 || b.Pairs[1].Aid != 2 {
+		t.Fatalf("pairs %v, want aids 1 and 2 in mini order", b.Pairs)
 	}
-	if b.Pairs[0].Aid != 1 || b.Pairs[0].OverBudget {
-		t.Errorf("aid 1 at exactly the budget: %+v", b.Pairs[0])
+	if b.MiniBytes != 80 || b.WebBytes != 200 || b.Ratio != 0.40 || b.Over() || b.Err() != nil {
+		t.Errorf("%d B vs %d B = %v, over %v, err %v: want 80 vs 200 = 0.40, at exactly the budget", b.MiniBytes, b.WebBytes, b.Ratio, b.Over(), b.Err())
 	}
-	if b.Pairs[1].Aid != 2 || !b.Pairs[1].OverBudget {
-		t.Errorf("aid 2 over the budget: %+v", b.Pairs[1])
+	if h := b.Heaviest(1); len(h) != 1 || h[0].Aid != 2 || h[0].Ratio != 0.5 {
+		t.Errorf("heaviest %v, want aid 2 at 0.5", h)
 	}
-	if b.Ratio != 0.41 {
-		t.Errorf("worst ratio %v, want 0.41", b.Ratio)
-	}
+
+	b = CheckBudget(cards(1, 31, 2, 50), web, 0.40)
 	err := b.Err()
 	if err == nil {
-		t.Fatal("no error for aid 2 over budget")
+		t.Fatal("no error for 81 B against 200 B")
 	}
-	for _, want := range []string{"budget", "aid 2", "0.41", "41 B vs 100 B"} {
+	for _, want := range []string{"2 mini cards weigh 0.41", "81 B vs 200 B", "0.40 budget", "heaviest: aid 2 at 0.50 (50 B vs 100 B); aid 1 at 0.31"} {
 		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
+			t.Errorf("error %q does not say %q", err, want)
 		}
-	}
-	if strings.Contains(err.Error(), "aid 1 ") {
-		t.Errorf("error %q names aid 1, which is within budget", err)
 	}
 }
 
@@ -83,15 +82,15 @@ func TestCheckBudgetNothingToCompare(t *testing.T) {
 	}
 }
 
-func TestCheckBudgetCapsListedBreaches(t *testing.T) {
+func TestCheckBudgetNamesTheThreeHeaviest(t *testing.T) {
 	var mini, web []Card
 	for aid := range 8 {
-		mini = append(mini, Card{Aid: int64(aid), HasAid: true, Bytes: 90})
+		mini = append(mini, Card{Aid: int64(aid), HasAid: true, Bytes: 90 - aid})
 		web = append(web, Card{Aid: int64(aid), HasAid: true, Bytes: 100})
 	}
 	err := CheckBudget(mini, web, 0.40).Err()
-	if err == nil || !strings.Contains(err.Error(), "8 of 8") || !strings.Contains(err.Error(), "and 3 more") {
-		t.Fatalf("err = %v", err)
+	if err == nil || strings.Count(err.Error(), "aid ") != 3 || !strings.Contains(err.Error(), "aid 0 at 0.90") || strings.Contains(err.Error(), "aid 3 ") {
+		t.Fatalf("err = %v, want aids 0, 1 and 2 named", err)
 	}
 }
 

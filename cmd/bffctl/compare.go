@@ -41,20 +41,21 @@ func parseCompare(args []string, stderr io.Writer) (compareConfig, error) {
 	fs.StringVar(&cfg.network, "network", "wifi", "X-Network: wifi, 5g, 4g, 3g or 2g (empty: not sent)")
 	fs.StringVar(&cfg.lang, "lang", "zh-CN", "Accept-Language (empty: not sent)")
 	fs.Int64Var(&cfg.build, "build", 0, "X-Client-Build (0: not sent)")
-	fs.Float64Var(&cfg.budget, "budget", devicediff.MiniBudget, "the most a mini card may weigh, as a `fraction` of its web card")
+	fs.Float64Var(&cfg.budget, "budget", devicediff.MiniBudget, "the most the mini cards may weigh, as a `fraction` of the web cards of the same videos")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: bffctl compare [flags] PATH
 
 Requests {base}/{device}PATH for app, pad, web and mini with the same
 headers, validates each response against api.openapi.yaml, prints which
-fields each device receives, and checks that a mini card weighs no more
-than -budget of the web card with the same aid (of the average web card
-when the devices show different videos). PATH is a scene path without the
+fields each device receives, and checks that the mini cards weigh no
+more than -budget of the web cards of the same videos, together (the
+average card when the devices show different videos), naming the
+heaviest. PATH is a scene path without the
 device, e.g. /v1/feed?ps=10, /v1/videos/123, /v1/users/5.
 
-Fails when a device does not answer 200, a response breaks the spec, or a
-mini card breaks the budget.
+Fails when a device does not answer 200, a response breaks the spec, or the
+mini cards break the budget.
 
 flags:`)
 		fs.PrintDefaults()

@@ -109,22 +109,10 @@ func renderBudget(w io.Writer, b devicediff.Budget) {
 		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: no aid on both, averages %.0f B / %.0f B = %.2f: %s\n",
 			b.Limit, b.MiniAvg, b.WebAvg, b.Ratio, verdict(b.Ratio > b.Limit))
 	default:
-		worst := b.Pairs[0]
-		over := 0
-		for _, p := range b.Pairs {
-			if p.Ratio > worst.Ratio {
-				worst = p
-			}
-			if p.OverBudget {
-				over++
-			}
-		}
-		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: %d cards paired by aid, worst aid %d at %.2f (%d B / %d B): %s\n",
-			b.Limit, len(b.Pairs), worst.Aid, worst.Ratio, worst.Mini, worst.Web, verdict(over > 0))
-		for _, p := range b.Pairs {
-			if p.OverBudget {
-				fmt.Fprintf(w, "  over: aid %d at %.2f (%d B / %d B)\n", p.Aid, p.Ratio, p.Mini, p.Web)
-			}
+		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: %d cards paired by aid, %d B / %d B = %.2f: %s\n",
+			b.Limit, len(b.Pairs), b.MiniBytes, b.WebBytes, b.Ratio, verdict(b.Over()))
+		for _, p := range b.Heaviest(3) {
+			fmt.Fprintf(w, "  heaviest: aid %d at %.2f (%d B / %d B)\n", p.Aid, p.Ratio, p.Mini, p.Web)
 		}
 	}
 }

@@ -271,13 +271,13 @@ func TestCompareFailsOverBudget(t *testing.T) {
 		if err == nil {
 			t.Fatalf("a fat mini card passed:\n%s", stdout)
 		}
-		if !strings.Contains(err.Error(), "budget") || !strings.Contains(err.Error(), "1 of ") || !strings.Contains(err.Error(), "aid "+fat+" ") {
-			t.Errorf("err %v, want aid %s over budget", err, fat)
+		if !strings.Contains(err.Error(), "budget") || !strings.Contains(err.Error(), "heaviest: aid "+fat+" ") {
+			t.Errorf("err %v, want the budget broken, aid %s the heaviest", err, fat)
 		}
 		if strings.Contains(err.Error(), "spec") {
 			t.Errorf("err %v: the fat card should be spec-valid", err)
 		}
-		if !strings.Contains(stdout, "over: aid "+fat+" ") {
+		if !strings.Contains(stdout, "heaviest: aid "+fat+" ") {
 			t.Errorf("aid %s not listed in\n%s", fat, stdout)
 		}
 	})

@@ -159,13 +159,8 @@ func newBudgetView(mini, web result) budgetView {
 	case b.Averaged():
 		bv.Text = fmt.Sprintf("no aid on both: average mini card %.0f B / average web card %.0f B = %.2f (budget %.2f)", b.MiniAvg, b.WebAvg, b.Ratio, b.Limit)
 	default:
-		worst := b.Pairs[0]
-		for _, p := range b.Pairs {
-			if p.Ratio > worst.Ratio {
-				worst = p
-			}
-		}
-		bv.Text = fmt.Sprintf("%d cards paired by aid, worst aid %d: %d B / %d B = %.2f (budget %.2f)", len(b.Pairs), worst.Aid, worst.Mini, worst.Web, worst.Ratio, b.Limit)
+		heaviest := b.Heaviest(1)[0]
+		bv.Text = fmt.Sprintf("%d cards paired by aid: %d B / %d B = %.2f (budget %.2f); heaviest aid %d at %.2f", len(b.Pairs), b.MiniBytes, b.WebBytes, b.Ratio, b.Limit, heaviest.Aid, heaviest.Ratio)
 	}
 	return bv
 }
