@@ -64,6 +64,8 @@ http {
       error_page 502 = @shed;
     }
     location @shed {
+      add_header Access-Control-Allow-Origin * always;
+      add_header Access-Control-Expose-Headers "Retry-After, X-Request-Id" always;
       add_header Retry-After 1 always;
       add_header X-Request-Id $mosaic_request_id always;
       add_header Cache-Control no-store always;
