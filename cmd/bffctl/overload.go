@@ -30,8 +30,8 @@ func parseOverload(args []string, stderr io.Writer) (overload.Config, error) {
 	fs.StringVar(&loads, "loads", "0.5,1,2,3", "offered loads as multiples of the measured saturation, one phase each a round")
 	fs.IntVar(&cfg.Rounds, "rounds", 5, "times every load runs, in turn with the others: the machine's capacity drifts from minute to minute, and in rounds every load meets the same minutes; the checks read each load's mean, against the highest of the loads' means")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each load phase")
-	fs.StringVar(&probe, "probe", "16,32,64,128,256", "closed-loop worker counts tried, in order, to find the saturation (the best 200/s of any); stops once past the knee")
-	fs.StringVar(&ramp, "ramp", "1,1.15,1.3,1.5,1.75,2,2.5", "open-loop loads, multiples of the closed-loop probe's best, tried in order after it until goodput falls 10% below the best; the saturation is the best 200/s of probe and ramp (empty: the probe alone). The closed loop can read far low: its workers answered at once by a shedding BFF ask again at once")
+	fs.StringVar(&probe, "probe", "16,32,64,128,256", "closed-loop worker counts tried, in order, to find the saturation (the best screens/s of any: 200s listing no degraded section); stops once past the knee")
+	fs.StringVar(&ramp, "ramp", "1,1.15,1.3,1.5,1.75,2,2.5", "open-loop loads, multiples of the closed-loop probe's best, tried in order after it until goodput falls 10% below the best; the saturation is the best screens/s of probe and ramp (empty: the probe alone). The closed loop can read far low: its workers answered at once by a shedding BFF ask again at once")
 	fs.DurationVar(&cfg.ProbeDur, "probe-duration", 3*time.Second, "length of each saturation probe and ramp step (0: -duration). The steps only set the rate the loads are multiples of; the best goodput the checks read is the highest of the loads' means, since the best of many steps is the luckiest draw of the machine, not what the BFF does")
 	fs.Float64Var(&cfg.Saturation, "saturation", 0, "skip the probe and take this as the saturation (req/s)")
 	fs.DurationVar(&cfg.Settle, "settle", 6*time.Second, "pause before each phase, once the BFF has nothing in flight, so breakers opened by the previous one close (they stay open 5s)")
@@ -60,7 +60,7 @@ Measures how the BFF holds up past saturation. Starts cmd/mocksvc (with
 pinned to one CPU and the mocks and the load generator (a child process
 running vegeta) to the other. Finds the saturation with closed-loop probes
 and an open-loop ramp above their best, then offers open-loop load at
--loads multiples of it, -rounds times in turn, and reports goodput (200/s), its ratio to the best, p50/p99 of the 200s, shed and failed
+-loads multiples of it, -rounds times in turn, and reports goodput (screens/s: 200s listing no degraded section), its ratio to the best, p50/p99 of the 200s, shed and failed
 answers, breaker and throttle activity from the BFF's /metrics, and CPU use.
 Writes a Markdown table (-md) and an SVG chart (-svg).
 

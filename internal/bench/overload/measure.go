@@ -88,7 +88,7 @@ func (r *rig) settle(ctx context.Context) {
 }
 
 // probe runs closed loops of increasing size; the saturation is the best
-// 200/s any reached. It stops once goodput fell 10% below the best: past
+// screens/s any reached. It stops once goodput fell 10% below the best: past
 // the knee, more workers only queue.
 func (r *rig) probe(ctx context.Context) ([]ProbeStep, float64, error) {
 	var (
@@ -105,7 +105,7 @@ func (r *rig) probe(ctx context.Context) ([]ProbeStep, float64, error) {
 		}
 		g := sum.goodput()
 		steps = append(steps, ProbeStep{Workers: w, Goodput: g, Summary: sum})
-		fmt.Fprintf(r.stderr, "  probe %4d workers: %6.0f 200/s, p50 %.1fms p99 %.1fms, %d of %d not 200\n", w, g, sum.P50ms, sum.P99ms, sum.Sent-sum.OK, sum.Sent)
+		fmt.Fprintf(r.stderr, "  probe %4d workers: %6.0f screens/s, p50 %.1fms p99 %.1fms, %d of %d not whole\n", w, g, sum.P50ms, sum.P99ms, sum.Sent-sum.OK+sum.Partial, sum.Sent)
 		if g > best {
 			best = g
 		} else if g < 0.9*best {
@@ -119,7 +119,7 @@ func (r *rig) probe(ctx context.Context) ([]ProbeStep, float64, error) {
 }
 
 // ramp offers open-loop load at each of cfg.Ramp × closed, the closed-loop
-// probe's best, and returns the best 200/s of the probe and the ramp. It
+// probe's best, and returns the best screens/s of the probe and the ramp. It
 // stops once goodput fell 10% below the best: past the knee.
 func (r *rig) ramp(ctx context.Context, closed float64) ([]ProbeStep, float64, error) {
 	var steps []ProbeStep
@@ -132,7 +132,7 @@ func (r *rig) ramp(ctx context.Context, closed float64) ([]ProbeStep, float64, e
 		}
 		g := sum.goodput()
 		steps = append(steps, ProbeStep{Offered: m * closed, Goodput: g, Summary: sum})
-		fmt.Fprintf(r.stderr, "  ramp %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms, %d of %d not 200\n", m*closed, g, sum.P50ms, sum.P99ms, sum.Sent-sum.OK, sum.Sent)
+		fmt.Fprintf(r.stderr, "  ramp %6.0f req/s: %6.0f screens/s, p50 %.1fms p99 %.1fms, %d of %d not whole\n", m*closed, g, sum.P50ms, sum.P99ms, sum.Sent-sum.OK+sum.Partial, sum.Sent)
 		if g > best {
 			best = g
 		} else if g < 0.9*best {

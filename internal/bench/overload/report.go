@@ -110,10 +110,10 @@ func pct(m map[string]float64, k string) string {
 // stepTable is a table of the steps that looked for the saturation, each
 // labelled by what it was (workers, offered rate).
 func stepTable(title, note, label string, steps []ProbeStep, labelOf func(ProbeStep) string) report.Table {
-	t := report.Table{Title: title, Note: note, Headers: []string{label, "200/s", "p50 ms", "p99 ms", "sent", "not 200"}, Labels: 1}
+	t := report.Table{Title: title, Note: note, Headers: []string{label, "screens/s", "p50 ms", "p99 ms", "sent", "not whole"}, Labels: 1}
 	for _, s := range steps {
 		t.Rows = append(t.Rows, []string{labelOf(s), report.Num(s.Goodput), report.Num(s.Summary.P50ms), report.Num(s.Summary.P99ms),
-			strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK)})
+			strconv.Itoa(s.Summary.Sent), strconv.Itoa(s.Summary.Sent - s.Summary.OK + s.Summary.Partial)})
 	}
 	return t
 }
@@ -121,25 +121,25 @@ func stepTable(title, note, label string, steps []ProbeStep, labelOf func(ProbeS
 func (rep *Report) tables() []report.Table {
 	var out []report.Table
 	if len(rep.Probe) > 0 {
-		out = append(out, stepTable("Saturation probe (closed loop)", "each a closed loop of that many workers; the saturation is the best 200/s of any (it sets the rate of each load; the checks compare loads with loads)",
+		out = append(out, stepTable("Saturation probe (closed loop)", "each a closed loop of that many workers; screens: 200s listing no degraded section; the saturation is the best screens/s of any (it sets the rate of each load; the checks compare loads with loads)",
 			"workers", rep.Probe, func(s ProbeStep) string { return strconv.Itoa(s.Workers) }))
 	}
 	if len(rep.Ramp) > 0 {
-		out = append(out, stepTable("Saturation ramp (open loop)", "offered at multiples of the probe's best; the saturation is the best 200/s of probe and ramp",
+		out = append(out, stepTable("Saturation ramp (open loop)", "offered at multiples of the probe's best; the saturation is the best screens/s of probe and ramp",
 			"offered/s", rep.Ramp, func(s ProbeStep) string { return report.Num(s.Offered) }))
 	}
 	load := report.Table{
 		Title: fmt.Sprintf("Open-loop load: %s %s, %s each", rep.Device, rep.Scene, rep.PhaseDuration),
-		Note: fmt.Sprintf("saturation %.0f req/s (the probe's best step, the rate 1× offers), best goodput %.0f req/s (the highest load's mean over its rounds); offered: the rate asked of the generator; sent/s: the rate it achieved over its send span (lower when it fell behind, see gen lag); goodput (200/s) is over that same span; p50/p99 of the 200s from each request's scheduled send; "+
+		Note: fmt.Sprintf("saturation %.0f req/s (the probe's best step, the rate 1× offers), best goodput %.0f req/s (the highest load's mean over its rounds); offered: the rate asked of the generator; sent/s: the rate it achieved over its send span (lower when it fell behind, see gen lag); goodput (screens/s): 200s listing no degraded section, over that same span; 200 degraded: 200s that listed one, not goodput; p50/p99 of all the 200s from each request's scheduled send; "+
 			"shed: 503 with Retry-After and no failed section; scene: 503 naming the section that failed; other: any other status or no answer (client timeout %s)",
 			rep.Saturation, rep.Best, rep.Timeout),
-		Headers: []string{"load", "offered/s", "sent/s", "sent", "200/s", "of best", "p50 ms", "p99 ms", "503 shed", "503 scene", "504", "other", "gen lag p99 ms"},
+		Headers: []string{"load", "offered/s", "sent/s", "sent", "screens/s", "of best", "p50 ms", "p99 ms", "200 degraded", "503 shed", "503 scene", "504", "other", "gen lag p99 ms"},
 		Labels:  1,
 	}
 	for _, p := range rep.Phases {
 		s := p.Summary
 		load.Rows = append(load.Rows, []string{rep.phaseLabel(p), report.Num(s.Rate), report.Num(perSecond(s.Sent, s)), strconv.Itoa(s.Sent), report.Num(p.Goodput),
-			fmt.Sprintf("%.0f%%", 100*p.Ratio), report.Num(s.P50ms), report.Num(s.P99ms), strconv.Itoa(s.Shed), strconv.Itoa(s.Scene503),
+			fmt.Sprintf("%.0f%%", 100*p.Ratio), report.Num(s.P50ms), report.Num(s.P99ms), strconv.Itoa(s.Partial), strconv.Itoa(s.Shed), strconv.Itoa(s.Scene503),
 			strconv.Itoa(s.GW504), strconv.Itoa(s.Other), report.Num(s.LagP99ms)})
 	}
 	out = append(out, load)

@@ -226,9 +226,9 @@ func TestOverloadMarkdown(t *testing.T) {
 	md := b.String()
 	for _, want := range []string{
 		"## Overload: web feed at 0.5×, 1×, 2×, 3× of saturation",
-		"| load | offered/s | sent/s | sent | 200/s | of best | p50 ms | p99 ms | 503 shed | 503 scene | 504 | other | gen lag p99 ms |",
-		"| 2× | 2000 | 2000 | 20000 | 969 | 95% | 30.0 | 700 | 9000 | 1000 | 200 | 110 | 3.00 |",
-		"| 3× | 3000 | 3000 | 30000 | 867 | 85% | 30.0 | 900 | 20000 | 1000 | 200 | 130 | 80.0 |",
+		"| load | offered/s | sent/s | sent | screens/s | of best | p50 ms | p99 ms | 200 degraded | 503 shed | 503 scene | 504 | other | gen lag p99 ms |",
+		"| 2× | 2000 | 2000 | 20000 | 969 | 95% | 30.0 | 700 | 0 | 9000 | 1000 | 200 | 110 | 3.00 |",
+		"| 3× | 3000 | 3000 | 30000 | 867 | 85% | 30.0 | 900 | 0 | 20000 | 1000 | 200 | 130 | 80.0 |",
 		"| 2× | 64/90/120 | 60/101/130 | 40 | 0 | 0 | 0 | 2 | 12 | 99 | - | 20 | - | 100 | 70 |",
 		"| 3× | - | - | 0 |",
 		"| 32 | 1000 | 0 | 0 | 2000 | 0 |",
@@ -272,8 +272,8 @@ func TestOverloadSVG(t *testing.T) {
 	doc := b.String()
 	svgWellFormed(t, []byte(doc))
 	for _, want := range []string{
-		"<title>2× 200: 969/s</title>", "<title>3× 503 shed: 2000/s</title>", "<title>3× other: 13/s</title>",
-		"best 1020/s", "90% of best", ">p99 900 ms<", "2000/s offered, 969 200/s (95%)",
+		"<title>2× whole 200: 969/s</title>", "<title>3× 503 shed: 2000/s</title>", "<title>3× other: 13/s</title>",
+		"best 1020/s", "90% of best", ">p99 900 ms<", "2000/s offered, 969 screens/s (95%)",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("SVG lacks %q", want)

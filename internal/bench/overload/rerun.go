@@ -48,7 +48,7 @@ func (rep *Report) rerunTable() *report.Table {
 		Title: "Phases set aside: the generator fell behind",
 		Note: fmt.Sprintf("a phase whose generator's send lag p99 passed %d ms, while the BFF failed nothing itself (no 504, no 503 naming a section), measured the rig, not the BFF: "+
 			"it was set aside and ran once more after the last round (the rows marked again above and below); its figures are not in the loads' means nor in the p99 check, its breaker activity is in its check", maxLagP99ms),
-		Headers: []string{"load", "offered/s", "sent", "200/s", "p50 ms", "p99 ms", "503 shed", "other", "gen lag p99 ms", "bff conns opened", "bff %", "generator %"},
+		Headers: []string{"load", "offered/s", "sent", "screens/s", "p50 ms", "p99 ms", "503 shed", "other", "gen lag p99 ms", "bff conns opened", "bff %", "generator %"},
 		Labels:  1,
 	}
 	for _, p := range rep.Rerun {
@@ -70,7 +70,7 @@ func runLoads(ctx context.Context, rep *Report, loads []float64, rounds int, pha
 		ph.Round, ph.Again = round, again
 		if err == nil {
 			s := ph.Summary
-			fmt.Fprintf(log, "  %s %6.0f req/s: %6.0f 200/s, p50 %.1fms p99 %.1fms, send lag p99 %.0fms; shed %d, scene 503 %d, 504 %d, other %d; breaker events %d; connections opened %d\n",
+			fmt.Fprintf(log, "  %s %6.0f req/s: %6.0f screens/s, p50 %.1fms p99 %.1fms, send lag p99 %.0fms; shed %d, scene 503 %d, 504 %d, other %d; breaker events %d; connections opened %d\n",
 				rep.phaseLabel(ph), s.Rate, ph.Goodput, s.P50ms, s.P99ms, s.LagP99ms, s.Shed, s.Scene503, s.GW504, s.Other, ph.Server.breakerEvents(), ph.Server.Connections)
 		}
 		return ph, errors.Join(err, ctx.Err())

@@ -39,7 +39,7 @@ func summarizeLoads(phases []Phase) []LoadSummary {
 	return out
 }
 
-// stepsBest is the best 200/s of the probe and the ramp: measured goodput,
+// stepsBest is the best screens/s of the probe and the ramp: measured goodput,
 // unlike a saturation given on the command line, which is only a rate.
 func stepsBest(steps ...[]ProbeStep) float64 {
 	var best float64
@@ -77,9 +77,9 @@ func (rep *Report) loadsTable() *report.Table {
 	}
 	t := &report.Table{
 		Title: "Each load over its rounds",
-		Note: fmt.Sprintf("200/s: the mean of the load's phases, one a round, run in turn with the other loads; of best: that mean over the best goodput, the highest of these means (%.0f req/s, %s), the figure the checks read; "+
+		Note: fmt.Sprintf("screens/s (200s listing no degraded section): the mean of the load's phases, one a round, run in turn with the other loads; of best: that mean over the best goodput, the highest of these means (%.0f req/s, %s), the figure the checks read; "+
 			"of saturation: over the probe's best step (%.0f req/s), the highest of many draws and minutes away, shown, not checked", rep.Best, mult(rep.BestLoad), rep.Saturation),
-		Headers: []string{"load", "phases", "200/s", "of best", "of saturation", "min 200/s", "max 200/s"},
+		Headers: []string{"load", "phases", "screens/s", "of best", "of saturation", "min screens/s", "max screens/s"},
 		Labels:  1,
 	}
 	for _, l := range rep.Loads {

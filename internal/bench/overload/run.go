@@ -4,7 +4,7 @@
 // the saturation with closed-loop probes, offers open-loop load at
 // multiples of it, and reports goodput, latency, shed and failed answers,
 // breaker activity and CPU use against the checks of issue 9. The
-// saturation is the best 200/s of the closed-loop probes and of an
+// saturation is the best screens/s (whole 200s) of the closed-loop probes and of an
 // open-loop ramp above them: a closed loop reads low, since each worker
 // waits out its answers and the BFF's queueing slows their rate. bffctl
 // overload is its command, bffctl overload-attack its load generator.

@@ -28,7 +28,8 @@ func perSecond(n int, s AttackSummary) float64 {
 // way of not getting it.
 func outcomeBands() []outcomeBand {
 	return []outcomeBand{
-		{"200", "#2ca02c", func(s AttackSummary) float64 { return perSecond(s.OK, s) }},
+		{"whole 200", "#2ca02c", func(s AttackSummary) float64 { return perSecond(s.OK-s.Partial, s) }},
+		{"degraded 200", "#98df8a", func(s AttackSummary) float64 { return perSecond(s.Partial, s) }},
 		{"503 shed", "#ff7f0e", func(s AttackSummary) float64 { return perSecond(s.Shed, s) }},
 		{"503 scene", "#d62728", func(s AttackSummary) float64 { return perSecond(s.Scene503, s) }},
 		{"504", "#9467bd", func(s AttackSummary) float64 { return perSecond(s.GW504, s) }},
@@ -115,7 +116,7 @@ func writeOverloadSVG(out io.Writer, rep *Report) error {
 		p(`<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle" fill="%s">%s</text>`+"\n", cx, labelY, color, report.Esc("p99 "+report.MsUnit(s.P99ms)))
 		p(`<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle" fill="#333333">%s</text>`+"\n", cx, labelY-15, report.Esc("p50 "+report.MsUnit(s.P50ms)))
 		p(`<text x="%.1f" y="%.1f" font-size="15" font-weight="bold" text-anchor="middle">%s</text>`+"\n", cx, base+20, report.Esc(rep.phaseLabel(ph)))
-		under := fmt.Sprintf("%.0f/s offered, %.0f 200/s (%.0f%%)", s.Rate, ph.Goodput, 100*report.Finite(ph.Ratio))
+		under := fmt.Sprintf("%.0f/s offered, %.0f screens/s (%.0f%%)", s.Rate, ph.Goodput, 100*report.Finite(ph.Ratio))
 		if groupW < 200 { // many phases: the long label would run into its neighbours'
 			under = fmt.Sprintf("%.0f (%.0f%%)", ph.Goodput, 100*report.Finite(ph.Ratio))
 		}

@@ -79,6 +79,7 @@ type tally struct {
 
 	firstSend, lastSend, lastEnd time.Time
 	counts                       [outcomeOther + 1]int
+	partial                      int // 200s listing a degraded section
 	failures                     map[string]int
 	degraded                     map[string]int
 }
@@ -104,7 +105,11 @@ func (t *tally) add(r *vegeta.Result) {
 	case outcomeOK:
 		t.okAt = append(t.okAt, len(t.offsets)-1)
 		t.okLat = append(t.okLat, r.Latency)
-		for _, d := range load.Degraded(r.Body) {
+		ds := load.Degraded(r.Body)
+		if len(ds) > 0 {
+			t.partial++
+		}
+		for _, d := range ds {
 			t.degraded[d]++
 		}
 	case outcomeShed:
@@ -128,10 +133,13 @@ type AttackSummary struct {
 	SendSeconds float64 `json:"send_seconds"`
 	Elapsed     float64 `json:"elapsed_seconds"` // first send to last answer
 	OK          int     `json:"ok"`
-	Shed        int     `json:"shed_503"`
-	Scene503    int     `json:"scene_503"`
-	GW504       int     `json:"gateway_504"`
-	Other       int     `json:"other"`
+	// Partial counts the 200s that listed a degraded section: answered,
+	// but not the whole screen, so not goodput.
+	Partial  int `json:"partial_200"`
+	Shed     int `json:"shed_503"`
+	Scene503 int `json:"scene_503"`
+	GW504    int `json:"gateway_504"`
+	Other    int `json:"other"`
 	// Failures counts non-200 answers other than shed by detail.
 	Failures map[string]int `json:"failures"`
 	// Degraded counts "section reason" across the 200 bodies.
@@ -149,7 +157,7 @@ type AttackSummary struct {
 
 func (t *tally) summary() AttackSummary {
 	s := AttackSummary{
-		Sent: len(t.offsets), OK: t.counts[outcomeOK], Shed: t.counts[outcomeShed], Scene503: t.counts[outcomeScene],
+		Sent: len(t.offsets), OK: t.counts[outcomeOK], Partial: t.partial, Shed: t.counts[outcomeShed], Scene503: t.counts[outcomeScene],
 		GW504: t.counts[outcomeGW], Other: t.counts[outcomeOther], Failures: t.failures, Degraded: t.degraded,
 	}
 	if s.Sent == 0 {
@@ -181,8 +189,10 @@ func (t *tally) summary() AttackSummary {
 	return s
 }
 
-// goodput is the rate of 200s: over the send span for an open loop (so a
-// phase in which every request got a 200 has goodput = the rate sent; the
+// goodput is the rate of whole screens, 200s listing no degraded section
+// (a server that drops sections under load must not look faster than one
+// that serves them): over the send span for an open loop (so a phase in
+// which every request got a whole screen has goodput = the rate sent; the
 // answers of the last sends arriving after it are not held against the
 // server), over first send to last answer for a closed loop.
 func (s AttackSummary) goodput() float64 {
@@ -193,5 +203,5 @@ func (s AttackSummary) goodput() float64 {
 	if span <= 0 {
 		return 0
 	}
-	return float64(s.OK) / span
+	return float64(s.OK-s.Partial) / span
 }
