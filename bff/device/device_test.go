@@ -95,6 +95,11 @@ func TestImageURL(t *testing.T) {
 		// A rendition already named is replaced, not stacked.
 		{"https://cdn/1.jpg@100w_100h.webp", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg"},
 		{"https://cdn/a@b/1.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/a@b/1.jpg@1w_2h.jpg"},
+		{"https://cdn/1.jpg@100w_100h_50q.jpg?v=2", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg?v=2"},
+		// An '@' that starts no rendition is the file's name.
+		{"https://cdn/logo@2x.png", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/logo@2x.png@1w_2h.jpg"},
+		{"https://cdn/1@100w_100h.", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1@100w_100h.@1w_2h.jpg"},
+		{"https://cdn/1@100w_h.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1@100w_h.jpg@1w_2h.jpg"},
 	}
 	for _, tt := range tests {
 		if got := device.ImageURL(tt.url, tt.img); got.String() != tt.want {

@@ -62,8 +62,8 @@ func ImageURL(url string, img Image) dto.URL {
 			query, _, _ = strings.Cut(url[i:], "#")
 		}
 	}
-	if file := strings.LastIndexByte(path, '/') + 1; strings.IndexByte(path[file:], '@') >= 0 {
-		path = path[:file+strings.IndexByte(path[file:], '@')]
+	if at := strings.LastIndexByte(path, '@'); at > strings.LastIndexByte(path, '/') && isRendition(path[at+1:]) {
+		path = path[:at]
 	}
 	var b strings.Builder
 	b.Grow(len(path) + len(query) + 24)
@@ -82,4 +82,33 @@ func ImageURL(url string, img Image) dto.URL {
 	b.WriteString(img.Format)
 	b.WriteString(query)
 	return dto.SafeURL(b.String())
+}
+
+// isRendition reports whether s is a rendition suffix without its '@',
+// {w}w_{h}h[_{q}q].{fmt}: an '@' that starts anything else (logo@2x.png)
+// is part of the file's name.
+func isRendition(s string) bool {
+	digits := func(s string) (rest string, ok bool) {
+		i := 0
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return s[i:], i > 0
+	}
+	var ok bool
+	if s, ok = digits(s); !ok || !strings.HasPrefix(s, "w_") {
+		return false
+	}
+	if s, ok = digits(s[2:]); !ok || !strings.HasPrefix(s, "h") {
+		return false
+	}
+	s = s[1:]
+	if strings.HasPrefix(s, "_") {
+		if s, ok = digits(s[1:]); !ok || !strings.HasPrefix(s, "q") {
+			return false
+		}
+		s = s[1:]
+	}
+	format, ok := strings.CutPrefix(s, ".")
+	return ok && format != "" && strings.Trim(format, "abcdefghijklmnopqrstuvwxyz") == ""
 }
