@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // Run is a binary's whole life: it returns when the work is done or, for a
@@ -28,10 +29,22 @@ func Main(name string, run Run) {
 	go func() {
 		<-sigs
 		cancel()
-		sig := (<-sigs).(syscall.Signal)
+		sig := <-sigs
 		fmt.Fprintf(os.Stderr, "%s: second signal (%v): exiting at once, the shutdown cut short\n", name, sig)
+		// The default handling: the process ends killed by sig. Unless it
+		// was started with sig ignored (a background job of a script),
+		// which Reset restores: then it exits as a shell reports a death
+		// by signal.
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		syscall.Kill(os.Getpid(), sig) // the default handling: the process ends killed by sig
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Signal(sig)
+		}
+		time.Sleep(time.Second)
+		code := 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		os.Exit(code)
 	}()
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	cancel()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -114,6 +115,40 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 	}
 	if want := "prog: second signal (terminated): exiting at once, the shutdown cut short\n"; stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// A process started with SIGINT ignored (a background job of a script)
+// still drains on the first and exits on the second: as a shell reports a
+// death by SIGINT, 130, since the signal's default handling is to ignore it.
+func TestSecondSignalEndsAProcessStartedWithItIgnored(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("needs sh to start a process with SIGINT ignored")
+	}
+	cmd := exec.Command(sh, "-c", `trap '' INT; exec "$0"`, os.Args[0])
+	cmd.Env = append(os.Environ(), child+"=serve")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	out := bufio.NewScanner(stdout)
+	if !out.Scan() || !strings.HasPrefix(out.Text(), "serving ") {
+		t.Fatalf("first line %q, %v", out.Text(), out.Err())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if !out.Scan() || out.Text() != "draining" {
+		t.Fatalf("after SIGINT: %q, %v", out.Text(), out.Err())
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if code := exitCode(t, cmd); code != 130 || !strings.Contains(stderr.String(), "second signal (interrupt)") {
+		t.Errorf("exit %d, stderr %q; want 130 and the line saying so", code, stderr.String())
 	}
 }
 
