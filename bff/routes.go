@@ -27,9 +27,12 @@ import (
 // itself, before everything else (no access line, no request id), and
 // puts its headers on every other answer under /{device}, a shed one
 // included. admit decides which scene requests start (nil: all of them);
-// it runs next, so that a shed request costs no more than its constant
-// answer (and gets no access line: bff_shed_total and
-// bff_http_requests_total count them). Nothing else on this listener is
+// it limits the scene routes only (a path no route serves gets its 404
+// at once, and the spec's mocked operations, a development aid answering
+// 501 outside mock mode, are not limited either). It runs next, so that a
+// shed request costs no more than its constant answer (and gets no access
+// line: bff_shed_total and bff_http_requests_total count them). Nothing
+// else on this listener is
 // limited, and the admin listener (health, readiness, metrics) is a
 // separate handler. mocks serves the operations the spec marks as not
 // built yet (nil: none). Every other request gets one access line in

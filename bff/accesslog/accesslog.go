@@ -1,5 +1,5 @@
 // Package accesslog writes one line per request on the public listener:
-// what was asked (method, route, device, scene), how it went (status,
+// what was asked (method, path, route, device, scene), how it went (status,
 // duration, bytes, degraded sections) and who asked (remote), with the
 // request and trace ids that tie it to the request's other lines, the
 // downstream failures among them.

@@ -18,6 +18,12 @@ import (
 // cards are still reported.
 const MiniBudget = 0.40
 
+// MinBudgetCards is the fewest paired cards the budget holds an answer to,
+// the mini's default page: weighed over one or two cards it is the
+// card-by-card rule again, and a page of a single light web card breaks
+// it. A smaller answer is weighed and reported, not failed.
+const MinBudgetCards = 6
+
 // ListKeys are the main lists of the scenes, in the order they are looked
 // for: the feed's cards, the video page's related videos, a user's archives.
 func ListKeys() []string { return []string{"cards", "related", "archives"} }
@@ -173,8 +179,12 @@ func CheckBudget(mini, web []Card, limit float64) Budget {
 // Averaged reports whether the averages were compared (no common aids).
 func (b Budget) Averaged() bool { return len(b.Pairs) == 0 && b.Skipped == "" }
 
+// TooFew reports whether the answer paired too few cards to be held to the
+// budget (MinBudgetCards).
+func (b Budget) TooFew() bool { return len(b.Pairs) > 0 && len(b.Pairs) < MinBudgetCards }
+
 // Over reports whether the check found a breach.
-func (b Budget) Over() bool { return b.Skipped == "" && b.Ratio > b.Limit }
+func (b Budget) Over() bool { return b.Skipped == "" && !b.TooFew() && b.Ratio > b.Limit }
 
 // Heaviest returns at most n pairs, the heaviest mini card for its web card
 // first.

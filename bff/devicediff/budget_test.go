@@ -17,28 +17,41 @@ func cards(aidBytes ...int) []Card {
 // not break the budget of an answer whose cards are light together, and
 // the heaviest are named when the answer does break it.
 func TestCheckBudgetWeighsThePairedCardsTogether(t *testing.T) {
-	mini := cards(1, 30, 2, 50, 3, 10)
-	web := cards(2, 100, 1, 100, 9, 1000)
+	light := []int{3, 40, 4, 40, 5, 40, 6, 40} // four more cards at 0.40
+	mini := cards(append([]int{1, 30, 2, 50, 7, 10}, light...)...)
+	web := cards(append([]int{2, 100, 1, 100, 9, 1000, 3, 100, 4, 100, 5, 100, 6, 100}, 0)...)
 	b := CheckBudget(mini, web, 0.40)
-	if len(b.Pairs) != 2 || b.Pairs[0].Aid != 1 || b.Pairs[1].Aid != 2 {
-		t.Fatalf("pairs %v, want aids 1 and 2 in mini order", b.Pairs)
+	if len(b.Pairs) != 6 || b.Pairs[0].Aid != 1 || b.Pairs[1].Aid != 2 || b.Pairs[2].Aid != 3 {
+		t.Fatalf("pairs %v, want aids 1 to 6 in mini order", b.Pairs)
 	}
-	if b.MiniBytes != 80 || b.WebBytes != 200 || b.Ratio != 0.40 || b.Over() || b.Err() != nil {
-		t.Errorf("%d B vs %d B = %v, over %v, err %v: want 80 vs 200 = 0.40, at exactly the budget", b.MiniBytes, b.WebBytes, b.Ratio, b.Over(), b.Err())
+	if b.MiniBytes != 240 || b.WebBytes != 600 || b.Ratio != 0.40 || b.Over() || b.Err() != nil {
+		t.Errorf("%d B vs %d B = %v, over %v, err %v: want 240 vs 600 = 0.40, at exactly the budget", b.MiniBytes, b.WebBytes, b.Ratio, b.Over(), b.Err())
 	}
 	if h := b.Heaviest(1); len(h) != 1 || h[0].Aid != 2 || h[0].Ratio != 0.5 {
 		t.Errorf("heaviest %v, want aid 2 at 0.5", h)
 	}
 
-	b = CheckBudget(cards(1, 31, 2, 50), web, 0.40)
+	b = CheckBudget(cards(append([]int{1, 36, 2, 50}, light...)...), web, 0.40)
 	err := b.Err()
 	if err == nil {
-		t.Fatal("no error for 81 B against 200 B")
+		t.Fatal("no error for 246 B against 600 B")
 	}
-	for _, want := range []string{"2 mini cards weigh 0.41", "81 B vs 200 B", "0.40 budget", "heaviest: aid 2 at 0.50 (50 B vs 100 B); aid 1 at 0.31"} {
+	for _, want := range []string{"6 mini cards weigh 0.41", "246 B vs 600 B", "0.40 budget", "heaviest: aid 2 at 0.50 (50 B vs 100 B); aid 3 at 0.40"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+// Fewer cards than a mini page are weighed, not held to the budget: over
+// one or two, it is the card-by-card rule the design cannot keep.
+func TestCheckBudgetHoldsNoAnswerOfFewCards(t *testing.T) {
+	b := CheckBudget(cards(1, 50, 2, 50), cards(1, 100, 2, 100), 0.40)
+	if !b.TooFew() || b.Ratio != 0.5 || b.Over() || b.Err() != nil {
+		t.Errorf("two cards at 0.5: too few %v, ratio %v, over %v, err %v; want weighed, not over", b.TooFew(), b.Ratio, b.Over(), b.Err())
+	}
+	if b := CheckBudget(nil, cards(1, 100), 0.40); b.TooFew() {
+		t.Error("no pairs at all is not an answer of few cards")
 	}
 }
 
@@ -150,6 +163,7 @@ func TestBudgetOverMatchesErr(t *testing.T) {
 	for _, b := range []Budget{
 		CheckBudget(cards(1, 40), cards(1, 100), 0.40),
 		CheckBudget(cards(1, 41), cards(1, 100), 0.40),
+		CheckBudget(cards(1, 41, 2, 41, 3, 41, 4, 41, 5, 41, 6, 41), cards(1, 100, 2, 100, 3, 100, 4, 100, 5, 100, 6, 100), 0.40),
 		CheckBudget(cards(1, 30), cards(2, 70), 0.40),
 		CheckBudget(cards(1, 50), cards(2, 100), 0.40),
 		CheckBudget(nil, cards(2, 100), 0.40),
@@ -158,7 +172,8 @@ func TestBudgetOverMatchesErr(t *testing.T) {
 			t.Errorf("%+v: Over %v but Err %v", b, b.Over(), b.Err())
 		}
 	}
-	if !CheckBudget(cards(1, 41), cards(1, 100), 0.40).Over() {
-		t.Error("41 B against 100 B is not over 0.40")
+	six := func(mini int) []Card { return cards(1, mini, 2, mini, 3, mini, 4, mini, 5, mini, 6, mini) }
+	if !CheckBudget(six(41), six(100), 0.40).Over() {
+		t.Error("six cards of 41 B against 100 B are not over 0.40")
 	}
 }

@@ -84,7 +84,7 @@ func TestRenderBudgetPairs(t *testing.T) {
 	b := devicediff.CheckBudget(cards(1, 30, 2, 50), cards(1, 100, 2, 100), 0.40)
 	var buf bytes.Buffer
 	renderBudget(&buf, b)
-	want := "budget: mini/web card bytes <= 0.40: 2 cards paired by aid, 80 B / 200 B = 0.40: ok\n" +
+	want := "budget: mini/web card bytes <= 0.40: 2 cards paired by aid, 80 B / 200 B = 0.40: not held to it, fewer than 6 cards\n" +
 		"  heaviest: aid 2 at 0.50 (50 B / 100 B)\n" +
 		"  heaviest: aid 1 at 0.30 (30 B / 100 B)\n"
 	if buf.String() != want {

@@ -161,6 +161,10 @@ func newBudgetView(mini, web result) budgetView {
 	default:
 		heaviest := b.Heaviest(1)[0]
 		bv.Text = fmt.Sprintf("%d cards paired by aid: %d B / %d B = %.2f (budget %.2f); heaviest aid %d at %.2f", len(b.Pairs), b.MiniBytes, b.WebBytes, b.Ratio, b.Limit, heaviest.Aid, heaviest.Ratio)
+		if b.TooFew() {
+			bv.Checked = false
+			bv.Text += fmt.Sprintf("; not held to the budget, fewer than %d cards", devicediff.MinBudgetCards)
+		}
 	}
 	return bv
 }
