@@ -95,16 +95,25 @@ func shed503s(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	return out
 }
 
+// oneSlotHeld starts a server that admits one scene request at a time, a
+// request waiting at most queueWait for it, and has a slow feed request
+// hold that slot for about 1.5 s; slow gets its status.
+func oneSlotHeld(t *testing.T, queueWait time.Duration) (srv *apitest.Server, slow <-chan int) {
+	t.Helper()
+	srv = apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 1, Max: 1, QueueWait: queueWait}, Deadline: 5 * time.Second, CallTimeout: 3 * time.Second})
+	status := make(chan int, 1)
+	go func() {
+		status <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:1500ms").Status
+	}()
+	time.Sleep(300 * time.Millisecond) // the slow one takes the only slot
+	return srv, status
+}
+
 // Admission limits the scene routes only: while a scene request is shed,
 // a path no route serves under a device still gets its 404, and a method
 // none serves its 405, not a 503 telling the client to retry.
 func TestAdmissionLimitsSceneRoutesOnly(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 1, Max: 1, QueueWait: 50 * time.Millisecond}, Deadline: 5 * time.Second, CallTimeout: 3 * time.Second})
-	slow := make(chan int, 1)
-	go func() {
-		slow <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:1500ms").Status
-	}()
-	time.Sleep(300 * time.Millisecond) // the slow one holds the only slot
+	srv, slow := oneSlotHeld(t, 50*time.Millisecond)
 	for _, tc := range []struct {
 		method, path string
 		want         int
@@ -133,12 +142,7 @@ func TestAdmissionLimitsSceneRoutesOnly(t *testing.T) {
 // the 499 of its scene in bff_http_requests_total: it used to be counted
 // nowhere, neither there nor in bff_shed_total.
 func TestAClientThatLeavesTheQueueIsA499(t *testing.T) {
-	srv := apitest.Start(t, apitest.Options{Admission: admission.Config{Min: 1, Max: 1, QueueWait: 5 * time.Second}, Deadline: 5 * time.Second, CallTimeout: 3 * time.Second})
-	slow := make(chan int, 1)
-	go func() {
-		slow <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:1500ms").Status
-	}()
-	time.Sleep(300 * time.Millisecond) // the slow one holds the only slot
+	srv, slow := oneSlotHeld(t, 5*time.Second)
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/mini/v1/feed", nil)

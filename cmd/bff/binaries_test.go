@@ -45,19 +45,14 @@ func goBuild(pkg, name string) (string, error) {
 }
 
 // buildBinary is cmd/bff, built for the process-level tests.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := bffBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
+func buildBinary(t *testing.T) string { return built(t, bffBinary) }
 
 // buildMocksvc is cmd/mocksvc, built for the process-level tests.
-func buildMocksvc(t *testing.T) string {
+func buildMocksvc(t *testing.T) string { return built(t, mocksvcBinary) }
+
+func built(t *testing.T, build func() (string, error)) string {
 	t.Helper()
-	bin, err := mocksvcBinary()
+	bin, err := build()
 	if err != nil {
 		t.Fatal(err)
 	}

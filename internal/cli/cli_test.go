@@ -45,7 +45,12 @@ func TestMain(m *testing.M) {
 
 func start(t *testing.T, name string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	return startCmd(t, exec.Command(os.Args[0]), name)
+}
+
+// startCmd starts cmd, which runs this test binary as the child name.
+func startCmd(t *testing.T, cmd *exec.Cmd, name string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+	t.Helper()
 	cmd.Env = append(os.Environ(), child+"="+name)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -126,19 +131,7 @@ func TestSecondSignalEndsAProcessStartedWithItIgnored(t *testing.T) {
 	if err != nil {
 		t.Skip("needs sh to start a process with SIGINT ignored")
 	}
-	cmd := exec.Command(sh, "-c", `trap '' INT; exec "$0"`, os.Args[0])
-	cmd.Env = append(os.Environ(), child+"=serve")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	out := bufio.NewScanner(stdout)
+	cmd, out, stderr := startCmd(t, exec.Command(sh, "-c", `trap '' INT; exec "$0"`, os.Args[0]), "serve")
 	if !out.Scan() || !strings.HasPrefix(out.Text(), "serving ") {
 		t.Fatalf("first line %q, %v", out.Text(), out.Err())
 	}
