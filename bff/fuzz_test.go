@@ -43,6 +43,7 @@ func FuzzAdapters(f *testing.F) {
 	f.Add("t", "d", "!https://cdn.example/1.jpg?v=2#top", "n", "s", true, int64(1), int64(2), int64(3), int64(0), uint8(3), false)
 	f.Add("t", "d", "!https://cdn.example/1.jpg@100w_100h.webp?v=1", "n", "s", true, int64(1), int64(2), int64(3), int64(7000000), uint8(4), false)
 	f.Add("t", "d", "!https://cdn.example/logo@2x.png", "n", "s", true, int64(1), int64(2), int64(3), int64(0), uint8(0), true)
+	f.Add("t", "d", "!https://cdn.example/1.jpg@100w_100h.JPG?a[0]=1", "n", "s", true, int64(1), int64(2), int64(3), int64(0), uint8(2), false)
 	f.Fuzz(func(t *testing.T, title, desc, path, name, sign string, https bool, view, like, when, build int64, network uint8, zh bool) {
 		// Any scheme at all: the adapters must drop what no client can load.
 		scheme := "http://"

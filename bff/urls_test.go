@@ -291,6 +291,9 @@ func TestSpecURLSchemasAreHTTPSOnly(t *testing.T) {
 		{"CoverURL", cover, true},
 		{"CoverURL", "http" + strings.TrimPrefix(cover, "https"), false},
 		{"CoverURL", "data:image/webp;base64,AA==@1w_1h.webp", false},
+		// A query the cover had stays after the rendition, as SafeURL takes it.
+		{"CoverURL", "https://cdn.example/1.jpg@1w_2h_3q.webp?v=2&a[0]=1", true},
+		{"CoverURL", "https://cdn.example/1.jpg@1w_2h.webp?v=2#top", false},
 	} {
 		err := schemas[tc.schema].Value.VisitJSON(tc.value)
 		if (err == nil) != tc.ok {

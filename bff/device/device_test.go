@@ -100,6 +100,9 @@ func TestImageURL(t *testing.T) {
 		{"https://cdn/logo@2x.png", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/logo@2x.png@1w_2h.jpg"},
 		{"https://cdn/1@100w_100h.", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1@100w_100h.@1w_2h.jpg"},
 		{"https://cdn/1@100w_h.jpg", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1@100w_h.jpg@1w_2h.jpg"},
+		{"https://cdn/1.jpg@100w_100h.JPG", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg"},
+		{"https://cdn/1.jpg@100w_100h.jp2", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1.jpg@1w_2h.jpg"},
+		{"https://cdn/1@100w_100h.2x", device.Image{W: 1, H: 2, Format: "jpg"}, "https://cdn/1@100w_100h.2x@1w_2h.jpg"},
 	}
 	for _, tt := range tests {
 		if got := device.ImageURL(tt.url, tt.img); got.String() != tt.want {

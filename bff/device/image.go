@@ -85,8 +85,9 @@ func ImageURL(url string, img Image) dto.URL {
 }
 
 // isRendition reports whether s is a rendition suffix without its '@',
-// {w}w_{h}h[_{q}q].{fmt}: an '@' that starts anything else (logo@2x.png)
-// is part of the file's name.
+// {w}w_{h}h[_{q}q].{fmt}, fmt a letter then letters or digits (webp, JPG,
+// jp2): an '@' that starts anything else (logo@2x.png) is part of the
+// file's name.
 func isRendition(s string) bool {
 	digits := func(s string) (rest string, ok bool) {
 		i := 0
@@ -110,5 +111,6 @@ func isRendition(s string) bool {
 		s = s[1:]
 	}
 	format, ok := strings.CutPrefix(s, ".")
-	return ok && format != "" && strings.Trim(format, "abcdefghijklmnopqrstuvwxyz") == ""
+	return ok && format != "" && strings.Trim(format[:1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" &&
+		strings.Trim(format, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == ""
 }
