@@ -36,10 +36,9 @@ func Main(name string, run Run) {
 		// which Reset restores: then it exits as a shell reports a death
 		// by signal.
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
-		if p, err := os.FindProcess(os.Getpid()); err == nil {
-			p.Signal(sig)
+		if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
+			time.Sleep(time.Second) // the signal's default handling, if it has one, acts here
 		}
-		time.Sleep(time.Second)
 		code := 1
 		if s, ok := sig.(syscall.Signal); ok {
 			code = 128 + int(s)
