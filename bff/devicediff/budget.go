@@ -18,11 +18,13 @@ import (
 // cards are still reported.
 const MiniBudget = 0.40
 
-// MinBudgetCards is the fewest paired cards the budget holds an answer to,
-// the mini's default page: weighed over one or two cards it is the
-// card-by-card rule again, and a page of a single light web card breaks
-// it. A smaller answer is weighed and reported, not failed.
-const MinBudgetCards = 6
+// MinBudgetCards is the fewest cards the budget holds an answer to, on
+// each device: weighed over one or two cards it is the card-by-card rule
+// again, and a page of a single light web card breaks it (a mini page
+// asked for 6 cards can hold 5, hidden archives dropped, and is held to
+// it). A smaller answer is weighed and reported, not failed; fewer paired
+// cards than this weigh the whole answers' averages instead.
+const MinBudgetCards = 3
 
 // ListKeys are the main lists of the scenes, in the order they are looked
 // for: the feed's cards, the video page's related videos, a user's archives.
@@ -132,12 +134,15 @@ type Budget struct {
 	Pairs []Pair
 	// MiniBytes and WebBytes are the pairs' cards, each device's summed.
 	MiniBytes, WebBytes int
-	// With no pairs, the average mini card is weighed against the average
-	// web card.
-	MiniAvg, WebAvg float64
+	// MiniCards and WebCards count each answer's cards; with fewer than
+	// MinBudgetCards pairs, the average mini card is weighed against the
+	// average web card.
+	MiniCards, WebCards int
+	MiniAvg, WebAvg     float64
 	// Ratio is the pairs' mini bytes over their web bytes, or the ratio of
 	// the averages.
-	Ratio float64
+	Ratio    float64
+	averaged bool
 	// Skipped says why nothing was compared ("" when something was).
 	Skipped string
 }
@@ -145,7 +150,7 @@ type Budget struct {
 // CheckBudget weighs mini cards against web cards: the cards both devices
 // show (paired by aid) together, otherwise on average.
 func CheckBudget(mini, web []Card, limit float64) Budget {
-	b := Budget{Limit: limit, MiniAvg: AvgBytes(mini), WebAvg: AvgBytes(web)}
+	b := Budget{Limit: limit, MiniCards: len(mini), WebCards: len(web), MiniAvg: AvgBytes(mini), WebAvg: AvgBytes(web)}
 	webByAid := map[int64]int{}
 	for _, c := range web {
 		if _, dup := webByAid[c.Aid]; c.HasAid && !dup {
@@ -161,27 +166,28 @@ func CheckBudget(mini, web []Card, limit float64) Budget {
 		b.MiniBytes += c.Bytes
 		b.WebBytes += w
 	}
-	if len(b.Pairs) > 0 {
-		b.Ratio = float64(b.MiniBytes) / float64(b.WebBytes)
-		return b
-	}
 	switch {
+	case len(b.Pairs) >= MinBudgetCards:
+		b.Ratio = float64(b.MiniBytes) / float64(b.WebBytes)
 	case len(mini) == 0:
 		b.Skipped = "no mini cards"
 	case len(web) == 0:
 		b.Skipped = "no web cards"
 	default:
-		b.Ratio = b.MiniAvg / b.WebAvg
+		b.Ratio, b.averaged = b.MiniAvg/b.WebAvg, true
 	}
 	return b
 }
 
-// Averaged reports whether the averages were compared (no common aids).
-func (b Budget) Averaged() bool { return len(b.Pairs) == 0 && b.Skipped == "" }
+// Averaged reports whether the answers' averages were compared (fewer
+// than MinBudgetCards cards paired by aid).
+func (b Budget) Averaged() bool { return b.averaged }
 
-// TooFew reports whether the answer paired too few cards to be held to the
-// budget (MinBudgetCards).
-func (b Budget) TooFew() bool { return len(b.Pairs) > 0 && len(b.Pairs) < MinBudgetCards }
+// TooFew reports whether an answer holds too few cards to be held to the
+// budget (MinBudgetCards): it is weighed and reported, never over.
+func (b Budget) TooFew() bool {
+	return b.Skipped == "" && min(b.MiniCards, b.WebCards) < MinBudgetCards
+}
 
 // Over reports whether the check found a breach.
 func (b Budget) Over() bool { return b.Skipped == "" && !b.TooFew() && b.Ratio > b.Limit }
@@ -200,8 +206,8 @@ func (b Budget) Err() error {
 		return nil
 	}
 	if b.Averaged() {
-		return fmt.Errorf("mini card budget: the average mini card is %.2f of the average web card (%.0f B vs %.0f B), over the %.2f budget",
-			b.Ratio, b.MiniAvg, b.WebAvg, b.Limit)
+		return fmt.Errorf("mini card budget: the average mini card is %.2f of the average web card (%.0f B vs %.0f B, %d and %d cards, %d paired by aid), over the %.2f budget",
+			b.Ratio, b.MiniAvg, b.WebAvg, b.MiniCards, b.WebCards, len(b.Pairs), b.Limit)
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "mini card budget: %d mini cards weigh %.2f of their web cards (%d B vs %d B), over the %.2f budget; heaviest:",

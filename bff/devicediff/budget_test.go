@@ -43,20 +43,36 @@ func TestCheckBudgetWeighsThePairedCardsTogether(t *testing.T) {
 	}
 }
 
-// Fewer cards than a mini page are weighed, not held to the budget: over
-// one or two, it is the card-by-card rule the design cannot keep.
+// Fewer than three cards are weighed, not held to the budget: over one or
+// two, it is the card-by-card rule the design cannot keep.
 func TestCheckBudgetHoldsNoAnswerOfFewCards(t *testing.T) {
-	b := CheckBudget(cards(1, 50, 2, 50), cards(1, 100, 2, 100), 0.40)
-	if !b.TooFew() || b.Ratio != 0.5 || b.Over() || b.Err() != nil {
-		t.Errorf("two cards at 0.5: too few %v, ratio %v, over %v, err %v; want weighed, not over", b.TooFew(), b.Ratio, b.Over(), b.Err())
+	for name, b := range map[string]Budget{
+		"two paired cards":        CheckBudget(cards(1, 50, 2, 50), cards(1, 100, 2, 100), 0.40),
+		"one card each, unpaired": CheckBudget(cards(1, 50), cards(2, 100), 0.40),
+		"two mini cards":          CheckBudget(cards(1, 50, 2, 50), cards(6, 100, 7, 100, 8, 100, 9, 100, 10, 100, 11, 100), 0.40),
+	} {
+		if !b.TooFew() || b.Ratio != 0.5 || b.Over() || b.Err() != nil {
+			t.Errorf("%s at 0.5: too few %v, ratio %v, over %v, err %v; want weighed, not over", name, b.TooFew(), b.Ratio, b.Over(), b.Err())
+		}
 	}
 	if b := CheckBudget(nil, cards(1, 100), 0.40); b.TooFew() {
-		t.Error("no pairs at all is not an answer of few cards")
+		t.Error("no mini answer is skipped, not an answer of few cards")
+	}
+	// Twelve cards each, two of them paired: the whole answers' averages
+	// are held to the budget, not the two cards.
+	var mini, web []Card
+	for aid := range 12 {
+		mini = append(mini, Card{Aid: int64(aid), HasAid: true, Bytes: 45})
+		web = append(web, Card{Aid: int64(aid + 10), HasAid: true, Bytes: 100})
+	}
+	b := CheckBudget(mini, web, 0.40)
+	if len(b.Pairs) != 2 || !b.Averaged() || b.TooFew() || !b.Over() || b.Ratio != 0.45 {
+		t.Errorf("twelve cards, two paired: pairs %d, averaged %v, too few %v, over %v, ratio %v; want the averages over the budget", len(b.Pairs), b.Averaged(), b.TooFew(), b.Over(), b.Ratio)
 	}
 }
 
 func TestCheckBudgetWithinBudget(t *testing.T) {
-	b := CheckBudget(cards(1, 30, 2, 39), cards(1, 100, 2, 100), 0.40)
+	b := CheckBudget(cards(1, 30, 2, 39, 3, 40, 4, 40, 5, 40, 6, 40), cards(1, 100, 2, 100, 3, 100, 4, 100, 5, 100, 6, 100), 0.40)
 	if err := b.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +82,8 @@ func TestCheckBudgetWithinBudget(t *testing.T) {
 }
 
 func TestCheckBudgetAveragesWithoutCommonAids(t *testing.T) {
-	mini := cards(1, 30, 2, 50)  // average 40
-	web := cards(3, 100, 4, 100) // average 100
+	mini := cards(1, 30, 2, 50, 3, 40, 4, 40, 5, 40, 6, 40)         // average 40
+	web := cards(7, 100, 8, 100, 9, 100, 10, 100, 11, 100, 12, 100) // average 100
 	b := CheckBudget(mini, web, 0.40)
 	if !b.Averaged() || b.Ratio != 0.40 {
 		t.Fatalf("averaged %v ratio %v, want averages at 0.40", b.Averaged(), b.Ratio)
@@ -76,7 +92,7 @@ func TestCheckBudgetAveragesWithoutCommonAids(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b = CheckBudget(cards(1, 30, 2, 52), web, 0.40)
+	b = CheckBudget(cards(1, 30, 2, 56, 3, 40, 4, 40, 5, 40, 6, 40), web, 0.40)
 	err := b.Err()
 	if err == nil || !strings.Contains(err.Error(), "average mini card is 0.41") {
 		t.Fatalf("err = %v, want the averages over budget", err)

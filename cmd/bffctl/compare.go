@@ -50,8 +50,8 @@ Requests {base}/{device}PATH for app, pad, web and mini with the same
 headers, validates each response against api.openapi.yaml, prints which
 fields each device receives, and checks that the mini cards weigh no
 more than -budget of the web cards of the same videos, together (the
-average card when the devices show different videos), naming the
-heaviest. PATH is a scene path without the
+average cards when fewer than 3 are the same videos), naming the
+heaviest. An answer of fewer than 3 cards is weighed, not held to it. PATH is a scene path without the
 device, e.g. /v1/feed?ps=10, /v1/videos/123, /v1/users/5.
 
 Fails when a device does not answer 200, a response breaks the spec, or the

@@ -102,21 +102,22 @@ func renderBudget(w io.Writer, b devicediff.Budget) {
 		}
 		return "ok"
 	}
+	v := verdict(b.Over())
+	if b.TooFew() {
+		v = fmt.Sprintf("not held to it, fewer than %d cards", devicediff.MinBudgetCards)
+	}
 	switch {
 	case b.Skipped != "":
 		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: not checked, %s\n", b.Limit, b.Skipped)
+		return
 	case b.Averaged():
-		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: no aid on both, averages %.0f B / %.0f B = %.2f: %s\n",
-			b.Limit, b.MiniAvg, b.WebAvg, b.Ratio, verdict(b.Ratio > b.Limit))
+		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: %d of %d mini cards paired by aid, averages %.0f B / %.0f B = %.2f: %s\n",
+			b.Limit, len(b.Pairs), b.MiniCards, b.MiniAvg, b.WebAvg, b.Ratio, v)
 	default:
-		v := verdict(b.Over())
-		if b.TooFew() {
-			v = fmt.Sprintf("not held to it, fewer than %d cards", devicediff.MinBudgetCards)
-		}
 		fmt.Fprintf(w, "budget: mini/web card bytes <= %.2f: %d cards paired by aid, %d B / %d B = %.2f: %s\n",
 			b.Limit, len(b.Pairs), b.MiniBytes, b.WebBytes, b.Ratio, v)
-		for _, p := range b.Heaviest(3) {
-			fmt.Fprintf(w, "  heaviest: aid %d at %.2f (%d B / %d B)\n", p.Aid, p.Ratio, p.Mini, p.Web)
-		}
+	}
+	for _, p := range b.Heaviest(3) {
+		fmt.Fprintf(w, "  heaviest: aid %d at %.2f (%d B / %d B)\n", p.Aid, p.Ratio, p.Mini, p.Web)
 	}
 }

@@ -59,7 +59,7 @@ func TestRender(t *testing.T) {
 			t.Errorf("line %q, want %q", got, want)
 		}
 	}
-	if !strings.Contains(out, "budget: mini/web card bytes <= 0.40: no aid on both, averages 110 B / 240 B = 0.46: OVER BUDGET") {
+	if !strings.Contains(out, "budget: mini/web card bytes <= 0.40: 0 of 6 mini cards paired by aid, averages 110 B / 240 B = 0.46: OVER BUDGET") {
 		t.Errorf("no budget line in\n%s", out)
 	}
 	for i, l := range lines {
@@ -81,14 +81,21 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderBudgetPairs(t *testing.T) {
-	b := devicediff.CheckBudget(cards(1, 30, 2, 50), cards(1, 100, 2, 100), 0.40)
+	b := devicediff.CheckBudget(cards(1, 30, 2, 50, 3, 40), cards(1, 100, 2, 100, 3, 100), 0.40)
 	var buf bytes.Buffer
 	renderBudget(&buf, b)
-	want := "budget: mini/web card bytes <= 0.40: 2 cards paired by aid, 80 B / 200 B = 0.40: not held to it, fewer than 6 cards\n" +
+	want := "budget: mini/web card bytes <= 0.40: 3 cards paired by aid, 120 B / 300 B = 0.40: ok\n" +
 		"  heaviest: aid 2 at 0.50 (50 B / 100 B)\n" +
+		"  heaviest: aid 3 at 0.40 (40 B / 100 B)\n" +
 		"  heaviest: aid 1 at 0.30 (30 B / 100 B)\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+
+	buf.Reset()
+	renderBudget(&buf, devicediff.CheckBudget(cards(1, 50), cards(1, 100), 0.40))
+	if !strings.HasPrefix(buf.String(), "budget: mini/web card bytes <= 0.40: 1 of 1 mini cards paired by aid, averages 50 B / 100 B = 0.50: not held to it, fewer than 3 cards\n") {
+		t.Errorf("one card: got %q", buf.String())
 	}
 
 	buf.Reset()

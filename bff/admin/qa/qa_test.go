@@ -120,7 +120,7 @@ func texts(nodes []*html.Node) []string {
 func TestCompareFeed(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	h := admin(t, srv.Handler)
-	rec := get(h, "/debug/compare?path=/v1/feed&network=2g&lang=en&user=42&ps=5")
+	rec := get(h, "/debug/compare?path=/v1/feed&network=2g&lang=en&user=42&ps=8")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
@@ -207,6 +207,11 @@ func TestCompareFeed(t *testing.T) {
 	}
 	if got := text(byID(t, doc, "dd", "budget")); !strings.Contains(got, "(budget 0.40)") || !strings.HasSuffix(got, ": ok") {
 		t.Errorf("budget %q", got)
+	}
+	// Two cards are weighed, not held to the budget.
+	few := parse(t, get(h, "/debug/compare?path=/v1/feed&network=2g&lang=en&user=42&ps=2").Body.String())
+	if got := text(byID(t, few, "dd", "budget")); !strings.HasSuffix(got, "not held to the budget, fewer than 3 cards") {
+		t.Errorf("budget of two cards %q, want it weighed and not held to the budget", got)
 	}
 }
 

@@ -152,19 +152,21 @@ func newBudgetView(mini, web result) budgetView {
 		return budgetView{Text: "not checked: no 200 from both mini and web"}
 	}
 	b := devicediff.CheckBudget(mini.cards.All(), web.cards.All(), devicediff.MiniBudget)
-	bv := budgetView{Checked: b.Skipped == "", Over: b.Over()}
+	bv := budgetView{Checked: b.Skipped == "" && !b.TooFew(), Over: b.Over()}
 	switch {
 	case b.Skipped != "":
 		bv.Text = "not checked: " + b.Skipped
+		return bv
 	case b.Averaged():
-		bv.Text = fmt.Sprintf("no aid on both: average mini card %.0f B / average web card %.0f B = %.2f (budget %.2f)", b.MiniAvg, b.WebAvg, b.Ratio, b.Limit)
+		bv.Text = fmt.Sprintf("%d of %d mini cards paired by aid: average mini card %.0f B / average web card %.0f B = %.2f (budget %.2f)", len(b.Pairs), b.MiniCards, b.MiniAvg, b.WebAvg, b.Ratio, b.Limit)
 	default:
-		heaviest := b.Heaviest(1)[0]
-		bv.Text = fmt.Sprintf("%d cards paired by aid: %d B / %d B = %.2f (budget %.2f); heaviest aid %d at %.2f", len(b.Pairs), b.MiniBytes, b.WebBytes, b.Ratio, b.Limit, heaviest.Aid, heaviest.Ratio)
-		if b.TooFew() {
-			bv.Checked = false
-			bv.Text += fmt.Sprintf("; not held to the budget, fewer than %d cards", devicediff.MinBudgetCards)
-		}
+		bv.Text = fmt.Sprintf("%d cards paired by aid: %d B / %d B = %.2f (budget %.2f)", len(b.Pairs), b.MiniBytes, b.WebBytes, b.Ratio, b.Limit)
+	}
+	if h := b.Heaviest(1); len(h) == 1 {
+		bv.Text += fmt.Sprintf("; heaviest aid %d at %.2f", h[0].Aid, h[0].Ratio)
+	}
+	if b.TooFew() {
+		bv.Text += fmt.Sprintf("; not held to the budget, fewer than %d cards", devicediff.MinBudgetCards)
 	}
 	return bv
 }
