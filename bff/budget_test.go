@@ -31,7 +31,7 @@ func TestMiniCardBudget(t *testing.T) {
 	for _, n := range []device.Network{device.WiFi, device.G5, device.G4, device.G3, device.G2} {
 		for lang := range langs {
 			v := device.View{Network: n, Lang: lang}
-			miniCards, webCards := weigh(t, mini.Adapt().Feed(f, v).Cards), weigh(t, web.Adapt().Feed(f, v).Cards)
+			miniCards, webCards := weigh(t, mini.Adapt().Feed(f, v)), weigh(t, web.Adapt().Feed(f, v))
 			// Prefix sums: bytes of cards [i, j) are sum[j] - sum[i].
 			miniSum, webSum := make([]int, len(miniCards)+1), make([]int, len(webCards)+1)
 			for i := range miniCards {
@@ -67,18 +67,16 @@ func TestMiniCardBudget(t *testing.T) {
 
 var langs = map[device.Lang]string{device.Chinese: "zh", device.English: "en"}
 
-// weigh measures cards as the QA tools do.
-func weigh[C any](t *testing.T, cards []C) []devicediff.Card {
+// weigh reads a feed's cards as the QA tools do (devicediff.ExtractCards).
+func weigh(t *testing.T, feed any) []devicediff.Card {
 	t.Helper()
-	out := make([]devicediff.Card, len(cards))
-	for i, c := range cards {
-		raw, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var head struct{ Aid int64 }
-		json.Unmarshal(raw, &head)
-		out[i] = devicediff.Card{Aid: head.Aid, HasAid: true, Bytes: len(raw)}
+	raw, err := json.Marshal(feed)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	set, err := devicediff.ExtractCards(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set.Items
 }
