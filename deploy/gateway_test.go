@@ -263,8 +263,10 @@ func TestGateway(t *testing.T) {
 	seen()
 
 	for _, p := range []string{"/", "/metrics", "/debug/pprof/", "/tv/v1/feed"} {
-		if resp, _ := gatewayGet(t, gw, p, nil); resp.StatusCode != 404 {
-			t.Errorf("%s: %d at the gateway, want 404", p, resp.StatusCode)
+		resp, body := gatewayGet(t, gw, p, nil)
+		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(string(body), `"status":404`) || resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: %d %q %q at the gateway, want a 404 problem with a request id", p, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	}
 	if h := seen(); len(h) != 0 {
