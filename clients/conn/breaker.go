@@ -140,8 +140,11 @@ func (t *throttle) allow() bool {
 	}
 	changed := (p > 0) != t.throttling
 	t.throttling = p > 0
-	t.mu.Unlock()
+	// Reported under mu: a call that reported after unlocking could
+	// publish its older ratio after a later call's newer one, and the gauge
+	// would keep it until the service is called again.
 	t.report(changed, p)
+	t.mu.Unlock()
 	return !refuse
 }
 

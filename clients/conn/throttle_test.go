@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,6 +91,51 @@ func TestThrottleForgetsWithTheWindowAndReportsChanges(t *testing.T) {
 	}
 	if len(changes) != 2 || !changes[0] || changes[1] {
 		t.Fatalf("changes %v, want [throttling closed]", changes)
+	}
+}
+
+// The ratio a watcher is told last is the newest: a call that computed
+// its ratio before the service recovered must not publish it after a
+// later call has published the recovery (the gauge would keep the old
+// ratio for as long as the service is not called). The first report
+// pauses, as a goroutine preempted there would; the pause is bounded, so
+// that a throttle reporting under its lock holds the others back instead.
+func TestTheRatioReportedLastIsTheNewest(t *testing.T) {
+	clock := newFakeTime()
+	th := testThrottle(BreakerSettings{K: 2, Window: time.Second, MinRequests: 10}, clock)
+	var mu sync.Mutex
+	var last float64
+	paused := make(chan struct{})
+	first := true
+	th.onRatio = func(p float64) {
+		mu.Lock()
+		pause := first
+		first = false
+		mu.Unlock()
+		if pause {
+			close(paused)
+			time.Sleep(100 * time.Millisecond)
+		}
+		mu.Lock()
+		last = p
+		mu.Unlock()
+	}
+	for range 20 {
+		th.record(failed)
+	}
+	th.chance = always(0.99) // let the first call through, whatever its ratio
+	done := make(chan struct{})
+	go func() { th.allow(); close(done) }()
+	<-paused
+	for range 200 {
+		th.record(accepted) // the service recovers
+	}
+	th.allow()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if last != 0 {
+		t.Fatalf("the service recovered and was called: last reported ratio %v, want 0", last)
 	}
 }
 
