@@ -54,7 +54,7 @@ type Service struct {
 // All is the service registry: every downstream, in the fixed order of
 // flags, docs and reports. Adding a service is one entry here, its own
 // package under clients/ and its field in Set (docs/ARCHITECTURE.md, "How
-// to add a service").
+// to add…", "A downstream service").
 func All() []Service {
 	return []Service{
 		// Archives are the largest entries (title, description, tags) and

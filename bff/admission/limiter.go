@@ -11,8 +11,8 @@
 // take (Target). Under overload the throughput is the capacity, so the
 // limit admits just enough to keep the instance busy with every admitted
 // request finishing near Target; below it the limit sits above what the
-// traffic uses and sheds nothing. Target is a fraction of the scene
-// deadline (run.go), raised to Tolerance × the service's own latency when
+// traffic uses and sheds nothing. Target is an eighth of the scene
+// deadline by default (bff/server/config.go), raised to Tolerance × the service's own latency when
 // the downstreams are slow, so that a slow dependency, which shedding
 // cannot cure, does not talk the limit down to nothing.
 //

@@ -2,7 +2,7 @@
 // one list that the router, the spec check, the QA tools and the tests
 // iterate. Adding a device is one entry here and its own package,
 // bff/<device>, whose Device gives the entry (docs/ARCHITECTURE.md, "How to
-// add a device").
+// add…", "A device").
 package devices
 
 import (
