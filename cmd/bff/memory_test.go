@@ -39,7 +39,7 @@ func TestRSSStaysWithinTheCacheBoundAfterAMillionIDs(t *testing.T) {
 		distinct = 1_000_000
 		workers  = 8
 	)
-	mock := startMocksvc(t, "-archives", "4000000", "-accounts", "1000000", "-zipf", "0")
+	mock, _ := startMocksvc(t, "-archives", "4000000", "-accounts", "1000000", "-zipf", "0")
 	args := []string{"-cache-mb", strconv.Itoa(cacheMB), "-trusted-proxies", "127.0.0.1/32", "-log-level", "error"}
 	for _, svc := range clients.Services() {
 		args = append(args, "-"+svc+"-target", "static:///"+mock)
@@ -83,7 +83,7 @@ func TestRSSStaysWithinTheCacheBoundAfterAMillionIDs(t *testing.T) {
 
 // startMocksvc builds and starts mocksvc serving every service on a
 // loopback port with args, and returns its address.
-func startMocksvc(t *testing.T, args ...string) string {
+func startMocksvc(t *testing.T, args ...string) (addr string, pid int) {
 	t.Helper()
 	addr, admin := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(buildMocksvc(t), append([]string{"-addr", addr, "-admin-addr", admin}, args...)...)
@@ -93,7 +93,7 @@ func startMocksvc(t *testing.T, args ...string) string {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	waitReady(t, "http://"+admin) // a large catalogue takes a moment to lay out
-	return addr
+	return addr, cmd.Process.Pid
 }
 
 // aidSet is the archives and owners the cards of the feeds held.
