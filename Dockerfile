@@ -15,10 +15,10 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/bff ./cmd/bff \
 
 FROM gcr.io/distroless/static-debian12:debug-nonroot AS debug
 COPY --from=build /out/ /
-USER nonroot
+USER 65532:65532
 ENTRYPOINT []
 
 FROM gcr.io/distroless/static-debian12:nonroot AS runtime
 COPY --from=build /out/ /
-USER nonroot
+USER 65532:65532
 ENTRYPOINT []

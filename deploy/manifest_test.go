@@ -614,3 +614,36 @@ func checkShutdown(t *testing.T, b *binary, w workload, c corev1.Container, flag
 		t.Errorf("terminationGracePeriodSeconds %v < preStop %v + the %v its shutdown may take", tgps, preStop, need-preStop)
 	}
 }
+
+// runAsNonRoot makes the kubelet check the user a container starts as, and
+// it can check only a number: an image whose USER is a name ("nonroot")
+// with no runAsUser in the manifest never starts (CreateContainerConfigError,
+// "image has non-numeric user"). Every such container names its user, and
+// the image's USER is a number too, for anyone who runs it without these
+// manifests.
+func TestNonRootContainersNameANumericUser(t *testing.T) {
+	for _, w := range workloads(loadManifests(t)) {
+		for _, c := range w.template.Spec.Containers {
+			sc := c.SecurityContext
+			if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+				continue
+			}
+			if sc.RunAsUser == nil || *sc.RunAsUser == 0 {
+				t.Errorf("%s/%s: runAsNonRoot with no non-zero runAsUser", w.name, c.Name)
+			}
+		}
+	}
+	raw, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindAllSubmatch(raw, -1)
+	if len(users) == 0 {
+		t.Fatal("Dockerfile: no USER")
+	}
+	for _, u := range users {
+		if !regexp.MustCompile(`^[1-9][0-9]*(:[0-9]+)?$`).Match(u[1]) {
+			t.Errorf("Dockerfile: USER %s, want a non-zero uid (uid:gid)", u[1])
+		}
+	}
+}
