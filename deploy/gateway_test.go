@@ -472,3 +472,28 @@ func gatewayProblem(t *testing.T, what string, resp *http.Response, body []byte,
 		t.Errorf("%s: %d %q %.200s (%v), want a %d problem with a request id", what, resp.StatusCode, resp.Header.Get("Content-Type"), body, err, status)
 	}
 }
+
+// Both replicas frozen (a SIGSTOPped bff accepts and never answers): past
+// proxy_read_timeout on each, the client gets a 504 problem a page can
+// read, with its request id, not nginx's HTML page.
+func TestGatewayAnswersAFrozenFleetWithAProblem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the gateway's read timeout on both replicas (4 s)")
+	}
+	u1, a1 := startUpstream(t)
+	u2, a2 := startUpstream(t)
+	frozen := make(chan struct{})
+	defer close(frozen)
+	for _, u := range []*upstream{u1, u2} {
+		u.mu.Lock()
+		u.hold = frozen
+		u.mu.Unlock()
+	}
+	gw := freeAddr(t)
+	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"Origin": "https://m.example.com"})
+	gatewayProblem(t, "both replicas frozen", resp, body, http.StatusGatewayTimeout)
+	if resp.Header.Get("Access-Control-Allow-Origin") == "" {
+		t.Errorf("the 504 has no Access-Control-Allow-Origin: a page sees a network error")
+	}
+}
