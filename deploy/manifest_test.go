@@ -134,6 +134,7 @@ func TestDecodeStrictRejects(t *testing.T) {
 type workload struct {
 	kind, name string
 	replicas   int32
+	fixed      bool // spec.replicas is set
 	template   corev1.PodTemplateSpec
 }
 
@@ -142,9 +143,9 @@ func workloads(objs []object) []workload {
 	for _, o := range objs {
 		switch w := o.obj.(type) {
 		case *appsv1.Deployment:
-			out = append(out, workload{"Deployment", w.Name, ptrOr(w.Spec.Replicas, 1), w.Spec.Template})
+			out = append(out, workload{"Deployment", w.Name, ptrOr(w.Spec.Replicas, 1), w.Spec.Replicas != nil, w.Spec.Template})
 		case *appsv1.StatefulSet:
-			out = append(out, workload{"StatefulSet", w.Name, ptrOr(w.Spec.Replicas, 1), w.Spec.Template})
+			out = append(out, workload{"StatefulSet", w.Name, ptrOr(w.Spec.Replicas, 1), w.Spec.Replicas != nil, w.Spec.Template})
 		}
 	}
 	return out
@@ -268,6 +269,11 @@ func checkHPA(t *testing.T, h *autoscalingv2.HorizontalPodAutoscaler, ws []workl
 	}
 	if min := ptrOr(h.Spec.MinReplicas, 1); min < 2 || min > h.Spec.MaxReplicas {
 		t.Errorf("HPA %s: min %d, max %d: want 2 <= min <= max", h.Name, min, h.Spec.MaxReplicas)
+	}
+	// Each kubectl apply would set the count back, scaling away the pods
+	// the autoscaler added under load.
+	if target.fixed {
+		t.Errorf("HPA %s scales %s %s, which sets spec.replicas too", h.Name, ref.Kind, ref.Name)
 	}
 	for _, c := range target.template.Spec.Containers {
 		if c.Resources.Requests.Cpu().IsZero() {
