@@ -229,6 +229,18 @@ func TestManifestsFitTogether(t *testing.T) {
 				t.Errorf("NetworkPolicy %s selects no workload's pods", v.Name)
 			}
 			for _, in := range v.Spec.Ingress {
+				// Every rule names who may connect: an empty namespace
+				// selector (or none) lets any pod of the cluster read the
+				// admin port's pprof and QA pages, or assert identity on
+				// the public one.
+				for _, from := range in.From {
+					if ns := from.NamespaceSelector; from.PodSelector == nil && from.IPBlock == nil && (ns == nil || len(ns.MatchLabels)+len(ns.MatchExpressions) == 0) {
+						t.Errorf("NetworkPolicy %s admits %v from every namespace", v.Name, in.Ports)
+					}
+				}
+				if len(in.From) == 0 {
+					t.Errorf("NetworkPolicy %s admits %v from anywhere", v.Name, in.Ports)
+				}
 				for _, p := range in.Ports {
 					for _, w := range targets {
 						if p.Port != nil && p.Port.StrVal != "" && !hasPortName(w.template.Spec, p.Port.StrVal) {
