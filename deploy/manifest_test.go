@@ -457,13 +457,18 @@ func testManifestContainers(t *testing.T, bins map[string]*binary) {
 	for _, w := range ws {
 		for _, c := range w.template.Spec.Containers {
 			who := w.name + "/" + c.Name
+			if strings.Contains(c.Image, "nginx") {
+				seen["gateway"]++
+				t.Run(who, func(t *testing.T) { checkGatewayContainer(t, w, c) })
+				continue
+			}
 			if len(c.Command) == 1 && c.Command[0] == "etcd" {
 				checkEtcdContainer(t, c, known, local)
 				seen["etcd"]++
 				continue
 			}
 			if len(c.Command) != 1 || bins[strings.TrimPrefix(c.Command[0], "/")] == nil {
-				t.Errorf("%s: command %q is neither /bff, /mocksvc nor etcd", who, c.Command)
+				t.Errorf("%s: command %q is neither /bff, /mocksvc nor etcd, nor an nginx gateway", who, c.Command)
 				continue
 			}
 			b := bins[strings.TrimPrefix(c.Command[0], "/")]
@@ -471,8 +476,8 @@ func testManifestContainers(t *testing.T, bins map[string]*binary) {
 			t.Run(who, func(t *testing.T) { checkContainer(t, b, w, c, ws, local) })
 		}
 	}
-	if seen["bff"] < 1 || seen["mocksvc"] < 2 || seen["etcd"] < 1 {
-		t.Errorf("containers seen %v: want a bff, a mocksvc and a canary mocksvc, and etcd", seen)
+	if seen["bff"] < 1 || seen["gateway"] < 1 || seen["mocksvc"] < 2 || seen["etcd"] < 1 {
+		t.Errorf("containers seen %v: want a bff and its gateway, a mocksvc and a canary mocksvc, and etcd", seen)
 	}
 }
 
