@@ -40,7 +40,7 @@ import (
 // span.
 func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admission.Middleware, mocks *specmock.Mocks) http.Handler {
 	logger = telemetry.WithContextIDs(logger)
-	edge := chi.Chain(requestID, accesslog.Middleware(logger), recoverer(logger), limitURI(env.Metrics.Refused), limitHeaders(env.Metrics.Refused))
+	edge := chi.Chain(requestID, accesslog.Middleware(logger, env.Trust.Allows), recoverer(logger), limitURI(env.Metrics.Refused), limitHeaders(env.Metrics.Refused))
 	r := chi.NewRouter()
 	r.Use(recoverer(logger))
 	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it

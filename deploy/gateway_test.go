@@ -202,6 +202,7 @@ func TestGateway(t *testing.T) {
 
 	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{
 		"X-Demo-User": "42", "X-User-Id": "7", "X-Mock-Scenario": "stat=unavailable", "X-Color": "canary",
+		"X-Forwarded-For": "198.51.100.4",
 	})
 	h := seen()
 	if resp.StatusCode != 200 || len(h) != 1 {
@@ -210,7 +211,9 @@ func TestGateway(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(string(body), `{"items":[`) {
 		t.Errorf("JSON body: Content-Encoding %q, body %.40q", resp.Header.Get("Content-Encoding"), body)
 	}
-	for k, want := range map[string]string{"X-User-Id": "42", "X-Mock-Scenario": "", "X-Demo-User": "", "X-Color": "canary"} {
+	// X-Forwarded-For is the address the gateway had the request from, not
+	// what the client claimed: the bff logs it as the client.
+	for k, want := range map[string]string{"X-User-Id": "42", "X-Mock-Scenario": "", "X-Demo-User": "", "X-Color": "canary", "X-Forwarded-For": "127.0.0.1"} {
 		if got := h[0].Get(k); got != want {
 			t.Errorf("upstream saw %s %q, want %q", k, got, want)
 		}

@@ -1,6 +1,7 @@
 // Package accesslog writes one line per request on the public listener:
 // what was asked (method, path, route, device, scene), how it went (status,
-// duration, bytes, degraded sections) and who asked (remote), with the
+// duration, bytes, degraded sections) and who asked (remote, and client:
+// the address a trusted proxy says it had the request from), with the
 // request and trace ids that tie it to the request's other lines, the
 // downstream failures among them.
 package accesslog
@@ -9,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -48,7 +50,11 @@ func Note(ctx context.Context, device, sceneName string, degraded []scene.Degrad
 // the request id is on the context: it reads the route pattern after
 // routing, and names the request's server span after it, since only the
 // router knows the route.
-func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
+//
+// trusted says whether a peer is a proxy whose X-Forwarded-For is believed
+// (nil: none is); from anyone else the header is the client's own claim,
+// and not logged.
+func Middleware(logger *slog.Logger, trusted func(remoteAddr string) bool) func(http.Handler) http.Handler {
 	logger = telemetry.WithContextIDs(logger)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +72,13 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 			if !logger.Enabled(ctx, level) {
 				return
 			}
-			logger.LogAttrs(ctx, level, "request", e.attrs(r, pattern, rec, time.Since(start))...)
+			attrs := e.attrs(r, pattern, rec, time.Since(start))
+			if trusted != nil && trusted(r.RemoteAddr) {
+				if c, ok := forwardedFor(r.Header); ok {
+					attrs = append(attrs, slog.String("client", c))
+				}
+			}
+			logger.LogAttrs(ctx, level, "request", attrs...)
 		})
 	}
 }
@@ -78,7 +90,7 @@ func (e *entry) attrs(r *http.Request, pattern string, rec *recorder, took time.
 	if len(path) > maxPath {
 		path = path[:maxPath] + "…"
 	}
-	attrs := make([]slog.Attr, 0, 11)
+	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs, slog.String("method", r.Method), slog.String("path", path))
 	if pattern != "" && !strings.HasSuffix(pattern, "*") { // unrouted, or past a mount
 		attrs = append(attrs, slog.String("route", pattern))
@@ -168,4 +180,23 @@ func (r *recorder) status() int {
 		return http.StatusOK
 	}
 	return r.code
+}
+
+// forwardedFor is the address the nearest proxy had the request from: the
+// last entry of X-Forwarded-For, which that proxy added (entries before it
+// are whatever the client sent), when it is an IP address.
+func forwardedFor(h http.Header) (string, bool) {
+	values := h.Values("X-Forwarded-For")
+	if len(values) == 0 {
+		return "", false
+	}
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	ip, err := netip.ParseAddr(strings.TrimSpace(last))
+	if err != nil {
+		return "", false
+	}
+	return ip.Unmap().String(), true
 }

@@ -26,7 +26,7 @@ func router(logger *slog.Logger) chi.Router {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			next.ServeHTTP(w, r.WithContext(reqid.With(r.Context(), "req-7")))
 		})
-	}, Middleware(logger))
+	}, Middleware(logger, func(remote string) bool { return strings.HasPrefix(remote, "192.0.2.1:") }))
 	r.Route("/web", func(r chi.Router) {
 		r.Get("/v1/videos/{aid}", func(w http.ResponseWriter, r *http.Request) {
 			Note(r.Context(), "web", "video", []scene.Degraded{{Section: "stats", Reason: "unavailable"}, {Section: "relation", Reason: "timeout"}})
@@ -48,8 +48,18 @@ func router(logger *slog.Logger) chi.Router {
 
 func serve(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 	t.Helper()
+	return serveFrom(t, h, path, "192.0.2.1:5555", nil)
+}
+
+// serveFrom serves a request from remote (the router trusts 192.0.2.1)
+// with the header values given.
+func serveFrom(t *testing.T, h http.Handler, path, remote string, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.RemoteAddr = "192.0.2.1:5555"
+	req.RemoteAddr = remote
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w
@@ -161,4 +171,35 @@ func TestNamesTheSpanAfterTheRoute(t *testing.T) {
 
 func TestNoteOutsideTheMiddlewareIsHarmless(t *testing.T) {
 	Note(context.Background(), "web", "feed", nil)
+}
+
+// The client is the address the trusted proxy says it had the request
+// from: the last X-Forwarded-For entry, the one it added. Entries before
+// it, and the header from a peer not trusted, are the client's own claims.
+func TestClientIsWhatTheTrustedProxyForwardedFor(t *testing.T) {
+	for _, c := range []struct {
+		name, remote string
+		xff          []string
+		want         any
+	}{
+		{"the gateway's", "192.0.2.1:5555", []string{"203.0.113.9"}, "203.0.113.9"},
+		{"a chain: the last is the proxy's", "192.0.2.1:5555", []string{"10.0.0.1, 198.51.100.4"}, "198.51.100.4"},
+		{"two fields: the last", "192.0.2.1:5555", []string{"10.0.0.1", "198.51.100.4"}, "198.51.100.4"},
+		{"IPv6", "192.0.2.1:5555", []string{"2001:db8::7"}, "2001:db8::7"},
+		{"not an address", "192.0.2.1:5555", []string{"me, <script>"}, nil},
+		{"none", "192.0.2.1:5555", nil, nil},
+		{"from a peer not trusted", "198.51.100.66:4000", []string{"203.0.113.9"}, nil},
+	} {
+		var buf bytes.Buffer
+		h := router(slog.New(slog.NewJSONHandler(&buf, nil)))
+		header := http.Header{}
+		if c.xff != nil {
+			header["X-Forwarded-For"] = c.xff
+		}
+		serveFrom(t, h, "/web/v1/empty", c.remote, header)
+		got := lastLine(t, &buf)
+		if got["client"] != c.want || got["remote"] != c.remote {
+			t.Errorf("%s: client %v remote %v, want %v and %s", c.name, got["client"], got["remote"], c.want, c.remote)
+		}
+	}
 }
