@@ -197,12 +197,10 @@ func TestBadParametersAre400Problems(t *testing.T) {
 		headers     []string
 		twice       string // a header sent twice
 	}{
-		{"", "X-Request-Id", nil, "X-Request-Id"},
 		{"?ps=0", "ps", nil, ""},
 		{"?ps=ten", "ps", nil, ""},
 		{"?page=0", "page", nil, ""},
 		{"?page=10001", "page", nil, ""},
-		{"", "X-Request-Id", []string{"X-Request-Id", strings.Repeat("r", 129)}, ""},
 		{"?ps=3&ps=4", "ps", nil, ""},
 		{"?page=1;ps=2", "query", nil, ""},
 	} {
@@ -225,6 +223,19 @@ func TestBadParametersAre400Problems(t *testing.T) {
 		if p.Detail == "" || strings.Contains(p.Detail, "\n") || strings.Contains(p.Detail, "Schema") {
 			t.Errorf("%s: detail %q, want one line", tt.path, p.Detail)
 		}
+	}
+}
+
+// A request id is never a 400 (the spec's requestId): one sent twice or
+// too long is replaced at the edge, on the mocks as on the scene routes.
+func TestAnUnusableRequestIdIsNoBadRequest(t *testing.T) {
+	spec := loadSpec(t)
+	r, _ := router(t, spec, 1, true)
+	if res := getTwice(t, spec, r, notifications, "X-Request-Id"); res.status != http.StatusOK {
+		t.Errorf("X-Request-Id sent twice: %d %s, want 200", res.status, res.body)
+	}
+	if res := get(t, spec, r, notifications, "X-Request-Id", strings.Repeat("r", 129)); res.status != http.StatusOK {
+		t.Errorf("a 129-byte X-Request-Id: %d %s, want 200", res.status, res.body)
 	}
 }
 
