@@ -126,11 +126,21 @@ func TestNotFoundNamesEveryDevice(t *testing.T) {
 // is a 400 there too, as on every route.
 func TestUndecodableQueryIsRefusedOnEveryRoute(t *testing.T) {
 	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	spec, err := openapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, path := range []string{"/openapi.yaml?x=%ZZ", "/openapi.yaml?a=1;b=2", "/docs?x=%ZZ"} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusBadRequest || rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s: %d %q, want a 400 problem", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		if strings.HasPrefix(path, "/openapi.yaml") { // /docs is no operation of the spec
+			if err := spec.Validate(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
 		}
 	}
 	rec := httptest.NewRecorder()
