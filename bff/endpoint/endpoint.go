@@ -126,7 +126,10 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 				return httpx.StatusClientClosed, nil
 			}
 			if r.Context().Err() != nil { // cut by the server's shutdown
-				problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "the instance shut down before the screen was done; retry"})
+				// Retry-After: another replica takes it now; the gateway
+				// does not retry a 503 itself.
+				w.Header().Set("Retry-After", "1")
+				problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "the instance shut down before the screen was done; retry shortly"})
 				return http.StatusServiceUnavailable, nil
 			}
 			if t := timings.Header(); t != "" && env.showTiming(r) {

@@ -469,9 +469,9 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 	public, admin := addrs(t, pr)
 	waitReady(t, admin)
 	type answer struct {
-		code  int
-		ctype string
-		err   error
+		code         int
+		ctype, retry string
+		err          error
 	}
 	answers := make(chan answer, 1)
 	go func() {
@@ -484,7 +484,7 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 			return
 		}
 		resp.Body.Close()
-		answers <- answer{code: resp.StatusCode, ctype: resp.Header.Get("Content-Type")}
+		answers <- answer{code: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), retry: resp.Header.Get("Retry-After")}
 	}()
 	time.Sleep(300 * time.Millisecond) // the request is in flight
 	cancel()
@@ -492,8 +492,8 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	a := <-answers
-	if a.err != nil || a.code != http.StatusServiceUnavailable || a.ctype != "application/problem+json" {
-		t.Errorf("the request cut at shutdown got %d %q (%v), want a 503 problem", a.code, a.ctype, a.err)
+	if a.err != nil || a.code != http.StatusServiceUnavailable || a.ctype != "application/problem+json" || a.retry != "1" {
+		t.Errorf("the request cut at shutdown got %d %q Retry-After %q (%v), want a 503 problem to retry after a second", a.code, a.ctype, a.retry, a.err)
 	}
 	var line string
 	for l := range strings.SplitSeq(logs.String(), "\n") {
