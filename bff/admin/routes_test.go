@@ -91,6 +91,8 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 	}{
 		{http.MethodGet, "/readz", http.StatusNotFound, []string{"/readz", "/readyz", "/metrics", "/debug/compare"}},
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, []string{"POST"}},
+		{http.MethodPost, "/metrics", http.StatusMethodNotAllowed, []string{"POST"}},
+		{http.MethodDelete, "/debug/pprof/", http.StatusMethodNotAllowed, []string{"DELETE"}},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
