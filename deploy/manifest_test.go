@@ -396,7 +396,18 @@ func checkEtcdContainer(t *testing.T, c corev1.Container, known map[string]bool,
 		if listen[port] != "listen-metrics-urls" {
 			t.Errorf("etcd %s probe: port %d is not the metrics listener (%v)", p.kind, port, listen)
 		}
-		// The metrics listener of a real etcd answers the same path.
+		// The metrics listener of a real etcd answers the same path; /livez
+		// only from 3.4.29, 3.5.11 and 3.6 on (Debian's is 3.4.23), so the
+		// image must be 3.6 or later.
+		if p.probe.HTTPGet.Path == "/livez" {
+			if !imageAtLeast(c.Image, 3, 6) {
+				t.Errorf("etcd %s probe: /livez needs etcd 3.6 or later, the image is %s", p.kind, c.Image)
+			}
+			continue
+		}
+		if p.kind == "liveness" && p.probe.HTTPGet.Path == "/health" {
+			t.Errorf("etcd liveness probe: /health fails while the member has no leader, restarting a quorum's survivors; use /livez")
+		}
 		if err := checkHTTPPath(local.metrics, p.probe.HTTPGet.Path, true); err != nil {
 			t.Errorf("etcd %s probe: %v", p.kind, err)
 		}
@@ -669,4 +680,20 @@ func TestNonRootContainersNameANumericUser(t *testing.T) {
 			t.Errorf("Dockerfile: USER %s, want a non-zero uid (uid:gid)", u[1])
 		}
 	}
+}
+
+// imageAtLeast reports whether image's tag (…:vMAJOR.MINOR.PATCH) is at
+// least major.minor.
+func imageAtLeast(image string, major, minor int) bool {
+	_, tag, ok := strings.Cut(image, ":")
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(strings.TrimPrefix(tag, "v"), ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && (ma > major || ma == major && mi >= minor)
 }
