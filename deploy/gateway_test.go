@@ -116,6 +116,11 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	big := strings.Repeat(`{"title":"a card","cover":"https://i.example/c.jpg"},`, 40)
+	if r.URL.Path == "/openapi.yaml" {
+		w.Header().Set("Content-Type", "application/yaml")
+		fmt.Fprint(w, strings.Repeat("paths:\n  /web/v1/feed: {}\n", 100))
+		return
+	}
 	if strings.HasSuffix(r.URL.Path, "/bad") {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusNotFound)
@@ -230,6 +235,12 @@ func TestGateway(t *testing.T) {
 	if len(h) != 1 || h[0].Get("X-User-Id") != "" || h[0].Get("X-Request-Id") != "abc-1" || h[0].Get("X-Color") != "blue" {
 		t.Errorf("spoofed identity, client request id and lane cookie: upstream saw %v", h)
 	}
+
+	resp, body = gatewayGet(t, gw, "/openapi.yaml", nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(string(body), "paths:") {
+		t.Errorf("/openapi.yaml: %d, Content-Encoding %q, body %.20q, want the spec gzipped", resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
+	}
+	seen()
 
 	resp, body = gatewayGet(t, gw, "/mini/v1/bad", nil)
 	if resp.StatusCode != 404 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(string(body), "Not Found") {
