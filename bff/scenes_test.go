@@ -100,6 +100,7 @@ func TestHiddenAndUnknownEntities(t *testing.T) {
 		}
 		video := strconv.FormatInt(someVideo(t, srv), 10)
 		for _, path := range []string{"/videos/abc", "/videos/0", "/videos/-1", "/users/1.5", "/users/0", "/videos/+" + video, "/videos/%2B" + video,
+			"/videos/0" + video, "/users/007", // one number, one URL
 			fmt.Sprintf("/videos/%%25%X%s", video[0], video[1:])} { // %25 is '%': the text %3N, decoded once
 			if resp := srv.Get(t, "/"+dev+"/v1"+path); resp.Status != http.StatusBadRequest {
 				t.Errorf("%s%s: %d, want 400", dev, path, resp.Status)

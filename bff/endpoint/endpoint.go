@@ -161,7 +161,7 @@ func pathID(r *http.Request, name string) (int64, error) {
 			v = u
 		}
 	}
-	return request.ID(name, v, false)
+	return request.PathID(name, v)
 }
 
 func (env Env) deadline(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -171,6 +171,16 @@ func Color(s string) (string, error) {
 	return s, nil
 }
 
+// PathID parses the positive ID of a path segment. A number has one URL: a
+// leading zero ("0008") is refused as a sign is (digits), or a cache in
+// front would keep every spelling of a video apart.
+func PathID(param, s string) (int64, error) {
+	if padded(s) {
+		return 0, bad(param, "must be written without leading zeros, got %q", clip(s))
+	}
+	return positive64(param, s)
+}
+
 // ID parses a positive int64 identifier; empty is 0 when optional.
 func ID(param, s string, optional bool) (int64, error) {
 	if s == "" && optional {
@@ -204,6 +214,9 @@ func positive(q map[string]string, name string, def int) (int, error) {
 	if !ok {
 		return def, nil
 	}
+	if padded(s) {
+		return 0, bad(name, "must be written without leading zeros, got %q", clip(s))
+	}
 	n, err := strconv.Atoi(s)
 	if errors.Is(err, strconv.ErrRange) && n > 0 && digits(s) {
 		return math.MaxInt, nil
@@ -225,6 +238,10 @@ func digits(s string) bool {
 	}
 	return s != ""
 }
+
+// padded: s is digits with a leading zero ("08"), one more spelling of a
+// number in a URL. "0" itself is no positive integer, and says so.
+func padded(s string) bool { return len(s) > 1 && s[0] == '0' && digits(s) }
 
 // clip keeps echoed input short: a problem body is no place for 8 KB of junk.
 func clip(s string) string {

@@ -42,6 +42,9 @@ func TestParse(t *testing.T) {
 		{"ps negative", "ps=-1", nil, "", request.Params{}, "ps"},
 		{"ps empty", "ps=", nil, "", request.Params{}, "ps"},
 		{"page empty", "page=&ps=5", nil, "", request.Params{}, "page"},
+		{"page padded", "page=02", nil, "", request.Params{}, "page"},
+		{"ps padded", "ps=05", nil, "", request.Params{}, "ps"},
+		{"ps signed", "ps=+5", nil, "", request.Params{}, "ps"},
 		{"one bad language does not hide the rest", "", map[string]string{"Accept-Language": "zh-cmn-Hans, en;q=abc"}, "", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi, Lang: device.Chinese}}, ""},
 		{"network", "", map[string]string{"X-Network": "lte"}, "", request.Params{}, "X-Network"},
 		{"build", "", map[string]string{"X-Client-Build": "0"}, "", request.Params{}, "X-Client-Build"},
@@ -252,6 +255,27 @@ func checkAccepted(t *testing.T, r *http.Request, p request.Params) {
 	for k, v := range r.Header {
 		if len(v) > 1 && k != "Accept-Language" {
 			t.Fatalf("accepted %s twice: %q", k, v)
+		}
+	}
+}
+
+// A path ID has one spelling: no sign, no leading zero.
+func TestPathIDHasOneSpelling(t *testing.T) {
+	for in, detail := range map[string]string{
+		"0008": `must be written without leading zeros, got "0008"`,
+		"00":   `must be written without leading zeros, got "00"`,
+		"+8":   `must be a positive integer, got "+8"`,
+		"0":    `must be a positive integer, got "0"`,
+		"8":    "",
+		"10":   "",
+	} {
+		n, err := request.PathID("aid", in)
+		var re *request.Error
+		switch {
+		case detail == "" && err != nil:
+			t.Errorf("PathID(%q): %v", in, err)
+		case detail != "" && (!errors.As(err, &re) || re.Param != "aid" || re.Detail != detail):
+			t.Errorf("PathID(%q) = %d, %v; want aid: %s", in, n, err, detail)
 		}
 	}
 }
