@@ -132,6 +132,13 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"items":[%s{}]}`, big)
 }
 
+// holdUntil makes every request to u wait until release is closed.
+func (u *upstream) holdUntil(release chan struct{}) {
+	u.mu.Lock()
+	u.hold = release
+	u.mu.Unlock()
+}
+
 // answer makes u answer status to everything (0: serve normally).
 func (u *upstream) answer(status int) {
 	u.mu.Lock()
@@ -343,11 +350,8 @@ func TestGatewayCapsEachReplica(t *testing.T) {
 	release := make(chan struct{})
 	free := sync.OnceFunc(func() { close(release) })
 	t.Cleanup(free) // runs before the upstreams' Close, which waits for held handlers
-	for _, u := range []*upstream{u1, u2} {
-		u.mu.Lock()
-		u.hold = release
-		u.mu.Unlock()
-	}
+	u1.holdUntil(release)
+	u2.holdUntil(release)
 	gw := freeAddr(t)
 	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "1"})
 	inFlight := func() int {
@@ -498,11 +502,8 @@ func TestGatewayAnswersAFrozenFleetWithAProblem(t *testing.T) {
 	u2, a2 := startUpstream(t)
 	frozen := make(chan struct{})
 	defer close(frozen)
-	for _, u := range []*upstream{u1, u2} {
-		u.mu.Lock()
-		u.hold = frozen
-		u.mu.Unlock()
-	}
+	u1.holdUntil(frozen)
+	u2.holdUntil(frozen)
 	gw := freeAddr(t)
 	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
 	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"Origin": "https://m.example.com"})
