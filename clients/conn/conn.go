@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	_ "google.golang.org/grpc/health" // client-side health checking for healthCheckConfig
 
 	"mosaic/clients/balance"
@@ -143,6 +144,17 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
 		grpc.WithIdleTimeout(0), // never idle: see above
+		// An instance that hangs (a frozen process, a deadlock) keeps its
+		// TCP connection up and never says NOT_SERVING: without pings its
+		// connection stays READY and the picker tries it again whenever its
+		// latency estimate decays, failing a live call each time. With a call
+		// and nothing read for 10 s, a ping goes out, and with no ACK in 2 s
+		// the connection closes; the reconnect never completes the handshake,
+		// so the instance is out until it answers again. A healthy server sees
+		// a ping at most after 10 s with nothing to send, which gRPC's default
+		// server policy (no more often than every 5 minutes, strikes reset by
+		// any answer it sends) tolerates.
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 2 * time.Second}),
 	}
 	if o.TracerProvider != nil {
 		opts = append(opts, grpc.WithStatsHandler(tracer(o.TracerProvider, o.Propagator)))
