@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/keepalive"
 	_ "google.golang.org/grpc/health" // client-side health checking for healthCheckConfig
+	"google.golang.org/grpc/keepalive"
 
 	"mosaic/clients/balance"
 	"mosaic/internal/telemetry"
