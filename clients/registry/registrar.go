@@ -157,7 +157,7 @@ func (r *Registrar) run(ctx context.Context) {
 		}
 		began := time.Now()
 		r.set(true)
-		r.o.logf("registry: registered %s under lease %x", r.id, int64(lease))
+		r.o.info("registry: registered %s under lease %x", r.id, int64(lease))
 		hctx, stop := context.WithCancel(ctx)
 		var held sync.WaitGroup
 		for _, k := range r.keys {

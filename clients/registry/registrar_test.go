@@ -56,6 +56,9 @@ func (l *logs) logf(format string, args ...any) {
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
+// infof records good news as "info: " and the line.
+func (l *logs) infof(format string, args ...any) { l.logf("info: "+format, args...) }
+
 func (l *logs) matching(re string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -75,6 +78,7 @@ func fast(l *logs) []Option {
 		WithBackoff(Backoff{Base: 20 * time.Millisecond, Max: 200 * time.Millisecond}),
 		WithTimeout(250 * time.Millisecond),
 		WithLogf(l.logf),
+		WithInfof(l.infof),
 	}
 }
 

@@ -94,6 +94,7 @@ type options struct {
 	filter    Filter
 	subscribe func() (changed <-chan struct{}, cancel func())
 	logf      func(format string, args ...any)
+	infof     func(format string, args ...any) // nil: logf
 }
 
 func newOptions(opts []Option) options {
@@ -144,6 +145,22 @@ func WithRefilter(subscribe func() (changed <-chan struct{}, cancel func())) Opt
 // values (default: nothing).
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(o *options) { o.logf = logf }
+}
+
+// WithInfof logs the good news apart (registered, etcd answering again),
+// so that an alert on what WithLogf logs is not set off by a recovery
+// (default: WithLogf's).
+func WithInfof(infof func(format string, args ...any)) Option {
+	return func(o *options) { o.infof = infof }
+}
+
+// info logs good news.
+func (o options) info(format string, args ...any) {
+	if o.infof != nil {
+		o.infof(format, args...)
+		return
+	}
+	o.logf(format, args...)
 }
 
 func (o options) validate() error {

@@ -270,8 +270,11 @@ func TestResolverSurvivesEtcdRestart(t *testing.T) {
 	t.Logf("states after the restart: %v", cc.States()[before:])
 	// etcd's client resumed the watch in silence; the log says what
 	// happened, once each way.
-	if lost, back := rl.matching(`etcd does not answer .*stat keeps its last list`), rl.matching(`etcd answers again; watching stat`); len(lost) != 1 || len(back) != 1 {
-		t.Errorf("resolver log %q: want one line for etcd lost and one for its return", rl.matching("."))
+	if lost, back := rl.matching(`^registry: etcd does not answer .*stat keeps its last list`), rl.matching(`^info: registry: etcd answers again; watching stat`); len(lost) != 1 || len(back) != 1 {
+		t.Errorf("resolver log %q: want one warning for etcd lost and one good news for its return", rl.matching("."))
+	}
+	if got := l.matching(`^info: registry: registered (a|b) under lease`); len(got) < 2 {
+		t.Errorf("registrar log %q: want each registration as good news (a's before the restart, b's after)", l.matching("."))
 	}
 }
 
@@ -490,6 +493,10 @@ func TestBuilderListedAfterTheFirstList(t *testing.T) {
 	time.Sleep(time.Second) // several failed lists
 	if b.Listed("stat") {
 		t.Fatal("stat listed while etcd was down")
+	}
+	// There is no last list to keep serving, and the log says so.
+	if none, last := l.matching(`^registry: listing stat .*no list yet`), l.matching(`last list`); len(none) == 0 || len(last) != 0 {
+		t.Errorf("log %q: want the failed lists to say there is no list yet", l.matching("."))
 	}
 	etcd.Restart()
 	listedNone := func() bool {

@@ -167,7 +167,7 @@ func (k *keys) checkRevision(ctx context.Context) error {
 	}
 	if k.lost {
 		k.lost = false
-		k.o.logf("registry: etcd answers again; watching %s", k.name)
+		k.o.info("registry: etcd answers again; watching %s", k.name)
 	}
 	now := resp.Header.GetRevision()
 	if now < k.rev {

@@ -42,7 +42,7 @@ func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
 	}
 	d := &discovery{cfg: cfg, logger: logger, cli: cli}
 	if cfg.subset > 0 {
-		if d.peers, err = registry.WatchPeers(cli, replicasService, registry.WithLogf(d.logf)); err != nil {
+		if d.peers, err = registry.WatchPeers(cli, replicasService, d.logs()...); err != nil {
 			cli.Close()
 			return nil, err
 		}
@@ -50,14 +50,21 @@ func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
 	return d, nil
 }
 
-func (d *discovery) logf(format string, args ...any) { d.logger.Warn(fmt.Sprintf(format, args...)) }
+// logs sends what the registry goes through to the log as warnings, and
+// its good news (registered, etcd answering again) as info.
+func (d *discovery) logs() []registry.Option {
+	return []registry.Option{
+		registry.WithLogf(func(format string, args ...any) { d.logger.Warn(fmt.Sprintf(format, args...)) }),
+		registry.WithInfof(func(format string, args ...any) { d.logger.Info(fmt.Sprintf(format, args...)) }),
+	}
+}
 
 // dialOptions resolve etcd:/// targets through the registry.
 func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 	if d == nil {
 		return nil, nil
 	}
-	opts := []registry.Option{registry.WithLogf(d.logf)}
+	opts := d.logs()
 	if d.peers != nil {
 		opts = append(opts,
 			registry.WithFilter(func(_ string, all []instance.Instance) []instance.Instance {
@@ -97,7 +104,7 @@ func (d *discovery) join(addr string) error {
 		return nil
 	}
 	r, err := registry.NewRegistrar(d.cli, d.cfg.instanceID, []string{replicasService},
-		instance.Instance{Addr: addr, Cluster: d.cfg.server.Cluster}, registry.WithLogf(d.logf))
+		instance.Instance{Addr: addr, Cluster: d.cfg.server.Cluster}, d.logs()...)
 	if err != nil {
 		return fmt.Errorf("registering replica %s: %w", d.cfg.instanceID, err)
 	}
@@ -112,7 +119,7 @@ func (d *discovery) leave(ctx context.Context) {
 		return
 	}
 	if err := d.self.Deregister(ctx); err != nil {
-		d.logf("registry: deregistering replica %s: %v", d.cfg.instanceID, err)
+		d.logger.Warn(fmt.Sprintf("registry: deregistering replica %s: %v", d.cfg.instanceID, err))
 	}
 }
 
