@@ -21,7 +21,8 @@ type composeFile struct {
 	Networks map[string]struct {
 		IPAM struct {
 			Config []struct {
-				Subnet string `json:"subnet"`
+				Subnet  string `json:"subnet"`
+				IPRange string `json:"ip_range"`
 			} `json:"config"`
 		} `json:"ipam"`
 	} `json:"networks"`
@@ -96,6 +97,7 @@ func testComposeFleet(t *testing.T, bins map[string]*binary) {
 	if !subnetHolds(c, gateway) {
 		t.Errorf("gateway address %q is in no network's subnet", gateway)
 	}
+	checkFixedAddresses(t, c)
 	var apps []composeApp
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for n := range c.Services {
@@ -316,5 +318,47 @@ func TestComposeGateway(t *testing.T) {
 	}
 	if len(gw.Ports) != 1 || !strings.HasSuffix(gw.Ports[0], ":"+gw.Environment["GATEWAY_LISTEN"]) {
 		t.Errorf("gateway publishes %q, nginx listens on %q", gw.Ports, gw.Environment["GATEWAY_LISTEN"])
+	}
+}
+
+// checkFixedAddresses: a fixed address is one no other container can take
+// (outside the ip_range the others are given theirs from), and every
+// replica the gateway names has one: nginx resolves the names once, at its
+// start, so a replica recreated at a new address would be lost to it.
+func checkFixedAddresses(t *testing.T, c composeFile) {
+	t.Helper()
+	var ranges []netip.Prefix
+	for _, n := range c.Networks {
+		for _, cfg := range n.IPAM.Config {
+			if p, err := netip.ParsePrefix(cfg.IPRange); err == nil {
+				ranges = append(ranges, p)
+			}
+		}
+	}
+	for name, svc := range c.Services {
+		ip := svc.ipv4()
+		if ip == "" {
+			continue
+		}
+		addr, err := netip.ParseAddr(ip)
+		if err != nil || len(ranges) == 0 {
+			t.Errorf("%s: fixed address %q, with no ip_range to keep the others off it", name, ip)
+			continue
+		}
+		for _, r := range ranges {
+			if r.Contains(addr) {
+				t.Errorf("%s: fixed address %s is inside the ip_range %s other containers take theirs from", name, ip, r)
+			}
+		}
+	}
+	for _, v := range []string{"BFF_1", "BFF_2"} {
+		host, _, err := net.SplitHostPort(c.Services["gateway"].Environment[v])
+		if err != nil {
+			t.Errorf("gateway %s: %v", v, err)
+			continue
+		}
+		if svc, ok := c.Services[host]; !ok || svc.ipv4() == "" {
+			t.Errorf("gateway %s names %s, which has no fixed address", v, host)
+		}
 	}
 }
