@@ -28,6 +28,10 @@ type Config struct {
 	// CallTimeout bounds one downstream call, its retries included, below
 	// Deadline.
 	CallTimeout time.Duration
+	// Keepalive pings a downstream instance after this long with nothing
+	// read from it, to find one that hangs (conn.Options.Keepalive); 0:
+	// no pings.
+	Keepalive time.Duration
 	// Admission tunes the adaptive admission of scene requests. A zero
 	// Target is an eighth of Deadline: on the overload rig (BENCHMARKS.md)
 	// an overloaded instance kept as much goodput there as at a quarter,
@@ -61,6 +65,7 @@ func Defaults() Config {
 		Seed:        1,
 		Deadline:    800 * time.Millisecond,
 		CallTimeout: 500 * time.Millisecond,
+		Keepalive:   10 * time.Second,
 		Admission: admission.Config{
 			Min:       64,
 			Max:       1024,

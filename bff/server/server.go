@@ -86,6 +86,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 	set, closeConns, err := clients.Dial(d.Targets, conn.Options{
 		Metrics:         conn.NewMetrics(d.Metrics),
 		CallTimeout:     cfg.CallTimeout,
+		Keepalive:       cfg.Keepalive,
 		Breaker:         cfg.Breaker,
 		Starved:         d.Starved,
 		ForwardScenario: cfg.Mock,

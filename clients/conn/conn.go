@@ -28,6 +28,10 @@ type Options struct {
 	// CallTimeout bounds one call (all its retries) below the scene
 	// deadline; 0 leaves only the caller's deadline.
 	CallTimeout time.Duration
+	// Keepalive pings an instance after this long with nothing read from it
+	// (gRPC takes 10 s at least), and closes the connection when no ACK
+	// comes within 2 s; 0 sends no pings. See Dial.
+	Keepalive time.Duration
 	// Breaker tunes the adaptive throttle that refuses calls to a failing
 	// service; the zero value uses DefaultBreaker.
 	Breaker BreakerSettings
@@ -144,17 +148,19 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
 		grpc.WithIdleTimeout(0), // never idle: see above
+	}
+	if o.Keepalive > 0 {
 		// An instance that hangs (a frozen process, a deadlock) keeps its
 		// TCP connection up and never says NOT_SERVING: without pings its
 		// connection stays READY and the picker tries it again whenever its
-		// latency estimate decays, failing a live call each time. With a call
-		// and nothing read for 10 s, a ping goes out, and with no ACK in 2 s
-		// the connection closes; the reconnect never completes the handshake,
-		// so the instance is out until it answers again. A healthy server sees
-		// a ping at most after 10 s with nothing to send, which gRPC's default
-		// server policy (no more often than every 5 minutes, strikes reset by
-		// any answer it sends) tolerates.
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 2 * time.Second}),
+		// latency estimate decays, failing a live call each time. Pings
+		// close it; the reconnect never completes the handshake, so the
+		// instance is out until it answers again. The health check's watch
+		// keeps a stream open on every connection, so an idle connection is
+		// pinged too: the servers must permit pings that often, and with no
+		// call in flight (fakes.ServerOptions do), or they answer
+		// too_many_pings, and gRPC doubles the interval for the channel.
+		opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: o.Keepalive, Timeout: 2 * time.Second}))
 	}
 	if o.TracerProvider != nil {
 		opts = append(opts, grpc.WithStatsHandler(tracer(o.TracerProvider, o.Propagator)))

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 )
 
 // freezer forwards one TCP connection at a time to a server until frozen;
@@ -101,7 +102,8 @@ func TestAHungInstancesConnectionIsClosed(t *testing.T) {
 	// A connection the freezer opens after the hang never sends its
 	// preface; the server gives up on it in a second, not the default two
 	// minutes that Stop would wait for.
-	srv := grpc.NewServer(grpc.ConnectionTimeout(time.Second))
+	srv := grpc.NewServer(grpc.ConnectionTimeout(time.Second),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}))
 	healthpb.RegisterHealthServer(srv, health.NewServer())
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -110,7 +112,7 @@ func TestAHungInstancesConnectionIsClosed(t *testing.T) {
 	go srv.Serve(l)
 	defer srv.Stop()
 	f := startFreezer(t, l.Addr().String())
-	cc, err := Dial("stat", "static:///"+f.l.Addr().String(), Options{})
+	cc, err := Dial("stat", "static:///"+f.l.Addr().String(), Options{Keepalive: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,6 +96,7 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&s.Seed, "seed", s.Seed, "mock mode: faker seed; the same seed gives the same data")
 	fs.DurationVar(&s.Deadline, "scene-deadline", s.Deadline, "deadline of one scene request, downstream calls included")
 	fs.DurationVar(&s.CallTimeout, "call-timeout", s.CallTimeout, "timeout of one downstream call (retries included), below the scene deadline")
+	fs.DurationVar(&s.Keepalive, "downstream-keepalive", s.Keepalive, "ping a downstream instance after this long with nothing read from it (at least 10s), closing the connection of one that hangs; its servers must permit pings that often, with no call in flight; 0: no pings")
 	fs.IntVar(&s.Admission.Max, "max-inflight", s.Admission.Max, "hard ceiling on scene requests served at once; below it the limit adapts to latency, and requests past it are shed with 503 and Retry-After")
 	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
 	fs.DurationVar(&s.Admission.Target, "inflight-target", s.Admission.Target, "latency the adaptive limit aims for when it binds: the limit is the recent throughput times this (0: an eighth of -scene-deadline)")
@@ -177,6 +178,9 @@ func (c config) validate() error {
 		// Only instances discovered in etcd are subset; a static or dns
 		// target would be dialled whole, the flag silently unused.
 		return errors.New("-subset needs -registry: only instances discovered there are subset")
+	case s.Keepalive != 0 && s.Keepalive < 10*time.Second:
+		// gRPC would raise it to 10 s in silence.
+		return errors.New("-downstream-keepalive must be 0 (no pings) or at least 10s")
 	case s.Deadline <= 0 || s.CallTimeout < 0 || s.CallTimeout >= s.Deadline:
 		// A call must time out before its scene does, so that a slow
 		// service is blamed on the service and the scene can still degrade.

@@ -98,7 +98,7 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 		t.Errorf("cache %+v, want %+v", c.server.Cache, want)
 	}
 	for _, bad := range [][]string{{"-cache-stat-fresh", "0s"}, {"-cache-stale", "-1s"}, {"-cache-mb", "0"}, {"-inflight-target", "-1ms"}, {"-inflight-target", "1s"},
-		{"-subset", "-1"}, {"-subset", "2"}, {"-call-timeout", "800ms"}, {"-call-timeout", "2s"}, {"-call-timeout", "-1ms"},
+		{"-subset", "-1"}, {"-subset", "2"}, {"-call-timeout", "800ms"}, {"-call-timeout", "2s"}, {"-call-timeout", "-1ms"}, {"-downstream-keepalive", "5s"}, {"-downstream-keepalive", "-1s"},
 		{"-grace", "-1s"}, {"-drain", "-1s"}, {"-mock-latency", "-5ms"}, {"-mock-jitter", "-1ms"}, {"-max-conns", "-1"}} {
 		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/record"
@@ -80,5 +81,11 @@ func (o Options) ServerOptions() []grpc.ServerOption {
 		chain = append(chain, scenario.Interceptor())
 	}
 	chain = append(chain, o.Interceptors...)
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(chain...)}
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(chain...),
+		// The BFF pings every 10 s with nothing read (its health watch keeps
+		// a stream open, so idle connections too): gRPC's default policy
+		// (once in 5 minutes) would answer too_many_pings.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	}
 }
