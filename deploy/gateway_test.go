@@ -243,11 +243,13 @@ func TestGateway(t *testing.T) {
 		t.Errorf("spoofed identity, client request id and lane cookie: upstream saw %v", h)
 	}
 
-	resp, body = gatewayGet(t, gw, "/openapi.yaml", nil)
+	resp, body = gatewayGet(t, gw, "/openapi.yaml", map[string]string{"X-User-Id": "7", "X-Forwarded-For": "198.51.100.4"})
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(string(body), "paths:") {
 		t.Errorf("/openapi.yaml: %d, Content-Encoding %q, body %.20q, want the spec gzipped", resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
 	}
-	seen()
+	if h := seen(); len(h) != 1 || h[0].Get("X-User-Id") != "" || h[0].Get("X-Forwarded-For") != "127.0.0.1" || len(h[0].Get("X-Request-Id")) != 32 {
+		t.Errorf("/openapi.yaml with a client's X-User-Id and X-Forwarded-For: upstream saw %v", h)
+	}
 
 	resp, body = gatewayGet(t, gw, "/mini/v1/bad", nil)
 	if resp.StatusCode != 404 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(string(body), "Not Found") {
