@@ -175,10 +175,19 @@ func Color(s string) (string, error) {
 // leading zero ("0008") is refused as a sign is (digits), or a cache in
 // front would keep every spelling of a video apart.
 func PathID(param, s string) (int64, error) {
-	if padded(s) {
-		return 0, bad(param, "must be written without leading zeros, got %q", clip(s))
+	if err := Unpadded(param, s); err != nil {
+		return 0, err
 	}
 	return positive64(param, s)
+}
+
+// Unpadded refuses a number written with a leading zero ("08"), one more
+// spelling of it in a URL; anything else it leaves to the parser.
+func Unpadded(param, s string) error {
+	if padded(s) {
+		return bad(param, "must be written without leading zeros, got %q", clip(s))
+	}
+	return nil
 }
 
 // ID parses a positive int64 identifier; empty is 0 when optional.
@@ -214,8 +223,8 @@ func positive(q map[string]string, name string, def int) (int, error) {
 	if !ok {
 		return def, nil
 	}
-	if padded(s) {
-		return 0, bad(name, "must be written without leading zeros, got %q", clip(s))
+	if err := Unpadded(name, s); err != nil {
+		return 0, err
 	}
 	n, err := strconv.Atoi(s)
 	if errors.Is(err, strconv.ErrRange) && n > 0 && digits(s) {

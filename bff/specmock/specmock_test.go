@@ -202,6 +202,8 @@ func TestBadParametersAre400Problems(t *testing.T) {
 		{"?page=0", "page", nil, ""},
 		{"?page=10001", "page", nil, ""},
 		{"?ps=3&ps=4", "ps", nil, ""},
+		{"?page=02", "page", nil, ""},
+		{"?ps=05", "ps", nil, ""},
 		{"?page=1;ps=2", "query", nil, ""},
 	} {
 		res := get(t, spec, r, notifications+tt.path, tt.headers...)
