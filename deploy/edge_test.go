@@ -141,10 +141,21 @@ func checkGatewayContainer(t *testing.T, w workload, c corev1.Container) {
 	if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		t.Errorf("the bff's -addr %q is reachable from outside the pod, past the gateway", addr)
 	}
-	for _, up := range []string{env["BFF_1"], env["BFF_2"]} {
-		if up != addr {
-			t.Errorf("the gateway passes requests to %q, not to the bff beside it (%q)", up, addr)
+	// One live upstream line, the bff beside it: a second line to the same
+	// bff would retry a timed-out request on it, and with max_fails take it
+	// out for 5 s after a few slow requests, the pod's only replica.
+	if env["BFF_1"] != addr || env["BFF_2"] != addr+" down" || env["REPLICA_MAX_FAILS"] != "0" {
+		t.Errorf("upstream lines %q and %q, max_fails %q: want the bff beside it (%q), the second line down, max_fails 0",
+			env["BFF_1"], env["BFF_2"], env["REPLICA_MAX_FAILS"], addr)
+	}
+	sleep := func(c *corev1.Container) int64 {
+		if l := c.Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
+			return l.PreStop.Sleep.Seconds
 		}
+		return 0
+	}
+	if g, b := sleep(&c), sleep(bff); g < b || g == 0 {
+		t.Errorf("the gateway's preStop sleeps %d s, the bff's %d s: the gateway must take new connections as long as the bff does", g, b)
 	}
 	for _, cidr := range strings.Split(arg("trusted-proxies"), ",") {
 		if _, n, err := net.ParseCIDR(strings.TrimSpace(cidr)); err != nil || !n.IP.IsLoopback() {
@@ -158,7 +169,8 @@ func checkGatewayContainer(t *testing.T, w workload, c corev1.Container) {
 		vars[k] = v
 	}
 	gw := freeAddr(t)
-	vars["GATEWAY_LISTEN"], vars["BFF_1"], vars["BFF_2"] = gw, upAddr, upAddr
+	vars["GATEWAY_LISTEN"], vars["BFF_1"] = gw, upAddr
+	vars["BFF_2"] = strings.Replace(vars["BFF_2"], addr, upAddr, 1)
 	startNginx(t, vars)
 	for _, p := range probes(c) {
 		if p.probe.HTTPGet == nil {

@@ -90,6 +90,12 @@ http {
 	}
 }
 
+// gatewayVars fills the template's placeholders as compose does, with the
+// two replicas at a1 and a2 and maxConns the cap on each.
+func gatewayVars(listen, a1, a2, maxConns string) map[string]string {
+	return map[string]string{"GATEWAY_LISTEN": listen, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": maxConns, "REPLICA_MAX_FAILS": "3"}
+}
+
 // upstream is a stand-in bff that records the headers it receives.
 type upstream struct {
 	mu      sync.Mutex
@@ -209,7 +215,7 @@ func TestGateway(t *testing.T) {
 	u1, a1 := startUpstream(t)
 	u2, a2 := startUpstream(t)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	startNginx(t, gatewayVars(gw, a1, a2, "64"))
 	seen := func() []http.Header { return append(u1.headers(), u2.headers()...) }
 
 	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{
@@ -304,7 +310,7 @@ func TestGatewayRateLimitsEachClient(t *testing.T) {
 	u1, a1 := startUpstream(t)
 	u2, a2 := startUpstream(t)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	startNginx(t, gatewayVars(gw, a1, a2, "64"))
 	const sent = 300 // the limit is 50 a second with a burst of 100, and these take well under 2 s
 	limited := 0
 	for i := range sent {
@@ -355,7 +361,7 @@ func TestGatewayCapsEachReplica(t *testing.T) {
 	u1.holdUntil(release)
 	u2.holdUntil(release)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "1"})
+	startNginx(t, gatewayVars(gw, a1, a2, "1"))
 	inFlight := func() int {
 		u1.mu.Lock()
 		u2.mu.Lock()
@@ -419,7 +425,7 @@ func TestGatewayAnswersOversizedRequestsWithProblems(t *testing.T) {
 	u1, a1 := startUpstream(t)
 	u2, a2 := startUpstream(t)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	startNginx(t, gatewayVars(gw, a1, a2, "64"))
 	if resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"Cookie": "s=" + strings.Repeat("x", 12<<10)}); resp.StatusCode != http.StatusOK {
 		t.Errorf("a 12 KB cookie: %d %.200s, want it passed to a replica", resp.StatusCode, body)
 	}
@@ -449,7 +455,7 @@ func TestGatewayAnswersMalformedRequestsWithProblems(t *testing.T) {
 	_, a1 := startUpstream(t)
 	_, a2 := startUpstream(t)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	startNginx(t, gatewayVars(gw, a1, a2, "64"))
 	for name, c := range map[string]struct {
 		raw    string
 		status int
@@ -507,7 +513,7 @@ func TestGatewayAnswersAFrozenFleetWithAProblem(t *testing.T) {
 	u1.holdUntil(frozen)
 	u2.holdUntil(frozen)
 	gw := freeAddr(t)
-	startNginx(t, map[string]string{"GATEWAY_LISTEN": gw, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": "64"})
+	startNginx(t, gatewayVars(gw, a1, a2, "64"))
 	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"Origin": "https://m.example.com"})
 	gatewayProblem(t, "both replicas frozen", resp, body, http.StatusGatewayTimeout)
 	if resp.Header.Get("Access-Control-Allow-Origin") == "" {
