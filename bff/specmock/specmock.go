@@ -217,45 +217,9 @@ func (o *operation) validate(r *http.Request) error {
 	for _, h := range lenient {
 		r.Header.Del(h)
 	}
-	params := map[string]string{}
-	var single, numbers []string
-	for _, ref := range append(o.route.PathItem.Parameters, o.route.Operation.Parameters...) {
-		p := ref.Value
-		if p == nil {
-			continue
-		}
-		if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeInteger) {
-			numbers = append(numbers, p.Name)
-		}
-		switch {
-		case p.In == openapi3.ParameterInPath:
-			params[p.Name] = chi.URLParam(r, p.Name)
-		case p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeArray):
-		case p.In == openapi3.ParameterInQuery:
-			single = append(single, p.Name)
-		case p.In == openapi3.ParameterInHeader:
-			if _, err := request.Single(r.Header, p.Name); err != nil {
-				return err
-			}
-		}
-	}
-	// kin-openapi takes the first of repeated values; the scene routes
-	// refuse them (and queries that decode more than one way), and so do
-	// their mocks.
-	query, err := request.Query(r.URL.RawQuery, single...)
+	params, err := o.readParams(r)
 	if err != nil {
 		return err
-	}
-	// A number has one spelling in a URL, as on the scene routes: kin-openapi
-	// would read 08 as 8.
-	for _, name := range numbers {
-		v, ok := params[name]
-		if !ok {
-			v = query[name]
-		}
-		if err := request.Unpadded(name, v); err != nil {
-			return err
-		}
 	}
 	return openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 		Request:    r,
@@ -267,6 +231,55 @@ func (o *operation) validate(r *http.Request) error {
 			SkipSettingDefaults: true,
 		},
 	})
+}
+
+// readParams returns the path parameters, having refused what the scene
+// routes refuse and kin-openapi would take: a query parameter or header
+// given more than once (kin takes the first), a query that decodes more
+// than one way, a number with a leading zero (kin reads 08 as 8: a number
+// has one spelling in a URL).
+func (o *operation) readParams(r *http.Request) (map[string]string, error) {
+	params := map[string]string{}
+	var single, numbers []string
+	for _, ref := range append(o.route.PathItem.Parameters, o.route.Operation.Parameters...) {
+		p := ref.Value
+		if p == nil {
+			continue
+		}
+		if schemaIs(p, openapi3.TypeInteger) {
+			numbers = append(numbers, p.Name)
+		}
+		switch {
+		case p.In == openapi3.ParameterInPath:
+			params[p.Name] = chi.URLParam(r, p.Name)
+		case schemaIs(p, openapi3.TypeArray):
+		case p.In == openapi3.ParameterInQuery:
+			single = append(single, p.Name)
+		case p.In == openapi3.ParameterInHeader:
+			if _, err := request.Single(r.Header, p.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	query, err := request.Query(r.URL.RawQuery, single...)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range numbers {
+		v, ok := params[name]
+		if !ok {
+			v = query[name]
+		}
+		if err := request.Unpadded(name, v); err != nil {
+			return nil, err
+		}
+	}
+	return params, nil
+}
+
+// schemaIs reports whether p's schema is of type t.
+func schemaIs(p *openapi3.Parameter, t string) bool {
+	return p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(t)
 }
 
 func badRequest(w http.ResponseWriter, err error) {
