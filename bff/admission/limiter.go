@@ -12,9 +12,10 @@
 // limit admits just enough to keep the instance busy with every admitted
 // request finishing near Target; below it the limit sits above what the
 // traffic uses and sheds nothing. Target is an eighth of the scene
-// deadline by default (bff/server/config.go), raised to Tolerance × the service's own latency when
-// the downstreams are slow, so that a slow dependency, which shedding
-// cannot cure, does not talk the limit down to nothing.
+// deadline by default (bff/server/config.go), raised to Tolerance × the
+// service's own latency when the downstreams are slow, so that a slow
+// dependency, which shedding cannot cure, does not talk the limit down to
+// nothing.
 //
 // The service's own latency is the least window latency seen while the
 // limit did not bind (under half of it in use): only such windows are
