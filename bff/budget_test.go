@@ -20,6 +20,11 @@ import (
 // the mini's largest page), on every network and language. The heaviest
 // single card is logged, as the QA tools report it.
 func TestMiniCardBudget(t *testing.T) {
+	if testing.Short() {
+		// One goroutine, so the race run (-short) learns nothing from it,
+		// and the detector makes its 4 s half a minute.
+		t.Skip("weighs every card of the catalogue on every network and language (about 4 s)")
+	}
 	data := dataset.Shared(apitest.Seed)
 	var f scene.Feed
 	for _, aid := range data.VisibleAids() {
