@@ -215,15 +215,20 @@ func positive64(param, s string) (int64, error) {
 
 // positive parses the positive integer parameter name of q, def when
 // absent. Present but empty (?ps=) is not a positive integer: a client that
-// meant one sent none, and is told so rather than given the default. One
-// too large for int is still a positive integer: it comes back as
-// math.MaxInt, above any bound, for the caller to clamp or refuse.
+// meant one sent none, and is told so rather than given the default.
 func positive(q map[string]string, name string, def int) (int, error) {
 	s, ok := q[name]
 	if !ok {
 		return def, nil
 	}
-	if err := Unpadded(name, s); err != nil {
+	return Count(name, s)
+}
+
+// Count parses a page size or page number as the scene routes read it. One
+// too large for int is still a positive integer: it comes back as
+// math.MaxInt, above any bound, for the caller to clamp or refuse.
+func Count(param, s string) (int, error) {
+	if err := Unpadded(param, s); err != nil {
 		return 0, err
 	}
 	n, err := strconv.Atoi(s)
@@ -231,7 +236,7 @@ func positive(q map[string]string, name string, def int) (int, error) {
 		return math.MaxInt, nil
 	}
 	if err != nil || n < 1 || !digits(s) {
-		return 0, bad(name, "must be a positive integer, got %q", clip(s))
+		return 0, bad(param, "must be a positive integer, got %q", clip(s))
 	}
 	return n, nil
 }

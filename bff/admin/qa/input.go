@@ -76,8 +76,14 @@ func parseQuery(v url.Values, known func(path string) bool, extra ...string) (qu
 	if _, err := language.Parse(q.Lang); q.Lang != "" && err != nil {
 		return query{}, badInput("lang", "must be a language tag such as en or zh-CN, got %q", clip(q.Lang))
 	}
-	for _, p := range []struct{ name, value string }{{"user", q.User}, {"build", q.Build}, {"ps", q.PS}, {"page", q.Page}} {
-		if _, err := request.ID(p.name, p.value, true); err != nil {
+	for _, p := range []struct {
+		name, value string
+		parse       func(param, s string) error
+	}{{"user", q.User, id}, {"build", q.Build, id}, {"ps", q.PS, count}, {"page", q.Page, count}} {
+		if p.value == "" {
+			continue
+		}
+		if err := p.parse(p.name, p.value); err != nil {
 			detail := err.Error()
 			if bad := (*request.Error)(nil); errors.As(err, &bad) {
 				detail = bad.Detail
@@ -86,6 +92,18 @@ func parseQuery(v url.Values, known func(path string) bool, extra ...string) (qu
 		}
 	}
 	return q, nil
+}
+
+// id and count read a parameter as the scene routes do: a page size past
+// int64 is one they clamp, so the page passes it on for them to answer.
+func id(param, s string) error {
+	_, err := request.ID(param, s, false)
+	return err
+}
+
+func count(param, s string) error {
+	_, err := request.Count(param, s)
+	return err
 }
 
 func checkPath(path string, known func(string) bool) error {

@@ -318,6 +318,22 @@ func TestCompareSendsTheRequestToEveryDevice(t *testing.T) {
 	}
 }
 
+// A page size past int64 is one the scene routes clamp to the device's
+// largest, so the page passes it on rather than refusing what they answer.
+func TestComparePassesOnAPageSizeTheRoutesClamp(t *testing.T) {
+	const huge = "99999999999999999999"
+	fake := newFake(map[string]string{"app": `{}`, "pad": `{}`, "web": `{}`, "mini": `{}`})
+	rec := get(admin(t, fake), "/debug/compare?path=/v1/feed&ps="+huge+"&page="+huge)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	for dev, r := range fake.seen {
+		if q := r.URL.Query(); q.Get("ps") != huge || q.Get("page") != huge {
+			t.Errorf("%s: %s", dev, r.URL)
+		}
+	}
+}
+
 func TestCompareRejectsBadInput(t *testing.T) {
 	h := admin(t, newFake(nil))
 	for _, tc := range []struct{ query, param string }{
