@@ -22,16 +22,12 @@ func TestBenchSkewedSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two binaries and runs four servers for seconds")
 	}
-	dir := t.TempDir()
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator), "mosaic/cmd/bff", "mosaic/cmd/bffctl")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin, dir := built(t), t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	// bench runs floor and naive by re-executing its own binary, so it
 	// runs here as a process of its own.
-	cmd := exec.CommandContext(ctx, filepath.Join(dir, "bffctl"), "bench", "-bff-binary", filepath.Join(dir, "bff"),
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "bffctl"), "bench", "-bff-binary", filepath.Join(bin, "bff"),
 		"-passes", "skewed", "-scenes", "feed,user", "-variants", "mosaic;mosaic-b:-max-inflight=50000",
 		"-duration", "250ms", "-open-duration", "400ms", "-warmup", "50ms", "-concurrency", "8", "-skewed-rounds", "2", "-out", dir)
 	var stdout, stderr strings.Builder

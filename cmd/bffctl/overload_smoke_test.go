@@ -23,11 +23,7 @@ func TestOverloadSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three binaries and runs them for seconds")
 	}
-	dir := t.TempDir()
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", dir+string(filepath.Separator), "mosaic/cmd/bff", "mosaic/cmd/mocksvc", "mosaic/cmd/bffctl")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := built(t)
 	t.Run("bff", func(t *testing.T) { smokeRun(t, dir) })
 	// Through the gateway: nginx caps the BFF's requests in flight.
 	t.Run("gateway", func(t *testing.T) {

@@ -12,13 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"mosaic/bff/apitest"
 	"mosaic/bff/devicediff"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // bffctl runs the command line and returns what it printed.
 func bffctl(t *testing.T, args ...string) (stdout, stderr string, err error) {
