@@ -2,6 +2,7 @@ package device_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -33,6 +34,8 @@ func TestDisplay(t *testing.T) {
 		{340000000, "3.4亿", "340M"},
 		{1200000000, "12亿", "1.2B"},
 		{-12345, "-1.2万", "-12.3K"},
+		{math.MaxInt64, "92233720368.5亿", "9223372036.8B"},
+		{math.MinInt64, "-92233720368.5亿", "-9223372036.8B"},
 	}
 	for _, tt := range tests {
 		if got := device.Display(tt.n, device.Chinese); got != tt.zh {

@@ -9,39 +9,41 @@ import (
 // 5.6B otherwise. It truncates rather than rounds, so a number never shows
 // as the next unit up (99999 is 9.9万, not 10.0万).
 func Display(n int64, lang Lang) string {
-	neg := n < 0
-	if neg {
-		n = -n
+	// The magnitude as uint64: -n overflows for the most negative int64,
+	// which only a faulty downstream sends, and which shows all the same.
+	mag := uint64(n)
+	if n < 0 {
+		mag = -mag
 	}
 	var s string
 	if lang == Chinese {
-		s = scaled(n, []unit{{1e8, "亿"}, {1e4, "万"}})
+		s = scaled(mag, []unit{{1e8, "亿"}, {1e4, "万"}})
 	} else {
-		s = scaled(n, []unit{{1e9, "B"}, {1e6, "M"}, {1e3, "K"}})
+		s = scaled(mag, []unit{{1e9, "B"}, {1e6, "M"}, {1e3, "K"}})
 	}
-	if neg {
+	if n < 0 {
 		return "-" + s
 	}
 	return s
 }
 
 type unit struct {
-	size   int64
+	size   uint64
 	suffix string
 }
 
-func scaled(n int64, units []unit) string {
+func scaled(n uint64, units []unit) string {
 	for _, u := range units {
 		if n >= u.size {
 			tenths := n / (u.size / 10)
 			whole, frac := tenths/10, tenths%10
 			if frac == 0 {
-				return strconv.FormatInt(whole, 10) + u.suffix
+				return strconv.FormatUint(whole, 10) + u.suffix
 			}
-			return strconv.FormatInt(whole, 10) + "." + strconv.FormatInt(frac, 10) + u.suffix
+			return strconv.FormatUint(whole, 10) + "." + strconv.FormatUint(frac, 10) + u.suffix
 		}
 	}
-	return strconv.FormatInt(n, 10)
+	return strconv.FormatUint(n, 10)
 }
 
 // Truncate keeps the first n runes of s, never splitting a rune.
