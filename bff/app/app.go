@@ -34,11 +34,13 @@ func card(c scene.Card, v device.View) dto.AppCard {
 	return out
 }
 
-// legacyCard flattens owner and stats: builds below 8000000 read owner_name,
-// owner_face and play, and break on nested objects or missing fields. Those
-// builds do not read degraded either, so a card without stats shows no
-// play count (play_text empty, as owner_name is without the owner) rather
-// than "0", which they would show as a real one.
+// legacyCard flattens owner and stats: builds below 8000000 read a card's
+// owner_name, owner_face and play, and break on a card with nested objects
+// or missing fields. Their replies and user header are the current ones,
+// as the design's legacy rule is the card's alone. Those builds do not
+// read degraded either, so a card without stats shows no play count
+// (play_text empty, as owner_name is without the owner) rather than "0",
+// which they would show as a real one.
 func legacyCard(c scene.Card, v device.View) dto.AppLegacyCard {
 	a := c.Archive
 	out := dto.AppLegacyCard{
