@@ -73,8 +73,9 @@ func parseQuery(v url.Values, known func(path string) bool, extra ...string) (qu
 	if _, ok := device.ParseNetwork(q.Network); q.Network != "" && !ok {
 		return query{}, badInput("network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", clip(q.Network))
 	}
-	if _, err := language.Parse(q.Lang); q.Lang != "" && err != nil {
-		return query{}, badInput("lang", "must be a language tag such as en or zh-CN, got %q", clip(q.Lang))
+	// A list, as a browser sends it: the page passes it on as Accept-Language.
+	if _, _, err := language.ParseAcceptLanguage(q.Lang); q.Lang != "" && err != nil {
+		return query{}, badInput("lang", "must be an Accept-Language value such as zh-CN or en-US,zh;q=0.9, got %q", clip(q.Lang))
 	}
 	for _, p := range []struct {
 		name, value string

@@ -334,6 +334,22 @@ func TestComparePassesOnAPageSizeTheRoutesClamp(t *testing.T) {
 	}
 }
 
+// lang is sent as Accept-Language, so it takes what a browser sends: a
+// weighted list.
+func TestComparePassesOnALanguageList(t *testing.T) {
+	const list = "en-US,zh;q=0.9"
+	fake := newFake(map[string]string{"app": `{}`, "pad": `{}`, "web": `{}`, "mini": `{}`})
+	rec := get(admin(t, fake), "/debug/compare?path=/v1/feed&lang="+url.QueryEscape(list))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	for dev, r := range fake.seen {
+		if got := r.Header.Get("Accept-Language"); got != list {
+			t.Errorf("%s: Accept-Language %q, want %q", dev, got, list)
+		}
+	}
+}
+
 func TestCompareRejectsBadInput(t *testing.T) {
 	h := admin(t, newFake(nil))
 	for _, tc := range []struct{ query, param string }{
