@@ -169,6 +169,41 @@ func TestRegistryEntriesAgreeWithTheSpec(t *testing.T) {
 	}
 }
 
+// Each device's bodies say in the spec how many items their lists hold at
+// most: the registry's largest page, related videos and replies.
+func TestSpecBoundsEachDevicesLists(t *testing.T) {
+	spec, err := openapi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range devices.All() {
+		prefix := strings.ToUpper(dev.Name[:1]) + dev.Name[1:]
+		want := map[string]map[string]int{
+			"Feed":      {"cards": dev.PageSize.Max},
+			"VideoPage": {"related": dev.Related, "replies": dev.Replies},
+			"UserPage":  {"archives": dev.PageSize.Max},
+		}
+		found := 0
+		for name, ref := range spec.Doc.Components.Schemas {
+			for shape, lists := range want {
+				if rest, ok := strings.CutSuffix(name, shape); !ok || (rest != prefix && rest != prefix+"Legacy") {
+					continue
+				}
+				found++
+				for field, n := range lists {
+					p := ref.Value.Properties[field]
+					if p == nil || p.Value.MaxItems == nil || *p.Value.MaxItems != uint64(n) {
+						t.Errorf("%s.%s: want maxItems %d, the registry's %s", name, field, n, dev.Name)
+					}
+				}
+			}
+		}
+		if found < len(want) {
+			t.Errorf("%s: %d schemas of its bodies found, want at least %d", dev.Name, found, len(want))
+		}
+	}
+}
+
 func TestByName(t *testing.T) {
 	for _, name := range devices.Names() {
 		if d, ok := devices.ByName(name); !ok || d.Name != name {
