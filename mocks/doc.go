@@ -17,6 +17,8 @@
 //   - etcdtest: a throwaway etcd for registry tests. Imports freeport.
 //   - freeport: loopback ports for a process to listen on that no
 //     connection opened meanwhile can take. Imports no other part of mocks.
+//   - binaries: the module's commands, built once per test binary for the
+//     tests that run them as processes. Imports no other part of mocks.
 //
 // cmd/mocksvc serves the same fakes standalone.
 package mocks

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +21,7 @@ import (
 	"mosaic/clients/instance"
 	"mosaic/clients/registry"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks/binaries"
 	"mosaic/mocks/etcdtest"
 )
 
@@ -179,16 +178,7 @@ func startProcess(t *testing.T, bin string, args ...string) *proc {
 	return p
 }
 
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mocksvc")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	return bin
-}
+func buildBinary(t *testing.T) string { return binaries.Build(t, "mosaic/cmd/mocksvc") }
 
 func TestProcess(t *testing.T) {
 	if testing.Short() {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -25,10 +24,11 @@ import (
 	"mosaic/clients/contract"
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/mocks/binaries"
 	"mosaic/mocks/dataset"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { binaries.Main(m) }
 
 // lockedBuffer is a bytes.Buffer safe for run's writes and the test's reads.
 type lockedBuffer struct {
