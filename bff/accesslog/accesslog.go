@@ -65,10 +65,7 @@ func Middleware(logger *slog.Logger, trusted func(remoteAddr string) bool) func(
 			next.ServeHTTP(rec, r.WithContext(ctx))
 			pattern := routePattern(r)
 			nameSpan(ctx, r.Method, pattern)
-			level := slog.LevelInfo
-			if rec.status() == http.StatusInternalServerError {
-				level = slog.LevelError // a bug: input never gets a 500 by design
-			}
+			level := levelOf(rec.status())
 			if !logger.Enabled(ctx, level) {
 				return
 			}
@@ -199,4 +196,17 @@ func forwardedFor(h http.Header) (string, bool) {
 		return "", false
 	}
 	return ip.Unmap().String(), true
+}
+
+// levelOf is an access line's level: a 500 is a bug (input never gets one
+// by design), another 5xx a screen that failed, which an operator filtering
+// for warnings must see (a shed request gets no access line at all).
+func levelOf(status int) slog.Level {
+	switch {
+	case status == http.StatusInternalServerError:
+		return slog.LevelError
+	case status >= 500:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }

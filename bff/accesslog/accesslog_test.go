@@ -36,6 +36,8 @@ func router(logger *slog.Logger) chi.Router {
 		})
 		r.Get("/v1/empty", func(http.ResponseWriter, *http.Request) {})
 		r.Get("/v1/panic", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+		r.Get("/v1/failed", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+		r.Get("/v1/late", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGatewayTimeout) })
 		r.Get("/v1/stream", func(w http.ResponseWriter, _ *http.Request) {
 			w.Write([]byte("a"))
 			if err := http.NewResponseController(w).Flush(); err != nil {
@@ -112,6 +114,8 @@ func TestEveryRequestIsLogged(t *testing.T) {
 		{long, long[:maxPath] + "…", "INFO", 404},
 		{"/web/v2/unknown", "/web/v2/unknown", "INFO", 404},
 		{"/web/v1/panic", "/web/v1/panic", "ERROR", 500},
+		{"/web/v1/failed", "/web/v1/failed", "WARN", 503},
+		{"/web/v1/late", "/web/v1/late", "WARN", 504},
 		{"/web/v1/stream", "/web/v1/stream", "INFO", 200},
 	} {
 		serve(t, h, tc.path)
@@ -126,8 +130,8 @@ func TestEveryRequestIsLogged(t *testing.T) {
 			t.Errorf("%.40s: route %v, want the path's own route, none when unrouted", tc.path, route)
 		}
 	}
-	if n := strings.Count(buf.String(), "\n"); n != 5 {
-		t.Errorf("%d lines for 5 requests", n)
+	if n := strings.Count(buf.String(), "\n"); n != 7 {
+		t.Errorf("%d lines for 7 requests", n)
 	}
 }
 

@@ -9,11 +9,19 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// logFailure writes one warning per failed call. The request and trace
-// ids come from ctx through the logger's handler (internal/telemetry), so
-// the line can be matched with the request's access line.
+// logFailure writes one line per failed call: a warning, or an info line
+// when the call was cut because its caller was done (the scene's deadline,
+// a client's hang-up, the shutdown), which says nothing against the
+// service and comes by the hundred when clients leave. The request and
+// trace ids come from ctx through the logger's handler
+// (internal/telemetry), so the line can be matched with the request's
+// access line.
 func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error, o outcome) {
-	if c.logger == nil || err == nil || !c.logger.Enabled(ctx, slog.LevelWarn) {
+	level := slog.LevelWarn
+	if o == callerDone {
+		level = slog.LevelInfo
+	}
+	if c.logger == nil || err == nil || !c.logger.Enabled(ctx, level) {
 		return
 	}
 	_, name := splitMethod(method)
@@ -36,7 +44,7 @@ func (c *caller) logFailure(ctx context.Context, method string, req any, took ti
 		attrs = append(attrs, slog.Bool("bff_starved", true))
 	}
 	attrs = append(attrs, slog.String("error", err.Error()))
-	c.logger.LogAttrs(ctx, slog.LevelWarn, "downstream call failed", attrs...)
+	c.logger.LogAttrs(ctx, level, "downstream call failed", attrs...)
 }
 
 // failureCode names err as the bff_downstream_calls_total code label does.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +96,41 @@ func TestAStarvedTimeoutSaysSoOnItsLine(t *testing.T) {
 		}
 		if got["bff_starved"] != want {
 			t.Errorf("line %d (%s): bff_starved %v, want %v", i, got["code"], got["bff_starved"], want)
+		}
+	}
+}
+
+// A call cut because its caller was done is logged at info: clients that
+// leave make hundreds, and none says anything against the service. A call
+// the service failed stays a warning.
+func TestACallCutForItsCallerIsNoWarning(t *testing.T) {
+	for _, tc := range []struct {
+		level string
+		want  []string // the lines' levels
+	}{
+		{"info", []string{"INFO", "WARN"}},
+		{"warn", []string{"WARN"}},
+	} {
+		var buf bytes.Buffer
+		logger, _ := telemetry.NewLogger(&buf, "json", tc.level)
+		c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), timeout: time.Second, logger: logger}
+		ctx, hangUp := context.WithCancel(context.Background())
+		hangUp()
+		c.intercept(ctx, statMethod, nil, nil, nil, hang)
+		c.intercept(context.Background(), statMethod, nil, nil, nil, invoke(status.Error(codes.Unavailable, "down")))
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("%v: %q", err, buf.String())
+			}
+			got = append(got, fmt.Sprint(m["level"]))
+			if (m["level"] == "INFO") != (m["caller_done"] == true) {
+				t.Errorf("logger at %s: %s", tc.level, line)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("logger at %s: levels %v, want %v\n%s", tc.level, got, tc.want, buf.String())
 		}
 	}
 }
