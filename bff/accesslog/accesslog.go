@@ -98,7 +98,7 @@ func (e *entry) attrs(r *http.Request, pattern string, rec *recorder, took time.
 	attrs = append(attrs,
 		slog.Int("status", rec.status()),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-		slog.Int64("bytes", rec.bytes),
+		slog.Int64("bytes", sent(r, rec)),
 	)
 	if len(e.degraded) > 0 {
 		attrs = append(attrs, slog.String("degraded", degradedList(e.degraded)))
@@ -209,4 +209,13 @@ func levelOf(status int) slog.Level {
 		return slog.LevelWarn
 	}
 	return slog.LevelInfo
+}
+
+// sent is the body's bytes on the wire. net/http drops a HEAD answer's
+// body, though each Write says it was written.
+func sent(r *http.Request, rec *recorder) int64 {
+	if r.Method == http.MethodHead {
+		return 0
+	}
+	return rec.bytes
 }

@@ -28,12 +28,14 @@ func router(logger *slog.Logger) chi.Router {
 		})
 	}, Middleware(logger, func(remote string) bool { return strings.HasPrefix(remote, "192.0.2.1:") }))
 	r.Route("/web", func(r chi.Router) {
-		r.Get("/v1/videos/{aid}", func(w http.ResponseWriter, r *http.Request) {
+		video := func(w http.ResponseWriter, r *http.Request) {
 			Note(r.Context(), "web", "video", []scene.Degraded{{Section: "stats", Reason: "unavailable"}, {Section: "relation", Reason: "timeout"}})
 			w.WriteHeader(http.StatusOK)
 			w.Write([]byte(`{"aid":8}`))
 			w.Write([]byte("\n"))
-		})
+		}
+		r.Get("/v1/videos/{aid}", video)
+		r.Head("/v1/videos/{aid}", video)
 		r.Get("/v1/empty", func(http.ResponseWriter, *http.Request) {})
 		r.Get("/v1/panic", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
 		r.Get("/v1/failed", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
@@ -97,6 +99,18 @@ func TestOneLinePerRequestWithWhatItServed(t *testing.T) {
 	}
 	if strings.Count(buf.String(), "\n") != 1 {
 		t.Errorf("want exactly one line, got:\n%s", buf.String())
+	}
+}
+
+// A HEAD answer sends no body, whatever the handler wrote.
+func TestHeadSendsNoBytes(t *testing.T) {
+	var buf bytes.Buffer
+	h := router(slog.New(slog.NewJSONHandler(&buf, nil)))
+	for method, want := range map[string]float64{http.MethodGet: 10, http.MethodHead: 0} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/web/v1/videos/8", nil))
+		if got := lastLine(t, &buf); got["method"] != method || got["status"] != 200.0 || got["bytes"] != want {
+			t.Errorf("%s: status %v, bytes %v, want 200 and %v", method, got["status"], got["bytes"], want)
+		}
 	}
 }
 
