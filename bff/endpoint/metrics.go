@@ -43,9 +43,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Scene requests by device, scene and HTTP status.",
 		}, []string{"device", "scene", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "bff_http_request_duration_seconds",
-			Help:    "Scene request latency, from parsing to the last byte handed to the server.",
-			Buckets: []float64{.005, .01, .02, .03, .04, .05, .075, .1, .2, .4, .8, 1.6},
+			Name: "bff_http_request_duration_seconds",
+			Help: "Scene request latency, from parsing to the last byte handed to the server.",
+			// Fine where screens are served, and an edge at the default
+			// call timeout (0.5 s) and scene deadline (0.8 s), so that a
+			// screen a timeout ended is told apart from a slow one.
+			Buckets: []float64{.005, .01, .02, .03, .04, .05, .075, .1, .15, .2, .25, .3, .4, .5, .6, .8, 1.2, 1.6},
 		}, []string{"device", "scene"}),
 		degraded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bff_degraded_sections_total",

@@ -28,9 +28,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Downstream gRPC calls by service, method and status code (circuit_open: refused locally by the service's adaptive throttle).",
 		}, []string{"service", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "bff_downstream_call_duration_seconds",
-			Help:    "Downstream gRPC call latency, retries included.",
-			Buckets: []float64{.001, .0025, .005, .01, .02, .04, .08, .16, .32, .64, 1.28},
+			Name: "bff_downstream_call_duration_seconds",
+			Help: "Downstream gRPC call latency, retries included.",
+			// An edge at the default call timeout (0.5 s): a call it cut is
+			// told apart from a slow answer.
+			Buckets: []float64{.001, .0025, .005, .01, .02, .04, .08, .16, .25, .32, .4, .5, .64, 1.28},
 		}, []string{"service", "method"}),
 		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "bff_downstream_batch_size",

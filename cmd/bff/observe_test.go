@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/common/model"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"mosaic/bff/server"
 )
 
 // syncBuffer is run's stderr, read while run writes.
@@ -162,6 +164,7 @@ func scrapeDesign(t *testing.T, admin string) designMetrics {
 				if len(m.GetHistogram().GetBucket()) == 0 {
 					t.Errorf("%s%v has no buckets", name, kv)
 				}
+				checkEdges(t, name, m.GetHistogram().GetBucket())
 				got[key(name+"_count", kv...)] = float64(m.GetHistogram().GetSampleCount())
 			default:
 				t.Errorf("%s is a %v", name, f.GetType())
@@ -169,6 +172,23 @@ func scrapeDesign(t *testing.T, admin string) designMetrics {
 		}
 	}
 	return got
+}
+
+// checkEdges wants a latency histogram to have a bucket edge at each of
+// the default limits a request or call can end at, so that a timed-out one
+// is told apart from a slow answer.
+func checkEdges(t *testing.T, name string, buckets []*dto.Bucket) {
+	t.Helper()
+	def := server.Defaults()
+	edges := map[string][]time.Duration{
+		"bff_http_request_duration_seconds":    {def.CallTimeout, def.Deadline},
+		"bff_downstream_call_duration_seconds": {def.CallTimeout},
+	}
+	for _, edge := range edges[name] {
+		if !slices.ContainsFunc(buckets, func(b *dto.Bucket) bool { return b.GetUpperBound() == edge.Seconds() }) {
+			t.Errorf("%s has no bucket edge at %v", name, edge)
+		}
+	}
 }
 
 // checkDesignMetrics waits until every request is counted (a request is
