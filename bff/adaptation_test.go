@@ -179,6 +179,8 @@ func TestCountsByDeviceAndLanguage(t *testing.T) {
 		{"web", device.Chinese, []string{"stats", "view"}, 123456.0},
 		{"web", device.English, []string{"stats", "danmaku"}, 340000000.0},
 		{"mini", device.Chinese, []string{"view"}, "12.3万"},
+		{"mini", device.TraditionalChinese, []string{"view"}, "12.3萬"},
+		{"pad", device.TraditionalChinese, []string{"stats", "danmaku"}, map[string]any{"num": 340000000.0, "text": "3.4億"}},
 		{"mini", device.English, []string{"view"}, "123.4K"},
 	}
 	for _, tt := range tests {
@@ -187,7 +189,7 @@ func TestCountsByDeviceAndLanguage(t *testing.T) {
 		}
 	}
 	// The legacy card's play_text follows the language too.
-	for lang, want := range map[device.Lang]string{device.Chinese: "12.3万", device.English: "123.4K"} {
+	for lang, want := range map[device.Lang]string{device.Chinese: "12.3万", device.TraditionalChinese: "12.3萬", device.English: "123.4K"} {
 		if got := card(t, "app", device.View{Lang: lang, Build: 7000000})["play_text"]; got != want {
 			t.Errorf("legacy app card in %v: play_text %v, want %s", lang, got, want)
 		}

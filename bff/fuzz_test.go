@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 
 	"mosaic/bff/app"
 	"mosaic/bff/device"
@@ -82,9 +85,18 @@ func FuzzAdapters(f *testing.F) {
 		if v.Legacy() {
 			appSchema = "AppLegacy"
 		}
+		// The pad's desc is the whole grapheme clusters of the archive's
+		// that fit in 80 runes, as uniseg segments it from the start.
+		padFeed := pad.Adapt().Feed(feed, v)
+		if len(padFeed.Cards) == 0 {
+			t.Fatal("the pad feed dropped a visible card")
+		}
+		if got, want := padFeed.Cards[0].Desc, clustersWithin(desc, 80); got != want {
+			t.Fatalf("pad desc of %q is %q, want %q", desc, got, want)
+		}
 		bodies := map[string]any{
 			appSchema + "Feed": app.Adapt().Feed(feed, v), appSchema + "VideoPage": app.Adapt().Video(video, v), appSchema + "UserPage": app.Adapt().User(user, v),
-			"PadFeed": pad.Adapt().Feed(feed, v), "PadVideoPage": pad.Adapt().Video(video, v), "PadUserPage": pad.Adapt().User(user, v),
+			"PadFeed": padFeed, "PadVideoPage": pad.Adapt().Video(video, v), "PadUserPage": pad.Adapt().User(user, v),
 			"WebFeed": web.Adapt().Feed(feed, v), "WebVideoPage": web.Adapt().Video(video, v), "WebUserPage": web.Adapt().User(user, v),
 			"MiniFeed": mini.Adapt().Feed(feed, v), "MiniVideoPage": mini.Adapt().Video(video, v), "MiniUserPage": mini.Adapt().User(user, v),
 		}
@@ -109,4 +121,19 @@ func FuzzAdapters(f *testing.F) {
 			}
 		}
 	})
+}
+
+// clustersWithin is the longest prefix of s made of whole grapheme clusters
+// with at most n runes: device.Truncate's definition, without its shortcut.
+func clustersWithin(s string, n int) string {
+	kept, runes, state := 0, 0, -1
+	for rest := s; rest != ""; {
+		var cluster string
+		cluster, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if runes += utf8.RuneCountInString(cluster); runes > n {
+			break
+		}
+		kept += len(cluster)
+	}
+	return s[:kept]
 }

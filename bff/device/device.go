@@ -33,6 +33,10 @@ const (
 	English Lang = iota
 	// Chinese: 1.2万, 3.4亿.
 	Chinese
+	// TraditionalChinese (Taiwan, Hong Kong, Macau): 1.2萬, 3.4億. The
+	// design's zh* rule names the simplified units only; a reader in Taipei
+	// would see them as mainland text.
+	TraditionalChinese
 )
 
 // LegacyBuild is the first app build that understands the nested card;

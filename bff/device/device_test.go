@@ -41,6 +41,10 @@ func TestDisplay(t *testing.T) {
 		if got := device.Display(tt.n, device.Chinese); got != tt.zh {
 			t.Errorf("Display(%d, zh) = %q, want %q", tt.n, got, tt.zh)
 		}
+		hant := strings.NewReplacer("万", "萬", "亿", "億").Replace(tt.zh)
+		if got := device.Display(tt.n, device.TraditionalChinese); got != hant {
+			t.Errorf("Display(%d, zh-Hant) = %q, want %q", tt.n, got, hant)
+		}
 		if got := device.Display(tt.n, device.English); got != tt.en {
 			t.Errorf("Display(%d, en) = %q, want %q", tt.n, got, tt.en)
 		}
@@ -60,6 +64,17 @@ func TestTruncate(t *testing.T) {
 		{"a视b频", 2, "a视"},
 		{"exactly", 7, "exactly"},
 		{"anything", 0, ""},
+		{"family 👨\u200d👩\u200d👧", 8, "family "}, // the ZWJ sequence is 5 runes
+		{"family 👨\u200d👩\u200d👧", 12, "family 👨\u200d👩\u200d👧"}, // and fits whole
+		{"flag 🇨🇳🇯🇵", 6, "flag "},                                // half a flag is another letter
+		{"flag 🇨🇳🇯🇵", 8, "flag 🇨🇳"},
+		{"cafe\u0301s", 4, "caf"}, // é as e and a combining accent
+		{"cafe\u0301s", 5, "cafe\u0301"},
+		{"👍🏽ok", 1, ""},    // a skin tone is part of the thumb
+		{"a\r\nb", 2, "a"}, // CR LF is one cluster
+		{"🎉🎉", 1, "🎉"},
+		{"あい", 1, "あ"},
+		{"今天\u302a好", 2, "今"}, // an ideographic tone mark is part of its character
 	}
 	for _, tt := range tests {
 		if got := device.Truncate(tt.s, tt.n); got != tt.want {

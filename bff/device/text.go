@@ -3,10 +3,13 @@ package device
 import (
 	"strconv"
 	"time"
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
-// Display formats a count for people: 1.2万 / 3.4亿 in Chinese, 1.2K / 3.4M /
-// 5.6B otherwise. It truncates rather than rounds, so a number never shows
+// Display formats a count for people: 1.2万 / 3.4亿 in Chinese (1.2萬 /
+// 3.4億 in traditional), 1.2K / 3.4M / 5.6B otherwise. It truncates rather than rounds, so a number never shows
 // as the next unit up (99999 is 9.9万, not 10.0万).
 func Display(n int64, lang Lang) string {
 	// The magnitude as uint64: -n overflows for the most negative int64,
@@ -16,9 +19,12 @@ func Display(n int64, lang Lang) string {
 		mag = -mag
 	}
 	var s string
-	if lang == Chinese {
+	switch lang {
+	case Chinese:
 		s = scaled(mag, []unit{{1e8, "亿"}, {1e4, "万"}})
-	} else {
+	case TraditionalChinese:
+		s = scaled(mag, []unit{{1e8, "億"}, {1e4, "萬"}})
+	default:
 		s = scaled(mag, []unit{{1e9, "B"}, {1e6, "M"}, {1e3, "K"}})
 	}
 	if n < 0 {
@@ -46,19 +52,50 @@ func scaled(n uint64, units []unit) string {
 	return strconv.FormatUint(n, 10)
 }
 
-// Truncate keeps the first n runes of s, never splitting a rune.
+// Truncate keeps at most the first n runes of s, cut between user-perceived
+// characters (grapheme clusters): a cut inside 👨‍👩‍👧 or 🇨🇳 or é spelt e
+// plus an accent would leave a stray person, half a flag or a bare e, so
+// the cluster the n-th rune falls in is dropped whole.
 func Truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos]
-		}
-		i++
+	cut, runes := 0, 0
+	for cut < len(s) && runes < n {
+		_, size := utf8.DecodeRuneInString(s[cut:])
+		cut += size
+		runes++
 	}
-	return s
+	if cut == len(s) {
+		return s
+	}
+	// Between two plain characters there is always a boundary, and
+	// segmenting costs twenty times the rune count: most cuts need only this.
+	before, _ := utf8.DecodeLastRuneInString(s[:cut])
+	if after, _ := utf8.DecodeRuneInString(s[cut:]); plain(before) && plain(after) {
+		return s[:cut]
+	}
+	kept, state := 0, -1
+	for rest := s; ; {
+		var cluster string
+		cluster, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if kept+len(cluster) > cut {
+			return s[:kept]
+		}
+		kept += len(cluster)
+	}
+}
+
+// plain reports whether r is a character no grapheme rule joins to its
+// neighbour (Unicode's UAX #29): printable ASCII, CJK ideographs, CJK
+// punctuation (less the combining tone marks from U+302A) and fullwidth
+// ASCII. Emoji, marks, joiners, Hangul and the rest are left to uniseg.
+func plain(r rune) bool {
+	switch {
+	case r >= 0x20 && r <= 0x7e, r >= 0x4e00 && r <= 0x9fff, r >= 0x3000 && r <= 0x3029, r >= 0xff01 && r <= 0xff5e:
+		return true
+	}
+	return false
 }
 
 // RFC3339 formats unix seconds as an RFC 3339 time in UTC, so a body does

@@ -3,16 +3,19 @@ package request
 import (
 	"strconv"
 	"strings"
+
+	"mosaic/bff/device"
 )
 
-// chinese reports whether the language a reader prefers most, by the
-// Accept-Language fields given, is Chinese: any zh tag (zh, zh-CN,
-// zh-Hant-TW, zh-cmn-Hans), as the design's "zh*" has it. The list is read
-// element by element: a malformed element (a bad q, an empty tag) is
-// skipped, not allowed to throw away the rest, since it costs the reader
-// only their number format. A language library would canonicalize
-// zh-cmn-Hans to cmn, and refuse the whole list for one bad element.
-func chinese(fields []string) bool {
+// displayLang is the display style of the language a reader prefers most,
+// by the Accept-Language fields given. Any zh tag (zh, zh-CN, zh-Hant-TW,
+// zh-cmn-Hans) is Chinese, as the design's "zh*" has it; a traditional one
+// (see traditional) gets the traditional units. The list is read element
+// by element: a malformed element (a bad q, an empty tag) is skipped, not
+// allowed to throw away the rest, since it costs the reader only their
+// number format. A language library would canonicalize zh-cmn-Hans to cmn,
+// and refuse the whole list for one bad element.
+func displayLang(fields []string) device.Lang {
 	best, bestQ := "", 0.0
 	for _, field := range fields {
 		for el := range strings.SplitSeq(field, ",") {
@@ -25,10 +28,37 @@ func chinese(fields []string) bool {
 			best, bestQ = tag, q
 		}
 	}
-	if len(best) < 2 || !strings.EqualFold(best[:2], "zh") {
-		return false
+	switch {
+	case len(best) < 2 || !strings.EqualFold(best[:2], "zh"):
+		return device.English
+	case len(best) == 2:
+		return device.Chinese
+	case best[2] != '-' && best[2] != '_':
+		return device.English // zhx is another language
+	case traditional(best[3:]):
+		return device.TraditionalChinese
 	}
-	return len(best) == 2 || best[2] == '-' || best[2] == '_'
+	return device.Chinese
+}
+
+// traditional reports whether a zh tag's subtags (after "zh-") ask for
+// traditional characters: the Hant script, or, with no script given, a
+// region that writes them (Taiwan, Hong Kong, Macau) or Cantonese (yue),
+// as CLDR's likely subtags have them. zh-Hans-HK is simplified; zh-Hant-CN
+// is traditional.
+func traditional(subtags string) bool {
+	region := false
+	for sub := range strings.FieldsFuncSeq(subtags, func(r rune) bool { return r == '-' || r == '_' }) {
+		switch strings.ToLower(sub) {
+		case "hant":
+			return true
+		case "hans":
+			return false
+		case "tw", "hk", "mo", "yue":
+			region = true
+		}
+	}
+	return region
 }
 
 // weight is the q parameter of one element's parameters (";q=0.5"), 1

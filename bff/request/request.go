@@ -137,9 +137,7 @@ func View(h http.Header, builds bool) (device.View, error) {
 	}
 	// Accept-Language is a list, so repeated fields are one list (RFC 9110,
 	// section 5.3), not ambiguous.
-	if chinese(h.Values("Accept-Language")) {
-		v.Lang = device.Chinese
-	}
+	v.Lang = displayLang(h.Values("Accept-Language"))
 	if !builds {
 		return v, nil
 	}

@@ -30,7 +30,7 @@ func TestParse(t *testing.T) {
 		{"defaults", "", nil, "127.0.0.1:1", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
 		{"clamped", "page=3&ps=99", nil, "127.0.0.1:1", request.Params{Page: 3, PS: 20, View: device.View{Network: device.WiFi}}, ""},
 		{"all headers", "", map[string]string{"X-User-Id": "42", "X-Network": "3G", "Accept-Language": "en;q=0.5, zh-TW", "X-Client-Build": "7000000", "X-Color": "canary-2"}, "[::1]:5",
-			request.Params{Page: 1, PS: 10, Viewer: 42, Color: "canary-2", View: device.View{Network: device.G3, Lang: device.Chinese, Build: 7000000}}, ""},
+			request.Params{Page: 1, PS: 10, Viewer: 42, Color: "canary-2", View: device.View{Network: device.G3, Lang: device.TraditionalChinese, Build: 7000000}}, ""},
 		{"english", "", map[string]string{"Accept-Language": "en-US,zh;q=0.1"}, "127.0.0.1:1", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
 		{"untrusted viewer ignored", "", map[string]string{"X-User-Id": "42"}, "10.1.2.3:4", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
 		{"untrusted bad viewer ignored too", "", map[string]string{"X-User-Id": "x"}, "10.1.2.3:4", request.Params{Page: 1, PS: 10, View: device.View{Network: device.WiFi}}, ""},
