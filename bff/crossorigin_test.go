@@ -179,7 +179,8 @@ func TestFeedHasMore(t *testing.T) {
 
 // A user page says whether uploads follow it, from the archive service's
 // count: yes on every page before the last, even one that hidden uploads
-// leave short; no on the last, past it, and when the list is degraded.
+// or a partial listing leave short; no on the last, past it, and when the
+// list is degraded.
 func TestUserPageHasMore(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	const ps = 7
@@ -193,6 +194,14 @@ func TestUserPageHasMore(t *testing.T) {
 		p := getPage(t, srv, fmt.Sprintf("/pad/v1/users/%d?ps=%d&page=%d", mid, ps, n))
 		if want := n < last; p.HasMore != want {
 			t.Errorf("page %d of %d (%d uploads, %d shown): has_more %v", n, last, total, len(p.Archives), p.HasMore)
+		}
+	}
+	// A listing that comes back short (archive=partial drops some of it)
+	// says nothing about the pages after it: the count does.
+	for _, n := range []int{1, last} {
+		p := getPage(t, srv, fmt.Sprintf("/pad/v1/users/%d?ps=%d&page=%d", mid, ps, n), "X-Mock-Scenario", "archive=partial")
+		if want := n < last; p.HasMore != want {
+			t.Errorf("page %d of %d, listed in part: has_more %v", n, last, p.HasMore)
 		}
 	}
 	p := getPage(t, srv, fmt.Sprintf("/pad/v1/users/%d?ps=%d", mid, ps), "X-Mock-Scenario", "archive=unavailable")

@@ -73,7 +73,7 @@ func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 	u := User{
 		Profile: profile.value(), Counts: counts.value(), Relation: relation.value(),
 		Page: q.Page, PS: q.PS, Total: list.value().total, Degraded: degraded,
-		More: more(q.Page, q.PS, len(list.value().aids), list.value().total),
+		More: more(q.Page, q.PS, list.value().total),
 	}
 	arcs, st := archives.value(), stats.value()
 	for _, aid := range list.value().aids {
@@ -84,10 +84,10 @@ func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 	return u, nil
 }
 
-// more reports whether uploads exist past page, which listed n of total
-// (hidden ones included, as the archive service counts them). It counts
-// what the service listed, not the cards kept, for the same reason as the
-// feed: a hidden upload on this page says nothing about the next.
-func more(page, ps, n int, total int64) bool {
-	return int64(page-1)*int64(ps)+int64(n) < total
+// more reports whether uploads exist past page, by the archive service's
+// count of them (hidden ones included). It reads the count, not what the
+// page listed or kept: a hidden upload, or a listing the service cut short,
+// on this page says nothing about the next.
+func more(page, ps int, total int64) bool {
+	return int64(page)*int64(ps) < total
 }
