@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
@@ -97,7 +96,8 @@ func requestID(next http.Handler) http.Handler {
 		}
 		if !reqid.Sane(id) {
 			// Unique, not secret: math/rand/v2 needs no system call.
-			id = strconv.FormatUint(rand.Uint64(), 16)
+			// Sixteen digits always, leading zeros kept.
+			id = fmt.Sprintf("%016x", rand.Uint64())
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(reqid.With(r.Context(), id)))

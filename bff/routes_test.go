@@ -200,3 +200,17 @@ func TestOneAccessLinePerRequest(t *testing.T) {
 		}
 	}
 }
+
+// A request id the server makes is 16 hex digits, every time: a log
+// parser or a support form may rely on its shape, and one in sixteen came
+// out shorter when its leading digit was a zero.
+func TestMadeRequestIDsHaveOneLength(t *testing.T) {
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	for range 256 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.yaml", nil))
+		if id := rec.Header().Get("X-Request-Id"); len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("made X-Request-Id %q, want 16 lowercase hex digits", id)
+		}
+	}
+}
