@@ -3,8 +3,10 @@ package etcdtest
 import (
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy is a loopback TCP proxy in front of an address that a test can cut
@@ -14,10 +16,11 @@ type Proxy struct {
 	lis    net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	cut     bool
+	conns   map[net.Conn]struct{}
+	refused []time.Time // when each connection refused while cut came in
+	wg      sync.WaitGroup
 }
 
 // NewProxy listens on 127.0.0.1 and forwards every connection to target.
@@ -73,6 +76,9 @@ func (p *Proxy) accept() {
 
 func (p *Proxy) serve(c net.Conn) {
 	if !p.track(c) {
+		p.mu.Lock()
+		p.refused = append(p.refused, time.Now())
+		p.mu.Unlock()
 		c.Close()
 		return
 	}
@@ -97,6 +103,14 @@ func (p *Proxy) serve(c net.Conn) {
 	go pipe(c, up)
 	<-done
 	<-done
+}
+
+// Refused lists when each connection the proxy refused while cut came in:
+// a client's attempts to reconnect.
+func (p *Proxy) Refused() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.refused)
 }
 
 // track registers c unless the proxy is cut.
