@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	_ "google.golang.org/grpc/health" // client-side health checking for healthCheckConfig
 	"google.golang.org/grpc/keepalive"
@@ -96,6 +97,18 @@ func balancer(o Options) (string, error) {
 	return string(js), err
 }
 
+// reconnect is gRPC's default backoff between tries to connect, capped at
+// 2 s where gRPC's grows to 120 s: an instance back on its address after an
+// outage of minutes (a restart, a partition, a cluster the balancer should
+// return to) is called again within seconds, not up to two minutes later.
+// A try at an address that is down costs a refused connection.
+func reconnect() grpc.ConnectParams {
+	return grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: time.Second, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+		MinConnectTimeout: 20 * time.Second, // gRPC's default
+	}
+}
+
 // Dial returns a client connection to service at target, one of
 // static:///host:port[,host:port...], dns:///name:port or etcd:///service
 // (with the registry's resolver among extra).
@@ -148,6 +161,7 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
 		grpc.WithUnaryInterceptor(c.intercept),
 		grpc.WithIdleTimeout(0), // never idle: see above
+		grpc.WithConnectParams(reconnect()),
 	}
 	if o.Keepalive > 0 {
 		// An instance that hangs (a frozen process, a deadlock) keeps its

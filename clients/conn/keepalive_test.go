@@ -99,6 +99,7 @@ func TestAHungInstancesConnectionIsClosed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out a keepalive ping (about 13 s)")
 	}
+	t.Parallel() // mostly waiting
 	// A connection the freezer opens after the hang never sends its
 	// preface; the server gives up on it in a second, not the default two
 	// minutes that Stop would wait for.
