@@ -14,12 +14,14 @@ import (
 )
 
 // Peers is the live membership of one registered service: the ids of its
-// instances and the cluster each registered in, kept by list-and-watch like a resolver's list (and as sturdy:
-// a broken watch keeps the last membership). BFF replicas register as a
+// instances and the cluster each registered in, kept by list-and-watch like
+// a resolver's list, and as sturdy: a broken watch keeps the last
+// membership, and an empty one never replaces it. BFF replicas register as a
 // service of their own and watch it, because each computes its subset of
 // the downstream instances from the ids of all of them.
 type Peers struct {
 	prefix string
+	logf   func(format string, args ...any)
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -36,7 +38,7 @@ func WatchPeers(cli *clientv3.Client, service string, opts ...Option) (*Peers, e
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Peers{prefix: servicePrefix(o.prefix, service), cancel: cancel, subs: map[chan struct{}]struct{}{}}
+	p := &Peers{prefix: servicePrefix(o.prefix, service), logf: o.logf, cancel: cancel, subs: map[chan struct{}]struct{}{}}
 	w := &keys{cli: cli, o: o, prefix: p.prefix, name: "the peers of " + service, changed: p.changed, failed: func(err error, tries int) {
 		o.logf("registry: listing the peers under %s (try %d): %v; the last membership holds", p.prefix, tries, err)
 	}}
@@ -100,6 +102,12 @@ func (p *Peers) changed(kvs map[string][]byte) {
 	slices.Sort(ids)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(ids) == 0 && len(p.ids) > 0 {
+		// The watcher is a member itself: no members is a registry that
+		// lost its data, not a fleet gone, and every subset would move.
+		p.logf("registry: the peers under %s list none; keeping the last %d", p.prefix, len(p.ids))
+		return
+	}
 	if slices.Equal(ids, p.ids) && maps.Equal(clusters, p.clusters) {
 		return
 	}

@@ -14,7 +14,9 @@ import (
 func TestPeersFollowMembership(t *testing.T) {
 	etcd := etcdtest.Start(t)
 	cli := etcd.Client(t)
-	p, err := WatchPeers(cli, "bff", WithBackoff(Backoff{Base: 50 * time.Millisecond, Max: 200 * time.Millisecond}))
+	var l logs
+	p, err := WatchPeers(cli, "bff", WithBackoff(Backoff{Base: 50 * time.Millisecond, Max: 200 * time.Millisecond}),
+		WithRevisionCheck(200*time.Millisecond), WithLogf(l.logf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +60,21 @@ func TestPeersFollowMembership(t *testing.T) {
 	etcd.Restart()
 	put(t, cli, "bff", "bff-2", instance.Instance{Addr: "127.0.0.1:8083"})
 	waitIDs("bff-0", "bff-2")
+
+	// etcd loses its data: the relisted store holds no member yet, which
+	// says nothing of the fleet (the replicas register again in a moment).
+	etcd.Wipe()
+	for deadline := time.Now().Add(20 * time.Second); len(l.matching("list none; keeping the last 2")) == 0 && len(p.IDs()) > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no empty relist after etcd lost its data; log %q", l.matching("."))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := p.IDs(); !slices.Equal(got, []string{"bff-0", "bff-2"}) {
+		t.Errorf("after an empty relist: %v, want the last membership", got)
+	}
+	put(t, cli, "bff", "bff-3", instance.Instance{Addr: "127.0.0.1:8084"})
+	waitIDs("bff-3")
 }
 
 // A resolver refilters its instances when its subscription fires, with no
