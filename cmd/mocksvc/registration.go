@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 
@@ -23,7 +22,7 @@ type registration struct {
 
 // startRegistration starts registering every served service. It does not
 // wait for etcd: the registrar retries until etcd answers.
-func startRegistration(cfg config, lis net.Addr, stderr io.Writer) (*registration, error) {
+func startRegistration(cfg config, lis net.Addr, logf func(format string, args ...any)) (*registration, error) {
 	if cfg.registry == nil {
 		return nil, nil
 	}
@@ -42,7 +41,6 @@ func startRegistration(cfg config, lis net.Addr, stderr io.Writer) (*registratio
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "mocksvc: "+format+"\n", args...) }
 	reg, err := registry.NewRegistrar(cli, instanceID(cfg.instanceID, lis, host), cfg.services, inst,
 		registry.WithTTL(cfg.ttl), registry.WithLogf(logf))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"strings"
 	"sync"
@@ -60,7 +61,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }() // nil after (Graceful)Stop
-	reg, err := startRegistration(cfg, lis.Addr(), stderr)
+	// Timed lines: when an instance lost etcd, and how long it took to
+	// register again, is what an operator reads them for.
+	logger := log.New(stderr, "mocksvc: ", log.LstdFlags|log.Lmicroseconds|log.LUTC|log.Lmsgprefix)
+	reg, err := startRegistration(cfg, lis.Addr(), logger.Printf)
 	if err != nil {
 		srv.Stop()
 		admin.close()
@@ -76,10 +80,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err := <-admin.errc():
 		serveErr = fmt.Errorf("admin: %w", err)
 	case <-ctx.Done():
-		fmt.Fprintln(stderr, "mocksvc: shutting down")
+		logger.Print("shutting down")
 	}
 	if err := reg.stop(); err != nil {
-		fmt.Fprintln(stderr, "mocksvc:", err)
+		logger.Print(err)
 	}
 	health.Shutdown() // every service NOT_SERVING, so health-checking clients move away
 	close(draining)

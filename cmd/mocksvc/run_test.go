@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -327,5 +328,29 @@ func TestCatalogue(t *testing.T) {
 	got, err := archivev1.NewArchiveServiceClient(conn).BatchGetArchives(t.Context(), &archivev1.BatchGetArchivesRequest{Aids: []int64{10_000, 10_001}})
 	if want, _ := dataset.Shared(1).Archive(10_000); err != nil || !proto.Equal(got.GetArchives()[10_000], want) || len(got.GetArchives()) != 1 {
 		t.Errorf("-classic archives 10000 and 10001: %v, %v; want only %v", got, err, want)
+	}
+}
+
+// mocksvc's own lines say when: how long an instance was out of etcd is
+// read off them.
+func TestLogLinesAreTimed(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"mocksvc", "-addr", "127.0.0.1:0", "-admin-addr", "", "-services", "reply"}, func(string) string { return "" }, stdout, stderr)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "mocksvc serving"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no announcement: stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	timed := regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6} mocksvc: shutting down$`)
+	if line := strings.TrimSpace(stderr.String()); !timed.MatchString(line) {
+		t.Errorf("stderr %q, want one timed line saying it shuts down", line)
 	}
 }
