@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"context"
 	"io"
 	"net"
 	"sync"
@@ -118,12 +117,7 @@ func TestAHungInstancesConnectionIsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	check := func(timeout time.Duration) error {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		_, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
-		return err
-	}
+	check := healthCheck(cc)
 	if err := check(5 * time.Second); err != nil {
 		t.Fatalf("before the hang: %v", err)
 	}

@@ -37,12 +37,7 @@ func TestAnUnreachableInstanceIsTriedAtLeastEveryTwoSeconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	check := func(timeout time.Duration) error {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		_, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
-		return err
-	}
+	check := healthCheck(cc)
 	if err := check(5 * time.Second); err != nil {
 		t.Fatalf("before the outage: %v", err)
 	}
@@ -65,15 +60,19 @@ func TestAnUnreachableInstanceIsTriedAtLeastEveryTwoSeconds(t *testing.T) {
 	// The longest stretch without a try in the outage's second half, when
 	// gRPC's default had grown past 5 s; the cap allows reconnectMax and
 	// its jitter (2.4 s), and the scheduler some slack.
-	last, longest := cut.Add(outage/2), time.Duration(0)
-	for _, at := range append(proxy.Refused(), healed) {
-		if at.After(last) {
-			longest = max(longest, at.Sub(last))
-			last = at
-		}
-	}
+	longest := proxy.LongestWithoutTry(cut.Add(outage/2), healed)
 	if longest > 4*time.Second {
 		t.Errorf("%d tries to reconnect in a %v outage, the longest gap in its second half %v: want one at least every 2 s", len(proxy.Refused()), outage, longest)
 	}
 	t.Logf("%d tries to reconnect in a %v outage, the longest gap in its second half %v; called again %v after the instance was back", len(proxy.Refused()), outage, longest, back)
+}
+
+// healthCheck is a health Check on cc, within timeout.
+func healthCheck(cc *grpc.ClientConn) func(timeout time.Duration) error {
+	return func(timeout time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		_, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+		return err
+	}
 }

@@ -44,16 +44,10 @@ func TestConnectRetriesEtcdAtLeastEveryBackoffMax(t *testing.T) {
 	// The longest stretch without a try in the outage's second half, when
 	// gRPC's default had grown past 6 s; the cap allows 2.4 s (2 s and its
 	// jitter), and the scheduler some slack.
-	tries := proxy.Refused()
-	last, longest := cut.Add(outage/2), time.Duration(0)
-	for _, at := range append(tries, healed) {
-		if at.After(last) {
-			longest = max(longest, at.Sub(last))
-			last = at
-		}
-	}
+	tries := len(proxy.Refused())
+	longest := proxy.LongestWithoutTry(cut.Add(outage/2), healed)
 	if longest > 4*time.Second {
-		t.Errorf("%d tries to reconnect in a %v outage, the longest gap in its second half %v: want tries at most every %v", len(tries), outage, longest, DefaultBackoff().Max)
+		t.Errorf("%d tries to reconnect in a %v outage, the longest gap in its second half %v: want tries at most every %v", tries, outage, longest, DefaultBackoff().Max)
 	}
-	t.Logf("%d tries to reconnect in a %v outage, the longest gap in its second half %v; registered again %v after etcd was back", len(tries), outage, longest, back)
+	t.Logf("%d tries to reconnect in a %v outage, the longest gap in its second half %v; registered again %v after etcd was back", tries, outage, longest, back)
 }

@@ -113,6 +113,20 @@ func (p *Proxy) Refused() []time.Time {
 	return slices.Clone(p.refused)
 }
 
+// LongestWithoutTry is the longest stretch between from and until in
+// which no refused connection came in: how long a client waited, at most,
+// between tries to reconnect.
+func (p *Proxy) LongestWithoutTry(from, until time.Time) time.Duration {
+	last, longest := from, time.Duration(0)
+	for _, at := range append(p.Refused(), until) {
+		if at.After(last) && !at.After(until) {
+			longest = max(longest, at.Sub(last))
+			last = at
+		}
+	}
+	return longest
+}
+
 // track registers c unless the proxy is cut.
 func (p *Proxy) track(c net.Conn) bool {
 	p.mu.Lock()
