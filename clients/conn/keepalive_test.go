@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 )
 
@@ -102,16 +100,9 @@ func TestAHungInstancesConnectionIsClosed(t *testing.T) {
 	// A connection the freezer opens after the hang never sends its
 	// preface; the server gives up on it in a second, not the default two
 	// minutes that Stop would wait for.
-	srv := grpc.NewServer(grpc.ConnectionTimeout(time.Second),
+	addr := startHealth(t, grpc.ConnectionTimeout(time.Second),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}))
-	healthpb.RegisterHealthServer(srv, health.NewServer())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Stop()
-	f := startFreezer(t, l.Addr().String())
+	f := startFreezer(t, addr)
 	cc, err := Dial("stat", "static:///"+f.l.Addr().String(), Options{Keepalive: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)

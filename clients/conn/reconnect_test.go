@@ -23,15 +23,7 @@ func TestAnUnreachableInstanceIsTriedAtLeastEveryTwoSeconds(t *testing.T) {
 		t.Skip("a 16 s outage")
 	}
 	t.Parallel() // mostly waiting
-	srv := grpc.NewServer()
-	healthpb.RegisterHealthServer(srv, health.NewServer())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Stop()
-	proxy := etcdtest.NewProxy(t, l.Addr().String())
+	proxy := etcdtest.NewProxy(t, startHealth(t))
 	cc, err := Dial("stat", "static:///"+proxy.Addr(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -75,4 +67,19 @@ func healthCheck(cc *grpc.ClientConn) func(timeout time.Duration) error {
 		_, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err
 	}
+}
+
+// startHealth serves gRPC health on a loopback port until the test ends,
+// and returns the port's address.
+func startHealth(t *testing.T, opts ...grpc.ServerOption) string {
+	t.Helper()
+	srv := grpc.NewServer(opts...)
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(srv.Stop)
+	return l.Addr().String()
 }
