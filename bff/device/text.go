@@ -9,8 +9,9 @@ import (
 )
 
 // Display formats a count for people: 1.2万 / 3.4亿 in Chinese (1.2萬 /
-// 3.4億 in traditional), 1.2K / 3.4M / 5.6B otherwise. It truncates rather than rounds, so a number never shows
-// as the next unit up (99999 is 9.9万, not 10.0万).
+// 3.4億 in traditional), 1.2K / 3.4M / 5.6B otherwise. It truncates rather
+// than rounds, so a number never shows as the next unit up (99999 is 9.9万,
+// not 10.0万).
 func Display(n int64, lang Lang) string {
 	// The magnitude as uint64: -n overflows for the most negative int64,
 	// which only a faulty downstream sends, and which shows all the same.

@@ -11,7 +11,8 @@ import (
 
 // Proxy is a loopback TCP proxy in front of an address that a test can cut
 // and heal, to partition one client from etcd while etcd keeps running (and
-// other clients keep writing and compacting).
+// other clients keep writing and compacting), or from any TCP server; while
+// cut it records the client's tries to reconnect.
 type Proxy struct {
 	lis    net.Listener
 	target string
