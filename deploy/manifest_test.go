@@ -697,15 +697,3 @@ func imageAtLeast(image string, major, minor int) bool {
 	mi, err2 := strconv.Atoi(parts[1])
 	return err1 == nil && err2 == nil && (ma > major || ma == major && mi >= minor)
 }
-
-// Every pod runs under the runtime's default seccomp profile, which the
-// restricted Pod Security level requires: a namespace that enforces it
-// would refuse pods without.
-func TestPodsRunUnderTheDefaultSeccompProfile(t *testing.T) {
-	for _, w := range workloads(loadManifests(t)) {
-		sc := w.template.Spec.SecurityContext
-		if sc == nil || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-			t.Errorf("%s %s: no seccompProfile RuntimeDefault for its pods", w.kind, w.name)
-		}
-	}
-}
