@@ -451,6 +451,14 @@ func TestOversizedHeadersAreRefusedAsAProblem(t *testing.T) {
 		big.Header.Get("Content-Type") != "application/problem+json" || p.Param != "Cookie" || !strings.Contains(p.Detail, "Cookie") {
 		t.Errorf("%d %q %s (%v), want a 431 problem naming Cookie", big.Status, big.Header.Get("Content-Type"), big.Body, err)
 	}
+	// A field whose name is the bulk is named, clipped: the answer is no
+	// echo of the request.
+	name := "X-" + strings.Repeat("N", bff.MaxHeaderBytes)
+	long := srv.Get(t, "/web/v1/feed", name, "v")
+	if err := json.Unmarshal(long.Body, &p); err != nil || long.Status != http.StatusRequestHeaderFieldsTooLarge ||
+		len(long.Body) > 1024 || !strings.HasPrefix(http.CanonicalHeaderKey(name), strings.TrimSuffix(p.Param, "…")) {
+		t.Errorf("%d, %d bytes %.300s (%v), want a 431 problem under 1 KB naming the field clipped", long.Status, len(long.Body), long.Body, err)
+	}
 	// What the client's transport adds (User-Agent, Accept-Encoding) stays
 	// within the slack under the bound.
 	if ok := srv.Get(t, "/web/v1/feed", "Cookie", "s="+strings.Repeat("x", bff.MaxHeaderBytes-200)); ok.Status != http.StatusOK {

@@ -54,8 +54,8 @@ func limitHeaders(counted func(*http.Request, int)) func(http.Handler) http.Hand
 			if total, largest, size := headerBytes(r); total > MaxHeaderBytes {
 				refuse(w, r, counted, dto.Problem{
 					Status: http.StatusRequestHeaderFieldsTooLarge,
-					Param:  largest,
-					Detail: fmt.Sprintf("the request's header fields take %d bytes, over the %d allowed; the largest is %s, %d bytes", total, MaxHeaderBytes, largest, size),
+					Param:  problem.Clip(largest),
+					Detail: fmt.Sprintf("the request's header fields take %d bytes, over the %d allowed; the largest is %s, %d bytes", total, MaxHeaderBytes, problem.Clip(largest), size),
 				})
 				return
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"mosaic/dto"
 )
@@ -38,10 +39,24 @@ func BadParam(w http.ResponseWriter, param, detail string) {
 // MethodNotAllowed is the 405 of a route served to GET and HEAD only.
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "GET, HEAD")
-	Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not served here"})
+	Write(w, dto.Problem{Status: http.StatusMethodNotAllowed, Detail: Clip(r.Method) + " is not served here"})
 }
 
 // NotFound is a 404 with detail.
 func NotFound(w http.ResponseWriter, detail string) {
 	Write(w, dto.Problem{Status: http.StatusNotFound, Detail: detail})
+}
+
+// Clip keeps echoed input short: a problem body is no place for 8 KB of
+// junk. It cuts between runes, so a clipped value is still UTF-8.
+func Clip(s string) string {
+	const most = 64
+	if len(s) <= most {
+		return s
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

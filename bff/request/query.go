@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"mosaic/bff/problem"
 )
 
 // Query reads the parameters named from a raw query string (r.URL.RawQuery),
@@ -22,20 +24,20 @@ func Query(raw string, names ...string) (map[string]string, error) {
 			continue
 		}
 		if strings.Contains(pair, ";") {
-			return nil, bad("query", "%q contains ';', which servers read differently; separate parameters with '&'", clip(pair))
+			return nil, bad("query", "%q contains ';', which servers read differently; separate parameters with '&'", problem.Clip(pair))
 		}
 		k, v, _ := strings.Cut(pair, "=")
 		key, err := url.QueryUnescape(k)
 		if err != nil {
-			return nil, bad("query", "malformed escape in the name %q", clip(k))
+			return nil, bad("query", "malformed escape in the name %q", problem.Clip(k))
 		}
 		value, err := url.QueryUnescape(v)
 		if err != nil {
-			param := clip(key)
+			param := problem.Clip(key)
 			if param == "" {
 				param = "query"
 			}
-			return nil, bad(param, "malformed escape in %q", clip(v))
+			return nil, bad(param, "malformed escape in %q", problem.Clip(v))
 		}
 		if !named(key, names) {
 			continue

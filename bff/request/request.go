@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"mosaic/bff/device"
+	"mosaic/bff/problem"
 )
 
 // MaxPage bounds deep paging: no screen pages that far, a scraper does.
@@ -111,7 +112,7 @@ func paging(q map[string]string, size device.PageSize) (page, ps int, err error)
 		return 0, 0, err
 	}
 	if page > MaxPage {
-		return 0, 0, bad("page", "must be at most %d, got %s", MaxPage, clip(q["page"]))
+		return 0, 0, bad("page", "must be at most %d, got %s", MaxPage, problem.Clip(q["page"]))
 	}
 	if ps, err = positive(q, "ps", size.Default); err != nil {
 		return 0, 0, err
@@ -131,7 +132,7 @@ func View(h http.Header, builds bool) (device.View, error) {
 	if s != "" {
 		n, ok := device.ParseNetwork(strings.ToLower(s))
 		if !ok {
-			return v, bad("X-Network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", clip(s))
+			return v, bad("X-Network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", problem.Clip(s))
 		}
 		v.Network = n
 	}
@@ -159,11 +160,11 @@ func Color(s string) (string, error) {
 		return "", nil
 	}
 	if len(s) > 32 || s[0] == '-' {
-		return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", clip(s))
+		return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", problem.Clip(s))
 	}
 	for _, c := range []byte(s) {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", clip(s))
+			return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", problem.Clip(s))
 		}
 	}
 	return s, nil
@@ -183,7 +184,7 @@ func PathID(param, s string) (int64, error) {
 // spelling of it in a URL; anything else it leaves to the parser.
 func Unpadded(param, s string) error {
 	if padded(s) {
-		return bad(param, "must be written without leading zeros, got %q", clip(s))
+		return bad(param, "must be written without leading zeros, got %q", problem.Clip(s))
 	}
 	return nil
 }
@@ -202,11 +203,11 @@ func positive64(param, s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	switch {
 	case !digits(s):
-		return 0, bad(param, "must be a positive integer, got %q", clip(s))
+		return 0, bad(param, "must be a positive integer, got %q", problem.Clip(s))
 	case errors.Is(err, strconv.ErrRange) && n > 0:
-		return 0, bad(param, "must be at most %d, got %q", int64(math.MaxInt64), clip(s))
+		return 0, bad(param, "must be at most %d, got %q", int64(math.MaxInt64), problem.Clip(s))
 	case err != nil || n <= 0:
-		return 0, bad(param, "must be a positive integer, got %q", clip(s))
+		return 0, bad(param, "must be a positive integer, got %q", problem.Clip(s))
 	}
 	return n, nil
 }
@@ -234,7 +235,7 @@ func Count(param, s string) (int, error) {
 		return math.MaxInt, nil
 	}
 	if err != nil || n < 1 || !digits(s) {
-		return 0, bad(param, "must be a positive integer, got %q", clip(s))
+		return 0, bad(param, "must be a positive integer, got %q", problem.Clip(s))
 	}
 	return n, nil
 }
@@ -254,11 +255,3 @@ func digits(s string) bool {
 // padded: s is digits with a leading zero ("08"), one more spelling of a
 // number in a URL. "0" itself is no positive integer, and says so.
 func padded(s string) bool { return len(s) > 1 && s[0] == '0' && digits(s) }
-
-// clip keeps echoed input short: a problem body is no place for 8 KB of junk.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}

@@ -12,6 +12,7 @@ import (
 
 	"mosaic/bff/device"
 	"mosaic/bff/devicediff"
+	"mosaic/bff/problem"
 	"mosaic/bff/request"
 )
 
@@ -71,11 +72,11 @@ func parseQuery(v url.Values, known func(path string) bool, extra ...string) (qu
 		return query{}, err
 	}
 	if _, ok := device.ParseNetwork(q.Network); q.Network != "" && !ok {
-		return query{}, badInput("network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", clip(q.Network))
+		return query{}, badInput("network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", problem.Clip(q.Network))
 	}
 	// A list, as a browser sends it: the page passes it on as Accept-Language.
 	if _, _, err := language.ParseAcceptLanguage(q.Lang); q.Lang != "" && err != nil {
-		return query{}, badInput("lang", "must be an Accept-Language value such as zh-CN or en-US,zh;q=0.9, got %q", clip(q.Lang))
+		return query{}, badInput("lang", "must be an Accept-Language value such as zh-CN or en-US,zh;q=0.9, got %q", problem.Clip(q.Lang))
 	}
 	for _, p := range []struct {
 		name, value string
@@ -112,20 +113,20 @@ func checkPath(path string, known func(string) bool) error {
 	case path == "":
 		return badInput("path", "required: a scene path without the device, e.g. /v1/feed, /v1/videos/8, /v1/users/1")
 	case !strings.HasPrefix(path, "/"):
-		return badInput("path", "must start with /, got %q", clip(path))
+		return badInput("path", "must start with /, got %q", problem.Clip(path))
 	case strings.ContainsAny(path, "?#"):
-		return badInput("path", "must be a path alone, got %q; give ps and page as parameters of this page", clip(path))
+		return badInput("path", "must be a path alone, got %q; give ps and page as parameters of this page", problem.Clip(path))
 	}
 	if _, err := url.ParseRequestURI(path); err != nil {
 		return badInput("path", "is not a URL path: %v", err)
 	}
 	for _, dev := range devicediff.Devices() {
 		if strings.HasPrefix(path, "/"+dev+"/") {
-			return badInput("path", "%q names a device; give it without, e.g. %s", clip(path), strings.TrimPrefix(path, "/"+dev))
+			return badInput("path", "%q names a device; give it without, e.g. %s", problem.Clip(path), strings.TrimPrefix(path, "/"+dev))
 		}
 	}
 	if !known(path) {
-		return badInput("path", "%q is no scene of api.openapi.yaml for any device", clip(path))
+		return badInput("path", "%q is no scene of api.openapi.yaml for any device", problem.Clip(path))
 	}
 	return nil
 }
@@ -173,12 +174,4 @@ func (q query) describe() string {
 		}
 	}
 	return "GET " + u + "  " + strings.Join(parts, ", ")
-}
-
-// clip keeps echoed input short.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

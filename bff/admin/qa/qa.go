@@ -148,7 +148,7 @@ func (p *Page) raw(w http.ResponseWriter, r *http.Request) {
 	}
 	dev := v.Get("device")
 	if !slices.Contains(devicediff.Devices(), dev) {
-		badRequest(w, badInput("device", "must be one of %s, got %q", strings.Join(devicediff.Devices(), ", "), clip(dev)))
+		badRequest(w, badInput("device", "must be one of %s, got %q", strings.Join(devicediff.Devices(), ", "), problem.Clip(dev)))
 		return
 	}
 	ctx, cancel := fresh(r.Context())
