@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -271,5 +272,40 @@ func TestETagIsTheBodysHash(t *testing.T) {
 	resp := srv.Get(t, "/mini/v1/feed")
 	if got, want := resp.Header.Get("ETag"), httpx.ETag(resp.Body); got != want {
 		t.Errorf("ETag %s, want the body's %s", got, want)
+	}
+}
+
+// Every answer of both listeners tells browsers not to guess its type:
+// scenes, problems of every kind, the spec, the reference page, metrics.
+func TestEveryAnswerForbidsSniffing(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/web/v1/feed", http.StatusOK},
+		{http.MethodHead, "/app/v1/videos/1", http.StatusOK},
+		{http.MethodGet, "/web/v1/feed?ps=x", http.StatusBadRequest},
+		{http.MethodGet, "/tv/v1/feed", http.StatusNotFound},
+		{http.MethodGet, "/web/v1/videos/999999999", http.StatusNotFound},
+		{http.MethodPost, "/web/v1/feed", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/web/v1/feed?q=" + strings.Repeat("x", 3000), http.StatusRequestURITooLong},
+		{http.MethodGet, "/openapi.yaml", http.StatusOK},
+		{http.MethodGet, "/docs/", http.StatusOK},
+		{http.MethodGet, "/web/v1/notifications", http.StatusOK},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		rec := httptest.NewRecorder()
+		srv.Handler.ServeHTTP(rec, req)
+		if rec.Code != tc.status || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %.60s: %d, X-Content-Type-Options %q; want %d, nosniff", tc.method, tc.path, rec.Code, rec.Header().Get("X-Content-Type-Options"), tc.status)
+		}
+	}
+	for _, path := range []string{"/metrics", "/readyz", "/debug/pprof/", "/nowhere"} {
+		rec := httptest.NewRecorder()
+		srv.Admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("admin %s: %d, X-Content-Type-Options %q, want nosniff", path, rec.Code, rec.Header().Get("X-Content-Type-Options"))
+		}
 	}
 }

@@ -42,7 +42,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	logger = telemetry.WithContextIDs(logger)
 	edge := chi.Chain(requestID, accesslog.Middleware(logger, env.Trust.Allows), recoverer(logger), limitURI(env.Metrics.Refused), limitHeaders(env.Metrics.Refused))
 	r := chi.NewRouter()
-	r.Use(recoverer(logger))
+	r.Use(httpx.NoSniff, recoverer(logger))
 	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it
 	r.Group(func(r chi.Router) {
 		r.Use(corsByDevice(env)) // first: a shed or refused request's answer is a page's to read too

@@ -24,6 +24,9 @@ func TestSpecMockThroughTheServer(t *testing.T) {
 		if mocked := resp.Header.Get(specmock.Header) == "spec"; mocked == tt.real {
 			t.Errorf("real mode %v: %s header %q", tt.real, specmock.Header, resp.Header.Get(specmock.Header))
 		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("real mode %v: Cache-Control %q, want no-store", tt.real, cc)
+		}
 		if again := srv.Get(t, "/web/v1/notifications?page=2"); string(again.Body) != string(resp.Body) {
 			t.Errorf("real mode %v: the same request gave other bytes", tt.real)
 		}

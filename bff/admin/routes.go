@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"mosaic/bff/admin/qa"
+	"mosaic/bff/httpx"
 	"mosaic/bff/openapi"
 	"mosaic/bff/problem"
 )
@@ -33,6 +34,7 @@ func QA(public http.Handler, spec *openapi.Spec) Option {
 func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.GetHead) // health checkers and link checkers send HEAD
+	r.Use(httpx.NoSniff)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {

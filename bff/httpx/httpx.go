@@ -38,3 +38,13 @@ func RoutedPath(r *http.Request) string {
 	}
 	return r.URL.Path
 }
+
+// NoSniff has browsers take every answer as the type it names: a body
+// that echoes input (a problem's detail, a user's name in a card) is never
+// run as a script or shown as HTML, whatever its bytes look like.
+func NoSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
