@@ -3,9 +3,11 @@
 package admin
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -46,12 +48,12 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	// Reads, each: a POST to /metrics is a mistake to say, not a scrape. The
 	// pprof tool looks symbols up by POST too.
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
-	r.Get("/debug/pprof/*", pprof.Index)
+	r.Get("/debug/pprof/*", boundSeconds(pprof.Index))
 	r.Get("/debug/pprof/cmdline", pprof.Cmdline)
-	r.Get("/debug/pprof/profile", pprof.Profile)
+	r.Get("/debug/pprof/profile", boundSeconds(pprof.Profile))
 	r.Get("/debug/pprof/symbol", pprof.Symbol)
 	r.Post("/debug/pprof/symbol", pprof.Symbol)
-	r.Get("/debug/pprof/trace", pprof.Trace)
+	r.Get("/debug/pprof/trace", boundSeconds(pprof.Trace))
 	for _, o := range opts {
 		o(r)
 	}
@@ -76,4 +78,23 @@ func routes(r chi.Routes) []string {
 	})
 	slices.Sort(out)
 	return out
+}
+
+// maxSeconds bounds a CPU profile or an execution trace. pprof takes any
+// duration, extending the write deadline to match, and runs one CPU profile
+// at a time: a request for a day's would hold the profiler for a day.
+const maxSeconds = 120
+
+// boundSeconds refuses, as a problem, a seconds parameter past maxSeconds;
+// pprof itself judges the rest (its default, a malformed value).
+func boundSeconds(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if v := r.URL.Query().Get("seconds"); v != "" {
+			if sec, err := strconv.ParseFloat(v, 64); err == nil && !(sec <= maxSeconds) {
+				problem.BadParam(w, "seconds", fmt.Sprintf("at most %d, got %s", maxSeconds, problem.Clip(v)))
+				return
+			}
+		}
+		h(w, r)
+	}
 }

@@ -93,6 +93,12 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, []string{"POST"}},
 		{http.MethodPost, "/metrics", http.StatusMethodNotAllowed, []string{"POST"}},
 		{http.MethodDelete, "/debug/pprof/", http.StatusMethodNotAllowed, []string{"DELETE"}},
+		// A profile, a trace or a delta profile for longer than an operator
+		// waits would hold the profiler, or a goroutine, that long.
+		{http.MethodGet, "/debug/pprof/profile?seconds=100000", http.StatusBadRequest, []string{"seconds", "120"}},
+		{http.MethodGet, "/debug/pprof/trace?seconds=121", http.StatusBadRequest, []string{"seconds", "120"}},
+		{http.MethodGet, "/debug/pprof/heap?seconds=1e9", http.StatusBadRequest, []string{"seconds", "120"}},
+		{http.MethodGet, "/debug/pprof/profile?seconds=NaN", http.StatusBadRequest, []string{"seconds"}},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))

@@ -25,6 +25,7 @@ type config struct {
 	// server.Defaults, as the end-to-end tests do.
 	server          server.Config
 	addr, adminAddr string
+	adminHosts      []string // names the admin listener answers to, besides addresses and localhost
 	grace           time.Duration
 	drain           time.Duration
 	maxConns        int // open connections of the public listener; 0: no cap
@@ -83,6 +84,15 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 func (c *config) listenerFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "addr", ":8080", "public listener: scene APIs and /openapi.yaml")
 	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
+	fs.Func("admin-hosts", "comma-separated host names the admin listener answers to besides IP addresses and localhost (a scraper that names the pod by DNS); any other Host gets 421, so a web page cannot reach it by DNS rebinding", func(v string) error {
+		c.adminHosts = nil
+		for n := range strings.SplitSeq(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				c.adminHosts = append(c.adminHosts, n)
+			}
+		}
+		return nil
+	})
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
 	fs.IntVar(&c.maxConns, "max-conns", 1024, "most connections the public listener keeps open; past it, a new one takes the place of the keep-alive connection idle longest, or waits in the kernel's accept queue until one closes or goes idle, so a flood of connections cannot exhaust memory (0: no cap)")

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"mosaic/bff"
+	"mosaic/bff/admin"
 	"mosaic/bff/httpx"
 	"mosaic/bff/server"
 )
@@ -51,7 +52,14 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 		MaxHeaderBytes: 4 * bff.MaxHeaderBytes,
 		ConnState:      r.conns.ConnState,
 	}
-	adminSrv := &http.Server{Handler: h.Admin, ReadHeaderTimeout: 5 * time.Second}
+	// pprof extends WriteTimeout by the profile's duration, which the
+	// admin handler bounds.
+	adminSrv := &http.Server{
+		Handler:           admin.Hosts(r.cfg.adminHosts)(h.Admin),
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
 	publicLn, adminLn, err := r.listen()
 	if err != nil {
 		return err
