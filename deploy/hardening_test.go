@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	psaapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 )
@@ -47,6 +49,36 @@ func TestPodsMeetTheNamespacesPodSecurityLevel(t *testing.T) {
 			if !r.Allowed {
 				t.Errorf("%s %s: %s: %s", w.kind, w.name, r.ForbiddenReason, r.ForbiddenDetail)
 			}
+		}
+	}
+}
+
+// Every pod is selected by a NetworkPolicy, which makes what it does not
+// list unreachable: a pod of the cluster may reach no port of ours it has
+// no business with (the registry above all, where a pod that can write
+// becomes a downstream instance). And no pod mounts a service account
+// token: none of ours calls the Kubernetes API, so a pod taken over gets
+// no credentials with it.
+func TestEveryPodIsFencedAndHoldsNoToken(t *testing.T) {
+	objs := loadManifests(t)
+	var policies []*networkingv1.NetworkPolicy
+	for _, o := range objs {
+		if p, ok := o.obj.(*networkingv1.NetworkPolicy); ok {
+			policies = append(policies, p)
+		}
+	}
+	for _, w := range workloads(objs) {
+		fenced := false
+		for _, p := range policies {
+			if selects(p.Spec.PodSelector.MatchLabels, w.template.Labels) && slices.Contains(p.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+				fenced = true
+			}
+		}
+		if !fenced {
+			t.Errorf("%s %s: no NetworkPolicy selects its pods: any pod of the cluster may reach every port", w.kind, w.name)
+		}
+		if a := w.template.Spec.AutomountServiceAccountToken; a == nil || *a {
+			t.Errorf("%s %s: automountServiceAccountToken is not false", w.kind, w.name)
 		}
 	}
 }
