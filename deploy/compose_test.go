@@ -319,6 +319,14 @@ func TestComposeGateway(t *testing.T) {
 	if len(gw.Ports) != 1 || !strings.HasSuffix(gw.Ports[0], ":"+gw.Environment["GATEWAY_LISTEN"]) {
 		t.Errorf("gateway publishes %q, nginx listens on %q", gw.Ports, gw.Environment["GATEWAY_LISTEN"])
 	}
+	// The demo identity (X-Demo-User, after compose turns $$ into $) lets
+	// any client be any viewer: the port is published on loopback only.
+	if v := gw.Environment["VIEWER_ID"]; v != "$$http_x_demo_user" {
+		t.Errorf("gateway VIEWER_ID=%q, want $$http_x_demo_user (compose's escape of nginx's $http_x_demo_user)", v)
+	}
+	if len(gw.Ports) == 1 && !strings.HasPrefix(gw.Ports[0], "127.0.0.1:") {
+		t.Errorf("gateway publishes %q on every interface of the host, with the demo identity; want 127.0.0.1:", gw.Ports[0])
+	}
 }
 
 // checkFixedAddresses: a fixed address is one no other container can take

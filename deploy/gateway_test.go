@@ -93,7 +93,7 @@ http {
 // gatewayVars fills the template's placeholders as compose does, with the
 // two replicas at a1 and a2 and maxConns the cap on each.
 func gatewayVars(listen, a1, a2, maxConns string) map[string]string {
-	return map[string]string{"GATEWAY_LISTEN": listen, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": maxConns, "REPLICA_MAX_FAILS": "3"}
+	return map[string]string{"GATEWAY_LISTEN": listen, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": maxConns, "REPLICA_MAX_FAILS": "3", "VIEWER_ID": "$http_x_demo_user"}
 }
 
 // upstream is a stand-in bff that records the headers it receives.

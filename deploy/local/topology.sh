@@ -183,6 +183,7 @@ chmod 1777 "$dir/nginx/tmp"
 sed -e "s|\${GATEWAY_LISTEN}|127.0.0.1:$base|g" \
   -e "s|\${BFF_1}|127.0.0.1:$((base + 1))|g" -e "s|\${BFF_2}|127.0.0.1:$((base + 2))|g" \
   -e "s|\${REPLICA_MAX_CONNS}|${REPLICA_MAX_CONNS:-64}|g" -e "s|\${REPLICA_MAX_FAILS}|3|g" \
+  -e "s|\${VIEWER_ID}|\$http_x_demo_user|g" \
   "$root/deploy/gateway/mosaic.conf.template" >"$dir/nginx/mosaic.conf"
 if grep -n '\${' "$dir/nginx/mosaic.conf" >&2; then
   echo "topology: the gateway template has a placeholder this script does not fill" >&2
@@ -223,10 +224,10 @@ fi
 cat <<EOT
 topology: up; gateway $gw (logs in $dir, removed on exit). Try:
   curl -s $gw/web/v1/feed -H 'X-Demo-User: 42'
-  curl -s --compressed -D- -o /dev/null $gw/app/v1/feed -H 'X-Demo-User: 42'   # Content-Encoding: gzip
+  curl -s --compressed -D- -o /dev/null $gw/app/v1/feed -H 'X-Demo-User: 42'   # Content-Encoding: zstd or gzip, as curl ranks them
   curl -s $gw/app/v1/videos/8 -H 'X-Color: canary'                            # the canary lane
   curl -s 127.0.0.1:$((base + 34))/metrics | grep mock_rpc_calls_total        # calls the canary served
-  etcdctl --endpoints $etcd_addr get --prefix '' --keys-only                     # what is registered
+  etcdctl --endpoints $etcd_addr get --prefix '' --keys-only                     # what is registered (etcdctl: Debian's etcd-client)
 Ctrl-C stops everything.
 EOT
 
