@@ -174,8 +174,14 @@ func announce(w io.Writer, cfg config, public, adminAddr net.Addr) {
 		mode = fmt.Sprintf("embedded mock downstreams (seed %d)", cfg.server.Seed)
 	}
 	fmt.Fprintf(w, "mosaic is serving on %s with %s\n", base, mode)
-	fmt.Fprintf(w, "  try:   curl -s '%s/app/v1/feed' -H 'X-User-Id: 42' -H 'X-Network: 4g'\n", base)
-	fmt.Fprintf(w, "         curl -s '%s/web/v1/feed?ps=5' -H 'Accept-Language: zh-CN'\n", base)
+	// X-User-Id is taken from loopback in mock mode only; elsewhere from
+	// -trusted-proxies, so a try line with it would show an anonymous feed.
+	viewer := ""
+	if cfg.mock() {
+		viewer = " -H 'X-User-Id: 42'"
+	}
+	fmt.Fprintf(w, "  try:   curl -s '%s/app/v1/feed'%s -H 'X-Network: 4g' -H 'Accept-Language: zh-CN'\n", base, viewer)
+	fmt.Fprintf(w, "         curl -s '%s/web/v1/feed?page=2&ps=5'%s\n", base, viewer)
 	fmt.Fprintf(w, "  spec:  %s/openapi.yaml (reference: %s/docs)\n", base, base)
 	fmt.Fprintf(w, "  admin: http://%s/metrics /healthz /readyz /debug/pprof/\n", hostPort(adminAddr))
 	fmt.Fprintf(w, "  qa:    http://%s/debug/compare?path=/v1/feed&network=2g&lang=en\n", hostPort(adminAddr))

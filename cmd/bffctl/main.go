@@ -8,7 +8,7 @@
 //	                              (N+1) BFF over the same mock downstreams:
 //	                              throughput, latency percentiles, downstream
 //	                              calls, CPU, allocations and memory; writes
-//	                              bench.md, bench.json and bench.svg
+//	                              bench.md, bench.json, bench.svg and bench-skewed.svg
 //	bffctl overload [flags]       offer open-loop load (vegeta) at 0.5×, 1×, 2×
 //	                              and 3× the BFF's measured saturation, the BFF
 //	                              pinned apart from its mocks and the load;
