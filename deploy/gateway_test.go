@@ -303,10 +303,17 @@ func TestGateway(t *testing.T) {
 	}
 }
 
-// A client over the gateway's rate per address gets a 429 problem with
-// Retry-After and its request id, not nginx's HTML 503 page (which says the
-// service is down), and the refused requests never reach a replica.
+// A client over the gateway's rate per address, on the scenes or the spec,
+// gets a 429 problem with Retry-After and its request id, not nginx's HTML
+// 503 page (which says the service is down), and the refused requests never
+// reach a replica.
 func TestGatewayRateLimitsEachClient(t *testing.T) {
+	for _, path := range []string{"/web/v1/feed", "/openapi.yaml"} {
+		t.Run(path, func(t *testing.T) { rateLimited(t, path) })
+	}
+}
+
+func rateLimited(t *testing.T, path string) {
 	u1, a1 := startUpstream(t)
 	u2, a2 := startUpstream(t)
 	gw := freeAddr(t)
@@ -314,7 +321,7 @@ func TestGatewayRateLimitsEachClient(t *testing.T) {
 	const sent = 300 // the limit is 50 a second with a burst of 100, and these take well under 2 s
 	limited := 0
 	for i := range sent {
-		resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{"X-Request-Id": fmt.Sprintf("burst-%d", i), "Origin": "https://m.example.com"})
+		resp, body := gatewayGet(t, gw, path, map[string]string{"X-Request-Id": fmt.Sprintf("burst-%d", i), "Origin": "https://m.example.com"})
 		switch resp.StatusCode {
 		case http.StatusOK:
 		case http.StatusTooManyRequests:
