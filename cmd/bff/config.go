@@ -111,7 +111,7 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
 	fs.DurationVar(&s.Admission.Target, "inflight-target", s.Admission.Target, "latency the adaptive limit aims for when it binds: the limit is the recent throughput times this (0: an eighth of -scene-deadline)")
 	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long a scene request may wait for a slot before it is shed; none waits once requests have been shed for twice this without a pause (a held overload); negative: shed at once")
-	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id (default: loopback in mock mode, none otherwise)")
+	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id, the gateways' (default: loopback in mock mode, none otherwise; a /0 is refused)")
 	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(v string) (err error) {
 		s.CORSOrigins, err = httpx.ParseOrigins(v)
 		return err
@@ -216,6 +216,11 @@ func (c config) trust() (request.Trust, error) {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {
 			return nil, fmt.Errorf("-trusted-proxies: %w", err)
+		}
+		// Every address: any client could claim to be any viewer. A
+		// gateway whose address moves has a network to name instead.
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("-trusted-proxies: %s trusts every address, so any client could set X-User-Id; name the gateways' network (e.g. 10.0.0.0/8)", p)
 		}
 		t = append(t, p)
 	}

@@ -624,8 +624,9 @@ func TestOversizedRequestsGetProblemsFromTheServer(t *testing.T) {
 
 // A registry endpoint or a target that could never be dialled stops the
 // start, naming it: it used to start, report ready (static) or never ready
-// (-registry), and fail every call with errors that did not name it.
-func TestRunRejectsTargetsThatCannotResolve(t *testing.T) {
+// (-registry), and fail every call with errors that did not name it. So
+// does a trust of every address, which would let any client be any viewer.
+func TestRunRejectsWhatCouldNeverServeRight(t *testing.T) {
 	every := func(target string) []string {
 		args := []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}
 		for _, svc := range clients.Services() {
@@ -644,6 +645,8 @@ func TestRunRejectsTargetsThatCannotResolve(t *testing.T) {
 		{every("static:///127.0.0.1:0"), "port must be a number from 1 to 65535"},
 		{every("static:///"), `"static:///"`},
 		{every("dns:///"), `"dns:///"`},
+		{[]string{"bff", "-trusted-proxies", "127.0.0.1/32,0.0.0.0/0"}, "0.0.0.0/0 trusts every address"},
+		{[]string{"bff", "-trusted-proxies", "::/0"}, "::/0 trusts every address"},
 	} {
 		err := run(context.Background(), tc.args, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
