@@ -220,7 +220,7 @@ func TestGateway(t *testing.T) {
 
 	resp, body := gatewayGet(t, gw, "/web/v1/feed", map[string]string{
 		"X-Demo-User": "42", "X-User-Id": "7", "X-Mock-Scenario": "stat=unavailable", "X-Color": "canary",
-		"X-Forwarded-For": "198.51.100.4",
+		"X-Forwarded-For": "198.51.100.4", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": "k=v",
 	})
 	h := seen()
 	if resp.StatusCode != 200 || len(h) != 1 {
@@ -231,7 +231,9 @@ func TestGateway(t *testing.T) {
 	}
 	// X-Forwarded-For is the address the gateway had the request from, not
 	// what the client claimed: the bff logs it as the client.
-	for k, want := range map[string]string{"X-User-Id": "42", "X-Mock-Scenario": "", "X-Demo-User": "", "X-Color": "canary", "X-Forwarded-For": "127.0.0.1"} {
+	// The bff continues the trace of a trusted peer's traceparent: a
+	// client's, passed on, would choose what the fleet samples.
+	for k, want := range map[string]string{"X-User-Id": "42", "X-Mock-Scenario": "", "X-Demo-User": "", "X-Color": "canary", "X-Forwarded-For": "127.0.0.1", "Traceparent": "", "Tracestate": ""} {
 		if got := h[0].Get(k); got != want {
 			t.Errorf("upstream saw %s %q, want %q", k, got, want)
 		}

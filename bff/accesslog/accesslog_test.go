@@ -167,7 +167,7 @@ func TestNamesTheSpanAfterTheRoute(t *testing.T) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
 	var buf bytes.Buffer
-	h := telemetry.With(tp).Handler(router(slog.New(slog.NewJSONHandler(&buf, nil))))
+	h := telemetry.With(tp).Handler(router(slog.New(slog.NewJSONHandler(&buf, nil))), func(*http.Request) bool { return true })
 	serve(t, h, "/web/v1/videos/8")
 	spans := exp.GetSpans()
 	if len(spans) != 1 || spans[0].Name != "GET /web/v1/videos/{aid}" {

@@ -118,27 +118,37 @@ func (t Tracing) Shutdown(ctx context.Context) error {
 }
 
 // Handler gives every request to h a server span, continuing the trace of
-// the caller's traceparent. The span is named after the method until the
-// router, which alone knows the route, renames it (see bff/accesslog).
-// With tracing off, h only gets the caller's trace on its context, to log
-// and pass on: no span, no instrumentation on the hot path.
-func (t Tracing) Handler(h http.Handler) http.Handler {
+// the caller's traceparent when trusted says the caller may set it (the
+// gateway, a peer of -trusted-proxies). Anyone else's traceparent starts a
+// trace of its own, linked to the caller's: a client that sends one with
+// its sampled flag set would otherwise decide which requests are recorded
+// and exported, and what trace the logs name. The span is named after the
+// method until the router, which alone knows the route, renames it (see
+// bff/accesslog). With tracing off, h only gets a trusted caller's trace on
+// its context, to log and pass on: no span, no instrumentation on the hot
+// path.
+func (t Tracing) Handler(h http.Handler, trusted func(*http.Request) bool) http.Handler {
 	p := t.Propagator
 	if p == nil {
 		p = propagation.TraceContext{}
 	}
 	if t.Provider == nil {
-		return continueTrace(h, p)
+		return continueTrace(h, p, trusted)
 	}
 	return otelhttp.NewHandler(h, "http.server",
 		otelhttp.WithTracerProvider(t.Provider),
 		otelhttp.WithPropagators(p),
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithPublicEndpointFn(func(r *http.Request) bool { return !trusted(r) }),
 	)
 }
 
-func continueTrace(h http.Handler, p propagation.TextMapPropagator) http.Handler {
+func continueTrace(h http.Handler, p propagation.TextMapPropagator, trusted func(*http.Request) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !trusted(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if ctx := p.Extract(r.Context(), propagation.HeaderCarrier(r.Header)); ctx != r.Context() {
 			r = r.WithContext(ctx)
 		}

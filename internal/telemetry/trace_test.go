@@ -33,8 +33,11 @@ func env(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+func trusts(ok bool) func(*http.Request) bool { return func(*http.Request) bool { return ok } }
+
 // Without an OTLP endpoint nothing is recorded, yet the gateway's
-// traceparent still reaches the handler's context, to be passed on.
+// traceparent still reaches the handler's context, to be passed on; an
+// untrusted caller's does not.
 func TestOffRecordsNothingButCarriesTheTrace(t *testing.T) {
 	for name, getenv := range map[string]func(string) string{
 		"no endpoint": env(),
@@ -44,19 +47,21 @@ func TestOffRecordsNothingButCarriesTheTrace(t *testing.T) {
 		if err != nil || tr.Endpoint != "" {
 			t.Fatalf("%s: %+v, %v", name, tr, err)
 		}
-		var seen http.Header
-		h := tr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if trace.SpanFromContext(r.Context()).IsRecording() {
-				t.Errorf("%s: a span is recorded", name)
+		for trusted, want := range map[bool]string{true: traceparent, false: ""} {
+			var seen http.Header
+			h := tr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if trace.SpanFromContext(r.Context()).IsRecording() {
+					t.Errorf("%s: a span is recorded", name)
+				}
+				seen = http.Header{}
+				tr.Propagator.Inject(r.Context(), propagation.HeaderCarrier(seen))
+			}), trusts(trusted))
+			req := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+			req.Header.Set("traceparent", traceparent)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			if got := seen.Get("traceparent"); got != want {
+				t.Errorf("%s, trusted %v: passed on %q, want %q", name, trusted, got, want)
 			}
-			seen = http.Header{}
-			tr.Propagator.Inject(r.Context(), propagation.HeaderCarrier(seen))
-		}))
-		req := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
-		req.Header.Set("traceparent", traceparent)
-		h.ServeHTTP(httptest.NewRecorder(), req)
-		if got := seen.Get("traceparent"); got != traceparent {
-			t.Errorf("%s: passed on %q, want %q", name, got, traceparent)
 		}
 		if err := tr.Shutdown(context.Background()); err != nil {
 			t.Error(err)
@@ -70,7 +75,7 @@ func TestHandlerContinuesTheCallersTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
-	h := With(tp).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := With(tp).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), trusts(true))
 	req := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
 	req.Header.Set("traceparent", traceparent)
 	h.ServeHTTP(httptest.NewRecorder(), req)
@@ -82,6 +87,34 @@ func TestHandlerContinuesTheCallersTrace(t *testing.T) {
 	if s.SpanKind != trace.SpanKindServer || s.SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
 		s.Parent.SpanID().String() != "00f067aa0ba902b7" || !s.Parent.IsRemote() {
 		t.Errorf("span %s kind %v trace %s parent %s", s.Name, s.SpanKind, s.SpanContext.TraceID(), s.Parent.SpanID())
+	}
+}
+
+// An untrusted caller's traceparent, sampled flag and all, starts a trace
+// of the server's own, under the server's sampler, linked to the caller's:
+// a client does not decide what is recorded and exported.
+func TestHandlerLinksAnUntrustedCallersTrace(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
+	defer tp.Shutdown(context.Background())
+	h := With(tp).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), trusts(false))
+	req := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+	req.Header.Set("traceparent", traceparent) // sampled
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if spans := exp.GetSpans(); len(spans) != 0 {
+		t.Fatalf("%d spans recorded for a client's sampled traceparent under a sampler that records none", len(spans))
+	}
+	tp2 := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp2.Shutdown(context.Background())
+	With(tp2).Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), trusts(false)).ServeHTTP(httptest.NewRecorder(), req)
+	spans := exp.GetSpans()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	s := spans[0]
+	if s.SpanContext.TraceID().String() == "4bf92f3577b34da6a3ce929d0e0e4736" || s.Parent.IsValid() ||
+		len(s.Links) != 1 || s.Links[0].SpanContext.SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("span trace %s, parent %v, links %v: want a trace of its own linked to the caller's span", s.SpanContext.TraceID(), s.Parent, s.Links)
 	}
 }
 
