@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ConnLimit keeps at most n connections of a listener open. At the cap a
@@ -12,11 +13,16 @@ import (
 // requests, as nginx reuses its keep-alive connections when it runs out of
 // worker_connections: otherwise n keep-alive clients, each done with its
 // screen, would lock every other client out for the server's IdleTimeout.
-// A connection that has not sent its first request yet is never taken
-// (ReadHeaderTimeout bounds it), nor one serving a request. When no
-// connection is idle, the new one waits until one is or one closes, and
-// those behind it wait in the kernel's accept queue, costing the process
-// nothing.
+// A connection that has sent nothing for silentGrace since its accept is
+// taken before any of them: a client that opens connections by the
+// thousand and sends nothing on them, opening another as each closes,
+// would otherwise hold every slot (each for the ReadHeaderTimeout) and keep
+// clients that send their requests waiting in the accept queue. A real
+// client's request follows its connection at once; one that has not
+// arrived within silentGrace is no screen anyone waits for. A newer
+// connection, or one serving a request, is never taken. When none can be,
+// the new one waits until one can or one closes, and those behind it wait
+// in the kernel's accept queue, costing the process nothing.
 //
 // A request whose first byte the server has read is never cut. One that
 // arrives as its connection is taken finds the connection closed, as with
@@ -34,10 +40,18 @@ type ConnLimit struct {
 	closeOnce sync.Once
 	reclaimed func()
 
-	mu   sync.Mutex
-	tick uint64
-	idle map[*limitedConn]uint64 // idle connections, by when they went idle
+	mu    sync.Mutex
+	tick  uint64
+	idle  map[*limitedConn]uint64    // idle connections, by when they went idle
+	fresh map[*limitedConn]time.Time // connections no byte has come on yet, by their accept
 }
+
+// silentGrace is how long a new connection may send nothing before it may
+// be taken for another. A client's first request comes with the last step
+// of its handshake, or right after it, whatever the round trip. At the cap
+// a flood of silent connections lets clients in at up to the cap every
+// silentGrace.
+const silentGrace = 250 * time.Millisecond
 
 // LimitConns wraps ln. reclaimed, if not nil, is called for each idle
 // connection closed to make room.
@@ -49,6 +63,7 @@ func LimitConns(ln net.Listener, n int, reclaimed func()) *ConnLimit {
 		done:      make(chan struct{}),
 		reclaimed: reclaimed,
 		idle:      map[*limitedConn]uint64{},
+		fresh:     map[*limitedConn]time.Time{},
 	}
 }
 
@@ -59,26 +74,48 @@ func (l *ConnLimit) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	var silent *time.Timer // while it waits: a new connection may outlive silentGrace
+	defer func() {
+		if silent != nil {
+			silent.Stop()
+		}
+	}()
 	for tried := false; ; tried = true {
 		select {
 		case l.slots <- struct{}{}:
-			return &limitedConn{Conn: c, limit: l}, nil
+			return l.admit(c), nil
 		default:
 		}
 		if !tried {
 			l.reclaim()
 			continue
 		}
+		if silent == nil {
+			silent = time.NewTimer(silentGrace / 4)
+		}
 		select {
 		case l.slots <- struct{}{}:
-			return &limitedConn{Conn: c, limit: l}, nil
+			return l.admit(c), nil
 		case <-l.idled:
+			l.reclaim()
+		case <-silent.C:
+			silent.Reset(silentGrace / 4)
 			l.reclaim()
 		case <-l.done:
 			c.Close()
 			return nil, net.ErrClosed
 		}
 	}
+}
+
+// admit wraps c, which holds a slot: idle, and fresh until its first byte.
+func (l *ConnLimit) admit(c net.Conn) *limitedConn {
+	lc := &limitedConn{Conn: c, limit: l}
+	lc.state.Store(connIdle)
+	l.mu.Lock()
+	l.fresh[lc] = time.Now()
+	l.mu.Unlock()
+	return lc
 }
 
 // Close closes the listener and ends an Accept waiting for a slot.
@@ -93,8 +130,12 @@ func (l *ConnLimit) ConnState(c net.Conn, s http.ConnState) {
 	if !ok {
 		return
 	}
+	if s == http.StateNew {
+		return // fresh since admit, until its first byte
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	delete(l.fresh, lc)
 	if s != http.StateIdle {
 		lc.state.CompareAndSwap(connIdle, connBusy)
 		delete(l.idle, lc)
@@ -111,14 +152,14 @@ func (l *ConnLimit) ConnState(c net.Conn, s http.ConnState) {
 	}
 }
 
-// reclaim closes the connection idle longest, if any: one whose state it
-// turns from idle to closed, so that a request that arrived meanwhile is
-// not cut. The scan is linear, but it runs only at the cap, once per
-// connection let in.
+// reclaim closes the connection silent longest past silentGrace, or else
+// the one idle longest, if any: one whose state it turns from idle to
+// closed, so that a request that arrived meanwhile is not cut. The scans
+// are linear, but they run only at the cap, once per connection let in.
 func (l *ConnLimit) reclaim() {
 	l.mu.Lock()
-	var oldest *limitedConn
-	for len(l.idle) > 0 {
+	oldest := l.silentLongest(time.Now().Add(-silentGrace))
+	for oldest == nil && len(l.idle) > 0 {
 		oldest = nil
 		for c, since := range l.idle {
 			if oldest == nil || since < l.idle[oldest] {
@@ -138,6 +179,27 @@ func (l *ConnLimit) reclaim() {
 	// The server may have closed it already, its hook not run yet.
 	if first, _ := oldest.close(); first && l.reclaimed != nil {
 		l.reclaimed()
+	}
+}
+
+// silentLongest takes, out of the fresh connections accepted before
+// cutoff, the one accepted first whose state it turns from idle to closed;
+// nil when there is none. l.mu is held.
+func (l *ConnLimit) silentLongest(cutoff time.Time) *limitedConn {
+	for {
+		var oldest *limitedConn
+		for c, at := range l.fresh {
+			if at.Before(cutoff) && (oldest == nil || at.Before(l.fresh[oldest])) {
+				oldest = c
+			}
+		}
+		if oldest == nil {
+			return nil
+		}
+		delete(l.fresh, oldest)
+		if oldest.state.CompareAndSwap(connIdle, connClosed) {
+			return oldest
+		}
 	}
 }
 

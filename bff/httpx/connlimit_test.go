@@ -162,37 +162,33 @@ func TestAtTheCapTheConnectionIdleLongestMakesRoom(t *testing.T) {
 	}
 }
 
-// A connection serving a request, or one that has not sent its first, is
-// never taken: the new one waits until a connection goes idle, and then
-// takes that one.
-func TestBusyAndNewConnectionsAreNotTaken(t *testing.T) {
+// A connection serving a request is never taken; a new one that has sent
+// nothing is, once it has been silent for silentGrace, and not before.
+func TestBusyConnectionsAreNotTakenNorNewOnesTooSoon(t *testing.T) {
 	s := startLimited(t, 2)
+	dialled := time.Now()
 	fresh, busy := s.dial(t), s.dial(t)
 	busy.send(t, "/block")
-	time.Sleep(100 * time.Millisecond) // the request is in the handler
+	time.Sleep(50 * time.Millisecond) // the request is in the handler
 
 	c := s.dial(t)
 	c.send(t, "/")
-	c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if _, err := c.r.Peek(1); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("a third connection was served, or closed (%v), while the two open were new and busy", err)
+	c.answer(t, 10*time.Second)
+	if waited := time.Since(dialled); waited < silentGrace {
+		t.Errorf("a third connection was served %v after a new one opened, before it had been silent for %v", waited, silentGrace)
+	}
+	if !fresh.closed(5 * time.Second) {
+		t.Error("the silent connection was not the one taken")
 	}
 	close(s.unblock)
 	busy.answer(t, 5*time.Second)
-	c.answer(t, 10*time.Second)
-	if !busy.closed(5 * time.Second) {
-		t.Error("the connection that went idle was not the one taken")
-	}
-	if fresh.closed(100 * time.Millisecond) {
-		t.Error("a connection that had sent nothing yet was taken")
-	}
 }
 
 // Closing the listener (as Shutdown does) ends an Accept that was waiting
 // for a slot, and the connection it held is closed.
 func TestClosingTheLimitEndsAWaitingAccept(t *testing.T) {
 	s := startLimited(t, 1)
-	s.dial(t) // holds the only slot, sending nothing
+	s.dial(t).send(t, "/block") // holds the only slot, busy
 	waiting := s.dial(t)
 	time.Sleep(100 * time.Millisecond) // Accept has it and waits for a slot
 	s.srv.Close()
@@ -292,5 +288,59 @@ func TestAClosedConnectionIsNotTakenForAnIdleOne(t *testing.T) {
 	d.answer(t, 400*time.Millisecond) // well within the hooks' delay
 	if !b.closed(5 * time.Second) {
 		t.Error("the idle connection was not the one taken")
+	}
+}
+
+// A client that holds connections open and sends nothing, opening another
+// as each closes, does not lock out one that sends its request: a
+// connection silent past silentGrace is taken for it. The server has no
+// ReadHeaderTimeout, so only the limit ever closes the silent ones (before
+// silent connections could be taken, the request waited forever).
+func TestSilentConnectionsDoNotLockClientsOut(t *testing.T) {
+	s := startLimited(t, 4)
+	var (
+		mu     sync.Mutex
+		open   []net.Conn
+		closed bool
+		wg     sync.WaitGroup
+	)
+	t.Cleanup(func() {
+		mu.Lock()
+		closed = true
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	for range 16 {
+		wg.Go(func() {
+			for {
+				c, err := net.Dial("tcp", s.addr)
+				mu.Lock()
+				if err != nil || closed {
+					mu.Unlock()
+					if c != nil {
+						c.Close()
+					}
+					return
+				}
+				open = append(open, c)
+				mu.Unlock()
+				c.Read(make([]byte, 1)) // until the server, or the cleanup, closes it
+				c.Close()
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // the silent ones hold every slot
+	for range 3 {
+		start := time.Now()
+		c := s.dial(t)
+		c.send(t, "/")
+		c.answer(t, 5*time.Second)
+		t.Logf("answered after %v", time.Since(start).Round(time.Millisecond))
+	}
+	if s.reclaimed.Load() == 0 {
+		t.Error("no silent connection was taken")
 	}
 }

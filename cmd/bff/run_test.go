@@ -509,9 +509,10 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 // The public listener keeps at most -max-conns connections open: past it a
 // new connection waits to be accepted until one closes, so a flood of
 // connections costs the kernel's queue, not the process's memory. Here the
-// two open have sent nothing yet, so neither can make room (see
-// TestAnIdleKeepAliveConnectionMakesRoomAtTheCap). The admin listener is
-// not capped: probes and scrapes still answer.
+// two open have each sent the start of a request, so neither can make room
+// (see TestAnIdleKeepAliveConnectionMakesRoomAtTheCap; a connection that
+// sends nothing at all can, after 250 ms: httpx.ConnLimit). The admin
+// listener is not capped: probes and scrapes still answer.
 func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
 	bff := startRun(t, nil, "-max-conns", "2")
 	public, admin := bff.public, bff.admin
@@ -520,6 +521,9 @@ func TestConnectionsPastTheCapWaitToBeAccepted(t *testing.T) {
 	for range 2 {
 		c, err := net.Dial("tcp", host)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, "GET /web/v1/feed HTTP/1.1\r\n"); err != nil {
 			t.Fatal(err)
 		}
 		idle = append(idle, c)
