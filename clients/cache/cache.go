@@ -159,7 +159,8 @@ type Loader[K comparable, V any] struct {
 	name      string
 	fetch     func(context.Context, []K) (map[K]V, error)
 	o         Options
-	store     *otter.Cache[key[K], *entry[V]] // nil when Off
+	store     *otter.Cache[key[K], *entry[V]] // the baseline lane's; nil when Off
+	colored   *otter.Cache[key[K], *entry[V]] // every colored lane's, within coloredShare of the bound
 	flights   flights[K, V]
 	refreshes chan struct{} // a slot per running background refresh
 	m         *cacheMetrics
@@ -188,7 +189,7 @@ func New[K comparable, V any](name string, fetch func(context.Context, []K) (map
 	}
 	l.o = opts.withDefaults()
 	l.m = l.o.Metrics.of(name)
-	l.store = newStore[K, V](l.o, l.m)
+	l.store, l.colored = newStores[K, V](l.o, l.m)
 	l.refreshes = make(chan struct{}, l.o.MaxRefreshes)
 	l.flights.m = make(map[key[K]]*flight[K, V])
 	if l.o.RefreshAhead > 0 {
@@ -330,7 +331,7 @@ func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, 
 	now := l.o.Now().UnixNano()
 	fresh := 0
 	for _, id := range failed {
-		e, ok := l.store.GetIfPresent(key[K]{lane, id})
+		e, ok := l.storeOf(lane).GetIfPresent(key[K]{lane, id})
 		if !ok || now >= e.stale {
 			l.m.add(l.m.failed, len(failed))
 			res.Stale = nil
@@ -376,5 +377,6 @@ func (l *Loader[K, V]) Close() {
 	l.wg.Wait()
 	if l.store != nil {
 		l.store.StopAllGoroutines()
+		l.colored.StopAllGoroutines()
 	}
 }

@@ -14,10 +14,11 @@ func (l *Loader[K, V]) Peek(ctx context.Context, ids []K) (vals map[K]V, ok bool
 		return nil, false
 	}
 	lane := l.o.Lane(ctx)
+	store := l.storeOf(lane)
 	now := l.o.Now().UnixNano()
 	vals = make(map[K]V, len(ids))
 	for _, id := range ids {
-		e, found := l.store.GetEntryQuietly(key[K]{lane, id})
+		e, found := store.GetEntryQuietly(key[K]{lane, id})
 		if !found || now >= e.Value.fresh {
 			return nil, false
 		}

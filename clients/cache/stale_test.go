@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -94,6 +95,32 @@ func TestLanesNeverShareAnswers(t *testing.T) {
 	close(gate)
 	if ga, gb := receive(t, a, "canary"), receive(t, b, "baseline"); ga.vals[1] != "canary/1/0" || gb.vals[1] != "/1/0" || gb.res.Shared != 0 {
 		t.Fatalf("in flight: canary %+v, baseline %+v", ga, gb)
+	}
+}
+
+// Colored traffic, however many colors it brings, evicts no baseline
+// entry: the colored lanes have a store of their own (coloredShare of the
+// bound). A client may send any color on any request.
+func TestColoredLanesCannotEvictTheBaseline(t *testing.T) {
+	c, s := newClock(), &service{}
+	o := testOptions(c)
+	o.MaxEntries = 80 // 70 for the baseline, 10 for the colored lanes
+	l := newLoader(t, s, o)
+	base := context.Background()
+	ids := make([]int64, 50)
+	for i := range ids {
+		ids[i] = int64(i)
+	}
+	mustGet(t, l, base, ids...)
+	for i := range 2000 {
+		mustGet(t, l, inLane(base, fmt.Sprintf("c%d", i)), int64(i%100), int64(100+i%7))
+	}
+	if _, res := mustGet(t, l, base, ids...); res.Hits != len(ids) {
+		t.Errorf("after 2,000 reads in 2,000 colors, the baseline's %d entries answered %d from memory", len(ids), res.Hits)
+	}
+	l.colored.CleanUp()
+	if n := l.colored.EstimatedSize(); n > 10 {
+		t.Errorf("the colored lanes hold %d entries, bound 10", n)
 	}
 }
 

@@ -26,7 +26,43 @@ type entry[V any] struct {
 	refreshing atomic.Bool // a refresh ahead of expiry has been started
 }
 
-// newStore is the bounded map of entries. Otter expires an entry once it is
+// coloredShare: every colored lane's entries share 1/coloredShare of the
+// bound. The lanes keep apart, but in one store a color's entries could
+// evict the baseline's, and a client may send any color: otter's admission
+// turns away most one-off entries, yet under a tight bound 2,000 colors
+// left none of 50 baseline entries (TestColoredLanesCannotEvictTheBaseline).
+// In a store of their own, colored traffic evicts colored entries only, and
+// a canary's working set, a lane of a few testers, fits in an eighth.
+const coloredShare = 8
+
+// newStores are the baseline's store and the colored lanes', which share
+// the bound one to coloredShare-1.
+func newStores[K comparable, V any](o Options, m *cacheMetrics) (baseline, colored *otter.Cache[key[K], *entry[V]]) {
+	c := o
+	o.MaxEntries, c.MaxEntries = split(o.MaxEntries)
+	o.MaxBytes, c.MaxBytes = split(o.MaxBytes)
+	return newStore[K, V](o, m), newStore[K, V](c, m)
+}
+
+// split shares a bound n (none when 0) between the baseline and the
+// colored lanes, each keeping one at least: a bound of 0 would be none.
+func split[N int | int64](n N) (baseline, colored N) {
+	if n <= 0 {
+		return n, n
+	}
+	colored = max(n/coloredShare, 1)
+	return max(n-colored, 1), colored
+}
+
+// storeOf is the store of lane's entries.
+func (l *Loader[K, V]) storeOf(lane string) *otter.Cache[key[K], *entry[V]] {
+	if lane == "" {
+		return l.store
+	}
+	return l.colored
+}
+
+// newStore is a bounded map of entries. Otter expires an entry once it is
 // past any use (its longest freshness plus the stale bound), so memory is
 // given back before the bound forces it; freshness itself is checked here,
 // against Options.Now, per entry.
@@ -77,7 +113,7 @@ type due[K comparable, V any] struct {
 func (l *Loader[K, V]) fromMemory(lane string, ids []K, out map[K]V, res *Result[K]) (need []K, d due[K, V]) {
 	now := l.o.Now().UnixNano()
 	for _, id := range ids {
-		e, ok := l.store.GetIfPresent(key[K]{lane, id})
+		e, ok := l.storeOf(lane).GetIfPresent(key[K]{lane, id})
 		if !ok || now >= e.fresh {
 			need = append(need, id)
 			continue
@@ -145,6 +181,7 @@ func (d due[K, V]) unclaim(own *flight[K, V]) {
 // fill keeps a call's answer: the values found, and the absence of the
 // others when absences are remembered.
 func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V) {
+	store := l.storeOf(lane)
 	now := l.o.Now().UnixNano()
 	for _, id := range ids {
 		k := key[K]{lane, id}
@@ -156,11 +193,11 @@ func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V) {
 		if life <= 0 {
 			// An entry kept from before would answer for an ID that
 			// is gone now.
-			l.store.Invalidate(k)
+			store.Invalidate(k)
 			continue
 		}
 		fresh := later(now, l.jitter(life))
-		l.store.Set(k, &entry[V]{val: v, ok: ok, fresh: fresh, stale: later(fresh, l.o.Stale)})
+		store.Set(k, &entry[V]{val: v, ok: ok, fresh: fresh, stale: later(fresh, l.o.Stale)})
 	}
 }
 
