@@ -528,4 +528,12 @@ func TestGatewayAnswersAFrozenFleetWithAProblem(t *testing.T) {
 	if resp.Header.Get("Access-Control-Allow-Origin") == "" {
 		t.Errorf("the 504 has no Access-Control-Allow-Origin: a page sees a network error")
 	}
+	// The spec's location has error pages of its own, and so none of the
+	// server's unless it repeats them.
+	start := time.Now()
+	resp, body = gatewayGet(t, gw, "/openapi.yaml", nil)
+	gatewayProblem(t, "the spec, both replicas frozen", resp, body, http.StatusGatewayTimeout)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the spec's 504 came after %v, not the scenes' read timeout", d)
+	}
 }
