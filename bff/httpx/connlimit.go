@@ -13,21 +13,25 @@ import (
 // requests, as nginx reuses its keep-alive connections when it runs out of
 // worker_connections: otherwise n keep-alive clients, each done with its
 // screen, would lock every other client out for the server's IdleTimeout.
-// A connection that has sent nothing for silentGrace since its accept is
-// taken before any of them: a client that opens connections by the
-// thousand and sends nothing on them, opening another as each closes,
-// would otherwise hold every slot (each for the ReadHeaderTimeout) and keep
+// A connection that has sent nothing for silentGrace since its accept, or
+// not the whole header of its first request within partialGrace, is taken
+// before any of them: a client that opens connections by the thousand and
+// sends nothing on them (or a byte), opening another as each closes, would
+// otherwise hold every slot (each for the ReadHeaderTimeout) and keep
 // clients that send their requests waiting in the accept queue. A real
-// client's request follows its connection at once; one that has not
-// arrived within silentGrace is no screen anyone waits for. A newer
+// client's header follows its connection at once, in one segment; one
+// that has not arrived by then is no screen anyone waits for. A newer
 // connection, or one serving a request, is never taken. When none can be,
 // the new one waits until one can or one closes, and those behind it wait
 // in the kernel's accept queue, costing the process nothing.
 //
-// A request whose first byte the server has read is never cut. One that
-// arrives as its connection is taken finds the connection closed, as with
-// the IdleTimeout; HTTP/1.1 clients retry an idempotent request on a
-// kept-alive connection that closes.
+// A request being served is never cut, bar one race: a first header that
+// completes, after partialGrace of trickling, as its connection is taken.
+// A request that arrives on an idle connection as it is taken finds the
+// connection closed, as with the IdleTimeout; HTTP/1.1 clients retry an
+// idempotent request on a kept-alive connection that closes. (So does one
+// pipelined behind the previous, which Go's clients and browsers do not
+// send.)
 //
 // The http.Server must call ConnState, which is how ConnLimit tells idle
 // connections from busy ones, with the connections Accept returned (no TLS
@@ -47,13 +51,18 @@ type ConnLimit struct {
 }
 
 // silentGrace is how long a new connection may send nothing before it may
-// be taken for another. A client's first request comes with the last step
-// of its handshake, or right after it, whatever the round trip. At the cap
-// a flood of silent connections lets clients in at up to the cap every
-// silentGrace.
-const silentGrace = 250 * time.Millisecond
+// be taken for another, and partialGrace how long it may take to send the
+// whole header of its first request. A client's first request comes with
+// the last step of its handshake, or right after it, whatever the round
+// trip; a header cut across segments, a round trip or a retransmission
+// later. At the cap a flood of such connections lets clients in at up to
+// the cap every grace.
+const (
+	silentGrace  = 250 * time.Millisecond
+	partialGrace = time.Second
+)
 
-// LimitConns wraps ln. reclaimed, if not nil, is called for each idle
+// LimitConns wraps ln. reclaimed, if not nil, is called for each
 // connection closed to make room.
 func LimitConns(ln net.Listener, n int, reclaimed func()) *ConnLimit {
 	return &ConnLimit{
@@ -158,7 +167,7 @@ func (l *ConnLimit) ConnState(c net.Conn, s http.ConnState) {
 // are linear, but they run only at the cap, once per connection let in.
 func (l *ConnLimit) reclaim() {
 	l.mu.Lock()
-	oldest := l.silentLongest(time.Now().Add(-silentGrace))
+	oldest := l.unprovenLongest(time.Now())
 	for oldest == nil && len(l.idle) > 0 {
 		oldest = nil
 		for c, since := range l.idle {
@@ -182,24 +191,32 @@ func (l *ConnLimit) reclaim() {
 	}
 }
 
-// silentLongest takes, out of the fresh connections accepted before
-// cutoff, the one accepted first whose state it turns from idle to closed;
-// nil when there is none. l.mu is held.
-func (l *ConnLimit) silentLongest(cutoff time.Time) *limitedConn {
+// unprovenLongest takes, out of the fresh connections (no first request
+// read yet), the one accepted first that is silent past silentGrace or
+// still in its first header past partialGrace, turning its state to
+// closed; nil when there is none. l.mu is held.
+func (l *ConnLimit) unprovenLongest(now time.Time) *limitedConn {
 	for {
 		var oldest *limitedConn
+		var from int32
 		for c, at := range l.fresh {
-			if at.Before(cutoff) && (oldest == nil || at.Before(l.fresh[oldest])) {
-				oldest = c
+			st := c.state.Load()
+			due := st == connIdle && at.Before(now.Add(-silentGrace)) || st == connBusy && at.Before(now.Add(-partialGrace))
+			if due && (oldest == nil || at.Before(l.fresh[oldest])) {
+				oldest, from = c, st
 			}
 		}
 		if oldest == nil {
 			return nil
 		}
-		delete(l.fresh, oldest)
-		if oldest.state.CompareAndSwap(connIdle, connClosed) {
+		if oldest.state.CompareAndSwap(from, connClosed) {
+			delete(l.fresh, oldest)
 			return oldest
 		}
+		if oldest.state.Load() == connClosed {
+			delete(l.fresh, oldest)
+		}
+		// else its first byte came meanwhile: looked at again
 	}
 }
 

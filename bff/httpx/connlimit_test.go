@@ -3,6 +3,7 @@ package httpx
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -291,56 +292,62 @@ func TestAClosedConnectionIsNotTakenForAnIdleOne(t *testing.T) {
 	}
 }
 
-// A client that holds connections open and sends nothing, opening another
-// as each closes, does not lock out one that sends its request: a
-// connection silent past silentGrace is taken for it. The server has no
-// ReadHeaderTimeout, so only the limit ever closes the silent ones (before
-// silent connections could be taken, the request waited forever).
-func TestSilentConnectionsDoNotLockClientsOut(t *testing.T) {
-	s := startLimited(t, 4)
-	var (
-		mu     sync.Mutex
-		open   []net.Conn
-		closed bool
-		wg     sync.WaitGroup
-	)
-	t.Cleanup(func() {
-		mu.Lock()
-		closed = true
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	for range 16 {
-		wg.Go(func() {
-			for {
-				c, err := net.Dial("tcp", s.addr)
+// A client that holds connections open and sends nothing, or the start of
+// a request and no more, opening another as each closes, does not lock out
+// one that sends its request: a connection silent past silentGrace, or in
+// its first header past partialGrace, is taken for it. The server has no
+// ReadHeaderTimeout, so only the limit ever closes the flood's (before,
+// the request waited forever).
+func TestUnprovenConnectionsDoNotLockClientsOut(t *testing.T) {
+	for _, sends := range []string{"", "G"} {
+		t.Run(fmt.Sprintf("sending %q", sends), func(t *testing.T) {
+			s := startLimited(t, 4)
+			var (
+				mu     sync.Mutex
+				open   []net.Conn
+				closed bool
+				wg     sync.WaitGroup
+			)
+			t.Cleanup(func() {
 				mu.Lock()
-				if err != nil || closed {
-					mu.Unlock()
-					if c != nil {
+				closed = true
+				for _, c := range open {
+					c.Close()
+				}
+				mu.Unlock()
+				wg.Wait()
+			})
+			for range 16 {
+				wg.Go(func() {
+					for {
+						c, err := net.Dial("tcp", s.addr)
+						mu.Lock()
+						if err != nil || closed {
+							mu.Unlock()
+							if c != nil {
+								c.Close()
+							}
+							return
+						}
+						open = append(open, c)
+						mu.Unlock()
+						io.WriteString(c, sends)
+						c.Read(make([]byte, 1)) // until the server, or the cleanup, closes it
 						c.Close()
 					}
-					return
-				}
-				open = append(open, c)
-				mu.Unlock()
-				c.Read(make([]byte, 1)) // until the server, or the cleanup, closes it
-				c.Close()
+				})
+			}
+			time.Sleep(100 * time.Millisecond) // the flood holds every slot
+			for range 2 {
+				start := time.Now()
+				c := s.dial(t)
+				c.send(t, "/")
+				c.answer(t, 15*time.Second)
+				t.Logf("answered after %v", time.Since(start).Round(time.Millisecond))
+			}
+			if s.reclaimed.Load() == 0 {
+				t.Error("no connection of the flood was taken")
 			}
 		})
-	}
-	time.Sleep(100 * time.Millisecond) // the silent ones hold every slot
-	for range 3 {
-		start := time.Now()
-		c := s.dial(t)
-		c.send(t, "/")
-		c.answer(t, 5*time.Second)
-		t.Logf("answered after %v", time.Since(start).Round(time.Millisecond))
-	}
-	if s.reclaimed.Load() == 0 {
-		t.Error("no silent connection was taken")
 	}
 }

@@ -33,7 +33,7 @@ func NewConnMetrics(reg prometheus.Registerer) *ConnMetrics {
 		}),
 		reclaimed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bff_http_connections_reclaimed_total",
-			Help: "Idle keep-alive connections closed to let a new one in, the public listener being at -max-conns.",
+			Help: "Connections closed to let a new one in, the public listener being at -max-conns: idle keep-alive ones, and new ones that sent no whole request header in time.",
 		}),
 	}
 	reg.MustRegister(m.opened, m.open, m.reclaimed)

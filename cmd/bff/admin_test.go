@@ -15,7 +15,7 @@ func TestAdminListenerAnswersToItsOwnNames(t *testing.T) {
 	s := startRun(t, nil, "-admin-hosts", "bff-0.bff.mosaic.svc")
 	adminHost := strings.TrimPrefix(s.admin, "http://")
 	_, port, _ := strings.Cut(adminHost, ":")
-	get := func(host, path string) (int, string) {
+	get := func(host, path string) (int, string, string) {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, s.admin+path, nil)
 		if err != nil {
@@ -29,7 +29,7 @@ func TestAdminListenerAnswersToItsOwnNames(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return resp.StatusCode, string(body), resp.Header.Get("X-Content-Type-Options")
 	}
 	for _, tc := range []struct {
 		host string
@@ -40,8 +40,8 @@ func TestAdminListenerAnswersToItsOwnNames(t *testing.T) {
 		{"bff-0.bff.mosaic.svc:" + port, http.StatusOK},
 		{"rebind.attacker.example:" + port, http.StatusMisdirectedRequest},
 	} {
-		if code, body := get(tc.host, "/debug/pprof/cmdline"); code != tc.want {
-			t.Errorf("Host %s: %d %.200s, want %d", tc.host, code, body, tc.want)
+		if code, body, nosniff := get(tc.host, "/debug/pprof/cmdline"); code != tc.want || nosniff != "nosniff" {
+			t.Errorf("Host %s: %d, X-Content-Type-Options %q, %.200s; want %d, nosniff", tc.host, code, nosniff, body, tc.want)
 		}
 	}
 	// The public listener is the gateway's and the clients': any name.
@@ -53,7 +53,7 @@ func TestAdminListenerAnswersToItsOwnNames(t *testing.T) {
 		resp.Body.Close()
 	}
 	start := time.Now()
-	if code, body := get(adminHost, "/debug/pprof/profile?seconds=100000"); code != http.StatusBadRequest || time.Since(start) > 5*time.Second {
+	if code, body, _ := get(adminHost, "/debug/pprof/profile?seconds=100000"); code != http.StatusBadRequest || time.Since(start) > 5*time.Second {
 		t.Errorf("a 100,000 s profile: %d %.200s after %v, want a 400 at once", code, body, time.Since(start))
 	}
 }

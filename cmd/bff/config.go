@@ -95,7 +95,7 @@ func (c *config) listenerFlags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
-	fs.IntVar(&c.maxConns, "max-conns", 1024, "most connections the public listener keeps open; past it, a new one takes the place of one silent for 250ms since it opened, else of the keep-alive connection idle longest, or waits in the kernel's accept queue until one closes or goes idle, so a flood of connections cannot exhaust memory (0: no cap)")
+	fs.IntVar(&c.maxConns, "max-conns", 1024, "most connections the public listener keeps open; past it, a new one takes the place of one silent for 250ms since it opened (or 1s into its first header), else of the keep-alive connection idle longest, or waits in the kernel's accept queue until one closes or goes idle, so a flood of connections cannot exhaust memory (0: no cap)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log lines as json (one object a line) or text (key=value, for people)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "least level logged: debug, info (one line per request), warn (downstream failures) or error")
 }
@@ -111,7 +111,7 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
 	fs.DurationVar(&s.Admission.Target, "inflight-target", s.Admission.Target, "latency the adaptive limit aims for when it binds: the limit is the recent throughput times this (0: an eighth of -scene-deadline)")
 	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long a scene request may wait for a slot before it is shed; none waits once requests have been shed for twice this without a pause (a held overload); negative: shed at once")
-	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id, the gateways' (default: loopback in mock mode, none otherwise; a /0 is refused)")
+	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id, the gateways' (default: loopback in mock mode, none otherwise; shorter than /8, or /16 for IPv6, is refused)")
 	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(v string) (err error) {
 		s.CORSOrigins, err = httpx.ParseOrigins(v)
 		return err
@@ -217,10 +217,15 @@ func (c config) trust() (request.Trust, error) {
 		if err != nil {
 			return nil, fmt.Errorf("-trusted-proxies: %w", err)
 		}
-		// Every address: any client could claim to be any viewer. A
-		// gateway whose address moves has a network to name instead.
-		if p.Bits() == 0 {
-			return nil, fmt.Errorf("-trusted-proxies: %s trusts every address, so any client could set X-User-Id; name the gateways' network (e.g. 10.0.0.0/8)", p)
+		// Every address, or a good part of the Internet (0.0.0.0/1 and
+		// 128.0.0.0/1 are all of it): any client could claim to be any
+		// viewer. A gateway whose address moves has a network to name.
+		shortest := 16
+		if p.Addr().Is4() {
+			shortest = 8
+		}
+		if p.Bits() < shortest {
+			return nil, fmt.Errorf("-trusted-proxies: %s trusts every address, or a good part of them, so any client could set X-User-Id; name the gateways' network (at least /%d, e.g. 10.0.0.0/8)", p, shortest)
 		}
 		t = append(t, p)
 	}

@@ -55,7 +55,7 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 	// pprof extends WriteTimeout by the profile's duration, which the
 	// admin handler bounds.
 	adminSrv := &http.Server{
-		Handler:           admin.Hosts(r.cfg.adminHosts)(h.Admin),
+		Handler:           httpx.NoSniff(admin.Hosts(r.cfg.adminHosts)(h.Admin)),
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -66,7 +66,8 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 	}
 	if r.cfg.maxConns > 0 {
 		// Past the cap a connection takes the place of an idle keep-alive
-		// one, or waits to be accepted, costing the kernel a queue slot
+		// one or of one that sends no request, or waits to be accepted,
+		// costing the kernel a queue slot
 		// rather than the process a goroutine and its buffers: a flood of
 		// connections (a client opening one per request, or reconnecting
 		// after its own timeouts) made the collector, with the soft memory
