@@ -117,7 +117,8 @@ func (l *ConnLimit) Accept() (net.Conn, error) {
 	}
 }
 
-// admit wraps c, which holds a slot: idle, and fresh until its first byte.
+// admit wraps c, which holds a slot: idle until its first byte, and fresh
+// (unproven) until the server has read its first request.
 func (l *ConnLimit) admit(c net.Conn) *limitedConn {
 	lc := &limitedConn{Conn: c, limit: l}
 	lc.state.Store(connIdle)
