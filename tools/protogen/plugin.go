@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/pluginpb"
+)
+
+// requestsByDir are the plugin requests buf's directory strategy makes
+// (bufimage.ImageByDir and imageToCodeGeneratorRequest in buf v1.74): one
+// per directory, in directory order, generating that directory's files,
+// with the files they import as proto_file before them, and no compiler
+// version (buf sends none, so the plugins write "(unknown)").
+func requestsByDir(files fileSet, paths []string, parameter string) []*pluginpb.CodeGeneratorRequest {
+	byDir := map[string][]string{}
+	for _, p := range paths {
+		byDir[path.Dir(p)] = append(byDir[path.Dir(p)], p)
+	}
+	var reqs []*pluginpb.CodeGeneratorRequest
+	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
+		req := &pluginpb.CodeGeneratorRequest{}
+		if parameter != "" {
+			req.Parameter = proto.String(parameter)
+		}
+		for _, p := range files.ordered(byDir[dir]) {
+			req.ProtoFile = append(req.ProtoFile, files[p])
+			if slices.Contains(byDir[dir], p) {
+				req.FileToGenerate = append(req.FileToGenerate, p)
+				req.SourceFileDescriptors = append(req.SourceFileDescriptors, files[p])
+			}
+		}
+		reqs = append(reqs, req)
+	}
+	return reqs
+}
+
+// generate runs p over req in dir, as buf runs a local plugin, and writes
+// the files it answers under out.
+func (p plugin) generate(ctx context.Context, dir, out string, req *pluginpb.CodeGeneratorRequest) error {
+	for _, f := range req.SourceFileDescriptors {
+		// buf strips source-retention options from proto_file's copies of
+		// the files to generate. Only custom options can have them, and
+		// those need descriptor.proto: refuse rather than differ.
+		if slices.Contains(f.GetDependency(), "google/protobuf/descriptor.proto") {
+			return fmt.Errorf("%s imports descriptor.proto: protogen does not strip source-retention options as buf does; use buf", f.GetName())
+		}
+	}
+	in, err := proto.Marshal(req)
+	if err != nil {
+		return err
+	}
+	name := strings.Join(p.Local, " ")
+	cmd := exec.CommandContext(ctx, p.Local[0], p.Local[1:]...)
+	cmd.Dir, cmd.Stdin, cmd.Stderr = dir, bytes.NewReader(in), os.Stderr
+	answer, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	var resp pluginpb.CodeGeneratorResponse
+	if err := proto.Unmarshal(answer, &resp); err != nil {
+		return fmt.Errorf("%s: its answer: %w", name, err)
+	}
+	if resp.Error != nil {
+		return fmt.Errorf("%s: %s", name, resp.GetError())
+	}
+	for _, f := range resp.File {
+		if err := write(filepath.Join(out, p.Out), f); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// write writes one generated file under root, refusing what protogen does
+// not do (insertion points) and names outside root.
+func write(root string, f *pluginpb.CodeGeneratorResponse_File) error {
+	name := f.GetName()
+	if f.GetInsertionPoint() != "" {
+		return fmt.Errorf("%s: insertion points are not supported", name)
+	}
+	if !filepath.IsLocal(name) {
+		return fmt.Errorf("%q is not a path under the output directory", name)
+	}
+	target := filepath.Join(root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(target, []byte(f.GetContent()), 0o644)
+}
