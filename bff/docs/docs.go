@@ -6,7 +6,11 @@
 package docs
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"mosaic/bff/httpx"
@@ -27,9 +31,14 @@ const Path = "/docs"
 // error of the listener is.
 func Handler(specURL string) http.Handler {
 	ui := swaggerUI(specURL)
+	index := indexPage(ui)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			problem.MethodNotAllowed(w, r)
+			return
+		}
+		if r.URL.Path == Path || r.URL.Path == Path+"/" {
+			index.ServeHTTP(w, r)
 			return
 		}
 		// The asset server evaluates the conditional headers against its
@@ -44,6 +53,50 @@ func Handler(specURL string) http.Handler {
 		ui.ServeHTTP(&notFoundProblem{ResponseWriter: qw, path: r.URL.Path}, r)
 		qw.finish()
 	})
+}
+
+// indexPage serves the page ui renders at Path, rendered once (it is the
+// same for every request): declared UTF-8, which swgui leaves out, and
+// compressed, which its asset server does for its files but not the page.
+func indexPage(ui http.Handler) http.Handler {
+	var rendered pageWriter
+	ui.ServeHTTP(&rendered, &http.Request{Method: http.MethodGet, URL: &url.URL{Path: Path + "/"}, Header: http.Header{}})
+	if rendered.code != http.StatusOK {
+		// The page is swgui's, built from constants: caught by every test
+		// that builds a server.
+		panic(fmt.Sprintf("docs: swgui answered %d for its page", rendered.code))
+	}
+	page := rendered.body.Bytes()
+	return httpx.Compress()(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		w.Write(page)
+	}))
+}
+
+// pageWriter keeps what a handler writes.
+type pageWriter struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (p *pageWriter) Header() http.Header {
+	if p.header == nil {
+		p.header = http.Header{}
+	}
+	return p.header
+}
+
+func (p *pageWriter) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return p.body.Write(b)
+}
+
+func (p *pageWriter) WriteHeader(code int) {
+	if p.code == 0 {
+		p.code = code
+	}
 }
 
 // quotedETag quotes the asset server's ETag (it sends `Etag: 32rpxkc3`, an

@@ -1,6 +1,7 @@
 package docs_test
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -73,5 +74,36 @@ func TestOnlyGETAndHEAD(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, docs.Path, nil))
 	if rec.Code != http.StatusOK {
 		t.Errorf("HEAD %s: %d", docs.Path, rec.Code)
+	}
+}
+
+// The page says it is UTF-8 (swgui's own answer names no charset, and a
+// browser may then guess) and is compressed for clients that take it, as
+// its assets are.
+func TestPageIsUTF8AndCompressed(t *testing.T) {
+	h := docs.Handler("/openapi.yaml")
+	identity := get(t, h, docs.Path+"/")
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		r := httptest.NewRequest(method, docs.Path, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusOK || ct != "text/html; charset=utf-8" {
+			t.Errorf("%s %s: %d %q, want 200 text/html; charset=utf-8", method, docs.Path, rec.Code, ct)
+		}
+		if vary := rec.Header().Values("Vary"); len(vary) != 1 || vary[0] != "Accept-Encoding" {
+			t.Errorf("%s %s: Vary %q, want Accept-Encoding", method, docs.Path, vary)
+		}
+		if method == http.MethodHead {
+			continue
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil || rec.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("GET %s with gzip: Content-Encoding %q, %v", docs.Path, rec.Header().Get("Content-Encoding"), err)
+		}
+		page, _ := io.ReadAll(zr)
+		if string(page) != identity.Body.String() || identity.Header().Get("Content-Encoding") != "" {
+			t.Errorf("the gzip page (%d bytes) is not the identity one (%d bytes)", len(page), identity.Body.Len())
+		}
 	}
 }
