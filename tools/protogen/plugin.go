@@ -47,12 +47,13 @@ func requestsByDir(files fileSet, paths []string, parameter string) []*pluginpb.
 // generate runs p over req in dir, as buf runs a local plugin, and writes
 // the files it answers under out.
 func (p plugin) generate(ctx context.Context, dir, out string, req *pluginpb.CodeGeneratorRequest) error {
-	for _, f := range req.SourceFileDescriptors {
+	for _, f := range req.ProtoFile {
 		// buf strips source-retention options from proto_file's copies of
 		// the files to generate. Only custom options can have them, and
-		// those need descriptor.proto: refuse rather than differ.
+		// defining one takes descriptor.proto, which a file using it
+		// imports through the file defining it: refuse rather than differ.
 		if slices.Contains(f.GetDependency(), "google/protobuf/descriptor.proto") {
-			return fmt.Errorf("%s imports descriptor.proto: protogen does not strip source-retention options as buf does; use buf", f.GetName())
+			return fmt.Errorf("%s imports descriptor.proto, so custom options may be in use: protogen does not strip source-retention options as buf does; use buf", f.GetName())
 		}
 	}
 	in, err := proto.Marshal(req)
