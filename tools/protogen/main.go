@@ -6,8 +6,8 @@
 // writes what the plugins answer under -out.
 //
 // It exists for clients' TestGeneratedCodeIsCurrent: building buf takes
-// about six minutes of CPU on a cold cache, most of a CI run's compiling,
-// and this takes seconds. buf stays the generator (`go generate
+// about six minutes of CPU on a cold cache, about a fifth of a CI run's
+// compiling, and this takes seconds. buf stays the generator (`go generate
 // ./clients`); the test compares protogen's output with the committed files
 // byte for byte, so the two must agree, and they did on every file when
 // protogen was written. What buf.gen.yaml may say beyond what clients/ uses
