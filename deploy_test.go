@@ -2,6 +2,7 @@ package mosaic_test
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -97,4 +98,37 @@ func noteInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestDeployModuleSharesTheRootsVersions: a module both go.mod files require
+// is required at one version. Otherwise CI compiles it twice, once for each
+// module (grpc and x/net cost about 20 s of CPU when they differed).
+func TestDeployModuleSharesTheRootsVersions(t *testing.T) {
+	root, deploy := requires(t, "go.mod"), requires(t, "deploy/go.mod")
+	for path, v := range deploy {
+		if rv, ok := root[path]; ok && rv != v {
+			t.Errorf("%s is %s in go.mod but %s in deploy/go.mod", path, rv, v)
+		}
+	}
+}
+
+// requires reads a go.mod's require lines, direct and indirect, through
+// go mod edit -json: the go command's own parser.
+func requires(t *testing.T, gomod string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "edit", "-json", gomod).Output()
+	if err != nil {
+		t.Fatalf("go mod edit -json %s: %v", gomod, err)
+	}
+	var f struct {
+		Require []struct{ Path, Version string }
+	}
+	if err := json.Unmarshal(out, &f); err != nil {
+		t.Fatalf("%s: %v", gomod, err)
+	}
+	m := make(map[string]string, len(f.Require))
+	for _, r := range f.Require {
+		m[r.Path] = r.Version
+	}
+	return m
 }
