@@ -3,7 +3,6 @@ package bff_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,170 +10,13 @@ import (
 
 	"mosaic/bff/apitest"
 	"mosaic/bff/devices"
-	"mosaic/dto"
+	"mosaic/internal/urlcheck"
 )
 
-// Every URL a device receives is https and safe. urlWalk is the check, run
+// Every URL a device receives is https and safe. urlcheck is the check, run
 // over every response of every scene, device and variant (what the goldens
-// hold, live and on disk), over the bodies FuzzAdapters builds, and over a
-// web page of 50 whose sources carry http URLs.
-
-// urlField reports whether key names a link. Besides today's fields, any
-// key that says it holds a URL counts, so a new link field is checked from
-// the day it appears.
-func urlField(key string) bool {
-	switch key {
-	case "cover", "face", "owner_face":
-		return true
-	}
-	k := strings.ToLower(key)
-	for _, s := range []string{"url", "uri", "link", "href", "face", "cover", "avatar", "image", "icon"} {
-		if strings.HasSuffix(k, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// textField reports whether key carries people's words (a title, a reply, a
-// display string), which clients show as text and never load: a URL typed
-// into a title is not a link. Every other string that looks like a URL must
-// be safe as well.
-func textField(key string) bool {
-	switch key {
-	case "title", "desc", "tags", "reason", "name", "owner_name", "member_name", "message", "sign", "official_title":
-		return true
-	}
-	return false
-}
-
-func looksLikeURL(s string) bool { return strings.Contains(s, "://") || strings.HasPrefix(s, "//") }
-
-// safeURL checks s independently of dto.SafeURL (and then that SafeURL
-// leaves it as is): https, a host, no userinfo, only RFC 3986 characters,
-// every % a two-digit escape.
-func safeURL(s string) error {
-	if !strings.HasPrefix(s, "https://") {
-		return fmt.Errorf("not https")
-	}
-	if err := uriBytes(s); err != nil {
-		return err
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return err
-	case u.Host == "":
-		return fmt.Errorf("no host")
-	case u.User != nil:
-		return fmt.Errorf("userinfo %q", u.User)
-	case dto.SafeURL(s).String() != s:
-		return fmt.Errorf("dto.SafeURL changes it to %q", dto.SafeURL(s))
-	}
-	return nil
-}
-
-// uriBytes checks that s holds only RFC 3986 characters and every % starts
-// a two-digit escape.
-func uriBytes(s string) error {
-	const hex = "0123456789abcdefABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
-		if !ok {
-			return fmt.Errorf("byte %q at %d", c, i)
-		}
-		if c == '%' && (i+2 >= len(s) || strings.IndexByte(hex, s[i+1]) < 0 || strings.IndexByte(hex, s[i+2]) < 0) {
-			return fmt.Errorf("bad escape at %d", i)
-		}
-	}
-	return nil
-}
-
-// urlWalk walks every string of a decoded JSON body.
-type urlWalk struct {
-	urls  int      // non-empty URL-field values and URL-looking strings checked
-	empty int      // URL fields left empty (no loadable source)
-	bad   []string // path: value: why
-}
-
-func (w *urlWalk) walk(path, key string, v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			w.walk(path+"."+k, k, x)
-		}
-	case []any:
-		for i, x := range v {
-			w.walk(fmt.Sprintf("%s[%d]", path, i), key, x)
-		}
-	case string:
-		w.check(path, key, v)
-	}
-}
-
-func (w *urlWalk) check(path, key, s string) {
-	switch {
-	case urlField(key) && s == "":
-		w.empty++
-		return
-	case urlField(key), !textField(key) && looksLikeURL(s):
-		w.urls++
-		if err := safeURL(s); err != nil {
-			w.bad = append(w.bad, fmt.Sprintf("%s: %q: %v", path, s, err))
-		}
-	}
-}
-
-// body walks one JSON body; where says what it is, for failures.
-func (w *urlWalk) body(t testing.TB, where string, raw []byte) {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("%s: %v", where, err)
-	}
-	before := len(w.bad)
-	w.walk("$", "", v)
-	for _, b := range w.bad[before:] {
-		t.Errorf("%s: unsafe URL at %s", where, b)
-	}
-}
-
-// The walker itself: it finds unsafe URLs in link fields, in any other
-// field but people's text, and in lists; it passes https and empty links.
-func TestURLWalkFindsUnsafeURLs(t *testing.T) {
-	body := `{
-		"cover": "http://cdn.example/1.jpg",
-		"owner": {"face": "javascript:alert(1)", "name": "see http://a.example"},
-		"jump": "//cdn.example/x",
-		"banner_url": "data:image/png;base64,AA==",
-		"links": ["https://ok.example/", "https://user@evil.example/"],
-		"title": "ftp://not.a.link/",
-		"ok": {"face": "https://cdn.example/f.jpg", "cover": ""}
-	}`
-	var w urlWalk
-	var v any
-	if err := json.Unmarshal([]byte(body), &v); err != nil {
-		t.Fatal(err)
-	}
-	w.walk("$", "", v)
-	want := []string{"$.cover", "$.owner.face", "$.jump", "$.banner_url", "$.links[1]"}
-	if len(w.bad) != len(want) {
-		t.Fatalf("found %d unsafe, want %d: %q", len(w.bad), len(want), w.bad)
-	}
-	for _, p := range want {
-		found := false
-		for _, b := range w.bad {
-			found = found || strings.HasPrefix(b, p+":")
-		}
-		if !found {
-			t.Errorf("missed %s in %q", p, w.bad)
-		}
-	}
-	if w.urls != 7 || w.empty != 1 {
-		t.Errorf("checked %d URLs and %d empty, want 7 and 1", w.urls, w.empty)
-	}
-}
+// hold, live and on disk), over the bodies FuzzAdapters (bff/devices)
+// builds, and over a web page of 50 whose sources carry http URLs.
 
 // Every scene on every device, in every golden variant and under degraded
 // profiles, live: no URL but safe https ones; and the same for the golden
@@ -194,7 +36,7 @@ func TestEveryURLIsSafe(t *testing.T) {
 		{"partial profiles", []string{"X-Mock-Scenario", "account=partial"}},
 		{"partial archives", []string{"X-Mock-Scenario", "archive=partial"}},
 	}, goldenVariants...)
-	var w urlWalk
+	var w urlcheck.Walk
 	for scene, path := range paths {
 		for _, dev := range devices.Names() {
 			for _, v := range variants {
@@ -203,30 +45,30 @@ func TestEveryURLIsSafe(t *testing.T) {
 				if resp.Status != 200 {
 					t.Fatalf("%s %s %s: status %d: %s", dev, scene, v.name, resp.Status, resp.Body)
 				}
-				w.body(t, dev+" "+scene+" "+v.name, resp.Body)
+				w.Body(t, dev+" "+scene+" "+v.name, resp.Body)
 			}
 		}
 	}
-	t.Logf("live: %d URLs checked, %d URL fields empty, %d unsafe", w.urls, w.empty, len(w.bad))
-	if w.urls < 1000 {
-		t.Errorf("only %d URLs checked: the walk missed the bodies", w.urls)
+	t.Logf("live: %d URLs checked, %d URL fields empty, %d unsafe", w.URLs, w.Empty, len(w.Bad))
+	if w.URLs < 1000 {
+		t.Errorf("only %d URLs checked: the walk missed the bodies", w.URLs)
 	}
 
 	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*", "*.json"))
 	if err != nil || len(files) != 3*len(devices.Names())*len(goldenVariants) {
 		t.Fatalf("golden files: %d, %v", len(files), err)
 	}
-	var g urlWalk
+	var g urlcheck.Walk
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g.body(t, f, raw)
+		g.Body(t, f, raw)
 	}
-	t.Logf("goldens: %d files, %d URLs checked, %d URL fields empty, %d unsafe", len(files), g.urls, g.empty, len(g.bad))
-	if g.urls < 1000 {
-		t.Errorf("only %d URLs in the goldens", g.urls)
+	t.Logf("goldens: %d files, %d URLs checked, %d URL fields empty, %d unsafe", len(files), g.URLs, g.Empty, len(g.Bad))
+	if g.URLs < 1000 {
+		t.Errorf("only %d URLs in the goldens", g.URLs)
 	}
 }
 

@@ -1,4 +1,4 @@
-package bff_test
+package devices_test
 
 import (
 	"encoding/json"
@@ -21,11 +21,12 @@ import (
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/urlcheck"
 )
 
 // FuzzAdapters: whatever the downstreams say, every device's adapters
 // produce bodies that match their schema in api.openapi.yaml, and every URL
-// in them is https and safe (urlWalk): covers and owners' faces from
+// in them is https and safe (urlcheck): covers and owners' faces from
 // scheme + host + path, reply members' and the user header's faces from the
 // raw input, whatever it is.
 func FuzzAdapters(f *testing.F) {
@@ -108,8 +109,8 @@ func FuzzAdapters(f *testing.F) {
 			if strings.Contains(string(raw), "private@example.com") {
 				t.Fatalf("%s leaks the email: %s", schema, raw)
 			}
-			var w urlWalk
-			if w.body(t, schema, raw); len(w.bad) > 0 {
+			var w urlcheck.Walk
+			if w.Body(t, schema, raw); len(w.Bad) > 0 {
 				t.FailNow()
 			}
 			var decoded any
