@@ -25,6 +25,7 @@ func TestMiniCardBudget(t *testing.T) {
 		// and the detector makes its 4 s half a minute.
 		t.Skip("weighs every card of the catalogue on every network and language (about 4 s)")
 	}
+	t.Parallel() // pure computation, beside the keepalive test's idle 35 s
 	data := dataset.Shared(apitest.Seed)
 	var f scene.Feed
 	for _, aid := range data.VisibleAids() {

@@ -383,6 +383,8 @@ func TestServerTimingHasOneEntryPerCall(t *testing.T) {
 // so every other group of four requests has the relation unavailable
 // instead, which keeps the run as short as before.
 func TestBoundedLoadUnderFaults(t *testing.T) {
+	// Parallel: its 14 s overlap the keepalive test's idle 35 s.
+	t.Parallel()
 	srv := apitest.Start(t, apitest.Options{Latency: 2 * time.Millisecond, Deadline: 3 * time.Second, CallTimeout: time.Second})
 	aid, mid := evenVideo(t, srv), busyUser(t, srv)
 	paths := []string{"/app/v1/feed", "/pad/v1/feed", fmt.Sprintf("/web/v1/videos/%d", aid), fmt.Sprintf("/mini/v1/users/%d", mid)}
