@@ -33,7 +33,9 @@
 //
 // The caps bound the balance (max/mean connections per instance) by
 // (floor(c·R·K/N)+1)/(R·K/N), or ceil(R·K/N)/(R·K/N) where that is larger:
-// 1.067 for 300 replicas, 100 instances and K = 10. The scores keep churn
+// 1.067 for 300 replicas, 100 instances and K = 10. Where the mean is below
+// 10 the slack grants nothing above ceil(R·K/N): one connection more would
+// be more than 10% (see instanceCap). The scores keep churn
 // low: an instance coming or going displaces only the pairs it wins or
 // loses, and each displaced pair starts a chain of moves that stops at the
 // first instance below its cap, which most are, since c leaves slack.
@@ -198,9 +200,17 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // one cap for all, every instance at it would shed or take a connection
 // whenever c·R·K/N crossed an integer (measured: up to 3.1 times the
 // minimum churn, against 2.1).
+//
+// The slack never takes a cap past (2c−1)·R·K/N, though: below a mean of
+// 1/(2(c−1)) (10 at c = 1.05), one connection is more than 10% of an
+// instance's share, more than the slack is worth. At a mean of 1 (two
+// replicas with K = 1 over two instances), the cap of 2 that 5% of
+// instances drew let both replicas share one instance and leave the other
+// idle: 1 fleet in 40 (TestSmallShareNeverDoubles).
 func instanceCap(slack, replicas, k, n int, hash uint64) int {
 	const scale = 1 << 16
 	u := int(hash >> 48)
 	dithered := (slack*replicas*k*scale + u*100*n) / (100 * n * scale)
-	return max(dithered, ceilDiv(replicas*k, n))
+	most := (2*slack - 100) * replicas * k / (100 * n)
+	return max(min(dithered, most), ceilDiv(replicas*k, n))
 }

@@ -157,7 +157,8 @@ func TestBalanceShapes(t *testing.T) {
 			}
 			mean := float64(s.replicas*s.k) / float64(s.instances)
 			most := slices.Max(load)
-			bound := max(slackPercent*s.replicas*s.k/(100*s.instances)+1, ceilDiv(s.replicas*s.k, s.instances))
+			slackBound := min(slackPercent*s.replicas*s.k/(100*s.instances)+1, (2*slackPercent-100)*s.replicas*s.k/(100*s.instances))
+			bound := max(slackBound, ceilDiv(s.replicas*s.k, s.instances))
 			balance := float64(most) / mean
 			fmt.Fprintf(&table, "%8d %9d %4d %8.2f %5d %5d %8.3f %s\n", s.replicas, s.instances, s.k, mean, most, bound, balance, named)
 			if most > bound {
@@ -189,5 +190,34 @@ func BenchmarkSelect(b *testing.B) {
 				Select("bff-7", peers, s.k, instances)
 			}
 		})
+	}
+}
+
+// TestSmallShareNeverDoubles: where an instance's fair share is small, one
+// connection above it is a large overload, so the slack must not grant it.
+// Two replicas with K = 1 over two instances used to share one instance,
+// the other idle, for about 1 address pair in 40; with R·K <= N no
+// instance may carry two while another carries none.
+func TestSmallShareNeverDoubles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for try := range 20000 {
+		instances := make([]string, 2+rng.IntN(6))
+		for p := range instances {
+			instances[p] = fmt.Sprintf("127.0.0.1:%d", 1024+rng.IntN(64000))
+		}
+		instances = distinct(instances)
+		r := 1 + rng.IntN(len(instances)) // R·K <= N with K = 1
+		replicas := replicaIDs(r)
+		load := map[string]int{}
+		for _, self := range replicas {
+			for _, id := range Select(self, replicas, 1, instances) {
+				load[id]++
+			}
+		}
+		for id, l := range load {
+			if l > 1 {
+				t.Fatalf("try %d: %d replicas, K=1, instances %v: %s carries %d (loads %v)", try, r, instances, id, l, load)
+			}
+		}
 	}
 }
