@@ -19,8 +19,8 @@ const (
 	StatusSkip = "SKIP"
 )
 
-// Target is one checked condition of issue 5 or 12, as the report shows
-// it.
+// Target is one checked condition of issue 5 or 12 (docs/TARGETS.md), as
+// the report shows it.
 type Target struct {
 	Issue  int    `json:"issue"`
 	N      int    `json:"n"`

@@ -8,7 +8,7 @@ import (
 	"mosaic/internal/bench/report"
 )
 
-// The report's thresholds, from issue 9.
+// The report's thresholds, from issue 9 (docs/TARGETS.md).
 const (
 	goodputFloor   = 0.9 // of the best, at 2× and 3× the saturation
 	maxLagP99ms    = 50  // a generator later than this was not open-loop
