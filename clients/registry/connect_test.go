@@ -21,7 +21,7 @@ func TestConnectRetriesEtcdAtLeastEveryBackoffMax(t *testing.T) {
 	t.Parallel()
 	etcd := etcdtest.Start(t)
 	proxy := etcdtest.NewProxy(t, etcd.Endpoint())
-	cli, err := Connect([]string{proxy.Addr()})
+	cli, err := Connect([]string{proxy.Addr()}, Security{})
 	if err != nil {
 		t.Fatal(err)
 	}

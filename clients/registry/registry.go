@@ -210,8 +210,12 @@ func ParseEndpoints(s string) ([]string, error) {
 // DefaultBackoff().Max: gRPC's default reconnect backoff grows to 120 s, so
 // after an etcd outage of a minute an instance stayed out of the registry
 // for up to 18 s more. The client logs errors only: the registry logs its
-// own recoveries through WithLogf.
-func Connect(endpoints []string) (*clientv3.Client, error) {
+// own recoveries through WithLogf. sec says how it and etcd authenticate
+// (the zero Security: plaintext, anonymous).
+func Connect(endpoints []string, sec Security) (*clientv3.Client, error) {
+	if err := checkSchemes(endpoints, sec); err != nil {
+		return nil, err
+	}
 	lc := zap.NewProductionConfig()
 	lc.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
 	lg, err := lc.Build()
@@ -229,7 +233,10 @@ func Connect(endpoints []string) (*clientv3.Client, error) {
 			},
 			MinConnectTimeout: 5 * time.Second, // a try at a silent address: the dial timeout
 		})},
-		Logger: lg,
+		Logger:   lg,
+		TLS:      sec.TLS,
+		Username: sec.Username,
+		Password: sec.Password,
 	})
 }
 

@@ -36,9 +36,10 @@ type config struct {
 	logLevel        string
 	// registry is the etcd endpoints every downstream without an explicit
 	// target is discovered from (etcd:///<service>).
-	registry   []string
-	subset     int    // instances kept per service, lane and cluster; 0 keeps all
-	instanceID string // this replica's name, from which its subset derives
+	registry    []string
+	registrySec registry.Security
+	subset      int    // instances kept per service, lane and cluster; 0 keeps all
+	instanceID  string // this replica's name, from which its subset derives
 	// targets maps a downstream service name to its gRPC target; empty
 	// means mock mode.
 	targets map[string]string
@@ -55,6 +56,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	c.serverFlags(fs)
 	c.cacheFlags(fs)
 	endpoints, targets := c.downstreamFlags(fs)
+	var secFiles registry.SecurityFiles
+	secFiles.Flags(fs)
 	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
 	}
@@ -63,6 +66,10 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		if c.registry, err = registry.ParseEndpoints(*endpoints); err != nil {
 			return c, fmt.Errorf("-registry: %w", err)
 		}
+	}
+	var err error
+	if c.registrySec, err = secFiles.Load(c.registry); err != nil {
+		return c, err
 	}
 	if c.instanceID == "" {
 		h, _ := os.Hostname()
@@ -75,7 +82,6 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		return c, err
 	}
 	c.server.Mock = c.mock()
-	var err error
 	c.server.Trust, err = c.trust()
 	return c, err
 }

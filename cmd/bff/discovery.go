@@ -36,7 +36,7 @@ func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
 	if len(cfg.registry) == 0 {
 		return nil, nil
 	}
-	cli, err := registry.Connect(cfg.registry)
+	cli, err := registry.Connect(cfg.registry, cfg.registrySec)
 	if err != nil {
 		return nil, fmt.Errorf("registry %v: %w", cfg.registry, err)
 	}

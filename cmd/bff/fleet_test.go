@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +33,8 @@ type fleet struct {
 	t       *testing.T
 	etcd    *etcdtest.Server
 	mocksvc string
+	// registry is the flags every process reaches etcd with.
+	registry []string
 }
 
 func newFleet(t *testing.T) *fleet {
@@ -37,7 +42,29 @@ func newFleet(t *testing.T) *fleet {
 	if testing.Short() {
 		t.Skip("starts etcd and several mocksvc processes")
 	}
-	return &fleet{t: t, etcd: etcdtest.Start(t), mocksvc: buildMocksvc(t)}
+	etcd := etcdtest.Start(t)
+	return &fleet{t: t, etcd: etcd, mocksvc: buildMocksvc(t), registry: []string{"-registry", etcd.Endpoint()}}
+}
+
+// newSecureFleet is a fleet whose etcd takes TLS with client certificates
+// only, and users only: every process gets the CA, a client certificate
+// and a user's password file.
+func newSecureFleet(t *testing.T) *fleet {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts etcd and several mocksvc processes")
+	}
+	etcd := etcdtest.StartTLS(t)
+	etcd.EnableAuth(t, "mosaic", "s3cret")
+	password := filepath.Join(t.TempDir(), "registry-password")
+	if err := os.WriteFile(password, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := etcd.Certs()
+	return &fleet{t: t, etcd: etcd, mocksvc: buildMocksvc(t), registry: []string{
+		"-registry", etcd.Endpoint(), "-registry-ca", c.CA, "-registry-cert", c.ClientCert, "-registry-key", c.ClientKey,
+		"-registry-user", "mosaic", "-registry-password-file", password,
+	}}
 }
 
 // mockProc is one mocksvc process serving all six services.
@@ -65,9 +92,8 @@ func (f *fleet) mock(name, color, cluster string) *mockProc {
 	t := f.t
 	t.Helper()
 	addr, admin := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(f.mocksvc, "-addr", addr, "-advertise", addr, "-admin-addr", admin,
-		"-registry", f.etcd.Endpoint(), "-instance-id", name, "-color", color, "-cluster", cluster,
-		"-latency", "2ms")
+	cmd := exec.Command(f.mocksvc, append([]string{"-addr", addr, "-advertise", addr, "-admin-addr", admin,
+		"-instance-id", name, "-color", color, "-cluster", cluster, "-latency", "2ms"}, f.registry...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -180,7 +206,7 @@ func (f *fleet) bff(args ...string) *bffProc {
 	// a cache would answer the same screen from memory after the first.
 	// Warnings only (registry trouble, downstream failures), the last of
 	// them shown when the test fails.
-	all := append([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-registry", f.etcd.Endpoint(), "-trusted-proxies", "127.0.0.1/32", "-cache=false", "-log-level", "warn"}, args...)
+	all := slices.Concat([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-trusted-proxies", "127.0.0.1/32", "-cache=false", "-log-level", "warn"}, f.registry, args)
 	logs := &logTail{max: 40}
 	go func() {
 		done <- run(ctx, all, func(string) string { return "" }, pw, logs)

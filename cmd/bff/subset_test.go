@@ -9,7 +9,18 @@ import (
 // Two replicas with -subset 1 over two instances: once each knows the
 // other from the registry, each talks to one instance, a different one.
 func TestFleetReplicasSplitTheirSubsets(t *testing.T) {
-	f := newFleet(t)
+	splitSubsets(t, newFleet(t))
+}
+
+// The same over an etcd that takes TLS with client certificates and etcd's
+// users only: the mocks register, the replicas register and watch each
+// other, and resolve the instances, all with the registry flags' TLS
+// files and password.
+func TestFleetOverASecureRegistry(t *testing.T) {
+	splitSubsets(t, newSecureFleet(t))
+}
+
+func splitSubsets(t *testing.T, f *fleet) {
 	m1, m2 := f.mock("m-1", "", "c1"), f.mock("m-2", "", "c1")
 	b0 := f.bff("-cluster", "c1", "-instance-id", "bff-0", "-subset", "1")
 	b1 := f.bff("-cluster", "c1", "-instance-id", "bff-1", "-subset", "1")

@@ -27,14 +27,15 @@ type config struct {
 	adminAddr       string // "" serves no admin HTTP
 
 	// Registration; registry nil registers nothing.
-	registry   []string
-	ttl        time.Duration
-	instanceID string // "" is derived from the host and port
-	advertise  string // "" is derived from the listener
-	color      string
-	cluster    string
-	zone       string
-	weight     int
+	registry    []string
+	registrySec registry.Security
+	ttl         time.Duration
+	instanceID  string // "" is derived from the host and port
+	advertise   string // "" is derived from the listener
+	color       string
+	cluster     string
+	zone        string
+	weight      int
 }
 
 // parseConfig reads the flags; a flag not given on the command line falls back
@@ -67,6 +68,8 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.StringVar(&c.cluster, "cluster", "", "cluster the instance runs in")
 	fs.StringVar(&c.zone, "zone", "", "zone the instance runs in")
 	fs.IntVar(&c.weight, "weight", 0, "relative capacity (0 means 1)")
+	var secFiles registry.SecurityFiles
+	secFiles.Flags(fs)
 	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
 	}
@@ -84,6 +87,9 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 		if c.registry, err = registry.ParseEndpoints(endpoint); err != nil {
 			return c, fmt.Errorf("-registry: %w", err)
 		}
+	}
+	if c.registrySec, err = secFiles.Load(c.registry); err != nil {
+		return c, err
 	}
 	return c, c.validateRegistration()
 }

@@ -37,7 +37,7 @@ func startRegistration(cfg config, lis net.Addr, logf func(format string, args .
 		Zone:    cfg.zone,
 		Weight:  cfg.weight,
 	}
-	cli, err := registry.Connect(cfg.registry)
+	cli, err := registry.Connect(cfg.registry, cfg.registrySec)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}

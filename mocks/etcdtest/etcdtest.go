@@ -9,6 +9,7 @@ package etcdtest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,10 @@ type Server struct {
 	logPath    string // etcd's stderr, appended across restarts
 	clientPort int
 	peerPort   int
+	certs      *Certs // nil: plaintext
+	// root is the root user's password once EnableAuth has run, for the
+	// clients Client makes.
+	root string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -58,11 +63,31 @@ type Server struct {
 // where a missing tool fails. Cleanup stops the server.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return start(tb, false)
+}
+
+// StartTLS is Start with TLS on the client port: etcd presents a
+// certificate of a CA made for the test (Certs) and requires a client
+// certificate it signed (--client-cert-auth).
+func StartTLS(tb testing.TB) *Server {
+	tb.Helper()
+	return start(tb, true)
+}
+
+func start(tb testing.TB, secure bool) *Server {
+	tb.Helper()
 	if _, err := os.Stat(Binary); err != nil {
 		tooltest.Missing(tb, "no %s: apt-get install etcd-server (%v)", Binary, err)
 	}
 	dir := tb.TempDir()
 	s := &Server{tb: tb, dir: filepath.Join(dir, "data"), logPath: filepath.Join(dir, "etcd.log")}
+	if secure {
+		certs, err := NewCerts(dir)
+		if err != nil {
+			tb.Fatalf("etcdtest: certificates: %v", err)
+		}
+		s.certs = &certs
+	}
 	tb.Cleanup(s.Kill)
 	// A port picked free may be taken before etcd binds it; a few tries make
 	// that race harmless.
@@ -81,8 +106,24 @@ func Start(tb testing.TB) *Server {
 	return nil
 }
 
-// Endpoint is the client address, host:port.
-func (s *Server) Endpoint() string { return "127.0.0.1:" + strconv.Itoa(s.clientPort) }
+// Endpoint is the client address as -registry takes it: host:port, or
+// https://host:port for a server started with StartTLS.
+func (s *Server) Endpoint() string {
+	if s.certs != nil {
+		return "https://" + s.addr()
+	}
+	return s.addr()
+}
+
+func (s *Server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.clientPort) }
+
+// Certs are the PEM files of a server started with StartTLS.
+func (s *Server) Certs() Certs {
+	if s.certs == nil {
+		s.tb.Fatal("etcdtest: Certs of a plaintext server")
+	}
+	return *s.certs
+}
 
 // Endpoints is the client addresses, as clientv3.Config wants them.
 func (s *Server) Endpoints() []string { return []string{s.Endpoint()} }
@@ -132,10 +173,30 @@ func (s *Server) Wipe() {
 	}
 }
 
-// Client is a client of s with a quiet logger; cleanup closes it.
+// Client is a client of s with a quiet logger, with the client
+// certificate of a TLS server and as root once auth is enabled; cleanup
+// closes it.
 func (s *Server) Client(tb testing.TB) *clientv3.Client {
 	tb.Helper()
-	return NewClient(tb, s.Endpoints()...)
+	if s.certs == nil && s.root == "" {
+		return NewClient(tb, s.Endpoints()...)
+	}
+	cfg := clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+	if s.certs != nil {
+		var err error
+		if cfg.TLS, err = s.certs.clientTLS(); err != nil {
+			tb.Fatalf("etcdtest: %v", err)
+		}
+	}
+	if s.root != "" {
+		cfg.Username, cfg.Password = "root", s.root
+	}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		tb.Fatalf("etcd client: %v", err)
+	}
+	tb.Cleanup(func() { _ = cli.Close() })
+	return cli
 }
 
 // NewClient is a client of endpoints with a quiet logger (etcd's client warns
@@ -153,6 +214,35 @@ func NewClient(tb testing.TB, endpoints ...string) *clientv3.Client {
 	}
 	tb.Cleanup(func() { _ = cli.Close() })
 	return cli
+}
+
+// EnableAuth turns on etcd's authentication with one user besides root,
+// user, who may read and write every key under "/" (the registry's), and
+// root, whose password only Client knows.
+func (s *Server) EnableAuth(tb testing.TB, user, password string) {
+	tb.Helper()
+	cli := s.Client(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	root := fmt.Sprintf("root-%x", time.Now().UnixNano())
+	steps := []func() error{
+		func() error { _, err := cli.UserAdd(ctx, "root", root); return err },
+		func() error { _, err := cli.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := cli.RoleAdd(ctx, "registry"); return err },
+		func() error {
+			_, err := cli.RoleGrantPermission(ctx, "registry", "/", clientv3.GetPrefixRangeEnd("/"), clientv3.PermissionType(clientv3.PermReadWrite))
+			return err
+		},
+		func() error { _, err := cli.UserAdd(ctx, user, password); return err },
+		func() error { _, err := cli.UserGrantRole(ctx, user, "registry"); return err },
+		func() error { _, err := cli.AuthEnable(ctx); return err },
+	}
+	for n, step := range steps {
+		if err := step(); err != nil {
+			tb.Fatalf("etcdtest: enabling auth, step %d: %v", n+1, err)
+		}
+	}
+	s.root = root
 }
 
 // Compact compacts the key space at its current revision, so that any watch
@@ -182,16 +272,26 @@ func (s *Server) start() error {
 		return err
 	}
 	defer logf.Close() // the child has its own descriptor
-	client := "http://" + s.Endpoint()
+	client := "http://" + s.addr()
+	var tlsFlags []string
+	var health *tls.Config
+	if s.certs != nil {
+		client = "https://" + s.addr()
+		tlsFlags = []string{"--cert-file", s.certs.ServerCert, "--key-file", s.certs.ServerKey,
+			"--trusted-ca-file", s.certs.CA, "--client-cert-auth"}
+		if health, err = s.certs.clientTLS(); err != nil {
+			return err
+		}
+	}
 	peer := "http://127.0.0.1:" + strconv.Itoa(s.peerPort)
-	cmd := exec.Command(Binary,
+	cmd := exec.Command(Binary, append([]string{
 		"--name", "etcdtest",
 		"--data-dir", s.dir,
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "etcdtest="+peer,
+		"--initial-cluster", "etcdtest=" + peer,
 		"--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
-	)
+	}, tlsFlags...)...)
 	cmd.Env = cleanEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setDeathSignal(cmd)
@@ -201,7 +301,7 @@ func (s *Server) start() error {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	s.cmd, s.done = cmd, done
-	if err := waitHealthy(client, done); err != nil {
+	if err := waitHealthy(client, health, done); err != nil {
 		s.kill(syscall.SIGKILL)
 		return fmt.Errorf("%w; etcd log tail:\n%s", err, tail(s.logPath, 2000))
 	}
@@ -232,8 +332,9 @@ func (s *Server) kill(sig syscall.Signal) {
 
 // waitHealthy polls etcd's /health until it says true, the process exits or
 // readyTimeout passes.
-func waitHealthy(clientURL string, exited <-chan struct{}) error {
-	hc := &http.Client{Timeout: time.Second}
+func waitHealthy(clientURL string, tlsConf *tls.Config, exited <-chan struct{}) error {
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: tlsConf}}
+	defer hc.CloseIdleConnections()
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
 		if resp, err := hc.Get(clientURL + "/health"); err == nil {
