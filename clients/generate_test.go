@@ -69,3 +69,28 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestProtogen runs tools/protogen's own tests (the tools module, which
+// `go test ./...` here does not descend into): how it groups requests,
+// what of buf.gen.yaml it refuses, and that two plugins may not write one
+// file. Vet first, with every check, as CI's go vet does for this module.
+func TestProtogen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the tools module's tests")
+	}
+	sources, err := filepath.Glob("../tools/protogen/*.go")
+	if err != nil || len(sources) == 0 {
+		t.Fatalf("tools/protogen: %v %v", sources, err)
+	}
+	for _, f := range append(sources, "../tools/go.mod", "../tools/go.sum") {
+		if _, err := os.Stat(f); err != nil { // so that go test's cache reruns this test after a change
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"vet", "./protogen"}, {"test", "-vet=off", "./protogen"}} {
+		cmd := exec.Command("go", append([]string{"-C", "../tools"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go -C tools %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}

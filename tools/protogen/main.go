@@ -58,9 +58,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	written := map[string]string{}
 	for _, p := range cfg.Plugins {
 		for _, req := range requestsByDir(files, paths, p.Opt.joined()) {
-			if err := p.generate(ctx, *module, *out, req); err != nil {
+			if err := p.generate(ctx, *module, *out, req, written); err != nil {
 				return err
 			}
 		}

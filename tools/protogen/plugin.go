@@ -45,8 +45,11 @@ func requestsByDir(files fileSet, paths []string, parameter string) []*pluginpb.
 }
 
 // generate runs p over req in dir, as buf runs a local plugin, and writes
-// the files it answers under out.
-func (p plugin) generate(ctx context.Context, dir, out string, req *pluginpb.CodeGeneratorRequest) error {
+// the files it answers under out. written holds every file written so far
+// and by which plugin: a second write of one file is refused (buf refuses
+// two plugins writing one file too), where it would have replaced the
+// first in silence.
+func (p plugin) generate(ctx context.Context, dir, out string, req *pluginpb.CodeGeneratorRequest, written map[string]string) error {
 	for _, f := range req.ProtoFile {
 		// buf strips source-retention options from proto_file's copies of
 		// the files to generate. Only custom options can have them, and
@@ -75,26 +78,32 @@ func (p plugin) generate(ctx context.Context, dir, out string, req *pluginpb.Cod
 		return fmt.Errorf("%s: %s", name, resp.GetError())
 	}
 	for _, f := range resp.File {
-		if err := write(filepath.Join(out, p.Out), f); err != nil {
+		target, err := write(filepath.Join(out, p.Out), f, written)
+		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		written[target] = name
 	}
 	return nil
 }
 
-// write writes one generated file under root, refusing what protogen does
-// not do (insertion points) and names outside root.
-func write(root string, f *pluginpb.CodeGeneratorResponse_File) error {
+// write writes one generated file under root and returns its path,
+// refusing what protogen does not do (insertion points), names outside
+// root, and a file already written (a key of written).
+func write(root string, f *pluginpb.CodeGeneratorResponse_File, written map[string]string) (string, error) {
 	name := f.GetName()
 	if f.GetInsertionPoint() != "" {
-		return fmt.Errorf("%s: insertion points are not supported", name)
+		return "", fmt.Errorf("%s: insertion points are not supported", name)
 	}
 	if !filepath.IsLocal(name) {
-		return fmt.Errorf("%q is not a path under the output directory", name)
+		return "", fmt.Errorf("%q is not a path under the output directory", name)
 	}
 	target := filepath.Join(root, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
+	if by, ok := written[target]; ok {
+		return "", fmt.Errorf("%s: already written by %s", target, by)
 	}
-	return os.WriteFile(target, []byte(f.GetContent()), 0o644)
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return "", err
+	}
+	return target, os.WriteFile(target, []byte(f.GetContent()), 0o644)
 }
