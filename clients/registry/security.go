@@ -37,7 +37,7 @@ func (f *SecurityFiles) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&f.CA, "registry-ca", "", "PEM file of the CA that signed etcd's certificate: the registry is dialled with TLS (default: the system's roots, for https:// endpoints)")
 	fs.StringVar(&f.Cert, "registry-cert", "", "PEM file of this process's client certificate for etcd (its --client-cert-auth); with -registry-key")
 	fs.StringVar(&f.Key, "registry-key", "", "PEM file of the key of -registry-cert")
-	fs.StringVar(&f.User, "registry-user", "", "etcd user to authenticate as (etcd's auth enabled); with -registry-password-file")
+	fs.StringVar(&f.User, "registry-user", "", "etcd user to authenticate as with a password (etcd's auth enabled), with -registry-password-file; etcd must then answer at start (a client certificate whose CN names the user need not)")
 	fs.StringVar(&f.PasswordFile, "registry-password-file", "", "file holding the password of -registry-user (a mounted secret); its trailing newline is ignored")
 }
 

@@ -147,20 +147,35 @@ func TestRegistryOverTLSWithAuth(t *testing.T) {
 		{"no user", SecurityFiles{CA: certs.CA, Cert: certs.ClientCert, Key: certs.ClientKey}, etcd.Endpoint()},
 		{"plaintext", SecurityFiles{User: full.User, PasswordFile: full.PasswordFile}, strings.TrimPrefix(etcd.Endpoint(), "https://")},
 	}
-	for _, tt := range refused {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel() // each waits out its timeout
-			cli, err := connect(t, tt.files, tt.endpoint)
-			if err != nil {
-				return // refused at once
-			}
-			_, err = cli.Put(timeout(t, 3*time.Second), "/mosaic/probe", "x")
-			if err == nil {
-				t.Fatal("a write reached etcd")
-			}
-			t.Logf("refused: %v", err)
-		})
-	}
+	t.Run("refused", func(t *testing.T) {
+		for _, tt := range refused {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel() // each waits out its timeout
+				cli, err := connect(t, tt.files, tt.endpoint)
+				if err != nil {
+					return // refused at once
+				}
+				_, err = cli.Put(timeout(t, 3*time.Second), "/mosaic/probe", "x")
+				if err == nil {
+					t.Fatal("a write reached etcd")
+				}
+				t.Logf("refused: %v", err)
+			})
+		}
+	})
+
+	// etcd takes a client certificate's CN for the user of a request with
+	// no token: once that user exists, the certificate alone will do.
+	t.Run("a certificate naming a user", func(t *testing.T) {
+		etcd.AddCertificateUser(t)
+		cli, err := connect(t, SecurityFiles{CA: certs.CA, Cert: certs.ClientCert, Key: certs.ClientKey}, etcd.Endpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.Put(timeout(t, 5*time.Second), "/mosaic/probe", "x"); err != nil {
+			t.Fatalf("as %s: %v", etcdtest.ClientCN, err)
+		}
+	})
 
 	t.Run("a wrong password fails at start", func(t *testing.T) {
 		wrong := full

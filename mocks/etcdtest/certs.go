@@ -15,6 +15,11 @@ import (
 	"time"
 )
 
+// ClientCN is the client certificate's common name. etcd with auth enabled
+// takes it for the user when a request carries no token: it is no user
+// until AddCertificateUser adds it.
+const ClientCN = "etcdtest-client"
+
 // Certs are the PEM files of a test PKI: a CA, etcd's server certificate
 // (127.0.0.1 and localhost) and a client certificate, all signed by the CA.
 type Certs struct {
@@ -52,9 +57,7 @@ func NewCerts(dir string) (Certs, error) {
 		usage     x509.ExtKeyUsage
 	}{
 		{c.ServerCert, c.ServerKey, "etcd", x509.ExtKeyUsageServerAuth},
-		// A CN that is no etcd user: etcd takes a client certificate's CN
-		// for its user when no token says otherwise.
-		{c.ClientCert, c.ClientKey, "etcdtest-client", x509.ExtKeyUsageClientAuth},
+		{c.ClientCert, c.ClientKey, ClientCN, x509.ExtKeyUsageClientAuth},
 	}
 	for n, l := range leaves {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

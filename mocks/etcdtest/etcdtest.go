@@ -216,35 +216,6 @@ func NewClient(tb testing.TB, endpoints ...string) *clientv3.Client {
 	return cli
 }
 
-// EnableAuth turns on etcd's authentication with one user besides root,
-// user, who may read and write every key under "/" (the registry's), and
-// root, whose password only Client knows.
-func (s *Server) EnableAuth(tb testing.TB, user, password string) {
-	tb.Helper()
-	cli := s.Client(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	root := fmt.Sprintf("root-%x", time.Now().UnixNano())
-	steps := []func() error{
-		func() error { _, err := cli.UserAdd(ctx, "root", root); return err },
-		func() error { _, err := cli.UserGrantRole(ctx, "root", "root"); return err },
-		func() error { _, err := cli.RoleAdd(ctx, "registry"); return err },
-		func() error {
-			_, err := cli.RoleGrantPermission(ctx, "registry", "/", clientv3.GetPrefixRangeEnd("/"), clientv3.PermissionType(clientv3.PermReadWrite))
-			return err
-		},
-		func() error { _, err := cli.UserAdd(ctx, user, password); return err },
-		func() error { _, err := cli.UserGrantRole(ctx, user, "registry"); return err },
-		func() error { _, err := cli.AuthEnable(ctx); return err },
-	}
-	for n, step := range steps {
-		if err := step(); err != nil {
-			tb.Fatalf("etcdtest: enabling auth, step %d: %v", n+1, err)
-		}
-	}
-	s.root = root
-}
-
 // Compact compacts the key space at its current revision, so that any watch
 // resuming from an older revision is told it was compacted. It returns the
 // revision.
