@@ -3,6 +3,7 @@ package bff_test
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -263,5 +264,54 @@ func TestRefusalsBeforeTheRoutesCarryCORS(t *testing.T) {
 	}
 	if shed == 0 {
 		t.Fatal("8 requests at once on an admission of 1 with no queue: none shed")
+	}
+}
+
+// lockedLog is a log destination a test reads while the server writes.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// A preflight that CORS answers is a request like any other to whoever
+// runs the service: it gets its access line and a request id.
+func TestPreflightGetsAnAccessLine(t *testing.T) {
+	var log lockedLog
+	srv := apitest.Start(t, apitest.Options{CORSOrigins: []string{allowedOrigin}, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
+	resp := preflight(t, srv, "/web/v1/feed", allowedOrigin, "GET", "x-network")
+	id := resp.Header.Get("X-Request-Id")
+	if resp.Status != http.StatusNoContent || id == "" {
+		t.Fatalf("preflight: %d, X-Request-Id %q", resp.Status, id)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for line := range strings.SplitSeq(log.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "request" && m["request_id"] == id {
+				if m["method"] != http.MethodOptions || m["status"] != float64(http.StatusNoContent) || m["path"] != "/web/v1/feed" {
+					t.Errorf("the preflight's access line: %v", m)
+				}
+				if n := strings.Count(log.String(), `"request_id":"`+id+`"`); n != 1 {
+					t.Errorf("%d lines for one preflight", n)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no access line for request %s in:\n%s", id, log.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -24,9 +24,9 @@ import (
 // NewServer returns the public handler: scene APIs for each device and the
 // OpenAPI document they follow, every device of the registry (bff/devices)
 // under /{device}. A device's CORS runs first: it answers a preflight
-// itself, before everything else (no access line, no request id), and
-// puts its headers on every other answer under /{device}, a shed one
-// included. admit decides which scene requests start (nil: all of them);
+// itself, before admission (a preflight is never shed) but behind the
+// edge (an access line, a request id), and puts its headers on every other
+// answer under /{device}, a shed one included. admit decides which scene requests start (nil: all of them);
 // it limits the scene routes only (a path no route serves gets its 404
 // at once, and the spec's mocked operations, a development aid answering
 // 501 outside mock mode, are not limited either). It runs next, so that a
@@ -45,7 +45,7 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	r.Use(httpx.NoSniff, recoverer(logger))
 	compress := httpx.Compress() // in the groups, after admit: a shed answer skips it
 	r.Group(func(r chi.Router) {
-		r.Use(corsByDevice(env)) // first: a shed or refused request's answer is a page's to read too
+		r.Use(corsByDevice(env, edge)) // first: a shed or refused request's answer is a page's to read too
 		if admit != nil {
 			r.Use(admit.Wrap)
 		}
@@ -71,15 +71,26 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 }
 
 // corsByDevice applies each device's CORS (endpoint.Env.CORS) to the
-// requests under /{device}, read off the path as the router reads it.
-func corsByDevice(env endpoint.Env) func(http.Handler) http.Handler {
+// requests under /{device}, read off the path as the router reads it. A
+// preflight that CORS answers goes through edge first, so that an operator
+// sees it in the access log like any other request; every other request
+// meets edge after admission.
+func corsByDevice(env endpoint.Env, edge chi.Middlewares) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		byName := map[string]http.Handler{}
+		preflights := map[string]http.Handler{} // devices whose CORS answers preflights
 		for _, d := range devices.All() {
 			byName[d.Name] = env.CORS(d)(next)
+			if d.CORS && len(env.CORSOrigins) > 0 {
+				preflights[d.Name] = edge.Handler(byName[d.Name])
+			}
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			name, _, _ := strings.Cut(strings.TrimPrefix(httpx.RoutedPath(r), "/"), "/")
+			if h, ok := preflights[name]; ok && httpx.IsPreflight(r) {
+				h.ServeHTTP(w, r)
+				return
+			}
 			if h, ok := byName[name]; ok {
 				h.ServeHTTP(w, r)
 				return

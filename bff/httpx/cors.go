@@ -50,6 +50,12 @@ func CORS(origins, headers []string) func(http.Handler) http.Handler {
 	return c.Handler
 }
 
+// IsPreflight reports whether r is a CORS preflight, as CORS's handler
+// tells one: OPTIONS asking for a method.
+func IsPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
 // ParseOrigins reads a comma-separated list of origins as -cors-origins
 // takes it: each scheme://host[:port] with http or https, nothing after
 // the authority, at most one '*' in the host for a family of subdomains
