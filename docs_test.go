@@ -15,8 +15,11 @@ import (
 // docs/TARGETS.md (the tracker is not in the repository).
 
 var (
-	mdLink      = regexp.MustCompile(`\]\(([^)\s]+)\)`)
-	issueCited  = regexp.MustCompile(`(?i)\bissues? (\d+)(?:,? (?:and )?(\d+))?(?: and (\d+))?`)
+	mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	// "issue 12", "issues 5, 9 and 12", "issue #9", "issue 5 or 12", also
+	// wrapped across lines of a Go comment.
+	issueCited  = regexp.MustCompile(`(?i)\bissues?(?:\s|//)+#?\d+(?:(?:\s|//)*(?:,|\band\b|\bor\b)(?:\s|//)*#?\d+)*`)
+	issueNumber = regexp.MustCompile(`\d+`)
 	issueTarget = regexp.MustCompile(`(?m)^## Issue (\d+):`)
 )
 
@@ -93,11 +96,9 @@ func TestEveryCitedIssueHasItsTargetsInTheDocs(t *testing.T) {
 	}
 	cited := map[string]string{} // issue → a file citing it
 	for path, text := range sources(t) {
-		for _, m := range issueCited.FindAllStringSubmatch(text, -1) {
-			for _, n := range m[1:] {
-				if n != "" {
-					cited[n] = path
-				}
+		for _, m := range issueCited.FindAllString(text, -1) {
+			for _, n := range issueNumber.FindAllString(m, -1) {
+				cited[n] = path
 			}
 		}
 	}

@@ -73,7 +73,7 @@ func TestGeneratedCodeIsCurrent(t *testing.T) {
 // TestProtogen runs tools/protogen's own tests (the tools module, which
 // `go test ./...` here does not descend into): how it groups requests,
 // what of buf.gen.yaml it refuses, and that two plugins may not write one
-// file. Vet first, with every check, as CI's go vet does for this module.
+// file. Vet first, as CI's go vet ./... does for this module's packages.
 func TestProtogen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the tools module's tests")

@@ -203,7 +203,8 @@ func ParseEndpoints(s string) ([]string, error) {
 }
 
 // Connect is an etcd client of endpoints for the registrar and the resolver.
-// It does not wait for etcd: both retry until it answers. gRPC keepalive
+// Unless it authenticates with a password (below), it does not wait for
+// etcd: both retry until it answers. gRPC keepalive
 // notices a silently dead connection, so a watch on it does not hang forever;
 // the interval stays above etcd's default minimum (5 s), below which etcd
 // closes the connection. It tries to reconnect at least every

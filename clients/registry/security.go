@@ -15,7 +15,8 @@ import (
 // certificate is given) and etcd's own users (auth enable). The zero value
 // is plaintext and anonymous, as a local etcd or a compose file runs it.
 type Security struct {
-	// TLS is the client's TLS configuration; nil: plaintext, unless the
+	// TLS is the client's TLS configuration, read once at start (a
+	// rotated certificate takes a restart); nil: plaintext, unless the
 	// endpoints are https:// or unixs://, which etcd's client then dials
 	// with the system's roots.
 	TLS *tls.Config
@@ -102,26 +103,48 @@ func (f SecurityFiles) load() (Security, error) {
 }
 
 // checkSchemes refuses endpoints that would not all be dialled the way
-// they say: etcd's client dials every endpoint with the credentials the
-// first one's scheme calls for, so "http://a,https://b" would reach b in
-// plaintext, and a TLS configuration with http:// endpoints is a mistake in
-// one of the two.
+// they say, and a password that would cross the network in the clear.
+// etcd's client dials every endpoint with the credentials the first one
+// calls for: "http://a,https://b" would reach b in plaintext, and so would
+// "a:2379,https://b" without a CA (a bare host:port, like unix://, is TLS
+// only with a TLS configuration). A TLS configuration with http://
+// endpoints is a mistake in one of the two.
 func checkSchemes(endpoints []string, s Security) error {
 	secure, plain := "", ""
 	for _, ep := range endpoints {
-		switch scheme, _, _ := strings.Cut(ep, "://"); {
-		case !strings.Contains(ep, "://"):
+		scheme, _, found := strings.Cut(ep, "://")
+		switch {
 		case scheme == "https" || scheme == "unixs":
 			secure = ep
-		case scheme == "http" || scheme == "unix":
+		case scheme == "http":
+			if s.TLS != nil {
+				return fmt.Errorf("registry: endpoint %q is plaintext, but a CA or client certificate was given: use https://", ep)
+			}
 			plain = ep
+		case !found || scheme == "unix":
+			if s.TLS != nil {
+				secure = ep
+			} else {
+				plain = ep
+			}
 		}
 	}
 	switch {
 	case secure != "" && plain != "":
-		return fmt.Errorf("registry: endpoints %q and %q: all TLS or none", plain, secure)
-	case s.TLS != nil && plain != "":
-		return fmt.Errorf("registry: endpoint %q is plaintext, but a CA or client certificate was given: use https://", plain)
+		return fmt.Errorf("registry: endpoints %q and %q: all TLS or none (etcd's client would dial both as the first one says)", plain, secure)
+	case s.Password != "" && secure == "" && !allUnix(endpoints):
+		return errors.New("registry: -registry-user's password would cross the network in the clear: use https:// endpoints or -registry-ca")
 	}
 	return nil
+}
+
+// allUnix: every endpoint is a local socket, where no one on the network
+// reads a password.
+func allUnix(endpoints []string) bool {
+	for _, ep := range endpoints {
+		if !strings.HasPrefix(ep, "unix://") {
+			return false
+		}
+	}
+	return true
 }

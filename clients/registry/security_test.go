@@ -57,7 +57,13 @@ func TestSecurityFilesLoad(t *testing.T) {
 		{name: "key of another certificate", files: SecurityFiles{Cert: certs.ClientCert, Key: certs.ServerKey}, endpoints: tls, wantErr: "-registry-cert"},
 		{name: "TLS files with an http endpoint", files: SecurityFiles{CA: certs.CA}, endpoints: []string{"http://127.0.0.1:2379"}, wantErr: "use https://"},
 		{name: "http and https mixed", endpoints: []string{"https://10.0.0.1:2379", "http://10.0.0.2:2379"}, wantErr: "all TLS or none"},
-		{name: "unix and unixs mixed", endpoints: []string{"unixs:///run/a", "unix:///run/b"}, wantErr: "all TLS or none"},
+		{name: "bare and https mixed, no CA", endpoints: []string{"10.0.0.1:2379", "https://10.0.0.2:2379"}, wantErr: "all TLS or none"},
+		{name: "bare and https mixed, a CA", files: SecurityFiles{CA: certs.CA}, endpoints: []string{"10.0.0.1:2379", "https://10.0.0.2:2379"}, tls: true},
+		{name: "unix and unixs mixed, no CA", endpoints: []string{"unixs:///run/a", "unix:///run/b"}, wantErr: "all TLS or none"},
+		{name: "unix with a CA is TLS", files: SecurityFiles{CA: certs.CA}, endpoints: []string{"unix:///run/a", "https://10.0.0.2:2379"}, tls: true},
+		{name: "a password in the clear", files: SecurityFiles{User: "mosaic", PasswordFile: password}, endpoints: []string{"10.0.0.1:2379"}, wantErr: "in the clear"},
+		{name: "a password over http", files: SecurityFiles{User: "mosaic", PasswordFile: password}, endpoints: []string{"http://10.0.0.1:2379"}, wantErr: "in the clear"},
+		{name: "a password over a local socket", files: SecurityFiles{User: "mosaic", PasswordFile: password}, endpoints: []string{"unix:///run/etcd.sock"}, auth: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +112,7 @@ func TestRegistryOverTLSWithAuth(t *testing.T) {
 		t.Helper()
 		sec, err := f.Load([]string{endpoint})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cli, err := Connect([]string{endpoint}, sec)
 		if err == nil {
@@ -145,7 +151,8 @@ func TestRegistryOverTLSWithAuth(t *testing.T) {
 	}{
 		{"no client certificate", SecurityFiles{CA: certs.CA, User: full.User, PasswordFile: full.PasswordFile}, etcd.Endpoint()},
 		{"no user", SecurityFiles{CA: certs.CA, Cert: certs.ClientCert, Key: certs.ClientKey}, etcd.Endpoint()},
-		{"plaintext", SecurityFiles{User: full.User, PasswordFile: full.PasswordFile}, strings.TrimPrefix(etcd.Endpoint(), "https://")},
+		{"plaintext", SecurityFiles{}, strings.TrimPrefix(etcd.Endpoint(), "https://")},
+		{"a password in the clear", SecurityFiles{User: full.User, PasswordFile: full.PasswordFile}, strings.TrimPrefix(etcd.Endpoint(), "https://")},
 	}
 	t.Run("refused", func(t *testing.T) {
 		for _, tt := range refused {
@@ -153,7 +160,8 @@ func TestRegistryOverTLSWithAuth(t *testing.T) {
 				t.Parallel() // each waits out its timeout
 				cli, err := connect(t, tt.files, tt.endpoint)
 				if err != nil {
-					return // refused at once
+					t.Logf("refused at start: %v", err)
+					return
 				}
 				_, err = cli.Put(timeout(t, 3*time.Second), "/mosaic/probe", "x")
 				if err == nil {

@@ -21,7 +21,8 @@ type registration struct {
 }
 
 // startRegistration starts registering every served service. It does not
-// wait for etcd: the registrar retries until etcd answers.
+// wait for etcd (the registrar retries until etcd answers), except with
+// -registry-user, whose token registry.Connect fetches first.
 func startRegistration(cfg config, lis net.Addr, logf func(format string, args ...any)) (*registration, error) {
 	if cfg.registry == nil {
 		return nil, nil
