@@ -15,10 +15,10 @@ import (
 // certificate is given) and etcd's own users (auth enable). The zero value
 // is plaintext and anonymous, as a local etcd or a compose file runs it.
 type Security struct {
-	// TLS is the client's TLS configuration, read once at start (a
-	// rotated certificate takes a restart); nil: plaintext, unless the
-	// endpoints are https:// or unixs://, which etcd's client then dials
-	// with the system's roots.
+	// TLS is the client's TLS configuration: the CA read at start, the
+	// client certificate again whenever its files change; nil: plaintext,
+	// unless the endpoints are https:// or unixs://, which etcd's client
+	// then dials with the system's roots.
 	TLS *tls.Config
 	// Username and Password authenticate to an etcd with auth enabled;
 	// both or neither.
@@ -93,11 +93,11 @@ func (f SecurityFiles) load() (Security, error) {
 		}
 	}
 	if f.Cert != "" {
-		cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
+		cert, err := loadCertFile(f.Cert, f.Key)
 		if err != nil {
 			return s, fmt.Errorf("-registry-cert, -registry-key: %w", err)
 		}
-		s.TLS.Certificates = []tls.Certificate{cert}
+		s.TLS.GetClientCertificate = cert.get
 	}
 	return s, nil
 }
