@@ -16,6 +16,7 @@ import (
 	"mosaic/bff/admission"
 	"mosaic/bff/apitest"
 	"mosaic/bff/request"
+	"mosaic/mocks/logbuf"
 )
 
 const allowedOrigin = "https://m.example.com"
@@ -267,28 +268,10 @@ func TestRefusalsBeforeTheRoutesCarryCORS(t *testing.T) {
 	}
 }
 
-// lockedLog is a log destination a test reads while the server writes.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // A preflight that CORS answers is a request like any other to whoever
 // runs the service: it gets its access line and a request id.
 func TestPreflightGetsAnAccessLine(t *testing.T) {
-	var log lockedLog
+	var log logbuf.Buffer
 	srv := apitest.Start(t, apitest.Options{CORSOrigins: []string{allowedOrigin}, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	resp := preflight(t, srv, "/web/v1/feed", allowedOrigin, "GET", "x-network")
 	id := resp.Header.Get("X-Request-Id")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,30 +21,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"mosaic/bff/server"
+	"mosaic/mocks/logbuf"
 )
-
-// syncBuffer is run's stderr, read while run writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // started is a run in mock mode on loopback.
 type started struct {
 	public, admin string
-	logs          *syncBuffer
+	logs          *logbuf.Buffer
 	stop          func() // cancels run and waits for it to return nil
 }
 
@@ -53,7 +35,7 @@ func startRun(t *testing.T, env map[string]string, args ...string) started {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, pw, logs)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"mosaic/clients"
+	"mosaic/mocks/logbuf"
 )
 
 var (
@@ -459,7 +460,7 @@ func TestShutdownAfterTheGraceClosesWhatIsLeftAndSucceeds(t *testing.T) {
 func TestARequestCutAtShutdownIsA503(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"bff", "-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-cache=false", "-grace", "1s",

@@ -23,6 +23,7 @@ import (
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/binaries"
 	"mosaic/mocks/etcdtest"
+	"mosaic/mocks/logbuf"
 )
 
 func timeout(t *testing.T, d time.Duration) context.Context {
@@ -141,12 +142,12 @@ type proc struct {
 	addr, admin string
 	exited      chan struct{} // closed when the process has exited
 	err         error         // its Wait error, once exited is closed
-	stderr      *lockedBuffer
+	stderr      *logbuf.Buffer
 }
 
 func startProcess(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{exited: make(chan struct{}), stderr: &lockedBuffer{}}
+	p := &proc{exited: make(chan struct{}), stderr: &logbuf.Buffer{}}
 	p.cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()

@@ -27,27 +27,10 @@ import (
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/binaries"
 	"mosaic/mocks/dataset"
+	"mosaic/mocks/logbuf"
 )
 
 func TestMain(m *testing.M) { binaries.Main(m) }
-
-// lockedBuffer is a bytes.Buffer safe for run's writes and the test's reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startRun runs run in the background and returns the address it announces.
 // Cleanup cancels it and checks it returns nil promptly.
@@ -62,7 +45,7 @@ func startRunLine(t *testing.T, env map[string]string, args ...string) (line str
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &lockedBuffer{}
+	stderr := &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, append([]string{"mocksvc"}, args...), func(k string) string { return env[k] }, pw, stderr)
@@ -335,7 +318,7 @@ func TestCatalogue(t *testing.T) {
 // read off them.
 func TestLogLinesAreTimed(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr := &logbuf.Buffer{}, &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"mocksvc", "-addr", "127.0.0.1:0", "-admin-addr", "", "-services", "reply"}, func(string) string { return "" }, stdout, stderr)
