@@ -178,10 +178,7 @@ func (s *Server) Wipe() {
 // closes it.
 func (s *Server) Client(tb testing.TB) *clientv3.Client {
 	tb.Helper()
-	if s.certs == nil && s.root == "" {
-		return NewClient(tb, s.Endpoints()...)
-	}
-	cfg := clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+	cfg := quiet(s.Endpoints())
 	if s.certs != nil {
 		var err error
 		if cfg.TLS, err = s.certs.clientTLS(); err != nil {
@@ -191,12 +188,7 @@ func (s *Server) Client(tb testing.TB) *clientv3.Client {
 	if s.root != "" {
 		cfg.Username, cfg.Password = "root", s.root
 	}
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		tb.Fatalf("etcd client: %v", err)
-	}
-	tb.Cleanup(func() { _ = cli.Close() })
-	return cli
+	return newClient(tb, cfg)
 }
 
 // NewClient is a client of endpoints with a quiet logger (etcd's client warns
@@ -204,11 +196,18 @@ func (s *Server) Client(tb testing.TB) *clientv3.Client {
 // closes it.
 func NewClient(tb testing.TB, endpoints ...string) *clientv3.Client {
 	tb.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   endpoints,
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-	})
+	return newClient(tb, quiet(endpoints))
+}
+
+// quiet is the configuration of a client of endpoints with a logger that
+// says nothing.
+func quiet(endpoints []string) clientv3.Config {
+	return clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+}
+
+func newClient(tb testing.TB, cfg clientv3.Config) *clientv3.Client {
+	tb.Helper()
+	cli, err := clientv3.New(cfg)
 	if err != nil {
 		tb.Fatalf("etcd client: %v", err)
 	}
