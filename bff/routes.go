@@ -81,7 +81,7 @@ func corsByDevice(env endpoint.Env, edge chi.Middlewares) func(http.Handler) htt
 		preflights := map[string]http.Handler{} // devices whose CORS answers preflights
 		for _, d := range devices.All() {
 			byName[d.Name] = env.CORS(d)(next)
-			if d.CORS && len(env.CORSOrigins) > 0 {
+			if env.HasCORS(d) {
 				preflights[d.Name] = edge.Handler(byName[d.Name])
 			}
 		}

@@ -34,6 +34,10 @@ func vary(value string) func(http.Handler) http.Handler {
 	}
 }
 
+// HasCORS reports whether CORS answers for dev's routes: a browser device,
+// with origins to allow.
+func (env Env) HasCORS(dev Device) bool { return dev.CORS && len(env.CORSOrigins) > 0 }
+
 // CORS opens dev's routes to scripts on env.CORSOrigins when dev is a
 // browser, for the request headers those routes read from one. X-User-Id is
 // not among them: the gateway sets it, a page must not. traceparent and
@@ -42,7 +46,7 @@ func vary(value string) func(http.Handler) http.Handler {
 // request limits), so that a page can read those answers too: a shed 503's
 // Retry-After is for the script to honor.
 func (env Env) CORS(dev Device) func(http.Handler) http.Handler {
-	if !dev.CORS {
+	if !env.HasCORS(dev) {
 		return httpx.CORS(nil, nil)
 	}
 	headers := []string{"X-Network", "Accept-Language", "X-Color", "X-Request-Id", "If-None-Match", "traceparent", "tracestate"}
