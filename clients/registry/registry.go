@@ -229,21 +229,29 @@ func Connect(endpoints []string, sec Security) (*clientv3.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	dial := []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+		Backoff: backoff.Config{
+			BaseDelay: DefaultBackoff().Base, Multiplier: 1.6, Jitter: 0.2, MaxDelay: DefaultBackoff().Max,
+		},
+		MinConnectTimeout: 5 * time.Second, // a try at a silent address: the dial timeout
+	})}
+	if sec.roots != nil {
+		// etcd's client puts these after the credentials it makes from
+		// TLS, so these are the ones gRPC uses: the same TLS, with the CA
+		// file read again when it changes. checkSchemes has made sure
+		// that every endpoint is TLS.
+		dial = append(dial, grpc.WithTransportCredentials(caCredentials{base: sec.TLS, roots: sec.roots}))
+	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:            endpoints,
 		DialTimeout:          5 * time.Second,
 		DialKeepAliveTime:    10 * time.Second,
 		DialKeepAliveTimeout: 3 * time.Second,
-		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff: backoff.Config{
-				BaseDelay: DefaultBackoff().Base, Multiplier: 1.6, Jitter: 0.2, MaxDelay: DefaultBackoff().Max,
-			},
-			MinConnectTimeout: 5 * time.Second, // a try at a silent address: the dial timeout
-		})},
-		Logger:   lg,
-		TLS:      sec.TLS,
-		Username: sec.Username,
-		Password: sec.Password,
+		DialOptions:          dial,
+		Logger:               lg,
+		TLS:                  sec.TLS,
+		Username:             sec.Username,
+		Password:             sec.Password,
 	})
 	if err != nil && sec.Username != "" {
 		return nil, fmt.Errorf("registry: authenticating to etcd as %s, which must answer at start with a user and password: %w", sec.Username, err)

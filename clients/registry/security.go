@@ -15,14 +15,17 @@ import (
 // certificate is given) and etcd's own users (auth enable). The zero value
 // is plaintext and anonymous, as a local etcd or a compose file runs it.
 type Security struct {
-	// TLS is the client's TLS configuration: the CA read at start, the
-	// client certificate again whenever its files change; nil: plaintext,
+	// TLS is the client's TLS configuration: the CA and the client
+	// certificate, each read again whenever its files change; nil: plaintext,
 	// unless the endpoints are https:// or unixs://, which etcd's client
 	// then dials with the system's roots.
 	TLS *tls.Config
 	// Username and Password authenticate to an etcd with auth enabled;
 	// both or neither.
 	Username, Password string
+	// roots, if not nil, is the CA file TLS's RootCAs were read from,
+	// read again at each handshake after it changes (caCredentials).
+	roots *fileValue[*x509.CertPool]
 }
 
 // SecurityFiles are the flags' values: what Security is loaded from.
@@ -83,21 +86,19 @@ func (f SecurityFiles) load() (Security, error) {
 	}
 	s.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	if f.CA != "" {
-		pem, err := os.ReadFile(f.CA)
+		roots, err := caFile(f.CA)
 		if err != nil {
 			return s, fmt.Errorf("-registry-ca: %w", err)
 		}
-		s.TLS.RootCAs = x509.NewCertPool()
-		if !s.TLS.RootCAs.AppendCertsFromPEM(pem) {
-			return s, fmt.Errorf("-registry-ca %s: no PEM certificate in it", f.CA)
-		}
+		s.TLS.RootCAs, _ = roots.get()
+		s.roots = roots
 	}
 	if f.Cert != "" {
-		cert, err := loadCertFile(f.Cert, f.Key)
+		get, err := clientCertificate(f.Cert, f.Key)
 		if err != nil {
 			return s, fmt.Errorf("-registry-cert, -registry-key: %w", err)
 		}
-		s.TLS.GetClientCertificate = cert.get
+		s.TLS.GetClientCertificate = get
 	}
 	return s, nil
 }

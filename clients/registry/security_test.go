@@ -187,6 +187,30 @@ func TestRegistryOverTLSWithAuth(t *testing.T) {
 		}
 	})
 
+	// A process started with the CA file still holding another CA (a
+	// rotation's files half rolled out) reaches etcd once the file holds
+	// etcd's CA, without a restart: Connect's client reads it again.
+	t.Run("a CA file that changes under a running client", func(t *testing.T) {
+		other, err := etcdtest.NewCerts(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		install := newInstaller(t)
+		install(other.CA, ca)
+		cli, err := connect(t, SecurityFiles{CA: ca, Cert: certs.ClientCert, Key: certs.ClientKey}, etcd.Endpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cli.Put(timeout(t, time.Second), "/mosaic/probe", "x"); err == nil {
+			t.Fatal("etcd's certificate was trusted on another CA's word")
+		}
+		install(certs.CA, ca)
+		if _, err := cli.Put(timeout(t, 10*time.Second), "/mosaic/probe", "x"); err != nil {
+			t.Fatalf("with etcd's CA in the file: %v", err)
+		}
+	})
+
 	t.Run("a wrong password fails at start", func(t *testing.T) {
 		wrong := full
 		wrong.PasswordFile = filepath.Join(t.TempDir(), "pw")
