@@ -207,8 +207,8 @@ func TestUserPageHasMore(t *testing.T) {
 		}
 	}
 	p := getPage(t, srv, fmt.Sprintf("/pad/v1/users/%d?ps=%d", mid, ps), "X-Mock-Scenario", "archive=unavailable")
-	if p.HasMore || len(p.Archives) != 0 {
-		t.Errorf("uploads degraded: has_more %v, %d archives", p.HasMore, len(p.Archives))
+	if p.HasMore || p.Total != 0 || len(p.Archives) != 0 {
+		t.Errorf("uploads degraded: has_more %v, total %d, %d archives", p.HasMore, p.Total, len(p.Archives))
 	}
 }
 

@@ -6,10 +6,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"google.golang.org/grpc"
 
 	"mosaic/bff/apitest"
 	"mosaic/bff/devices"
+	"mosaic/bff/server"
 )
 
 const (
@@ -147,4 +152,40 @@ func TestHiddenItemsAreDropped(t *testing.T) {
 		return
 	}
 	t.Fatal("no user with a hidden upload on page 1")
+}
+
+// When the list answers and only the archives after it fail, the uploads
+// are left out all the same, and so is their count: a client paging on
+// has_more must not go on past a page it could not load. Uploads shown
+// stale are shown, and counted.
+func TestUserPageHidesTheCountOfUploadsItLeftOut(t *testing.T) {
+	const fresh = 200 * time.Millisecond
+	var down atomic.Bool
+	c := server.Defaults().Cache
+	c.ArchiveFresh, c.Stale = fresh, time.Minute
+	srv := apitest.Start(t, apitest.Options{Cache: &c, Interceptors: []grpc.UnaryServerInterceptor{failing(mArchives, &down)}})
+	const ps = 7
+	mid := userWithHiddenUpload(t, srv, ps)
+	page := func(n int) string { return fmt.Sprintf("/app/v1/users/%d?ps=%d&page=%d", mid, ps, n) }
+	if p := getPage(t, srv, page(1)); !p.HasMore || p.Total == 0 {
+		t.Fatalf("user %d, archives up: has_more %v, total %d", mid, p.HasMore, p.Total)
+	}
+	time.Sleep(fresh * 11 / 10) // past the freshness bound, jitter included
+	down.Store(true)
+	check := func(n int, reason string, shown bool) {
+		t.Helper()
+		resp := srv.Get(t, page(n))
+		if got := degradedOf(t, resp.Body); len(got) != 1 || got[0]["section"] != "archives" || got[0]["reason"] != reason {
+			t.Fatalf("page %d, archives down: degraded %v, want archives: %s alone", n, got, reason)
+		}
+		p := getPage(t, srv, page(n))
+		if got := p.HasMore && p.Total > 0 && len(p.Archives) > 0; got != shown {
+			t.Errorf("page %d, archives %s: has_more %v, total %d, %d archives; want them shown: %v", n, reason, p.HasMore, p.Total, len(p.Archives), shown)
+		}
+		if !shown && (p.HasMore || p.Total != 0 || len(p.Archives) != 0) {
+			t.Errorf("page %d, archives left out: has_more %v, total %d, %d archives; want false, 0, none", n, p.HasMore, p.Total, len(p.Archives))
+		}
+	}
+	check(1, "stale", true)
+	check(2, "unavailable", false) // never seen: the list answers, its archives do not
 }

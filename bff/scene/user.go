@@ -25,9 +25,9 @@ type User struct {
 	Counts   *relationv1.FollowerCount // nil when degraded
 	Relation *relationv1.Relation      // nil when anonymous or degraded
 	Page, PS int
-	Total    int64 // uploads in all, hidden ones included
+	Total    int64 // uploads in all, hidden ones included; 0 when the uploads are left out
 	// More: uploads exist past this page (hidden ones included, so a later
-	// page may turn out empty; see more). False when the list is degraded.
+	// page may turn out empty; see more). False when the uploads are left out.
 	More     bool
 	Archives []Card
 	Degraded []Degraded
@@ -72,8 +72,14 @@ func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 
 	u := User{
 		Profile: profile.value(), Counts: counts.value(), Relation: relation.value(),
-		Page: q.Page, PS: q.PS, Total: list.value().total, Degraded: degraded,
-		More: more(q.Page, q.PS, list.value().total),
+		Page: q.Page, PS: q.PS, Degraded: degraded,
+	}
+	// The count goes with the uploads it counts: when they are left out
+	// (the list, or only the archives after it, failed), the count is not
+	// shown, so that no client pages on towards a page it could not load.
+	if !leftOut(degraded, SectionArchives) {
+		u.Total = list.value().total
+		u.More = more(q.Page, q.PS, u.Total)
 	}
 	arcs, st := archives.value(), stats.value()
 	for _, aid := range list.value().aids {
@@ -90,4 +96,15 @@ func (s *Service) User(ctx context.Context, q UserQuery) (User, error) {
 // on this page says nothing about the next.
 func more(page, ps int, total int64) bool {
 	return int64(page)*int64(ps) < total
+}
+
+// leftOut reports whether section is listed as degraded for a reason that
+// leaves it out (anything but stale, which shows it).
+func leftOut(degraded []Degraded, section string) bool {
+	for _, d := range degraded {
+		if d.Section == section && d.Reason != ReasonStale {
+			return true
+		}
+	}
+	return false
 }
