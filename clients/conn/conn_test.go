@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"mosaic/clients/contract"
+	statv1 "mosaic/clients/stat/v1"
 )
 
 func TestParseStatic(t *testing.T) {
@@ -96,4 +98,30 @@ func TestBalancerIsMosaicLanesUnlessForced(t *testing.T) {
 		t.Fatalf("the default service config does not parse: %v", err)
 	}
 	cc.Close()
+}
+
+// dns:///name:port (a Kubernetes headless service) resolves through DNS
+// and calls the instances it names: here localhost, from the hosts file,
+// to a server on loopback.
+func TestADNSTargetCallsTheInstancesItResolvesTo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	statv1.RegisterStatServiceServer(srv, statServer{md: make(chan metadata.MD, 1)})
+	go srv.Serve(ln)
+	defer srv.Stop()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+
+	cc, err := Dial("stat", "dns:///localhost:"+port, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := statv1.NewStatServiceClient(cc).BatchGetStats(ctx, &statv1.BatchGetStatsRequest{Aids: []int64{1}}); err != nil {
+		t.Fatalf("a call to dns:///localhost:%s: %v", port, err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"mosaic/bff/apitest"
 	"mosaic/bff/server"
 )
 
@@ -103,6 +104,29 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])
 		}
+	}
+}
+
+// The defaults docs/ARCHITECTURE.md and the README promise: the public
+// listener on :8080, the admin listener on loopback only (never on the
+// public interfaces by default), seed 1 (the goldens' and every end-to-end
+// test's), an 800 ms scene deadline.
+func TestDefaultsAreTheDesigns(t *testing.T) {
+	c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.addr != ":8080" || c.adminAddr != "127.0.0.1:9090" {
+		t.Errorf("listeners %q and %q, want :8080 and 127.0.0.1:9090", c.addr, c.adminAddr)
+	}
+	if c.server.Seed != 1 {
+		t.Errorf("seed %d, want 1", c.server.Seed)
+	}
+	if c.server.Seed != apitest.Seed {
+		t.Errorf("seed %d, but the goldens are of apitest.Seed %d", c.server.Seed, apitest.Seed)
+	}
+	if c.server.Deadline != 800*time.Millisecond {
+		t.Errorf("scene deadline %v, want 800ms", c.server.Deadline)
 	}
 }
 

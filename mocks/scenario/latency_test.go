@@ -1,0 +1,50 @@
+package scenario_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"mosaic/mocks/scenario"
+)
+
+// -mock-jitter spreads the calls' delays uniformly over [latency,
+// latency+jitter). Thirty calls at once with a jitter of 200 ms: each lands
+// in either half of it with even odds, so both halves hold five or more
+// (all but about once in 30,000 runs by chance alone); a jitter not added
+// leaves the upper half empty, and one added whole leaves the lower half
+// empty. A busy machine only delays calls, which moves none below its draw.
+func TestLatencyInterceptorSpreadsCallsOverTheJitter(t *testing.T) {
+	const latency, jitter, calls = 20 * time.Millisecond, 200 * time.Millisecond, 30
+	intercept := scenario.LatencyInterceptor(latency, jitter)
+	handler := func(context.Context, any) (any, error) { return nil, nil }
+	took := make([]time.Duration, calls)
+	var wg sync.WaitGroup
+	for i := range took {
+		wg.Go(func() {
+			start := time.Now()
+			if _, err := intercept(t.Context(), nil, &grpc.UnaryServerInfo{}, handler); err != nil {
+				t.Error(err)
+			}
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	low, high := 0, 0
+	for _, d := range took {
+		switch {
+		case d < latency:
+			t.Errorf("a call took %v, less than the latency %v", d, latency)
+		case d < latency+jitter/2:
+			low++
+		default:
+			high++
+		}
+	}
+	if low < 5 || high < 5 {
+		t.Errorf("of %d calls, %d took under %v and %d more: want the jitter to spread them (%v)", calls, low, latency+jitter/2, high, took)
+	}
+}
