@@ -37,7 +37,7 @@ func TestGoldens(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})
 	scenes := map[string]string{
 		"feed":  "/v1/feed",
-		"video": fmt.Sprintf("/v1/videos/%d", someVideo(t, srv)),
+		"video": fmt.Sprintf("/v1/videos/%d", discussedVideo(t, srv)),
 		"user":  fmt.Sprintf("/v1/users/%d", busyUser(t, srv)),
 	}
 	for scene, path := range scenes {

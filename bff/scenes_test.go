@@ -27,6 +27,19 @@ const (
 // A video and a user that exist and are visible in the test dataset.
 func someVideo(t *testing.T, srv *apitest.Server) int64 { return srv.Data.VisibleAids()[7] }
 
+// discussedVideo is a visible video with at least three hot replies, for
+// a page that shows every section.
+func discussedVideo(t *testing.T, srv *apitest.Server) int64 {
+	t.Helper()
+	for _, aid := range srv.Data.VisibleAids() {
+		if len(srv.Data.HotReplies(aid, 3)) == 3 {
+			return aid
+		}
+	}
+	t.Fatal("no video has three hot replies")
+	return 0
+}
+
 // busyUser is a user with more uploads than any page size.
 func busyUser(t *testing.T, srv *apitest.Server) int64 {
 	for _, mid := range srv.Data.Mids() {

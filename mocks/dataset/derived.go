@@ -3,6 +3,7 @@ package dataset
 import (
 	"cmp"
 	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 
 	"mosaic/clients/contract"
@@ -214,8 +215,9 @@ func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int6
 }
 
 // HotReplies returns up to n (capped at contract.MaxBatch) hot replies of aid, most liked
-// first. Each archive has a fixed set of 0..40 replies, so a smaller n gives a
-// prefix of a larger one. Unknown aid or n < 1 gives nil.
+// first. Each archive has a fixed set of 0..40 replies (no more than its
+// stat's reply count, none liked more than the video), so a smaller n gives
+// a prefix of a larger one. Unknown aid or n < 1 gives nil.
 func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
 	if !d.HasAid(aid) || n < 1 {
 		return nil
@@ -226,13 +228,18 @@ func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
 	if rng.IntN(100) >= 15 {
 		count = 1 + rng.IntN(40)
 	}
+	// The replies agree with the video's counts: no more replies than its
+	// reply count, none liked more than the video, so that a page showing
+	// both does not show "0 replies" above three.
+	st, _ := d.Stat(aid)
+	count = int(min(int64(count), st.GetReply()))
 	replies := make([]*replyv1.Reply, count)
 	for i := range replies {
 		replies[i] = &replyv1.Reply{
 			Rpid:    aid*100 + int64(i) + 1,
 			Mid:     1 + rng.Int64N(int64(d.cfg.Accounts)),
 			Message: d.replyTexts[rng.IntN(len(d.replyTexts))],
-			Like:    zeroOr(rng, 10, logInt(rng, 6)),
+			Like:    zeroOr(rng, 10, logUpTo(rng, st.GetLike())),
 			Ctime:   pub + rng.Int64N(pubTo-pub),
 		}
 	}
@@ -240,4 +247,21 @@ func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
 		return cmp.Or(cmp.Compare(y.Like, x.Like), cmp.Compare(x.Rpid, y.Rpid))
 	})
 	return replies[:min(n, contract.MaxBatch, count)]
+}
+
+// logUpTo is log-uniform over [1, hi]: one of hi's decades, each as likely,
+// then a value in it; 0 when hi < 1.
+func logUpTo(rng *rand.Rand, hi int64) int64 {
+	if hi < 1 {
+		return 0
+	}
+	decades := 1
+	for top := int64(10); top <= hi; top *= 10 {
+		decades++
+	}
+	lo := int64(1)
+	for range rng.IntN(decades) {
+		lo *= 10
+	}
+	return lo + rng.Int64N(min(lo*10, hi+1)-lo)
 }
