@@ -15,8 +15,9 @@ import (
 // certificate is given) and etcd's own users (auth enable). The zero value
 // is plaintext and anonymous, as a local etcd or a compose file runs it.
 type Security struct {
-	// TLS is the client's TLS configuration: the CA and the client
-	// certificate, each read again whenever its files change; nil: plaintext,
+	// TLS is the client's TLS configuration: the client certificate read
+	// again whenever its files change, the CA as read at start (Connect's
+	// client reads it again too, through roots); nil: plaintext,
 	// unless the endpoints are https:// or unixs://, which etcd's client
 	// then dials with the system's roots.
 	TLS *tls.Config

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"crypto/tls"
 	"net"
 	"os"
@@ -107,6 +108,11 @@ func TestTheCAIsReadAgainWhenItsFileChanges(t *testing.T) {
 	bundle, empty := filepath.Join(dir, "bundle.src"), filepath.Join(dir, "empty.src")
 	concat(t, bundle, old.CA, rotated.CA)
 	concat(t, empty)
+	cut := filepath.Join(dir, "cut.src")
+	concat(t, cut, old.CA, rotated.CA)
+	if b, err := os.ReadFile(cut); err != nil || os.WriteFile(cut, b[:len(b)-200], 0o600) != nil {
+		t.Fatal("cutting the bundle short")
+	}
 	install := newInstaller(t)
 	install(old.CA, ca)
 	sec, err := SecurityFiles{CA: ca}.Load([]string{"https://127.0.0.1:2379"})
@@ -164,6 +170,8 @@ func TestTheCAIsReadAgainWhenItsFileChanges(t *testing.T) {
 		{rotated.CA, rotated, "127.0.0.1:2379", true},
 		{empty, rotated, "127.0.0.1:2379", true}, // a file seen half written keeps the last good CA
 		{empty, old, "127.0.0.1:2379", false},
+		{cut, rotated, "127.0.0.1:2379", true}, // so does a bundle cut short, whole certificates before the cut or not
+		{cut, old, "127.0.0.1:2379", false},
 	}
 	for i, st := range steps {
 		if st.install != "" {
@@ -173,6 +181,33 @@ func TestTheCAIsReadAgainWhenItsFileChanges(t *testing.T) {
 			t.Errorf("step %d (CA file %s, server of %s, name %q): handshake error %v, want ok=%v",
 				i, filepath.Base(st.install), filepath.Base(filepath.Dir(st.server.CA)), st.name, err, st.ok)
 		}
+	}
+
+	// A file seen while being written, then finished within the same tick
+	// of a coarse clock and at the size it was preallocated to: its
+	// modification time and size do not change, and it is read all the
+	// same, since the read that failed did not count.
+	good, err := os.ReadFile(old.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.Now().Add(time.Hour).Truncate(time.Second)
+	put := func(b []byte) {
+		t.Helper()
+		if err := os.WriteFile(ca, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(ca, tick, tick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(bytes.Repeat([]byte{'x'}, len(good)))
+	if err := handshake(rotated, "127.0.0.1:2379"); err != nil {
+		t.Fatalf("a file of junk replaced the last good CA: %v", err)
+	}
+	put(good)
+	if err := handshake(old, "127.0.0.1:2379"); err != nil {
+		t.Errorf("the finished file, of the same time and size as the junk before it, was not read: %v", err)
 	}
 }
 
