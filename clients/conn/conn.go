@@ -159,6 +159,10 @@ func Dial(service, target string, o Options, extra ...grpc.DialOption) (*grpc.Cl
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithResolvers(staticBuilder{}),
 		grpc.WithDefaultServiceConfig(fmt.Sprintf(serviceConfig, lb)),
+		// Ours, always: and gRPC's DNS resolver then skips the TXT lookup
+		// of a service config (_grpc_config.<name>) it would otherwise
+		// make at every resolution, and wait out where DNS drops it.
+		grpc.WithDisableServiceConfig(),
 		grpc.WithUnaryInterceptor(c.intercept),
 		grpc.WithIdleTimeout(0), // never idle: see above
 		grpc.WithConnectParams(reconnect()),

@@ -215,9 +215,10 @@ func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int6
 }
 
 // HotReplies returns up to n (capped at contract.MaxBatch) hot replies of aid, most liked
-// first. Each archive has a fixed set of 0..40 replies (no more than its
-// stat's reply count, none liked more than the video), so a smaller n gives
-// a prefix of a larger one. Unknown aid or n < 1 gives nil.
+// first. Each archive has a fixed set of 0..40 replies, no more than its
+// stat's reply count and none liked more than the video (its stat as it is
+// now: UpdateStat may change them), so a smaller n gives a prefix of a
+// larger one. Unknown aid or n < 1 gives nil.
 func (d *Dataset) HotReplies(aid int64, n int) []*replyv1.Reply {
 	if !d.HasAid(aid) || n < 1 {
 		return nil

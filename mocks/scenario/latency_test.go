@@ -12,13 +12,14 @@ import (
 )
 
 // -mock-jitter spreads the calls' delays uniformly over [latency,
-// latency+jitter). Thirty calls at once with a jitter of 200 ms: each lands
-// in either half of it with even odds, so both halves hold five or more
-// (all but about once in 30,000 runs by chance alone); a jitter not added
-// leaves the upper half empty, and one added whole leaves the lower half
-// empty. A busy machine only delays calls, which moves none below its draw.
+// latency+jitter). Thirty calls at once with a jitter of a second: each
+// lands in either half of it with even odds, so both halves hold five or
+// more (all but about once in 17,000 runs by chance alone); a jitter not
+// added leaves the upper half empty, and one added whole leaves the lower
+// half empty. A busy machine only delays calls, and it would take delays
+// of hundreds of milliseconds to move five of them across the middle.
 func TestLatencyInterceptorSpreadsCallsOverTheJitter(t *testing.T) {
-	const latency, jitter, calls = 20 * time.Millisecond, 200 * time.Millisecond, 30
+	const latency, jitter, calls = 20 * time.Millisecond, time.Second, 30
 	intercept := scenario.LatencyInterceptor(latency, jitter)
 	handler := func(context.Context, any) (any, error) { return nil, nil }
 	took := make([]time.Duration, calls)
