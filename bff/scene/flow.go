@@ -77,11 +77,16 @@ func (f *flow) fail(err *Error) {
 func (f *flow) degrade(section string, err error) { f.degradeAs(section, ReasonOf(err)) }
 
 // degradeAs records a section as degraded for reason, once per section.
+// A failure outranks stale, whichever step of the section came first: a
+// section one step left out is left out, though another showed it old.
 func (f *flow) degradeAs(section, reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, d := range f.degraded {
+	for i, d := range f.degraded {
 		if d.Section == section {
+			if d.Reason == ReasonStale && reason != ReasonStale {
+				f.degraded[i].Reason = reason
+			}
 			return
 		}
 	}

@@ -111,3 +111,24 @@ func TestStaleReadDegradesItsSectionAsStale(t *testing.T) {
 		t.Errorf("values a=%d b=%d, want the stale value used", a.value(), b.value())
 	}
 }
+
+// Two steps of one section, the first served stale and the second failed:
+// the section is left out, and says so rather than stale (the user page
+// hides the count of uploads it left out on that reason).
+func TestAFailureOutranksStaleInItsSection(t *testing.T) {
+	fl := newFlow(context.Background())
+	list := start(fl, optional("archives"), func(ctx context.Context) (int, error) {
+		freshness.Stale(ctx)
+		return 1, nil
+	})
+	then(fl, optional("archives"), list, func(context.Context, int) (int, error) {
+		return 0, status.Error(codes.Unavailable, "down")
+	})
+	degraded, err := fl.wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Degraded{"archives", ReasonUnavailable}); len(degraded) != 1 || degraded[0] != want {
+		t.Errorf("degraded %v, want [%v]", degraded, want)
+	}
+}
