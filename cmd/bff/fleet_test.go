@@ -19,6 +19,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"mosaic/mocks/child"
 	"mosaic/mocks/etcdtest"
 	"mosaic/mocks/freeport"
 )
@@ -94,6 +95,7 @@ func (f *fleet) mock(name, color, cluster string) *mockProc {
 	addr, admin := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(f.mocksvc, append([]string{"-addr", addr, "-advertise", addr, "-admin-addr", admin,
 		"-instance-id", name, "-color", color, "-cluster", cluster, "-latency", "2ms"}, f.registry...)...)
+	child.DieWithParent(cmd)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"mosaic/clients"
+	"mosaic/mocks/child"
 	"mosaic/mocks/logbuf"
 )
 
@@ -235,6 +236,7 @@ func TestOnlySceneRequestsAreShed(t *testing.T) {
 func process(t *testing.T, bin string, args ...string) (public, admin string, cmd *exec.Cmd) {
 	t.Helper()
 	cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, args...)...)
+	child.DieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"mosaic/clients/registry"
 	statv1 "mosaic/clients/stat/v1"
 	"mosaic/mocks/binaries"
+	"mosaic/mocks/child"
 	"mosaic/mocks/etcdtest"
 	"mosaic/mocks/logbuf"
 )
@@ -149,6 +150,7 @@ func startProcess(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{exited: make(chan struct{}), stderr: &logbuf.Buffer{}}
 	p.cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, args...)...)
+	child.DieWithParent(p.cmd)
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"mosaic/internal/tooltest"
+	"mosaic/mocks/child"
 	"mosaic/mocks/freeport"
 )
 
@@ -264,7 +265,7 @@ func (s *Server) start() error {
 	}, tlsFlags...)...)
 	cmd.Env = cleanEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = logf, logf
-	setDeathSignal(cmd)
+	child.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", Binary, err)
 	}
