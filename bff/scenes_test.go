@@ -31,13 +31,11 @@ func someVideo(t *testing.T, srv *apitest.Server) int64 { return srv.Data.Visibl
 // a page that shows every section.
 func discussedVideo(t *testing.T, srv *apitest.Server) int64 {
 	t.Helper()
-	for _, aid := range srv.Data.VisibleAids() {
-		if len(srv.Data.HotReplies(aid, 3)) == 3 {
-			return aid
-		}
+	aid, ok := srv.Data.DiscussedAid(3)
+	if !ok {
+		t.Fatal("no video has three hot replies")
 	}
-	t.Fatal("no video has three hot replies")
-	return 0
+	return aid
 }
 
 // busyUser is a user with more uploads than any page size.

@@ -32,12 +32,9 @@ func BenchmarkScene(b *testing.B) {
 	}
 	defer closeConns()
 	s := &scene.Service{Set: set}
-	var aid int64 // a video with replies, so that the page loads every section
-	for _, a := range data.VisibleAids() {
-		if len(data.HotReplies(a, 3)) == 3 {
-			aid = a
-			break
-		}
+	aid, ok := data.DiscussedAid(3) // a video with replies, so that the page loads every section
+	if !ok {
+		b.Fatal("no video with replies in the dataset")
 	}
 	var mid int64
 	for _, m := range data.Mids() {

@@ -80,14 +80,8 @@ func TestCompareScenes(t *testing.T) {
 	if mid == 0 {
 		t.Fatal("no user with uploads in the dataset")
 	}
-	var aid int64 // a video with replies
-	for _, a := range srv.Data.VisibleAids() {
-		if len(srv.Data.HotReplies(a, 3)) == 3 {
-			aid = a
-			break
-		}
-	}
-	if aid == 0 {
+	aid, ok := srv.Data.DiscussedAid(3) // a video with replies
+	if !ok {
 		t.Fatal("no video with replies in the dataset")
 	}
 	for _, tc := range []struct {

@@ -487,3 +487,22 @@ func TestCopies(t *testing.T) {
 		t.Fatal("a caller's write reached the dataset")
 	}
 }
+
+func TestDiscussedAid(t *testing.T) {
+	d := seed1()
+	aid, ok := d.DiscussedAid(3)
+	if !ok || len(d.HotReplies(aid, 3)) != 3 || !slices.Contains(d.VisibleAids(), aid) {
+		t.Fatalf("DiscussedAid(3) = %d, %v: want a visible video with three hot replies", aid, ok)
+	}
+	for _, a := range d.VisibleAids() {
+		if a == aid {
+			break
+		}
+		if len(d.HotReplies(a, 3)) == 3 {
+			t.Fatalf("aid %d has three hot replies and comes before %d", a, aid)
+		}
+	}
+	if _, ok := d.DiscussedAid(contract.MaxBatch + 1); ok {
+		t.Error("a video with more hot replies than a batch may hold")
+	}
+}

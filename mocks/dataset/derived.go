@@ -214,6 +214,17 @@ func (d *Dataset) ListByOwner(mid int64, page, ps int) (aids []int64, total int6
 	return slices.Clone(all[start:min(start+int64(ps), total)]), total
 }
 
+// DiscussedAid returns the first visible aid with at least n hot replies,
+// for a video page that shows every section; false if none has.
+func (d *Dataset) DiscussedAid(n int) (int64, bool) {
+	for _, aid := range d.visible {
+		if len(d.HotReplies(aid, n)) >= n {
+			return aid, true
+		}
+	}
+	return 0, false
+}
+
 // HotReplies returns up to n (capped at contract.MaxBatch) hot replies of aid, most liked
 // first. Each archive has a fixed set of 0..40 replies, no more than its
 // stat's reply count and none liked more than the video (its stat as it is
