@@ -48,12 +48,12 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	// Reads, each: a POST to /metrics is a mistake to say, not a scrape. The
 	// pprof tool looks symbols up by POST too.
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
-	r.Get("/debug/pprof/*", boundSeconds(pprof.Index))
+	r.Get("/debug/pprof/*", boundSeconds(false, pprof.Index))
 	r.Get("/debug/pprof/cmdline", pprof.Cmdline)
-	r.Get("/debug/pprof/profile", boundSeconds(pprof.Profile))
+	r.Get("/debug/pprof/profile", boundSeconds(false, pprof.Profile))
 	r.Get("/debug/pprof/symbol", pprof.Symbol)
 	r.Post("/debug/pprof/symbol", pprof.Symbol)
-	r.Get("/debug/pprof/trace", boundSeconds(pprof.Trace))
+	r.Get("/debug/pprof/trace", boundSeconds(true, pprof.Trace))
 	for _, o := range opts {
 		o(r)
 	}
@@ -85,16 +85,30 @@ func routes(r chi.Routes) []string {
 // at a time: a request for a day's would hold the profiler for a day.
 const maxSeconds = 120
 
-// boundSeconds refuses, as a problem, a seconds parameter past maxSeconds;
-// pprof itself judges the rest (its default, a malformed value).
-func boundSeconds(h http.HandlerFunc) http.HandlerFunc {
+// boundSeconds refuses, as a problem, a seconds parameter that is not a
+// duration of 1 to maxSeconds. pprof would run its default for a malformed
+// or non-positive one (30 s of CPU profile, with the caller none the
+// wiser) and any length for a long one. Only a trace takes a fraction of a
+// second (pprof parses its seconds as a float, a profile's as an integer).
+func boundSeconds(fractions bool, h http.HandlerFunc) http.HandlerFunc {
+	want := fmt.Sprintf("a whole number of seconds from 1 to %d", maxSeconds)
+	if fractions {
+		want = fmt.Sprintf("a number of seconds above 0, at most %d", maxSeconds)
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if v := r.URL.Query().Get("seconds"); v != "" {
-			if sec, err := strconv.ParseFloat(v, 64); err == nil && !(sec <= maxSeconds) {
-				problem.BadParam(w, "seconds", fmt.Sprintf("at most %d, got %s", maxSeconds, problem.Clip(v)))
-				return
-			}
+		if v := r.URL.Query().Get("seconds"); v != "" && !validSeconds(v, fractions) {
+			problem.BadParam(w, "seconds", fmt.Sprintf("want %s, got %q", want, problem.Clip(v)))
+			return
 		}
 		h(w, r)
 	}
+}
+
+func validSeconds(v string, fractions bool) bool {
+	if !fractions {
+		sec, err := strconv.ParseInt(v, 10, 64)
+		return err == nil && sec >= 1 && sec <= maxSeconds
+	}
+	sec, err := strconv.ParseFloat(v, 64)
+	return err == nil && sec > 0 && sec <= maxSeconds // NaN fails both
 }

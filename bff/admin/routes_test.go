@@ -98,7 +98,15 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 		{http.MethodGet, "/debug/pprof/profile?seconds=100000", http.StatusBadRequest, []string{"seconds", "120"}},
 		{http.MethodGet, "/debug/pprof/trace?seconds=121", http.StatusBadRequest, []string{"seconds", "120"}},
 		{http.MethodGet, "/debug/pprof/heap?seconds=1e9", http.StatusBadRequest, []string{"seconds", "120"}},
+		// pprof would run its default for these: 30 s for a profile.
 		{http.MethodGet, "/debug/pprof/profile?seconds=NaN", http.StatusBadRequest, []string{"seconds"}},
+		{http.MethodGet, "/debug/pprof/profile?seconds=abc", http.StatusBadRequest, []string{"seconds", "abc"}},
+		{http.MethodGet, "/debug/pprof/profile?seconds=0", http.StatusBadRequest, []string{"seconds", "from 1 to 120"}},
+		{http.MethodGet, "/debug/pprof/profile?seconds=-5", http.StatusBadRequest, []string{"seconds"}},
+		{http.MethodGet, "/debug/pprof/profile?seconds=2.5", http.StatusBadRequest, []string{"seconds", "whole"}},
+		{http.MethodGet, "/debug/pprof/heap?seconds=120x", http.StatusBadRequest, []string{"seconds"}},
+		{http.MethodGet, "/debug/pprof/trace?seconds=0", http.StatusBadRequest, []string{"seconds", "above 0"}},
+		{http.MethodGet, "/debug/pprof/trace?seconds=NaN", http.StatusBadRequest, []string{"seconds"}},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
@@ -110,6 +118,21 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s %s: body %s does not name %s", tc.method, tc.path, body, want)
 			}
+		}
+	}
+}
+
+// A profile or trace of a length within the bound runs.
+func TestProfilesWithinTheBoundRun(t *testing.T) {
+	h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return true })
+	for _, path := range []string{
+		"/debug/pprof/profile?seconds=1",
+		"/debug/pprof/trace?seconds=0.05",
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
+			t.Errorf("GET %s: %d with %d bytes, want 200 and a profile: %.200s", path, rec.Code, rec.Body.Len(), rec.Body)
 		}
 	}
 }
