@@ -664,3 +664,42 @@ func TestRunRejectsWhatCouldNeverServeRight(t *testing.T) {
 		}
 	}
 }
+
+// "OPTIONS *", the request for the server as a whole, reaches the handlers
+// on both listeners: Go's own answer, an empty 200, skipped nosniff, the
+// access line and the admin listener's Host check.
+func TestOptionsStarMeetsTheHandlers(t *testing.T) {
+	bff := startRun(t, nil)
+	ask := func(base, host string) *http.Response {
+		t.Helper()
+		c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "OPTIONS * HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, c := range []struct {
+		listener, base, host string
+		status               int
+	}{
+		{"public", bff.public, "localhost", http.StatusNotFound},
+		{"admin", bff.admin, "localhost", http.StatusNotFound},
+		{"admin", bff.admin, "evil.example", http.StatusMisdirectedRequest},
+	} {
+		resp := ask(c.base, c.host)
+		if resp.StatusCode != c.status || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("OPTIONS * on the %s listener, Host %s: %d %v, want %d, a problem, nosniff", c.listener, c.host, resp.StatusCode, resp.Header, c.status)
+		}
+	}
+	if !strings.Contains(bff.logs.String(), `"path":"*"`) {
+		t.Errorf("no access line for OPTIONS * on the public listener:\n%s", bff.logs.String())
+	}
+}

@@ -51,6 +51,10 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 		// plain-text 431 itself.
 		MaxHeaderBytes: 4 * bff.MaxHeaderBytes,
 		ConnState:      r.conns.ConnState,
+		// "OPTIONS *" goes to the handler, which answers it as any path it
+		// does not serve (with nosniff, the access line): Go's own answer
+		// is an empty 200 that skips both.
+		DisableGeneralOptionsHandler: true,
 	}
 	// pprof extends WriteTimeout by the profile's duration, which the
 	// admin handler bounds.
@@ -59,6 +63,8 @@ func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		// As on the public listener; here the Host check runs first.
+		DisableGeneralOptionsHandler: true,
 	}
 	publicLn, adminLn, err := r.listen()
 	if err != nil {
