@@ -116,7 +116,7 @@ func observability(ctx context.Context, cfg config, getenv func(string) string, 
 	if err != nil {
 		return nil, telemetry.Tracing{}, err
 	}
-	tracing, err := telemetry.FromEnv(ctx, getenv, "bff")
+	tracing, err := telemetry.FromEnv(ctx, logger, getenv, "bff")
 	return logger, tracing, err
 }
 

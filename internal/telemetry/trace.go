@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,15 +50,21 @@ func With(tp trace.TracerProvider) Tracing {
 // (protocol from OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL: http/protobuf, the
 // default, or grpc; service name from OTEL_SERVICE_NAME, else service),
 // and is Off otherwise or with OTEL_SDK_DISABLED=true. Sampling follows
-// the SDK's own OTEL_TRACES_SAMPLER, parent-based always-on by default.
-// Shutdown flushes the spans not yet sent.
-func FromEnv(ctx context.Context, getenv func(string) string, service string) (Tracing, error) {
+// OTEL_TRACES_SAMPLER and its _ARG as the SDK reads them, parent-based
+// always-on by default; a value the SDK would not take is refused.
+// Shutdown flushes the spans not yet sent. Failed exports are told in
+// logger, not on stderr by OpenTelemetry's global error handler.
+func FromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) string, service string) (Tracing, error) {
 	endpoint, perSignal := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), true
 	if endpoint == "" {
 		endpoint, perSignal = getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), false
 	}
 	if endpoint == "" || strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
 		return Off(), nil
+	}
+	sampler, err := samplerFromEnv(getenv)
+	if err != nil {
+		return Tracing{}, err
 	}
 	exp, release, err := exporter(ctx, getenv, endpoint, perSignal)
 	if err != nil {
@@ -67,7 +74,8 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string) (T
 		service = name
 	}
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
+		sdktrace.WithBatcher(&loggedExporter{SpanExporter: exp, logger: logger, quiet: time.Minute}),
+		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
 	)
 	t := With(tp)

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -43,7 +44,7 @@ func TestOffRecordsNothingButCarriesTheTrace(t *testing.T) {
 		"no endpoint": env(),
 		"disabled":    env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1", "OTEL_SDK_DISABLED", "true"),
 	} {
-		tr, err := FromEnv(context.Background(), getenv, "bff")
+		tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), getenv, "bff")
 		if err != nil || tr.Endpoint != "" {
 			t.Fatalf("%s: %+v, %v", name, tr, err)
 		}
@@ -174,7 +175,7 @@ func httpReceiver(t *testing.T) (*httptest.Server, *received) {
 // exportOne records one span through FromEnv's provider and flushes it.
 func exportOne(t *testing.T, getenv func(string) string) {
 	t.Helper()
-	tr, err := FromEnv(context.Background(), getenv, "bff")
+	tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), getenv, "bff")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestRejectsWhatItCannotExportTo(t *testing.T) {
 		env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
 		env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector"),
 	} {
-		if tr, err := FromEnv(context.Background(), getenv, "bff"); err == nil {
+		if tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), getenv, "bff"); err == nil {
 			tr.Shutdown(context.Background())
 			t.Errorf("accepted %+v", tr)
 		}
