@@ -265,6 +265,38 @@ func TestHeadWhereverGet(t *testing.T) {
 	}
 }
 
+// A 405 is for a path that is served, to other methods: a method chi does
+// not know on a path served nowhere is the 404 of any method there, on
+// both listeners.
+func TestAnUnknownMethodOnAnUnknownPathIsA404(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	for _, tc := range []struct {
+		admin        bool
+		method, path string
+		status       int
+	}{
+		{false, "FOO", "/web/v1/feed", http.StatusMethodNotAllowed},
+		{false, "PROPFIND", "/app/v1/videos/1", http.StatusMethodNotAllowed},
+		{false, "FOO", "/docs/", http.StatusMethodNotAllowed},
+		{false, "FOO", "/nope", http.StatusNotFound},
+		{false, "FOO", "/web/v1/nope", http.StatusNotFound},
+		{false, http.MethodPost, "/nope", http.StatusNotFound},
+		{true, "FOO", "/metrics", http.StatusMethodNotAllowed},
+		{true, "FOO", "/nope", http.StatusNotFound},
+	} {
+		h := srv.Handler
+		if tc.admin {
+			h = srv.Admin
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		allow := rec.Header().Get("Allow")
+		if rec.Code != tc.status || rec.Header().Get("Content-Type") != "application/problem+json" || (allow != "") != (tc.status == http.StatusMethodNotAllowed) {
+			t.Errorf("%s %s (admin %v): %d %q, Allow %q; want a %d problem", tc.method, tc.path, tc.admin, rec.Code, rec.Header().Get("Content-Type"), allow, tc.status)
+		}
+	}
+}
+
 // The ETag a scene carries is the one httpx derives from its bytes, so a
 // client holding the body can tell.
 func TestETagIsTheBodysHash(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/httpx"
-	"mosaic/bff/problem"
 	"mosaic/bff/specmock"
 	"mosaic/internal/reqid"
 	"mosaic/internal/telemetry"
@@ -65,8 +64,9 @@ func NewServer(logger *slog.Logger, env endpoint.Env, spec []byte, admit *admiss
 	mocks.Mount(r) // last: only what no real handler serves
 	// The device groups' subrouters call these too, for a request that has
 	// been through a group's edge already: it runs once per request.
-	r.NotFound(edgeOnce(edge, notFound(devices.Names(), routesOf(r, devices.Names()))))
-	r.MethodNotAllowed(edgeOnce(edge, problem.MethodNotAllowed))
+	missing := notFound(devices.Names(), routesOf(r, devices.Names()))
+	r.NotFound(edgeOnce(edge, missing))
+	r.MethodNotAllowed(edgeOnce(edge, httpx.MethodNotAllowed(r, missing)))
 	return r
 }
 

@@ -60,10 +60,11 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	// An operator's typo gets the same problem answer as a client's on the
 	// public listener, and the list of what is here.
 	served := "the admin listener serves " + strings.Join(routes(r), ", ")
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	missing := func(w http.ResponseWriter, r *http.Request) {
 		problem.NotFound(w, "no route "+r.URL.EscapedPath()+": "+served)
-	})
-	r.MethodNotAllowed(problem.MethodNotAllowed)
+	}
+	r.NotFound(missing)
+	r.MethodNotAllowed(httpx.MethodNotAllowed(r, missing))
 	return r
 }
 
