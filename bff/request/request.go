@@ -12,6 +12,7 @@ import (
 
 	"mosaic/bff/device"
 	"mosaic/bff/problem"
+	"mosaic/clients/contract"
 )
 
 // MaxPage bounds deep paging: no screen pages that far, a scraper does.
@@ -153,19 +154,11 @@ func View(h http.Header, builds bool) (device.View, error) {
 	return v, nil
 }
 
-// Color validates a traffic color: 1 to 32 of a-z, 0-9 and '-', starting
-// with a letter or digit; empty means uncolored.
+// Color validates a traffic color (contract.ValidColor); empty means
+// uncolored.
 func Color(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	if len(s) > 32 || s[0] == '-' {
+	if s != "" && !contract.ValidColor(s) {
 		return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", problem.Clip(s))
-	}
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return "", bad("X-Color", "must be 1 to 32 of a-z, 0-9 and '-', got %q", problem.Clip(s))
-		}
 	}
 	return s, nil
 }

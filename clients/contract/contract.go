@@ -17,6 +17,21 @@ const (
 	ScenarioKey = "x-mock-scenario"
 )
 
+// ValidColor reports whether s can name a lane: 1 to 32 of a-z, 0-9 and
+// '-', starting with a letter or digit. The BFF takes no other X-Color, so
+// an instance registered under any other color would serve no request.
+func ValidColor(s string) bool {
+	if s == "" || len(s) > 32 || s[0] == '-' {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // MaxBatch is the most IDs a downstream accepts in one call, and the
 // largest page size or count it serves; it rejects more with
 // InvalidArgument (docs/ARCHITECTURE.md, "Downstream services").

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"mosaic/clients/contract"
 	"mosaic/clients/registry"
 	"mosaic/internal/flagenv"
 	"mosaic/mocks/dataset"
@@ -127,6 +128,9 @@ func (c config) validateRegistration() error {
 	}
 	if c.weight < 0 {
 		return errors.New("-weight must not be negative")
+	}
+	if c.color != "" && !contract.ValidColor(c.color) {
+		return fmt.Errorf("-color %q: want 1 to 32 of a-z, 0-9 and '-', not starting with '-': no X-Color could reach another lane", c.color)
 	}
 	return nil
 }
