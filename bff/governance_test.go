@@ -475,6 +475,15 @@ func TestOversizedURIIsRefused(t *testing.T) {
 	if resp.Status != http.StatusRequestURITooLong || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("status %d, %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
+	// The bound is 2048 bytes of request URI, exactly.
+	at := "/web/v1/feed?junk="
+	at += strings.Repeat("x", 2048-len(at))
+	if resp := srv.Get(t, at); resp.Status != http.StatusOK {
+		t.Errorf("a URI of 2048 bytes: %d, want 200", resp.Status)
+	}
+	if resp := srv.Get(t, at+"x"); resp.Status != http.StatusRequestURITooLong {
+		t.Errorf("a URI of 2049 bytes: %d, want 414", resp.Status)
+	}
 	if resp := srv.Get(t, "/web/v1/feed", "X-Request-Id", "trace-1"); resp.Header.Get("X-Request-Id") != "trace-1" {
 		t.Errorf("X-Request-Id not echoed: %q", resp.Header.Get("X-Request-Id"))
 	}

@@ -150,3 +150,19 @@ func labels(t *testing.T, reg *prometheus.Registry, name, label string) []string
 	slices.Sort(out)
 	return out
 }
+
+// The cached services share the bound by their entries' weight: archives
+// half, profiles and stats a quarter each, and nothing else takes any.
+func TestCacheSharesAreTheDesigns(t *testing.T) {
+	want := map[string]float64{clients.Archive: 0.5, clients.Account: 0.25, clients.Stat: 0.25}
+	sum := 0.0
+	for _, svc := range clients.All() {
+		if svc.CacheShare != want[svc.Name] {
+			t.Errorf("%s: share %v, want %v", svc.Name, svc.CacheShare, want[svc.Name])
+		}
+		sum += svc.CacheShare
+	}
+	if sum != 1 {
+		t.Errorf("shares sum to %v, want 1", sum)
+	}
+}

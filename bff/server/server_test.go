@@ -179,3 +179,15 @@ func TestCacheBoundsValidateAgreesWithTheClients(t *testing.T) {
 		}
 	}
 }
+
+// The entries get half of -cache-mb: the other half is the headroom the
+// collector needs above live data under the soft memory limit.
+func TestCacheEntriesGetHalfTheBound(t *testing.T) {
+	c := Cache{On: true, MB: 64, ArchiveFresh: time.Second, AccountFresh: time.Second, StatFresh: time.Second}
+	if got := c.caches(prometheus.NewRegistry()).MaxBytes; got != 32<<20 {
+		t.Errorf("MaxBytes %d for -cache-mb 64, want %d", got, 32<<20)
+	}
+	if (Cache{MB: 64}).caches(nil) != nil {
+		t.Error("caches off still gave a bound")
+	}
+}
