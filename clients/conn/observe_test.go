@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -39,7 +41,8 @@ func TestFailureLineNamesTheRequest(t *testing.T) {
 	th := newThrottle(BreakerSettings{MinRequests: 1, MaxRefusal: 1})
 	draw := 1.0 // no refusal until the failure below
 	th.chance = func() float64 { return draw }
-	c := &caller{service: "stat", throttle: th, logger: logger}
+	reg := prometheus.NewRegistry()
+	c := &caller{service: "stat", throttle: th, logger: logger, metrics: NewMetrics(reg).forService("stat")}
 	ctx := reqid.With(context.Background(), "req-42")
 	req := &statv1.BatchGetStatsRequest{Aids: []int64{1, 2, 3}}
 	c.intercept(ctx, statMethod, req, nil, nil, invoke(nil))
@@ -50,6 +53,17 @@ func TestFailureLineNamesTheRequest(t *testing.T) {
 	c.intercept(ctx, statMethod, req, nil, nil, invoke(status.Error(codes.Unavailable, "down")))
 	draw = 0                                                 // refuse whenever the ratio allows
 	c.intercept(ctx, statMethod, req, nil, nil, invoke(nil)) // refused: the throttle is on
+	// The series counts each under its code, the refusal as circuit_open.
+	want := `
+# HELP bff_downstream_calls_total Downstream gRPC calls by service, method and status code (circuit_open: refused locally by the service's adaptive throttle).
+# TYPE bff_downstream_calls_total counter
+bff_downstream_calls_total{code="OK",method="BatchGetStats",service="stat"} 1
+bff_downstream_calls_total{code="Unavailable",method="BatchGetStats",service="stat"} 2
+bff_downstream_calls_total{code="circuit_open",method="BatchGetStats",service="stat"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "bff_downstream_calls_total"); err != nil {
+		t.Error(err)
+	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3:\n%s", len(lines), buf.String())
