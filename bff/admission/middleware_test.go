@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -216,3 +217,50 @@ func TestARequestCutByShutdownBeforeItStartsIsShed(t *testing.T) {
 		t.Errorf("%v counted shed, %d counted, %d in flight; want 1, 1 and 0", shed, counted, l.inflight)
 	}
 }
+
+// The limit learns from the latency of requests served to the end with
+// no injected fault: a request carrying a mock scenario (its latency is
+// the developer's) and one whose client left while it ran (it ended when
+// the client went) are served but not sampled.
+func TestOnlyWholeUnscriptedRequestsTeachTheLimit(t *testing.T) {
+	l := New(Config{Min: 4, Max: 4, Window: time.Hour, MinSamples: 1 << 20})
+	cancelled := func(r *http.Request) *http.Request {
+		ctx, cancel := context.WithCancel(r.Context())
+		t.Cleanup(cancel)
+		return r.WithContext(context.WithValue(ctx, cancelKey{}, cancel))
+	}
+	ran := 0
+	h := NewMiddleware(l, nil, ScenarioUnsampled(true), nil).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran++
+		if cancel, ok := r.Context().Value(cancelKey{}).(context.CancelFunc); ok {
+			cancel() // the client hangs up mid-request
+		}
+	}))
+	for _, c := range []struct {
+		name    string
+		req     *http.Request
+		samples int
+	}{
+		{"a plain request", httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil), 1},
+		{"a scenario request", func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+			r.Header.Set("X-Mock-Scenario", "stat=delay:300ms")
+			return r
+		}(), 1},
+		{"a request its client left", cancelled(httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)), 1},
+		{"another plain request", httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil), 2},
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), c.req)
+		l.mu.Lock()
+		n := l.win.n
+		l.mu.Unlock()
+		if n != c.samples {
+			t.Errorf("after %s: %d samples, want %d", c.name, n, c.samples)
+		}
+	}
+	if ran != 4 || l.inflight != 0 {
+		t.Errorf("the handler ran %d times, %d left in flight; want 4 and none", ran, l.inflight)
+	}
+}
+
+type cancelKey struct{}
