@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -322,6 +323,7 @@ func rateLimited(t *testing.T, path string) {
 	startNginx(t, gatewayVars(gw, a1, a2, "64"))
 	const sent = 300 // the limit is 50 a second with a burst of 100, and these take well under 2 s
 	limited := 0
+	began := time.Now()
 	for i := range sent {
 		resp, body := gatewayGet(t, gw, path, map[string]string{"X-Request-Id": fmt.Sprintf("burst-%d", i), "Origin": "https://m.example.com"})
 		switch resp.StatusCode {
@@ -353,6 +355,12 @@ func rateLimited(t *testing.T, path string) {
 	}
 	if limited == 0 {
 		t.Fatalf("%d requests from one address at once: none rate limited", sent)
+	}
+	// What passes is the burst, the request that empties it, and the rate
+	// over the time taken: 50 a second and 100, as the design sets them.
+	passed, took := sent-limited, time.Since(began).Seconds()
+	if most := 101 + int(math.Ceil(50*took)) + 2; passed < 100 || passed > most {
+		t.Errorf("%d of %d passed in %.2fs, want 100 to %d (a burst of 100 at 50 a second)", passed, sent, took, most)
 	}
 	if got := len(u1.headers()) + len(u2.headers()); got != sent-limited {
 		t.Errorf("%d requests, %d limited, %d reached the replicas", sent, limited, got)
