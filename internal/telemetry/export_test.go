@@ -111,17 +111,7 @@ func TestARefusedExportIsLoggedNotPrinted(t *testing.T) {
 	defer otel.SetErrorHandler(prev)
 
 	var buf bytes.Buffer
-	tr, err := FromEnv(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)), env("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL), "bff")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, span := tr.Provider.Tracer("test").Start(context.Background(), "GET /web/v1/feed")
-	span.End()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := tr.Shutdown(ctx); err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
+	exportOneLogging(t, slog.New(slog.NewJSONHandler(&buf, nil)), env("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL))
 	lines := logLines(t, &buf)
 	if len(lines) != 1 || lines[0]["msg"] != "traces not exported" || !strings.Contains(lines[0]["error"].(string), "400") {
 		t.Errorf("logged %v, want one warning naming the collector's 400", lines)

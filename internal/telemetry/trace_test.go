@@ -175,7 +175,13 @@ func httpReceiver(t *testing.T) (*httptest.Server, *received) {
 // exportOne records one span through FromEnv's provider and flushes it.
 func exportOne(t *testing.T, getenv func(string) string) {
 	t.Helper()
-	tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), getenv, "bff")
+	exportOneLogging(t, slog.New(slog.DiscardHandler), getenv)
+}
+
+// exportOneLogging is exportOne with the provider's log in logger.
+func exportOneLogging(t *testing.T, logger *slog.Logger, getenv func(string) string) {
+	t.Helper()
+	tr, err := FromEnv(context.Background(), logger, getenv, "bff")
 	if err != nil {
 		t.Fatal(err)
 	}
