@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -79,17 +80,12 @@ func TestFailedExportsAreToldOnceInAWhile(t *testing.T) {
 		}
 		var got []string
 		for _, l := range logLines(t, &buf) {
-			got = append(got, strings.Join([]string{l["level"].(string), l["msg"].(string), jsonNumber(l["lost_spans"])}, " "))
+			got = append(got, strings.Join([]string{l["level"].(string), l["msg"].(string), fmt.Sprint(l["lost_spans"])}, " "))
 		}
 		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 			t.Errorf("%s: logged\n%s\nwant\n%s", c.name, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 		}
 	}
-}
-
-func jsonNumber(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // A collector refusing the spans is told in the service's JSON log, and
@@ -145,8 +141,10 @@ func TestSamplerFromEnv(t *testing.T) {
 		{"traceidratio", "NaN", "error OTEL_TRACES_SAMPLER_ARG"},
 	} {
 		s, err := samplerFromEnv(env("OTEL_TRACES_SAMPLER", c.sampler, "OTEL_TRACES_SAMPLER_ARG", c.arg))
-		got := "error " + fmtErr(err)
-		if err == nil {
+		var got string
+		if err != nil {
+			got = "error " + err.Error()
+		} else {
 			got = s.Description()
 		}
 		if !strings.HasPrefix(got, c.want) {
@@ -162,16 +160,9 @@ func TestSamplerFromEnv(t *testing.T) {
 		t.Error("always_off recorded a span")
 	}
 	tr.Shutdown(context.Background())
-	// FromEnv refuses before it dials anything.
+	// FromEnv refuses an unknown one.
 	if tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1", "OTEL_TRACES_SAMPLER", "bogus"), "bff"); err == nil {
 		tr.Shutdown(context.Background())
 		t.Error("FromEnv took an unknown sampler")
 	}
-}
-
-func fmtErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
