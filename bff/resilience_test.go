@@ -79,7 +79,7 @@ func expect(scene, service, fault string, dep dependency) outcome {
 }
 
 func TestEveryFaultOnEveryDependency(t *testing.T) {
-	eachDependency(t, func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string) {
+	eachDependency(t, apitest.Options{Deadline: 3 * time.Second}, func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string) {
 		for _, fault := range faultKinds {
 			start := time.Now()
 			resp := srv.Get(t, "/web"+path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault)
@@ -96,9 +96,12 @@ func TestEveryFaultOnEveryDependency(t *testing.T) {
 // device's adapters shape a degraded scene (a nil stat, a missing owner)
 // into a body its schema accepts, and a failed one into the same problem.
 // The faults that answer at once, so that the other devices (and the
-// app's legacy card) stay quick; the timeouts are the web's, above.
+// app's legacy card) stay quick; the timeouts are the web's, above. Since
+// no call here is meant to time out, a call timeout of 2 s: on a machine
+// starved enough (a load average near 10), an immediate Unavailable took
+// longer than the production 500 ms and read as a timeout.
 func TestEveryFailureOnEveryDevice(t *testing.T) {
-	eachDependency(t, func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string) {
+	eachDependency(t, apitest.Options{Deadline: 3 * time.Second, CallTimeout: 2 * time.Second}, func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string) {
 		for _, client := range []struct{ dev, build string }{{"app", "9000000"}, {"app", "7000000"}, {"pad", "9000000"}, {"mini", ""}} {
 			for _, fault := range []string{"unavailable", "error:RESOURCE_EXHAUSTED", "empty"} {
 				resp := srv.Get(t, "/"+client.dev+path, "X-User-Id", "42", "X-Mock-Scenario", service+"="+fault, "X-Client-Build", client.build)
@@ -109,8 +112,9 @@ func TestEveryFailureOnEveryDevice(t *testing.T) {
 }
 
 // eachDependency runs check for every scene and each service it depends
-// on, in parallel, each on a topology of its own: breakers start closed.
-// The production call timeout, but a scene deadline well past it: the
+// on, in parallel, each on a topology of its own started with opts:
+// breakers start closed. The callers keep the production call timeout
+// where a fault may time out, but a scene deadline well past it: the
 // table says only the faulty service fails, which holds only if the other
 // steps still fit in what the faulty call left. With the production
 // deadline that is 300 ms, which a starved -race run does not always give
@@ -118,12 +122,12 @@ func TestEveryFailureOnEveryDevice(t *testing.T) {
 // has a test of its own, where it holds. A hang (the timeout fault holds a
 // call for 30 s when no deadline bounds it) still fails the bound checked.
 // path is the scene's under a device ("/v1/feed").
-func eachDependency(t *testing.T, check func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string)) {
+func eachDependency(t *testing.T, opts apitest.Options, check func(t *testing.T, srv *apitest.Server, scene, service string, dep dependency, path string)) {
 	for scene, deps := range sceneDeps {
 		for service, dep := range deps {
 			t.Run(scene+"/"+service, func(t *testing.T) {
 				t.Parallel()
-				srv := apitest.Start(t, apitest.Options{Deadline: 3 * time.Second})
+				srv := apitest.Start(t, opts)
 				path := map[string]string{
 					"feed":  "/v1/feed",
 					"video": fmt.Sprintf("/v1/videos/%d", evenVideo(t, srv)),
