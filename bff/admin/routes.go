@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	rpprof "runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"mosaic/bff/httpx"
 	"mosaic/bff/openapi"
 	"mosaic/bff/problem"
+	"mosaic/dto"
 )
 
 // Option adds a page to the admin routes.
@@ -34,13 +36,20 @@ func QA(public http.Handler, spec *openapi.Spec) Option {
 // NewHandler returns the admin routes. ready reports whether this instance
 // should receive traffic; it turns false as soon as shutdown begins.
 func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option) http.Handler {
+	// An operator's typo gets the same problem answer as a client's on the
+	// public listener, and the list of what is here (served, once every
+	// route is mounted).
+	var served string
+	missing := func(w http.ResponseWriter, r *http.Request) {
+		problem.NotFound(w, "no route "+r.URL.EscapedPath()+": "+served)
+	}
 	r := chi.NewRouter()
 	r.Use(middleware.GetHead) // health checkers and link checkers send HEAD
 	r.Use(httpx.NoSniff)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "not ready: starting, or draining to stop"})
 			return
 		}
 		w.Write([]byte("ready\n"))
@@ -48,7 +57,7 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	// Reads, each: a POST to /metrics is a mistake to say, not a scrape. The
 	// pprof tool looks symbols up by POST too.
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
-	r.Get("/debug/pprof/*", boundSeconds(false, pprof.Index))
+	r.Get("/debug/pprof/*", knownProfile(boundSeconds(false, pprof.Index), missing))
 	r.Get("/debug/pprof/cmdline", pprof.Cmdline)
 	r.Get("/debug/pprof/profile", boundSeconds(false, pprof.Profile))
 	r.Get("/debug/pprof/symbol", pprof.Symbol)
@@ -57,15 +66,22 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	for _, o := range opts {
 		o(r)
 	}
-	// An operator's typo gets the same problem answer as a client's on the
-	// public listener, and the list of what is here.
-	served := "the admin listener serves " + strings.Join(routes(r), ", ")
-	missing := func(w http.ResponseWriter, r *http.Request) {
-		problem.NotFound(w, "no route "+r.URL.EscapedPath()+": "+served)
-	}
+	served = "the admin listener serves " + strings.Join(routes(r), ", ")
 	r.NotFound(missing)
 	r.MethodNotAllowed(httpx.MethodNotAllowed(r, missing))
 	return r
+}
+
+// knownProfile sends a name under /debug/pprof/ that names no profile to
+// missing: pprof's own answer is a plain-text 404.
+func knownProfile(h, missing http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if name := chi.URLParam(r, "*"); name != "" && rpprof.Lookup(name) == nil {
+			missing(w, r)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // routes lists the GET patterns of r, each once.

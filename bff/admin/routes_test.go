@@ -93,6 +93,8 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed, []string{"POST"}},
 		{http.MethodPost, "/metrics", http.StatusMethodNotAllowed, []string{"POST"}},
 		{http.MethodDelete, "/debug/pprof/", http.StatusMethodNotAllowed, []string{"DELETE"}},
+		// pprof's own answer to a profile it does not have is plain text.
+		{http.MethodGet, "/debug/pprof/heapp", http.StatusNotFound, []string{"/debug/pprof/heapp", "/debug/pprof/*"}},
 		// A profile, a trace or a delta profile for longer than an operator
 		// waits would hold the profiler, or a goroutine, that long.
 		{http.MethodGet, "/debug/pprof/profile?seconds=100000", http.StatusBadRequest, []string{"seconds", "120"}},
@@ -118,6 +120,25 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s %s: body %s does not name %s", tc.method, tc.path, body, want)
 			}
+		}
+	}
+}
+
+// An instance not ready (starting, or draining) says so as a problem; the
+// status is what a probe reads, the body what an operator with curl does.
+func TestNotReadyIsAProblem(t *testing.T) {
+	ready := false
+	h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return ready })
+	for _, tc := range []struct {
+		ready bool
+		code  int
+		ctype string
+	}{{false, http.StatusServiceUnavailable, "application/problem+json"}, {true, http.StatusOK, "text/plain; charset=utf-8"}} {
+		ready = tc.ready
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		if rec.Code != tc.code || rec.Header().Get("Content-Type") != tc.ctype {
+			t.Errorf("ready %v: /readyz answered %d %q, want %d %q", tc.ready, rec.Code, rec.Header().Get("Content-Type"), tc.code, tc.ctype)
 		}
 	}
 }
