@@ -46,12 +46,3 @@ func (b ByBuild[C, L]) MarshalJSON() ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
-
-// AppFeed is the app's feed body.
-type AppFeed = ByBuild[Feed[AppCard], Feed[AppLegacyCard]]
-
-// AppVideo is the app's video page.
-type AppVideo = ByBuild[Video[AppCard, NativeReply], Video[AppLegacyCard, NativeReply]]
-
-// AppUser is the app's user page.
-type AppUser = ByBuild[User[NativeUser, AppCard], User[NativeUser, AppLegacyCard]]

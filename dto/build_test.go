@@ -21,16 +21,19 @@ func encode(t *testing.T, v any, escapeHTML bool) string {
 	return buf.String()
 }
 
+// appFeed is the app's feed body: the current card, or the legacy one.
+type appFeed = dto.ByBuild[dto.Feed[dto.AppCard], dto.Feed[dto.AppLegacyCard]]
+
 func TestByBuildEncodesTheBodyTheBuildGets(t *testing.T) {
 	current := dto.Feed[dto.AppCard]{Paging: dto.Paging{Page: 1, PageSize: 10}, Cards: []dto.AppCard{{Head: dto.Head{Aid: 1, Title: "a < b & c"}}}}
 	legacy := dto.Feed[dto.AppLegacyCard]{Paging: dto.Paging{Page: 1, PageSize: 10}, Cards: []dto.AppLegacyCard{{Head: dto.Head{Aid: 1, Title: "a < b & c"}, OwnerName: "up"}}}
 	for _, tc := range []struct {
 		name string
-		body dto.AppFeed
+		body appFeed
 		want any
 	}{
-		{"current build", dto.AppFeed{Current: current}, current},
-		{"legacy build", dto.AppFeed{Current: current, Legacy: &legacy}, legacy},
+		{"current build", appFeed{Current: current}, current},
+		{"legacy build", appFeed{Current: current, Legacy: &legacy}, legacy},
 	} {
 		for _, escape := range []bool{true, false} {
 			if got, want := encode(t, tc.body, escape), encode(t, tc.want, escape); got != want {

@@ -173,14 +173,6 @@ func checkEdges(t *testing.T, name string, buckets []*dto.Bucket) {
 	}
 }
 
-// checkDesignMetrics waits until every request is counted (a request is
-// counted as it completes, a moment after its client may have seen it),
-// then wants /metrics to hold exactly want's series of the design.
-func checkDesignMetrics(t *testing.T, admin string, want designMetrics) {
-	t.Helper()
-	compareDesign(t, scrapeCounted(t, admin, want), want)
-}
-
 // scrapeCounted scrapes the design's series once every request of want
 // is counted, or after 5 s.
 func scrapeCounted(t *testing.T, admin string, want designMetrics) designMetrics {
