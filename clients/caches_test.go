@@ -1,14 +1,16 @@
 package clients_test
 
 import (
-	"errors"
+	"context"
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"mosaic/clients"
@@ -166,7 +168,14 @@ func TestDialCachesHonorTheCallTimeout(t *testing.T) {
 // had stopped.
 func TestCloseLetsTheCachesCallsFinishFirst(t *testing.T) {
 	ctx := t.Context()
-	c, err := cluster.Start(ctx, dataset.Shared(1), fakes.Options{Latency: 500 * time.Millisecond})
+	arrived := make(chan struct{})
+	var once sync.Once
+	atTheMock := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		once.Do(func() { close(arrived) })
+		time.Sleep(500 * time.Millisecond)
+		return handler(ctx, req)
+	}
+	c, err := cluster.Start(ctx, dataset.Shared(1), fakes.Options{Interceptors: []grpc.UnaryServerInterceptor{atTheMock}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +189,9 @@ func TestCloseLetsTheCachesCallsFinishFirst(t *testing.T) {
 		_, err := set.Archives.Archives(ctx, []int64{1, 2, 3})
 		read <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // the call is at the mock, unless this machine is very busy
+	<-arrived // the cache's call is at the mock
 	closeAll()
-	// A read that had not reached its cache yet finds it closed; one in
-	// flight must get its answer, not a closed connection.
-	if err := <-read; err != nil && !errors.Is(err, cache.ErrClosed) {
+	if err := <-read; err != nil {
 		t.Errorf("a cached read in flight as the set closed: %v", err)
 	}
 }

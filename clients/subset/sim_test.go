@@ -2,6 +2,7 @@ package subset
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -250,20 +251,36 @@ func TestSimulation(t *testing.T) {
 }
 
 // TestSimSlackTuning prints how the cap factor trades balance for churn,
-// the table c = 1.05 was chosen from.
+// the table c = 1.05 was chosen from, and checks what the choice rests on:
+// every c keeps the balance within the caps' bound (the package comment's
+// formula), no slack at all (c = 1) costs churn, and c = 1.05 keeps both
+// the balance within 1.10 and the worst change within 2.5 times the least.
 func TestSimSlackTuning(t *testing.T) {
 	const replicas, n, k = 300, 100, 10
 	instances := addresses(n)
 	added := []string{"10.1.0.1:9000", "10.1.0.2:9000", "10.1.7.3:9000"}
 	removed := []string{instances[5], instances[50], instances[95]}
+	mean := float64(replicas*k) / n
 	var table strings.Builder
 	fmt.Fprintf(&table, "%6s %8s %16s %16s\n", "c", "balance", "add churn", "remove churn")
-	for _, slack := range []int{100, 103, 105, 108, 110, 120, 150, 1000} {
+	churn := map[int]float64{}
+	for _, slack := range []int{100, 103, slackPercent, 108, 110, 120, 150, 1000} {
 		m := simulate(oursWithSlack(slack), replicas, k, instances, added, removed)
 		fmt.Fprintf(&table, "%6.2f %8.3f %7.2fx (%5.2fx) %7.2fx (%5.2fx)\n",
 			float64(slack)/100, m.balance, m.addWorst, m.addMean, m.removeWorst, m.removeMea)
+		bound := max((math.Floor(float64(slack)/100*mean)+1)/mean, math.Ceil(mean)/mean)
+		if m.balance > bound+1e-9 {
+			t.Errorf("c = %.2f: balance %.3f, past the caps' bound %.3f", float64(slack)/100, m.balance, bound)
+		}
+		churn[slack] = max(m.addWorst, m.removeWorst)
+		if slack == slackPercent && (m.balance > 1.10 || churn[slack] > 2.5) {
+			t.Errorf("c = %.2f (ours): balance %.3f and worst churn %.2fx, want <= 1.10 and <= 2.5x", float64(slack)/100, m.balance, churn[slack])
+		}
 	}
 	t.Logf("\n%s", table.String())
+	if churn[100] <= churn[slackPercent] {
+		t.Errorf("without slack the worst churn is %.2fx, not above ours (%.2fx): the slack buys nothing", churn[100], churn[slackPercent])
+	}
 }
 
 // TestSimSweepInstanceCount repeats one add and one removal from every
