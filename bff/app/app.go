@@ -13,7 +13,7 @@ import (
 // Device is the app's entry in the device registry (bff/devices).
 func Device() endpoint.Device {
 	return endpoint.Device{Name: "app", PageSize: device.PageSize{Default: 10, Max: 20}, Related: 10, Replies: 5, Builds: true,
-		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}, Routes: routes}
+		Vary: []string{"X-Network", "Accept-Language", "X-Client-Build"}, Routes: endpoint.Scenes(Adapt())}
 }
 
 func covers() device.Covers {

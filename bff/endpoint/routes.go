@@ -4,6 +4,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/device"
+	"mosaic/bff/scene"
 )
 
 // Device is one entry of the device registry (bff/devices): what the shared
@@ -23,9 +24,26 @@ type Device struct {
 	Vary []string
 	// CORS: browsers call the device from pages on other origins.
 	CORS bool
-	// Routes mounts the device's scene routes, one r.Get line each (its
-	// routes.go).
+	// Routes mounts the device's routes: Scenes, over its adapters.
 	Routes func(r *Router)
+}
+
+// Adapters shape each scene into a device's body: F the feed's, V the
+// video page's, U the user page's (bff/device's Adapters and Builds).
+type Adapters[F, V, U any] interface {
+	Feed(scene.Feed, device.View) F
+	Video(scene.Video, device.View) V
+	User(scene.User, device.View) U
+}
+
+// Scenes are the scene routes, the same on every device: what differs is
+// how a's adapters shape the bodies (each route answers HEAD as GET).
+func Scenes[F, V, U any](a Adapters[F, V, U]) func(r *Router) {
+	return func(r *Router) {
+		r.Get("/v1/feed", Feed(r, a.Feed))
+		r.Get("/v1/videos/{aid}", Video(r, a.Video))
+		r.Get("/v1/users/{mid}", User(r, a.User))
+	}
 }
 
 // Router is what a device's Routes mount their scene routes on, under

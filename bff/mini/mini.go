@@ -14,7 +14,7 @@ import (
 // Device is the mini-program's entry in the device registry (bff/devices).
 func Device() endpoint.Device {
 	return endpoint.Device{Name: "mini", PageSize: device.PageSize{Default: 6, Max: 12}, Related: 6, Replies: 3,
-		Vary: []string{"X-Network", "Accept-Language"}, Routes: routes}
+		Vary: []string{"X-Network", "Accept-Language"}, Routes: endpoint.Scenes(Adapt())}
 }
 
 func covers() device.Covers {

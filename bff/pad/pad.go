@@ -17,7 +17,7 @@ const descRunes = 80
 // not vary on it.
 func Device() endpoint.Device {
 	return endpoint.Device{Name: "pad", PageSize: device.PageSize{Default: 20, Max: 40}, Related: 12, Replies: 8, Builds: true,
-		Vary: []string{"X-Network", "Accept-Language"}, Routes: routes}
+		Vary: []string{"X-Network", "Accept-Language"}, Routes: endpoint.Scenes(Adapt())}
 }
 
 func covers() device.Covers {

@@ -14,7 +14,7 @@ import (
 // bodies vary on no device header (one cover for every network, plain
 // numbers, RFC 3339 times), and browsers call it across origins.
 func Device() endpoint.Device {
-	return endpoint.Device{Name: "web", PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10, CORS: true, Routes: routes}
+	return endpoint.Device{Name: "web", PageSize: device.PageSize{Default: 20, Max: 50}, Related: 20, Replies: 10, CORS: true, Routes: endpoint.Scenes(Adapt())}
 }
 
 // cover is the same on every network: a browser's network class says little
