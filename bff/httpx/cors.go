@@ -11,7 +11,7 @@ import (
 	"github.com/rs/cors"
 )
 
-// Exposed are the response headers a script on an allowed origin may read
+// exposed are the response headers a script on an allowed origin may read
 // beyond the CORS-safelisted ones: the validator to revalidate with, the
 // request id to quote in a bug report, the timings when they are sent, and
 // how long to wait after a 503.

@@ -84,7 +84,8 @@ func (b Backoff) Delay(n int) time.Duration {
 	return d/2 + rand.N(d/2)
 }
 
-// Option configures NewRegistrar and NewBuilder.
+// Option configures NewRegistrar, NewBuilder and WatchPeers; each reads
+// the options that concern what it does.
 type Option func(*options)
 
 type options struct {

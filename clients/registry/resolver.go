@@ -24,8 +24,8 @@ type Builder struct {
 	listed map[string]bool // services a resolver has listed at least once
 }
 
-// NewBuilder is a resolver builder reading the registry through cli. Its
-// options are WithPrefix, WithBackoff, WithTimeout, WithFilter and WithLogf.
+// NewBuilder is a resolver builder reading the registry through cli, with
+// every Option but WithTTL (a registrar's).
 func NewBuilder(cli *clientv3.Client, opts ...Option) (*Builder, error) {
 	o := newOptions(opts)
 	if err := o.validate(); err != nil {

@@ -141,7 +141,7 @@ func (c CacheCounts) rate(name, result string) (float64, bool) {
 	return n / total, true
 }
 
-// skewGet returns the result, adding an empty one if there is none.
+// get returns the result, adding an empty one if there is none.
 func (s *SkewReport) get(impl, scene string) *SkewResult {
 	if x := s.find(impl, scene); x != nil {
 		return x

@@ -152,7 +152,7 @@ func TestRegisterSubset(t *testing.T) {
 		t.Error(err)
 	}
 	if got := clients.Services(); len(got) != 6 {
-		t.Errorf("ServiceNames() = %v", got)
+		t.Errorf("clients.Services() = %v, want the 6 services", got)
 	}
 }
 

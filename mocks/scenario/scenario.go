@@ -68,7 +68,7 @@ func (f Fault) String() string {
 // served normally.
 type Scenario map[string]Fault
 
-// String is the canonical form of s: entries in ServiceNames order, comma
+// String is the canonical form of s: entries in the order of clients.Services(), comma
 // separated, no spaces. Parse(s.String()) equals s for any parsed s.
 // Entries for names that are not services are left out.
 func (s Scenario) String() string {
