@@ -2,9 +2,14 @@
 // server can serve it and the tests can validate every response against it.
 package mosaic
 
-import _ "embed"
+import (
+	_ "embed"
+	"slices"
+)
 
-// OpenAPI is api.openapi.yaml, the source of truth for the public API.
-//
 //go:embed api.openapi.yaml
-var OpenAPI []byte
+var spec []byte
+
+// OpenAPI is api.openapi.yaml, the source of truth for the public API: a
+// copy, so that no importer can change what the others serve and check.
+func OpenAPI() []byte { return slices.Clone(spec) }

@@ -3,6 +3,9 @@ package mosaic_test
 import (
 	"bufio"
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +178,66 @@ func TestNoFunctionOverComplexity15(t *testing.T) {
 	if err != nil {
 		tooltest.Missing(t, "cannot run gocyclo from the tools module (modules not downloadable? go mod download -modfile=tools/go.mod): %v\n%s", err, stderr.Bytes())
 	}
+}
+
+// packageState are the package-level variables outside mocks/ that are no
+// state: each is written once, at init, and only read after. Any other
+// (sentinel errors aside) is state shared by everything in the process,
+// which the design keeps in mocks/ alone: add it here only with its reason.
+var packageState = map[string]string{
+	"api.go spec":                            "the embedded spec; OpenAPI hands out copies",
+	"bff/admin/qa/qa.go assets":              "an embedded, read-only file system",
+	"bff/endpoint/conventions.go everyScene": "a list read only (varyOn copies it before appending)",
+	"bff/httpx/cors.go exposed":              "a list read only (rs/cors copies it)",
+	"bff/specmock/specmock.go lenient":       "a list read only",
+	"internal/flagenv/flagenv.go ErrHelp":    "a sentinel error, flag's",
+}
+
+func TestNoPackageStateOutsideMocks(t *testing.T) {
+	fset := token.NewFileSet()
+	seen := 0
+	for _, path := range goFiles(t) {
+		if under(filepath.ToSlash(path), "mocks") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					seen++
+					key := filepath.ToSlash(path) + " " + name.Name
+					if _, ok := packageState[key]; ok || name.Name == "_" || i < len(vs.Values) && sentinel(vs.Values[i]) {
+						continue
+					}
+					t.Errorf("%s: package-level var %s: state outside mocks/ (make it a field of what uses it, or list it in packageState with why it is not state)", fset.Position(name.Pos()), name.Name)
+				}
+			}
+		}
+	}
+	if seen < len(packageState) {
+		t.Fatalf("saw %d package-level vars, fewer than the %d listed: the test is not looking at the module", seen, len(packageState))
+	}
+}
+
+// sentinel reports whether v is errors.New(...): an error compared by
+// identity, never written.
+func sentinel(v ast.Expr) bool {
+	call, ok := v.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	return ok && pkg.Name == "errors" && sel.Sel.Name == "New"
 }

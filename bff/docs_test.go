@@ -15,7 +15,7 @@ import (
 
 // The public listener serves the API reference and the spec it renders.
 func TestPublicServesDocs(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	for path, want := range map[string]string{
 		"/docs":                      "swagger-ui-bundle.js",
 		"/docs/":                     "swagger-ui-bundle.js",
@@ -35,7 +35,7 @@ func TestPublicServesDocs(t *testing.T) {
 // (the asset server's own gzip file has its own), which a conditional GET
 // gets a 304 for and If-Match is held to; Vary once; ranges are not served.
 func TestDocsAssetsRevalidate(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	send := func(method, accept string, headers ...string) *http.Response {
 		r := httptest.NewRequest(method, "/docs/swagger-ui.css", nil)
 		if accept != "" {

@@ -43,7 +43,7 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, mocks)
+		h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, mocks)
 		var served, heads, gets []string
 		err = chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 			if strings.HasPrefix(route, docs.Path) {
@@ -89,7 +89,7 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 // device does serve, as mounted (a typo in the scene, or a missing ID), and
 // not the devices, which the client got right.
 func TestNotFoundUnderADeviceNamesItsRoutes(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	for _, name := range devices.Names() {
 		for _, path := range []string{"/" + name, "/" + name + "/v1/video/1", "/" + name + "/v2/feed"} {
 			rec := httptest.NewRecorder()
@@ -108,7 +108,7 @@ func TestNotFoundUnderADeviceNamesItsRoutes(t *testing.T) {
 
 // A path under no device names the registry's devices, every one of them.
 func TestNotFoundNamesEveryDevice(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/tv/v1/feed", nil))
 	var p struct{ Detail string }
@@ -125,7 +125,7 @@ func TestNotFoundNamesEveryDevice(t *testing.T) {
 // The spec and the reference read no query, but one that does not decode
 // is a 400 there too, as on every route.
 func TestUndecodableQueryIsRefusedOnEveryRoute(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	spec, err := openapi.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestUndecodableQueryIsRefusedOnEveryRoute(t *testing.T) {
 // A path with percent-escapes is matched as sent, and its 404 quotes it so:
 // quoting the decoded path said /web/v1/feed had no route.
 func TestNotFoundQuotesThePathAsSent(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	for path, prefix := range map[string]string{
 		"/%77eb/v1/feed":   "no route /%77eb/v1/feed: devices are ",
 		"/web/v1/%66eed":   "no route /web/v1/%66eed: web serves ",
@@ -177,7 +177,7 @@ func TestNotFoundQuotesThePathAsSent(t *testing.T) {
 // and logged two lines with two ids.
 func TestOneAccessLinePerRequest(t *testing.T) {
 	var logs bytes.Buffer // the access line is written before ServeHTTP returns
-	h := bff.NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	for _, tc := range []struct{ method, path string }{
 		{http.MethodGet, "/web/v1/nope"},
 		{http.MethodDelete, "/app/v1/videos/8"},
@@ -205,7 +205,7 @@ func TestOneAccessLinePerRequest(t *testing.T) {
 // parser or a support form may rely on its shape, and one in sixteen came
 // out shorter when its leading digit was a zero.
 func TestMadeRequestIDsHaveOneLength(t *testing.T) {
-	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI, nil, nil)
+	h := bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{}, mosaic.OpenAPI(), nil, nil)
 	for range 256 {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.yaml", nil))

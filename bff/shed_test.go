@@ -26,7 +26,7 @@ import (
 func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := endpoint.NewMetrics(reg)
-	bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{Metrics: m}, mosaic.OpenAPI, nil, nil)
+	bff.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Env{Metrics: m}, mosaic.OpenAPI(), nil, nil)
 	for _, tc := range []struct{ path, series string }{
 		{"/web/v1/feed", "web/feed"},
 		{"/mini/v1/videos/42", "mini/video"},

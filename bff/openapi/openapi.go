@@ -28,7 +28,7 @@ type Spec struct {
 // Load parses and validates api.openapi.yaml.
 func Load() (*Spec, error) {
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(mosaic.OpenAPI)
+	doc, err := loader.LoadFromData(mosaic.OpenAPI())
 	if err != nil {
 		return nil, fmt.Errorf("api.openapi.yaml: %w", err)
 	}
