@@ -105,8 +105,18 @@ func oneSlotHeld(t *testing.T, queueWait time.Duration) (srv *apitest.Server, sl
 	go func() {
 		status <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:1500ms").Status
 	}()
-	time.Sleep(300 * time.Millisecond) // the slow one takes the only slot
-	return srv, status
+	// The slow one holds the only slot once it is served (admission comes
+	// first): bff_http_requests_in_flight counts it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		m := httptest.NewRecorder()
+		srv.Admin.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if strings.Contains(m.Body.String(), "\nbff_http_requests_in_flight 1\n") {
+			return srv, status
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request is not in flight after 5 s")
+		}
+	}
 }
 
 // Admission limits the scene routes only: while a scene request is shed,

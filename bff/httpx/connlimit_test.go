@@ -166,11 +166,16 @@ func TestAtTheCapTheConnectionIdleLongestMakesRoom(t *testing.T) {
 // A connection serving a request is never taken; a new one that has sent
 // nothing is, once it has been silent for silentGrace, and not before.
 func TestBusyConnectionsAreNotTakenNorNewOnesTooSoon(t *testing.T) {
-	s := startLimited(t, 2)
+	entered := make(chan struct{}, 1)
+	s := startLimitedWith(t, 2, func(r *http.Request) {
+		if r.URL.Path == "/block" {
+			entered <- struct{}{}
+		}
+	}, nil)
 	dialled := time.Now()
 	fresh, busy := s.dial(t), s.dial(t)
 	busy.send(t, "/block")
-	time.Sleep(50 * time.Millisecond) // the request is in the handler
+	<-entered // the request is in the handler
 
 	c := s.dial(t)
 	c.send(t, "/")

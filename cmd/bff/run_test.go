@@ -44,6 +44,18 @@ func addrs(t *testing.T, out io.Reader) (public, admin string) {
 	return public, admin
 }
 
+// waitInFlight polls the admin listener's /metrics until a scene request
+// is being served.
+func waitInFlight(t *testing.T, admin string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, body := get(t, admin+"/metrics"); strings.Contains(body, "\nbff_http_requests_in_flight 1\n") {
+			return
+		}
+	}
+	t.Fatal("no scene request in flight after 10 s")
+}
+
 // waitReady polls /readyz until it answers 200.
 func waitReady(t *testing.T, admin string) {
 	t.Helper()
@@ -489,7 +501,7 @@ func TestARequestCutAtShutdownIsA503(t *testing.T) {
 		resp.Body.Close()
 		answers <- answer{code: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), retry: resp.Header.Get("Retry-After")}
 	}()
-	time.Sleep(300 * time.Millisecond) // the request is in flight
+	waitInFlight(t, admin)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
