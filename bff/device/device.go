@@ -5,6 +5,11 @@
 // transformation, and a device package composes them with its own rules.
 package device
 
+import (
+	"slices"
+	"strings"
+)
+
 // Network is the client's network class, from the X-Network header.
 type Network string
 
@@ -16,10 +21,24 @@ const (
 	G2   Network = "2g"
 )
 
+// Networks are the X-Network values of the contract, fastest first.
+func Networks() []Network { return []Network{WiFi, G5, G4, G3, G2} }
+
+// NetworkList is Networks for a message: "wifi, 5g, 4g, 3g, 2g".
+func NetworkList() string {
+	var b strings.Builder
+	for i, n := range Networks() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(n))
+	}
+	return b.String()
+}
+
 // ParseNetwork accepts exactly the X-Network values of the contract.
 func ParseNetwork(s string) (Network, bool) {
-	switch n := Network(s); n {
-	case WiFi, G5, G4, G3, G2:
+	if n := Network(s); slices.Contains(Networks(), n) {
 		return n, true
 	}
 	return "", false

@@ -133,7 +133,7 @@ func View(h http.Header, builds bool) (device.View, error) {
 	if s != "" {
 		n, ok := device.ParseNetwork(strings.ToLower(s))
 		if !ok {
-			return v, bad("X-Network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", problem.Clip(s))
+			return v, bad("X-Network", "must be one of %s, got %q", device.NetworkList(), problem.Clip(s))
 		}
 		v.Network = n
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"mosaic/bff/device"
 	"mosaic/bff/devicediff"
 	"mosaic/bff/openapi"
 )
@@ -38,15 +39,15 @@ func parseCompare(args []string, stderr io.Writer) (compareConfig, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.base, "base", "http://localhost:8080", "mosaic's public `URL`")
 	fs.Int64Var(&cfg.user, "user", 0, "viewer `mid` sent as X-User-Id (0: anonymous)")
-	fs.StringVar(&cfg.network, "network", "wifi", "X-Network: wifi, 5g, 4g, 3g or 2g (empty: not sent)")
+	fs.StringVar(&cfg.network, "network", "wifi", "X-Network: "+device.NetworkList()+" (empty: not sent)")
 	fs.StringVar(&cfg.lang, "lang", "zh-CN", "Accept-Language (empty: not sent)")
 	fs.Int64Var(&cfg.build, "build", 0, "X-Client-Build (0: not sent)")
 	fs.Float64Var(&cfg.budget, "budget", devicediff.MiniBudget, "the most the mini cards may weigh, as a `fraction` of the web cards of the same videos")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of each request")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: bffctl compare [flags] PATH
+		fmt.Fprintf(fs.Output(), `usage: bffctl compare [flags] PATH
 
-Requests {base}/{device}PATH for app, pad, web and mini with the same
+Requests {base}/{device}PATH for %s with the same
 headers, validates each response against api.openapi.yaml, prints which
 fields each device receives, and checks that the mini cards weigh no
 more than -budget of the web cards of the same videos, together (the
@@ -57,7 +58,8 @@ device, e.g. /v1/feed?ps=10, /v1/videos/123, /v1/users/5.
 Fails when a device does not answer 200, a response breaks the spec, or the
 mini cards break the budget.
 
-flags:`)
+flags:
+`, strings.Join(devicediff.Devices(), ", "))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -241,16 +243,10 @@ func validate(spec *openapi.Spec, r response, header http.Header) error {
 }
 
 func describe(h http.Header) string {
-	var parts []string
-	for _, name := range []string{"X-User-Id", "X-Network", "Accept-Language", "X-Client-Build"} {
-		if v := h.Get(name); v != "" {
-			parts = append(parts, name+": "+v)
-		}
+	if d := devicediff.Describe(h); d != "" {
+		return "(" + d + ")"
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return ""
 }
 
 func clip(b []byte) string {

@@ -72,7 +72,7 @@ func parseQuery(v url.Values, known func(path string) bool, extra ...string) (qu
 		return query{}, err
 	}
 	if _, ok := device.ParseNetwork(q.Network); q.Network != "" && !ok {
-		return query{}, badInput("network", "must be one of wifi, 5g, 4g, 3g, 2g, got %q", problem.Clip(q.Network))
+		return query{}, badInput("network", "must be one of %s, got %q", device.NetworkList(), problem.Clip(q.Network))
 	}
 	// A list, as a browser sends it: the page passes it on as Accept-Language.
 	if _, _, err := language.ParseAcceptLanguage(q.Lang); q.Lang != "" && err != nil {
@@ -167,11 +167,5 @@ func (q query) values() url.Values {
 // describe is the request in one line, as a client would send it.
 func (q query) describe() string {
 	u, h := q.target("{" + strings.Join(devicediff.Devices(), ",") + "}")
-	var parts []string
-	for _, name := range []string{"X-User-Id", "X-Network", "Accept-Language", "X-Client-Build"} {
-		if v := h.Get(name); v != "" {
-			parts = append(parts, name+": "+v)
-		}
-	}
-	return "GET " + u + "  " + strings.Join(parts, ", ")
+	return "GET " + u + "  " + devicediff.Describe(h)
 }

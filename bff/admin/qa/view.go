@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mosaic/bff/device"
 	"mosaic/bff/devicediff"
 )
 
@@ -13,7 +14,7 @@ type view struct {
 	Query     query
 	Request   string // the request in one line
 	Peer      string
-	Networks  []string
+	Networks  []device.Network
 	Devices   []deviceView
 	Rows      []rowView
 	Differing int
@@ -58,7 +59,7 @@ type budgetView struct {
 }
 
 func newView(q query, peer string, results []result) view {
-	v := view{Query: q, Request: q.describe(), Peer: peer, Networks: []string{"wifi", "5g", "4g", "3g", "2g"}}
+	v := view{Query: q, Request: q.describe(), Peer: peer, Networks: device.Networks()}
 	byDevice := make([]devicediff.Fields, len(results))
 	for i, r := range results {
 		v.Devices = append(v.Devices, newDeviceView(q, r))
