@@ -34,8 +34,9 @@ const (
 type Service struct {
 	// Name is the short name (Account, Archive...).
 	Name string
-	// Desc is the generated gRPC service: what a server of it registers,
-	// and the methods its calls name.
+	// Desc is the generated gRPC service the entry stands for: its proto
+	// package is Name, which the calls' method names carry to the metrics,
+	// the recorder and the mocks (a test holds the two together).
 	Desc *grpc.ServiceDesc
 	// MaxBatch is the most IDs one call may carry: the typed client splits
 	// larger sets into concurrent calls of at most this many.
