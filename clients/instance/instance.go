@@ -25,9 +25,6 @@ type Instance struct {
 	Weight int `json:"weight,omitempty"`
 }
 
-// Baseline reports whether the instance serves uncolored traffic.
-func (i Instance) Baseline() bool { return i.Color == "" }
-
 type key struct{}
 
 // Address is the resolver address of i, with i attached as an attribute.

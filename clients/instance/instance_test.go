@@ -13,8 +13,8 @@ func TestAddressCarriesTheInstance(t *testing.T) {
 		t.Errorf("From(Address) = %+v, want %+v", got, in)
 	}
 	plain := From(resolver.Address{Addr: "10.0.0.1:9000"})
-	if plain != (Instance{Addr: "10.0.0.1:9000"}) || !plain.Baseline() {
-		t.Errorf("a plain address: %+v, want a baseline instance with its Addr only", plain)
+	if plain != (Instance{Addr: "10.0.0.1:9000"}) {
+		t.Errorf("a plain address: %+v, want a baseline instance (no color) with its Addr only", plain)
 	}
 	other := in
 	other.Color = ""
