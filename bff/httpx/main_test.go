@@ -1,0 +1,11 @@
+package httpx_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// The connection limit's tests run servers and hold connections open: each
+// must leave no goroutine behind (a blocked Accept, a handler, a reader).
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
