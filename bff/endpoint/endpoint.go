@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/accesslog"
+	"mosaic/bff/assemble"
 	"mosaic/bff/device"
 	"mosaic/bff/httpx"
 	"mosaic/bff/problem"
@@ -27,7 +28,7 @@ import (
 
 // Env is what every scene handler needs, whatever the device.
 type Env struct {
-	Scenes *scene.Service
+	Scenes *assemble.Service
 	// Trust is who may assert X-User-Id.
 	Trust request.Trust
 	// Deadline bounds one scene request, downstream calls included.
@@ -59,7 +60,7 @@ type route struct {
 func Feed[T any](r *Router, adapt func(scene.Feed, device.View) T) Scene {
 	scenes, dev := r.env.Scenes, r.dev.Name
 	return serve(r, route{scene: "feed", paged: true}, adapt, func(ctx context.Context, p request.Params, _ int64) (scene.Feed, []scene.Degraded, error) {
-		f, err := scenes.Feed(ctx, scene.FeedQuery{Viewer: p.Viewer, Device: dev, Page: p.Page, PS: p.PS})
+		f, err := scenes.Feed(ctx, assemble.FeedQuery{Viewer: p.Viewer, Device: dev, Page: p.Page, PS: p.PS})
 		f.More = f.More && p.Page < request.MaxPage // the next page would be refused
 		return f, f.Degraded, err
 	})
@@ -69,7 +70,7 @@ func Feed[T any](r *Router, adapt func(scene.Feed, device.View) T) Scene {
 func Video[T any](r *Router, adapt func(scene.Video, device.View) T) Scene {
 	scenes, related, replies := r.env.Scenes, r.dev.Related, r.dev.Replies
 	return serve(r, route{scene: "video", id: "aid"}, adapt, func(ctx context.Context, p request.Params, aid int64) (scene.Video, []scene.Degraded, error) {
-		v, err := scenes.Video(ctx, scene.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: related, Replies: replies})
+		v, err := scenes.Video(ctx, assemble.VideoQuery{Viewer: p.Viewer, Aid: aid, Related: related, Replies: replies})
 		return v, v.Degraded, err
 	})
 }
@@ -78,7 +79,7 @@ func Video[T any](r *Router, adapt func(scene.Video, device.View) T) Scene {
 func User[T any](r *Router, adapt func(scene.User, device.View) T) Scene {
 	scenes := r.env.Scenes
 	return serve(r, route{scene: "user", paged: true, id: "mid"}, adapt, func(ctx context.Context, p request.Params, mid int64) (scene.User, []scene.Degraded, error) {
-		u, err := scenes.User(ctx, scene.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
+		u, err := scenes.User(ctx, assemble.UserQuery{Viewer: p.Viewer, Mid: mid, Page: p.Page, PS: p.PS})
 		u.More = u.More && p.Page < request.MaxPage
 		return u, u.Degraded, err
 	})
@@ -179,8 +180,8 @@ func fail(w http.ResponseWriter, err error) int {
 		problem.BadParam(w, re.Param, re.Detail)
 		return http.StatusBadRequest
 	}
-	var se *scene.Error
-	if errors.Is(err, scene.ErrNotFound) {
+	var se *assemble.Error
+	if errors.Is(err, assemble.ErrNotFound) {
 		if errors.As(err, &se) {
 			err = se.Err // "video 5: not found", not the step that found out
 		}

@@ -1,11 +1,6 @@
-// Package scene assembles device-neutral screens from the downstream
-// services. Each scene is a dataflow (flow.go) whose code reads like its
-// row in docs/ARCHITECTURE.md; adapting the result for a device happens elsewhere.
+// Package scene holds the device-neutral screens mosaic serves: a scene as
+// assembled from the downstream services (bff/assemble), before any device
+// adapts it (bff/device and the device packages), with the sections it can
+// leave out and why. Types only: adapting reads them without depending on
+// how they were fetched.
 package scene
-
-import "mosaic/clients"
-
-// Service assembles scenes from the six downstream clients.
-type Service struct {
-	*clients.Set
-}

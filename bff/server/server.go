@@ -12,9 +12,9 @@ import (
 	"mosaic/bff"
 	"mosaic/bff/admin"
 	"mosaic/bff/admission"
+	"mosaic/bff/assemble"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
-	"mosaic/bff/scene"
 	"mosaic/bff/specmock"
 	"mosaic/clients"
 	"mosaic/clients/conn"
@@ -100,7 +100,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 		return Handlers{}, nil, err
 	}
 	env := endpoint.Env{
-		Scenes:       &scene.Service{Set: set},
+		Scenes:       &assemble.Service{Set: set},
 		Trust:        cfg.Trust,
 		Deadline:     cfg.Deadline,
 		Metrics:      endpoint.NewMetrics(d.Metrics),

@@ -1,6 +1,6 @@
 // Package floor is the floor BFF that bffctl bench measures mosaic
 // against: the unavoidable cost. The same batched calls in the same
-// dataflow as bff/scene, written with errgroup straight over the generated
+// dataflow as bff/assemble, written with errgroup straight over the generated
 // gRPC stubs, encoded with encoding/json (package reference). No router,
 // no middleware, no device adaptation, no metrics, no resilience.
 package floor

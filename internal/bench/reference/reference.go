@@ -214,7 +214,7 @@ func (f *Fetched) card(a *archivev1.Archive, reason string, withRelation bool) d
 
 // FeedBody is the feed page of the recommended items.
 func (f *Fetched) FeedBody(page, ps int, items []*feedv1.Item) Feed {
-	// has_more as bff/scene rules it: a full page from the recommender.
+	// has_more as bff/assemble rules it: a full page from the recommender.
 	more := len(items) >= ps && page < request.MaxPage
 	out := Feed{Paging: dto.Paging{Page: page, PageSize: ps}, HasMore: more, Cards: make([]dto.WebCard, 0, len(items))}
 	for _, it := range items {
@@ -255,7 +255,7 @@ func (f *Fetched) UserBody(mid int64, page, ps int, counts *relationv1.FollowerC
 			Level: p.GetLevel(), Vip: p.GetVip(), OfficialTitle: p.GetOfficialTitle(),
 		},
 		Paging: dto.Paging{Page: page, PageSize: ps}, Total: total, Archives: make([]dto.WebCard, 0, len(aids)),
-		// has_more as bff/scene rules it: uploads listed past this page.
+		// has_more as bff/assemble rules it: uploads listed past this page.
 		HasMore: int64(page-1)*int64(ps)+int64(len(aids)) < total && page < request.MaxPage,
 	}
 	if counts != nil {

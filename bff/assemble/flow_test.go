@@ -1,8 +1,9 @@
-package scene
+package assemble
 
 import (
 	"context"
 	"errors"
+	"mosaic/bff/scene"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestOptionalFailureDegradesItsSectionAndDependents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Degraded{{"a", ReasonUnavailable}, {"b", ReasonUnavailable}}
+	want := []scene.Degraded{{Section: "a", Reason: scene.ReasonUnavailable}, {Section: "b", Reason: scene.ReasonUnavailable}}
 	if len(degraded) != 2 || degraded[0] != want[0] || degraded[1] != want[1] {
 		t.Errorf("degraded %v, want %v", degraded, want)
 	}
@@ -55,7 +56,7 @@ func TestCriticalFailureCancelsTheRest(t *testing.T) {
 	})
 	_, err := fl.wait()
 	var se *Error
-	if !errors.As(err, &se) || se.Section != "archives" || se.Reason != ReasonTimeout {
+	if !errors.As(err, &se) || se.Section != "archives" || se.Reason != scene.ReasonTimeout {
 		t.Fatalf("err = %v, want the archives step's timeout", err)
 	}
 	if _, serr := slow.result(); !errors.Is(serr, context.Canceled) {
@@ -65,12 +66,12 @@ func TestCriticalFailureCancelsTheRest(t *testing.T) {
 
 func TestReasonOf(t *testing.T) {
 	for err, want := range map[error]string{
-		status.Error(codes.Unavailable, ""):       ReasonUnavailable,
-		status.Error(codes.DeadlineExceeded, ""):  ReasonTimeout,
-		context.DeadlineExceeded:                  ReasonTimeout,
-		conn.ErrCircuitOpen:                       ReasonCircuitOpen,
-		status.Error(codes.ResourceExhausted, ""): ReasonError,
-		errors.New("x"):                           ReasonError,
+		status.Error(codes.Unavailable, ""):       scene.ReasonUnavailable,
+		status.Error(codes.DeadlineExceeded, ""):  scene.ReasonTimeout,
+		context.DeadlineExceeded:                  scene.ReasonTimeout,
+		conn.ErrCircuitOpen:                       scene.ReasonCircuitOpen,
+		status.Error(codes.ResourceExhausted, ""): scene.ReasonError,
+		errors.New("x"):                           scene.ReasonError,
 	} {
 		if got := ReasonOf(err); got != want {
 			t.Errorf("ReasonOf(%v) = %s, want %s", err, got, want)
@@ -86,7 +87,7 @@ func TestAPanickingStepFailsItsSectionNotTheProcess(t *testing.T) {
 		return *m[1], nil // nil dereference
 	})
 	degraded, err := fl.wait()
-	if err != nil || len(degraded) != 1 || degraded[0] != (Degraded{"stats", ReasonError}) {
+	if err != nil || len(degraded) != 1 || degraded[0] != (scene.Degraded{Section: "stats", Reason: scene.ReasonError}) {
 		t.Fatalf("degraded %v, err %v; want stats:error", degraded, err)
 	}
 }
@@ -104,7 +105,7 @@ func TestStaleReadDegradesItsSectionAsStale(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a critical step served stale failed the flow: %v", err)
 	}
-	if want := []Degraded{{"archives", ReasonStale}}; len(degraded) != 1 || degraded[0] != want[0] {
+	if want := []scene.Degraded{{Section: "archives", Reason: scene.ReasonStale}}; len(degraded) != 1 || degraded[0] != want[0] {
 		t.Errorf("degraded %v, want %v", degraded, want)
 	}
 	if a.value() != 3 || b.value() != 4 {
@@ -128,7 +129,7 @@ func TestAFailureOutranksStaleInItsSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Degraded{"archives", ReasonUnavailable}); len(degraded) != 1 || degraded[0] != want {
+	if want := (scene.Degraded{Section: "archives", Reason: scene.ReasonUnavailable}); len(degraded) != 1 || degraded[0] != want {
 		t.Errorf("degraded %v, want [%v]", degraded, want)
 	}
 }

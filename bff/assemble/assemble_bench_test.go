@@ -1,10 +1,10 @@
-package scene_test
+package assemble_test
 
 import (
 	"context"
 	"testing"
 
-	"mosaic/bff/scene"
+	"mosaic/bff/assemble"
 	"mosaic/clients"
 	"mosaic/clients/conn"
 	"mosaic/mocks/cluster"
@@ -31,7 +31,7 @@ func BenchmarkScene(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer closeConns()
-	s := &scene.Service{Set: set}
+	s := &assemble.Service{Set: set}
 	aid, ok := data.DiscussedAid(3) // a video with replies, so that the page loads every section
 	if !ok {
 		b.Fatal("no video with replies in the dataset")
@@ -49,15 +49,15 @@ func BenchmarkScene(b *testing.B) {
 		run  func() error
 	}{
 		{"feed", func() error {
-			_, err := s.Feed(ctx, scene.FeedQuery{Viewer: 42, Device: "web", Page: 1, PS: 20})
+			_, err := s.Feed(ctx, assemble.FeedQuery{Viewer: 42, Device: "web", Page: 1, PS: 20})
 			return err
 		}},
 		{"video", func() error {
-			_, err := s.Video(ctx, scene.VideoQuery{Viewer: 42, Aid: aid, Related: 20, Replies: 10})
+			_, err := s.Video(ctx, assemble.VideoQuery{Viewer: 42, Aid: aid, Related: 20, Replies: 10})
 			return err
 		}},
 		{"user", func() error {
-			_, err := s.User(ctx, scene.UserQuery{Viewer: 42, Mid: mid, Page: 1, PS: 20})
+			_, err := s.User(ctx, assemble.UserQuery{Viewer: 42, Mid: mid, Page: 1, PS: 20})
 			return err
 		}},
 	}

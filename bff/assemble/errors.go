@@ -1,25 +1,15 @@
-package scene
+package assemble
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"mosaic/bff/scene"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"mosaic/clients/conn"
-)
-
-// Reasons a section is missing, as docs/ARCHITECTURE.md ("Criticality") names them.
-const (
-	ReasonUnavailable = "unavailable"
-	ReasonTimeout     = "timeout"
-	ReasonCircuitOpen = "circuit_open"
-	ReasonError       = "error"
-	// ReasonStale: the section is shown from entries past their freshness
-	// bound, because the downstream failed (not a missing section).
-	ReasonStale = "stale"
 )
 
 // ErrNotFound is returned when the entity a scene is about does not exist
@@ -28,12 +18,6 @@ var ErrNotFound = errors.New("not found")
 
 // ErrPanic marks a step that panicked; its section fails with reason error.
 var ErrPanic = errors.New("step panicked")
-
-// Degraded names a section left out of a scene and why.
-type Degraded struct {
-	Section string
-	Reason  string
-}
 
 // Error is a critical step's failure: the scene cannot be served.
 type Error struct {
@@ -49,15 +33,15 @@ func (e *Error) Unwrap() error { return e.Err }
 func ReasonOf(err error) string {
 	switch {
 	case errors.Is(err, conn.ErrCircuitOpen):
-		return ReasonCircuitOpen
+		return scene.ReasonCircuitOpen
 	case errors.Is(err, context.DeadlineExceeded):
-		return ReasonTimeout
+		return scene.ReasonTimeout
 	}
 	switch status.Code(err) {
 	case codes.Unavailable:
-		return ReasonUnavailable
+		return scene.ReasonUnavailable
 	case codes.DeadlineExceeded:
-		return ReasonTimeout
+		return scene.ReasonTimeout
 	}
-	return ReasonError
+	return scene.ReasonError
 }

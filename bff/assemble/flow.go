@@ -1,8 +1,9 @@
-package scene
+package assemble
 
 import (
 	"context"
 	"fmt"
+	"mosaic/bff/scene"
 	"slices"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ type flow struct {
 
 	mu       sync.Mutex
 	failed   error
-	degraded []Degraded
+	degraded []scene.Degraded
 }
 
 func newFlow(ctx context.Context) *flow {
@@ -42,13 +43,13 @@ func newFlow(ctx context.Context) *flow {
 
 // wait runs the flow to the end and returns the degraded sections and the
 // first critical failure, as an *Error.
-func (f *flow) wait() ([]Degraded, error) {
+func (f *flow) wait() ([]scene.Degraded, error) {
 	roots := f.roots
 	f.roots = nil
 	f.run(roots)
 	f.g.Wait()
 	f.cancel(nil)
-	slices.SortFunc(f.degraded, func(a, b Degraded) int { return strings.Compare(a.Section, b.Section) })
+	slices.SortFunc(f.degraded, func(a, b scene.Degraded) int { return strings.Compare(a.Section, b.Section) })
 	return f.degraded, f.failed
 }
 
@@ -84,13 +85,13 @@ func (f *flow) degradeAs(section, reason string) {
 	defer f.mu.Unlock()
 	for i, d := range f.degraded {
 		if d.Section == section {
-			if d.Reason == ReasonStale && reason != ReasonStale {
+			if d.Reason == scene.ReasonStale && reason != scene.ReasonStale {
 				f.degraded[i].Reason = reason
 			}
 			return
 		}
 	}
-	f.degraded = append(f.degraded, Degraded{Section: section, Reason: reason})
+	f.degraded = append(f.degraded, scene.Degraded{Section: section, Reason: reason})
 }
 
 // step says what a failure of one step means to the scene.
@@ -160,7 +161,7 @@ func exec[T any](fl *flow, fut *future[T], s step, fn func(context.Context) (T, 
 		if err == nil && mark.Stale() {
 			// Served from entries past their freshness bound because the
 			// downstream failed: shown, and said to be old, critical or not.
-			fl.degradeAs(s.section, ReasonStale)
+			fl.degradeAs(s.section, scene.ReasonStale)
 		}
 	}
 	if err != nil {
