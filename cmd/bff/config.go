@@ -61,7 +61,9 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
 		return c, err
 	}
-	if strings.TrimSpace(strings.ReplaceAll(*endpoints, ",", "")) != "" {
+	// Set, even to commas or spaces, it must name an endpoint: a replica
+	// meant for the real downstreams must not start on the mocks, ready.
+	if *endpoints != "" {
 		var err error
 		if c.registry, err = registry.ParseEndpoints(*endpoints); err != nil {
 			return c, fmt.Errorf("-registry: %w", err)

@@ -661,6 +661,10 @@ func TestRunRejectsWhatCouldNeverServeRight(t *testing.T) {
 		{[]string{"bff", "-registry", "foo bar"}, `-registry: registry: endpoint "foo bar"`},
 		{[]string{"bff", "-registry", "http://[::1"}, `endpoint "http://[::1"`},
 		{[]string{"bff", "-registry", "127.0.0.1:2379,:::"}, `endpoint ":::"`},
+		// Set to nothing it used to mean mock mode: a replica meant for
+		// the real downstreams served faker data, ready.
+		{[]string{"bff", "-registry", ","}, `-registry: registry: no endpoint`},
+		{[]string{"bff", "-registry", " "}, `-registry: registry: no endpoint`},
 		{every("static:///notaport"), `"static:///notaport"`},
 		{every("static:///127.0.0.1:0"), "port must be a number from 1 to 65535"},
 		{every("static:///"), `"static:///"`},
@@ -674,6 +678,10 @@ func TestRunRejectsWhatCouldNeverServeRight(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want one naming %s", tc.args[len(tc.args)-1], err, tc.want)
 		}
+	}
+	env := func(k string) string { return map[string]string{"MOSAIC_REGISTRY": " , "}[k] }
+	if err := run(context.Background(), []string{"bff"}, env, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no endpoint") {
+		t.Errorf("MOSAIC_REGISTRY=' , ': err = %v, want one naming no endpoint", err)
 	}
 }
 
