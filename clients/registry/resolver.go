@@ -149,6 +149,13 @@ func (r *etcdResolver) put(key string, value []byte) {
 // outage longer than the TTL, a list can come before the instances have
 // registered again. Until something is registered, the error says why calls
 // fail.
+//
+// A list with no baseline instance is as good as empty to uncolored calls,
+// which never go to a lane (clients/balance): it never replaces a list
+// that has one, for the same reason (after an outage, a canary may
+// register again first), and until a baseline instance is listed the
+// service does not count as listed (Builder.Listed: /readyz waits), though
+// the lanes' calls get their instances.
 func (r *etcdResolver) report() {
 	keys := make([]string, 0, len(r.instances))
 	for k := range r.instances {
@@ -170,6 +177,9 @@ func (r *etcdResolver) report() {
 	case len(list) == 0:
 		r.o.logf("registry: %s lists no instance (%d before filtering); keeping the last %d", r.service, len(all), len(r.reported))
 		return
+	case !baseline(list) && baseline(r.reported):
+		r.o.logf("registry: %s lists no baseline instance, only %d in lanes; keeping the last %d", r.service, len(list), len(r.reported))
+		return
 	case slices.Equal(list, r.reported):
 		return
 	}
@@ -180,6 +190,15 @@ func (r *etcdResolver) report() {
 	if err := r.cc.UpdateState(resolver.State{Addresses: addrs}); err != nil {
 		r.o.logf("registry: %s: the channel rejected %d addresses: %v", r.service, len(addrs), err)
 	}
-	r.listed()
+	if baseline(list) {
+		r.listed()
+	} else {
+		r.o.logf("registry: %s lists no baseline instance, only %d in lanes: uncolored calls fail until one registers", r.service, len(list))
+	}
 	r.reported = list
+}
+
+// baseline reports whether list has an instance of the baseline lane.
+func baseline(list []instance.Instance) bool {
+	return slices.ContainsFunc(list, func(i instance.Instance) bool { return i.Color == "" })
 }

@@ -100,10 +100,16 @@ func TestResolverListsThenWatches(t *testing.T) {
 	}
 	del(t, cli, "stat", "a")
 	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2"))
-	// A re-registered instance that changed lane is reported again.
+	// A re-registered instance that changed lane is reported again (with
+	// a baseline instance beside it: a list of lanes alone would be kept
+	// out, see TestResolverWantsABaselineInstance).
+	put(t, cli, "stat", "c", instance.Instance{Addr: "127.0.0.1:3"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:2", "127.0.0.1:3"))
 	put(t, cli, "stat", "b", instance.Instance{Addr: "127.0.0.1:2", Color: "blue"})
-	got = cc.WaitState(t, 10*time.Second, func(l []instance.Instance) bool { return len(l) == 1 && l[0].Color == "blue" })
-	if got[0].Addr != "127.0.0.1:2" {
+	got = cc.WaitState(t, 10*time.Second, func(l []instance.Instance) bool {
+		return len(l) == 2 && slices.ContainsFunc(l, func(i instance.Instance) bool { return i.Color == "blue" })
+	})
+	if i := slices.IndexFunc(got, func(i instance.Instance) bool { return i.Color == "blue" }); got[i].Addr != "127.0.0.1:2" {
 		t.Errorf("after the lane change: %+v", got)
 	}
 	noEmptyState(t, cc)
@@ -523,5 +529,52 @@ func TestBuilderListedAfterTheFirstList(t *testing.T) {
 	}
 	if b.Listed("archive") {
 		t.Error("archive listed, though no resolver of it was built")
+	}
+}
+
+// Uncolored calls go to the baseline lane only, so a list of lane instances
+// alone is empty to them: it never replaces a list with a baseline
+// instance, and a service listed so far only in lanes is not listed (the
+// replica is not ready), though the lane gets its instances.
+func TestResolverWantsABaselineInstance(t *testing.T) {
+	t.Parallel()
+	etcd := etcdtest.Start(t)
+	cli := etcd.Client(t)
+	var l logs
+	b, err := NewBuilder(cli, fast(&l)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := etcdtest.NewClientConn()
+	r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///feed")}, cc, resolver.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+
+	put(t, cli, "feed", "canary", instance.Instance{Addr: "127.0.0.1:1", Color: "canary"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
+	if b.Listed("feed") {
+		t.Error("feed listed with a canary instance only: the replica would be ready while every uncolored call fails")
+	}
+	put(t, cli, "feed", "base", instance.Instance{Addr: "127.0.0.1:2"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
+	if !b.Listed("feed") {
+		t.Error("feed not listed with a baseline instance")
+	}
+	// The baseline leaves (an outage lost its lease; it has not registered
+	// again yet): the list keeps it, and takes the next baseline one.
+	del(t, cli, "feed", "base")
+	for deadline := time.Now().Add(10 * time.Second); len(l.matching("feed lists no baseline instance, only 1 in lanes; keeping the last 2")) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the resolver did not keep its list: log %q, states %v", l.matching("."), cc.States())
+		}
+	}
+	put(t, cli, "feed", "base2", instance.Instance{Addr: "127.0.0.1:3"})
+	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1", "127.0.0.1:3"))
+	for i, s := range cc.States() {
+		if !baseline(s) && i > 0 {
+			t.Errorf("state %d of %d has no baseline instance after one with: %v", i, len(cc.States()), s)
+		}
 	}
 }
