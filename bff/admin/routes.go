@@ -33,9 +33,10 @@ func QA(public http.Handler, spec *openapi.Spec) Option {
 	return qa.New(public, spec).Routes
 }
 
-// NewHandler returns the admin routes. ready reports whether this instance
-// should receive traffic; it turns false as soon as shutdown begins.
-func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option) http.Handler {
+// NewHandler returns the admin routes. ready is nil when this instance
+// should receive traffic, else why not (/readyz's 503 says it to the
+// operator with curl); it fails as soon as shutdown begins.
+func NewHandler(gatherer prometheus.Gatherer, ready func() error, opts ...Option) http.Handler {
 	// An operator's typo gets the same problem answer as a client's on the
 	// public listener, and the list of what is here (served, once every
 	// route is mounted).
@@ -48,8 +49,8 @@ func NewHandler(gatherer prometheus.Gatherer, ready func() bool, opts ...Option)
 	r.Use(httpx.NoSniff)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready() {
-			problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "not ready: starting, or draining to stop"})
+		if err := ready(); err != nil {
+			problem.Write(w, dto.Problem{Status: http.StatusServiceUnavailable, Detail: "not ready: " + err.Error()})
 			return
 		}
 		w.Write([]byte("ready\n"))

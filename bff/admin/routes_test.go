@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ func TestQAPageMountedByOption(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"cards":[]}`))
 	})
-	ready := func() bool { return true }
+	ready := func() error { return nil }
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
@@ -64,7 +65,7 @@ func TestHeadWhereverGet(t *testing.T) {
 		w.Write([]byte(`{"cards":[]}`))
 	})
 	for _, ready := range []bool{true, false} {
-		h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return ready }, admin.QA(public, spec))
+		h := admin.NewHandler(prometheus.NewRegistry(), readiness(&ready), admin.QA(public, spec))
 		for _, path := range []string{"/healthz", "/readyz", "/metrics", "/debug/pprof/", "/debug/compare?path=/v1/feed", "/debug/compare/raw?device=mini&path=/v1/feed", "/debug/compare/assets/qa.css"} {
 			get, head := httptest.NewRecorder(), httptest.NewRecorder()
 			h.ServeHTTP(get, httptest.NewRequest(http.MethodGet, path, nil))
@@ -83,7 +84,7 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return true }, admin.QA(http.NotFoundHandler(), spec))
+	h := admin.NewHandler(prometheus.NewRegistry(), func() error { return nil }, admin.QA(http.NotFoundHandler(), spec))
 	for _, tc := range []struct {
 		method, path string
 		code         int
@@ -124,28 +125,40 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 	}
 }
 
-// An instance not ready (starting, or draining) says so as a problem; the
-// status is what a probe reads, the body what an operator with curl does.
+// readiness is ready, as the admin handler reads it.
+func readiness(ready *bool) func() error {
+	return func() error {
+		if !*ready {
+			return errors.New("waiting for a baseline instance of feed")
+		}
+		return nil
+	}
+}
+
+// An instance not ready (starting, waiting for its downstreams, or
+// draining) says so as a problem that names why; the status is what a
+// probe reads, the body what an operator with curl does.
 func TestNotReadyIsAProblem(t *testing.T) {
 	ready := false
-	h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return ready })
+	h := admin.NewHandler(prometheus.NewRegistry(), readiness(&ready))
 	for _, tc := range []struct {
 		ready bool
 		code  int
 		ctype string
-	}{{false, http.StatusServiceUnavailable, "application/problem+json"}, {true, http.StatusOK, "text/plain; charset=utf-8"}} {
+		body  string
+	}{{false, http.StatusServiceUnavailable, "application/problem+json", "not ready: waiting for a baseline instance of feed"}, {true, http.StatusOK, "text/plain; charset=utf-8", "ready"}} {
 		ready = tc.ready
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		if rec.Code != tc.code || rec.Header().Get("Content-Type") != tc.ctype {
-			t.Errorf("ready %v: /readyz answered %d %q, want %d %q", tc.ready, rec.Code, rec.Header().Get("Content-Type"), tc.code, tc.ctype)
+		if rec.Code != tc.code || rec.Header().Get("Content-Type") != tc.ctype || !strings.Contains(rec.Body.String(), tc.body) {
+			t.Errorf("ready %v: /readyz answered %d %q %s, want %d %q naming %q", tc.ready, rec.Code, rec.Header().Get("Content-Type"), rec.Body, tc.code, tc.ctype, tc.body)
 		}
 	}
 }
 
 // A profile or trace of a length within the bound runs.
 func TestProfilesWithinTheBoundRun(t *testing.T) {
-	h := admin.NewHandler(prometheus.NewRegistry(), func() bool { return true })
+	h := admin.NewHandler(prometheus.NewRegistry(), func() error { return nil })
 	for _, path := range []string{
 		"/debug/pprof/profile?seconds=1",
 		"/debug/pprof/trace?seconds=0.05",

@@ -181,7 +181,7 @@ func (o Options) deps(targets map[string]string) server.Deps {
 		Tracing: telemetry.Off(),
 		Metrics: prometheus.NewRegistry(),
 		Starved: o.Starved,
-		Ready:   func() bool { return true },
+		Ready:   func() error { return nil },
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

@@ -38,8 +38,9 @@ type Deps struct {
 	// Starved tells the downstream throttles when the process is short of
 	// CPU (admission.NewStarvation(...).Starved); nil: never.
 	Starved func() bool
-	// Ready is the admin handler's /readyz.
-	Ready func() bool
+	// Ready is the admin handler's /readyz: nil when this instance should
+	// receive traffic, else why not.
+	Ready func() error
 }
 
 func (d Deps) check() error {

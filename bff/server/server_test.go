@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +26,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // start builds the handlers over a mock cluster for the life of t.
-func start(t *testing.T, cfg Config, ready func() bool) Handlers {
+func start(t *testing.T, cfg Config, ready func() error) Handlers {
 	t.Helper()
 	cluster, err := cluster.Start(t.Context(), dataset.Shared(1), fakes.Options{Scenarios: true})
 	if err != nil {
@@ -70,7 +71,12 @@ func mockMode() Config {
 // handler serves the series they recorded and the readiness it was given.
 func TestNewServesPublicAndAdmin(t *testing.T) {
 	var ready atomic.Bool
-	h := start(t, mockMode(), ready.Load)
+	h := start(t, mockMode(), func() error {
+		if !ready.Load() {
+			return errors.New("starting")
+		}
+		return nil
+	})
 	if rec := get(t, h.Public, "/app/v1/feed", "X-User-Id", "42"); rec.Code != http.StatusOK {
 		t.Fatalf("feed: %d %s", rec.Code, rec.Body)
 	}
@@ -95,7 +101,7 @@ func TestNewServesPublicAndAdmin(t *testing.T) {
 // Mock mode validates X-Mock-Scenario and carries it to the downstreams;
 // otherwise the header is neither read nor forwarded.
 func TestMockModeAloneHonorsScenarios(t *testing.T) {
-	mock := start(t, mockMode(), func() bool { return true })
+	mock := start(t, mockMode(), func() error { return nil })
 	if rec := get(t, mock.Public, "/web/v1/feed", "X-Mock-Scenario", "stat=bogus"); rec.Code != http.StatusBadRequest {
 		t.Errorf("mock mode, a bad scenario: %d", rec.Code)
 	}
@@ -104,7 +110,7 @@ func TestMockModeAloneHonorsScenarios(t *testing.T) {
 	}
 	realMode := Defaults()
 	realMode.Trust = request.Loopback()
-	h := start(t, realMode, func() bool { return true })
+	h := start(t, realMode, func() error { return nil })
 	for _, sc := range []string{"stat=bogus", "stat=unavailable"} {
 		if rec := get(t, h.Public, "/web/v1/feed", "X-Mock-Scenario", sc); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `"degraded"`) {
 			t.Errorf("real mode, %s: %d %s", sc, rec.Code, rec.Body)
@@ -128,7 +134,7 @@ func TestAdmissionTargetDefaultsToAnEighthOfTheDeadline(t *testing.T) {
 }
 
 func TestNewRefusesMissingDeps(t *testing.T) {
-	full := Deps{Logger: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry(), Ready: func() bool { return true }}
+	full := Deps{Logger: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry(), Ready: func() error { return nil }}
 	for name, d := range map[string]Deps{
 		"logger":  {Metrics: full.Metrics, Ready: full.Ready},
 		"metrics": {Logger: full.Logger, Ready: full.Ready},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,19 +83,24 @@ func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 	return []grpc.DialOption{grpc.WithResolvers(b)}, nil
 }
 
-// resolved reports whether every target discovered through the registry
-// has had its first list: until then this replica has no instance of that
-// service to call, and /readyz says so.
-func (d *discovery) resolved(targets map[string]string) bool {
+// unresolved names the services discovered through the registry that have
+// not had a baseline instance listed yet: until then this replica has no
+// instance of each to call uncolored, and /readyz says which. nil: none.
+func (d *discovery) unresolved(targets map[string]string) error {
 	if d == nil || d.builder == nil {
-		return true
+		return nil
 	}
+	var waiting []string
 	for _, t := range targets {
 		if service, ok := strings.CutPrefix(t, "etcd:///"); ok && !d.builder.Listed(service) {
-			return false
+			waiting = append(waiting, service)
 		}
 	}
-	return true
+	if len(waiting) == 0 {
+		return nil
+	}
+	slices.Sort(waiting)
+	return fmt.Errorf("the registry (%s) lists no baseline instance of %s yet", strings.Join(d.cfg.registry, ","), strings.Join(waiting, ", "))
 }
 
 // join registers this replica among its peers, when it subsets: the

@@ -199,6 +199,14 @@ type bffProc struct {
 }
 
 func (f *fleet) bff(args ...string) *bffProc {
+	f.t.Helper()
+	b := f.start(args...)
+	waitReady(f.t, b.admin)
+	return b
+}
+
+// start runs a bff, as bff does, without waiting for it to be ready.
+func (f *fleet) start(args ...string) *bffProc {
 	t := f.t
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -224,7 +232,6 @@ func (f *fleet) bff(args ...string) *bffProc {
 		}
 	})
 	public, admin := addrs(t, pr)
-	waitReady(t, admin)
 	return &bffProc{public: public, admin: admin}
 }
 

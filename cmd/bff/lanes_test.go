@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +78,32 @@ func TestFleetLanes(t *testing.T) {
 	canary.setServing(t, true)
 	eventually(t, 10*time.Second, "a healthy canary again", func() bool {
 		return landed("canary", perFeed)
+	})
+}
+
+// A replica whose registry lists its services in a lane only is not ready:
+// every uncolored call would fail, and the lane's own traffic does not
+// keep a replica in rotation. /readyz names the services it waits for; a
+// baseline instance makes it ready.
+func TestFleetIsNotReadyWithLaneInstancesOnly(t *testing.T) {
+	f := newFleet(t)
+	f.mock("canary-1", "canary", "")
+	bff := f.start()
+	eventually(t, 20*time.Second, "a canary feed served from the lane", func() bool {
+		code, degraded := bff.feed(t, "canary")
+		return code == http.StatusOK && len(degraded) == 0
+	})
+	code, body := get(t, bff.admin+"/readyz")
+	if want := "lists no baseline instance of account, archive, feed, relation, reply, stat yet"; code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+		t.Errorf("/readyz with canary instances only: %d %s, want 503 naming %q", code, body, want)
+	}
+	if code, _ := bff.feed(t, ""); code != http.StatusServiceUnavailable {
+		t.Errorf("an uncolored feed with canary instances only: %d, want 503", code)
+	}
+	f.mock("base-1", "", "")
+	waitReady(t, bff.admin)
+	eventually(t, 20*time.Second, "an uncolored feed once a baseline instance registered", func() bool {
+		code, degraded := bff.feed(t, "")
+		return code == http.StatusOK && len(degraded) == 0
 	})
 }

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Tracing:     tracing,
 		Metrics:     metrics,
 		Starved:     admission.NewStarvation(admission.StarvationConfig{}).Starved,
-		Ready:       func() bool { return r.ready.Load() && disc.resolved(targets) },
+		Ready:       func() error { return r.readiness(targets) },
 	})
 	if err != nil {
 		return err

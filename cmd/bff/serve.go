@@ -30,6 +30,15 @@ type replica struct {
 	ready  atomic.Bool
 }
 
+// readiness is nil while the replica should receive traffic: serving, not
+// shutting down, with a baseline instance of every service it discovers.
+func (r *replica) readiness(targets map[string]string) error {
+	if !r.ready.Load() {
+		return errors.New("not serving yet, or shutting down")
+	}
+	return r.disc.unresolved(targets)
+}
+
 // serve listens, joins the replica's peers, and serves until ctx is done;
 // then it shuts down in order.
 func (r *replica) serve(ctx context.Context, h server.Handlers, stdout io.Writer) error {
