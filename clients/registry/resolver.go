@@ -172,7 +172,9 @@ func (r *etcdResolver) report() {
 	}
 	switch {
 	case len(list) == 0 && r.reported == nil:
-		r.cc.ReportError(fmt.Errorf("registry: no instance of %s registered under %s", r.service, r.prefix))
+		err := fmt.Errorf("registry: no instance of %s registered under %s", r.service, r.prefix)
+		r.o.logf("%v (%d before filtering): its calls fail until one is", err, len(all))
+		r.cc.ReportError(err)
 		return
 	case len(list) == 0:
 		r.o.logf("registry: %s lists no instance (%d before filtering); keeping the last %d", r.service, len(all), len(r.reported))
