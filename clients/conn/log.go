@@ -36,8 +36,13 @@ func (c *caller) logFailure(ctx context.Context, method string, req any, took ti
 	}
 	switch o {
 	case callerDone:
-		// The scene's deadline or the client's hang-up, not the service.
+		// The scene's deadline or the client's hang-up, not the service;
+		// or a cause of the caller's own, such as the server cutting what
+		// is left at the end of its shutdown grace, which the line names.
 		attrs = append(attrs, slog.Bool("caller_done", true))
+		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+			attrs = append(attrs, slog.String("cause", cause.Error()))
+		}
 	case bffStarved:
 		// The BFF was short of CPU when the call timed out: the answer may
 		// have come in time and sat unread. Not held against the service.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -145,6 +146,35 @@ func TestACallCutForItsCallerIsNoWarning(t *testing.T) {
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("logger at %s: levels %v, want %v\n%s", tc.level, got, tc.want, buf.String())
+		}
+	}
+}
+
+// A call its caller cut for a cause of its own (the server's shutdown
+// grace over) names the cause: the line would otherwise read as a client
+// that left. A plain hang-up has no cause beyond its cancellation.
+func TestACallerCutNamesItsCause(t *testing.T) {
+	shutdown := errors.New("the server is shutting down: its grace period is over")
+	for _, tc := range []struct {
+		name  string
+		cut   func(context.CancelCauseFunc)
+		cause any
+	}{
+		{"shutdown", func(c context.CancelCauseFunc) { c(shutdown) }, shutdown.Error()},
+		{"hang-up", func(c context.CancelCauseFunc) { c(nil) }, nil},
+	} {
+		var buf bytes.Buffer
+		logger, _ := telemetry.NewLogger(&buf, "json", "info")
+		c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{}), timeout: time.Second, logger: logger}
+		ctx, cut := context.WithCancelCause(context.Background())
+		tc.cut(cut)
+		c.intercept(ctx, statMethod, nil, nil, nil, hang)
+		var m map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+			t.Fatalf("%s: %v: %q", tc.name, err, buf.String())
+		}
+		if m["caller_done"] != true || m["cause"] != tc.cause {
+			t.Errorf("%s: caller_done %v cause %v, want true and %v", tc.name, m["caller_done"], m["cause"], tc.cause)
 		}
 	}
 }
