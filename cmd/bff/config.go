@@ -95,9 +95,13 @@ func (c *config) listenerFlags(fs *flag.FlagSet) {
 	fs.Func("admin-hosts", "comma-separated host names the admin listener answers to besides IP addresses and localhost (a scraper that names the pod by DNS); any other Host gets 421, so a web page cannot reach it by DNS rebinding", func(v string) error {
 		c.adminHosts = nil
 		for n := range strings.SplitSeq(v, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				c.adminHosts = append(c.adminHosts, n)
+			if n = strings.TrimSpace(n); n == "" {
+				continue
 			}
+			if !hostName(n) {
+				return fmt.Errorf("%q is no DNS name (letters, digits and hyphens, in dot-separated labels)", n)
+			}
+			c.adminHosts = append(c.adminHosts, n)
 		}
 		return nil
 	})
@@ -119,7 +123,7 @@ func (c *config) serverFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Admission.Min, "min-inflight", s.Admission.Min, "floor of the adaptive limit on scene requests served at once (set it to -max-inflight for a fixed bound)")
 	fs.DurationVar(&s.Admission.Target, "inflight-target", s.Admission.Target, "latency the adaptive limit aims for when it binds: the limit is the recent throughput times this (0: an eighth of -scene-deadline)")
 	fs.DurationVar(&s.Admission.QueueWait, "queue-wait", s.Admission.QueueWait, "how long a scene request may wait for a slot before it is shed; none waits once requests have been shed for twice this without a pause (a held overload); negative: shed at once")
-	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs allowed to set X-User-Id, the gateways' (default: loopback in mock mode, none otherwise; shorter than /8, or /16 for IPv6, is refused)")
+	fs.StringVar(&c.trusted, "trusted-proxies", "", "comma-separated CIDRs or addresses allowed to set X-User-Id, the gateways' (default: loopback in mock mode, none otherwise; shorter than /8, or /16 for IPv6, is refused)")
 	fs.Func("cors-origins", "comma-separated origins whose pages may call the web routes (https://m.example.com, https://*.example.com, or *); none by default", func(v string) (err error) {
 		s.CORSOrigins, err = httpx.ParseOrigins(v)
 		return err
@@ -221,9 +225,9 @@ func (c config) trust() (request.Trust, error) {
 	}
 	var t request.Trust
 	for _, s := range strings.Split(c.trusted, ",") {
-		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		p, err := prefix(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("-trusted-proxies: %w", err)
+			return nil, fmt.Errorf("-trusted-proxies: %q: want a CIDR (10.0.0.0/8) or an address (10.0.0.7)", s)
 		}
 		// Every address, or a good part of the Internet (0.0.0.0/1 and
 		// 128.0.0.0/1 are all of it): any client could claim to be any
@@ -238,6 +242,35 @@ func (c config) trust() (request.Trust, error) {
 		t = append(t, p)
 	}
 	return t, nil
+}
+
+// hostName reports whether s is a DNS host name: a Host header could name
+// nothing else, so anything else in -admin-hosts is a mistake to say.
+func hostName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(s, "."), ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// prefix reads a CIDR, or an address as the one-address prefix it is (a
+// gateway's own address, as nginx's set_real_ip_from takes it).
+func prefix(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		return netip.PrefixFrom(a, a.BitLen()), err
+	}
+	return netip.ParsePrefix(s)
 }
 
 // defaultInstanceID names a replica after its host, as a pod's name does,

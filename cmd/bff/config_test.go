@@ -45,6 +45,20 @@ func TestRegistryTargets(t *testing.T) {
 	}
 }
 
+// -trusted-proxies takes a gateway's address as well as its network: the
+// address alone is trusted, no neighbour of it.
+func TestTrustedProxiesTakeAddresses(t *testing.T) {
+	c, err := parseConfig([]string{"bff", "-trusted-proxies", "10.0.0.7, 192.168.0.0/16,fd00::1"}, func(string) string { return "" }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{"10.0.0.7:1": true, "10.0.0.8:1": false, "192.168.3.4:1": true, "[fd00::1]:1": true, "[fd00::2]:1": false} {
+		if got := c.server.Trust.Allows(addr); got != want {
+			t.Errorf("trusts %s: %v, want %v", addr, got, want)
+		}
+	}
+}
+
 // -cors-origins (or MOSAIC_CORS_ORIGINS) and -server-timing reach the
 // config; a malformed origin stops the start, naming the flag.
 func TestHTTPConventionFlags(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -31,7 +32,7 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	var h slog.Handler
-	switch format {
+	switch strings.ToLower(format) { // as the level, which slog reads in any case
 	case "json":
 		h = slog.NewJSONHandler(w, opts)
 	case "text":

@@ -72,7 +72,7 @@ func TestJSONLinesCarryTheContextsIDs(t *testing.T) {
 
 func TestTextFormatAndLevels(t *testing.T) {
 	var buf bytes.Buffer
-	logger, err := NewLogger(&buf, "text", "WARN")
+	logger, err := NewLogger(&buf, "TEXT", "WARN")
 	if err != nil {
 		t.Fatal(err)
 	}
