@@ -192,12 +192,38 @@ func (r *etcdResolver) report() {
 	if err := r.cc.UpdateState(resolver.State{Addresses: addrs}); err != nil {
 		r.o.logf("registry: %s: the channel rejected %d addresses: %v", r.service, len(addrs), err)
 	}
+	r.o.info("registry: %s instances: %d (%s)", r.service, len(list), changes(r.reported, list))
 	if baseline(list) {
 		r.listed()
 	} else {
 		r.o.logf("registry: %s lists no baseline instance, only %d in lanes: uncolored calls fail until one registers", r.service, len(list))
 	}
 	r.reported = list
+}
+
+// changes says how list differs from was, instance by instance: "+a -b",
+// a lane's instances marked with it, "+c (canary)". An operator reads
+// from it which instances came and went, and when.
+func changes(was, list []instance.Instance) string {
+	var out []string
+	mark := func(sign string, i instance.Instance) {
+		s := sign + i.Addr
+		if i.Color != "" {
+			s += " (" + i.Color + ")"
+		}
+		out = append(out, s)
+	}
+	for _, i := range list {
+		if !slices.Contains(was, i) {
+			mark("+", i)
+		}
+	}
+	for _, i := range was {
+		if !slices.Contains(list, i) {
+			mark("-", i)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // baseline reports whether list has an instance of the baseline lane.

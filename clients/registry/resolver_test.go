@@ -562,6 +562,9 @@ func TestResolverWantsABaselineInstance(t *testing.T) {
 	if !b.Listed("feed") {
 		t.Error("feed not listed with a baseline instance")
 	}
+	if len(l.matching(`^info: registry: feed instances: 2 \(\+127\.0\.0\.1:2\)$`)) != 1 || len(l.matching(`^info: registry: feed instances: 1 \(\+127\.0\.0\.1:1 \(canary\)\)$`)) != 1 {
+		t.Errorf("the instances that came are not logged, each once: %q", l.matching("."))
+	}
 	// The baseline leaves (an outage lost its lease; it has not registered
 	// again yet): the list keeps it, and takes the next baseline one.
 	del(t, cli, "feed", "base")
