@@ -75,8 +75,12 @@ stop() {
     for pid in $alive; do kill -KILL "$pid" 2>/dev/null || true; done
   done
   wait 2>/dev/null || true
-  rm -rf "$dir"
-  echo "topology: stopped"
+  if [ -n "${kept:-}" ]; then
+    echo "topology: stopped; the logs are kept in $dir" >&2
+  else
+    rm -rf "$dir"
+    echo "topology: stopped"
+  fi
 }
 trap stop EXIT
 trap 'exit 130' INT
@@ -217,12 +221,12 @@ tiers+=("$tier")
 await gateway "http://127.0.0.1:$base/gateway/healthz"
 
 gw=http://127.0.0.1:$base
+names=$(for t in "${tiers[@]}"; do echo $t; done)
 if [ -n "$keep" ]; then # said before "up", which is what a caller waits for
-  names=$(for t in "${tiers[@]}"; do echo $t; done)
   echo "topology: -k: a process that exits is reported, not fatal. Pids in $run/NAME.pid; $run/restart NAME starts one again. Names:" $names
 fi
 cat <<EOT
-topology: up; gateway $gw (logs in $dir, removed on exit). Try:
+topology: up; gateway $gw (logs in $dir, removed on exit unless a process failed). Try:
   curl -s $gw/web/v1/feed -H 'X-Demo-User: 42'
   curl -s --compressed -D- -o /dev/null $gw/app/v1/feed -H 'X-Demo-User: 42'   # Content-Encoding: zstd or gzip, as curl ranks them
   curl -s $gw/app/v1/videos/8 -H 'X-Color: canary'                            # the canary lane
@@ -248,8 +252,18 @@ if [ -n "$keep" ]; then
   done
 fi
 
-# Until Ctrl-C; a process that dies takes the topology down with it.
+# Until Ctrl-C; a process that dies takes the topology down with it, and
+# its log (all the logs, kept) says why.
 wait -n || true
-echo "topology: a process exited; the logs:" >&2
-tail -n 5 "$dir"/*.log >&2
+dead=""
+for name in $names; do
+  read -r pid <"$run/$name.pid"
+  kill -0 "$pid" 2>/dev/null || dead="$dead $name"
+done
+echo "topology: exited:${dead:- a process}; the end of its log:" >&2
+for name in $dead; do
+  echo "== $name" >&2
+  tail -n 30 "$dir/$name.log" >&2
+done
+kept=1
 exit 1
