@@ -350,11 +350,7 @@ func TestResolverCloseLeavesNothingRunning(t *testing.T) {
 	beforeClient := goleak.IgnoreCurrent()
 	cli := etcdtest.NewClient(t, etcd.Endpoint())
 	put(t, cli, "stat", "a", instance.Instance{Addr: "127.0.0.1:1"})
-	var l logs
-	b, err := NewBuilder(cli, fast(&l)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _ := loggedBuilder(t, cli)
 	cycle := func() {
 		cc := etcdtest.NewClientConn()
 		r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///stat")}, cc, resolver.BuildOptions{})
@@ -477,15 +473,23 @@ func mustParse(t *testing.T, s string) *url.URL {
 // channel instances: false while the registry cannot be read, and false
 // while it lists none (a bff up before its downstreams would answer every
 // scene 503): what a replica's /readyz waits for.
+// loggedBuilder is a builder on cli that retries fast, and the log it
+// writes.
+func loggedBuilder(t *testing.T, cli *clientv3.Client) (*Builder, *logs) {
+	t.Helper()
+	l := &logs{}
+	b, err := NewBuilder(cli, fast(l)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, l
+}
+
 func TestBuilderListedAfterTheFirstList(t *testing.T) {
 	t.Parallel()
 	etcd := etcdtest.Start(t)
 	cli := etcd.Client(t)
-	var l logs
-	b, err := NewBuilder(cli, fast(&l)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, l := loggedBuilder(t, cli)
 	if b.Listed("stat") {
 		t.Fatal("stat listed before any resolver of it")
 	}
@@ -540,11 +544,7 @@ func TestResolverWantsABaselineInstance(t *testing.T) {
 	t.Parallel()
 	etcd := etcdtest.Start(t)
 	cli := etcd.Client(t)
-	var l logs
-	b, err := NewBuilder(cli, fast(&l)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, l := loggedBuilder(t, cli)
 	cc := etcdtest.NewClientConn()
 	r, err := b.Build(resolver.Target{URL: *mustParse(t, "etcd:///feed")}, cc, resolver.BuildOptions{})
 	if err != nil {
