@@ -198,3 +198,33 @@ func TestRefusalsAtTheEdgeCountAsTheirScenes(t *testing.T) {
 		t.Errorf("%d series of 414s, want the feed's alone", n)
 	}
 }
+
+// bff_http_requests_in_flight counts the scene requests being served: one
+// while a slow one is, none once it has been answered (a gauge that only
+// went up would read as a growing overload on every dashboard).
+func TestInFlightCountsWhatIsBeingServed(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{Deadline: 5 * time.Second, CallTimeout: 3 * time.Second})
+	inFlight := func(want string) {
+		t.Helper()
+		line := "\nbff_http_requests_in_flight " + want + "\n"
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			m := httptest.NewRecorder()
+			srv.Admin.ServeHTTP(m, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			if strings.Contains(m.Body.String(), line) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("bff_http_requests_in_flight is not %s within 5 s", want)
+			}
+		}
+	}
+	srv.Get(t, "/web/v1/feed")
+	inFlight("0")
+	done := make(chan int, 1)
+	go func() { done <- srv.Get(t, "/web/v1/feed", "X-Mock-Scenario", "account=delay:500ms").Status }()
+	inFlight("1")
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("the slow request: %d", code)
+	}
+	inFlight("0")
+}

@@ -142,6 +142,21 @@ func TestDefaultsAreTheDesigns(t *testing.T) {
 	if c.server.Deadline != 800*time.Millisecond {
 		t.Errorf("scene deadline %v, want 800ms", c.server.Deadline)
 	}
+	// The rest as the README and docs/ARCHITECTURE.md give them: the
+	// flags' defaults are server.Defaults (TestFlagsFillTheServerConfig),
+	// held here to the documents.
+	s := c.server
+	if s.CallTimeout != 500*time.Millisecond || s.Keepalive != 10*time.Second || c.maxConns != 1024 {
+		t.Errorf("call timeout %v, keepalive %v, max conns %d; want 500ms, 10s, 1024", s.CallTimeout, s.Keepalive, c.maxConns)
+	}
+	if a := s.Admission; a.Min != 64 || a.Max != 1024 || a.QueueWait != 50*time.Millisecond || a.Target != 0 {
+		t.Errorf("admission %+v, want 64 to 1024 in flight, a 50ms queue wait, and the target derived (an eighth of the deadline)", a)
+	}
+	want := server.Cache{On: true, ArchiveFresh: 10 * time.Second, AccountFresh: 10 * time.Second, StatFresh: time.Second,
+		Stale: 5 * time.Minute, Negative: 2 * time.Second, MB: 64}
+	if s.Cache != want {
+		t.Errorf("caches %+v, want %+v", s.Cache, want)
+	}
 }
 
 // Two replicas on one host get different default ids, each the same across
