@@ -397,3 +397,18 @@ func TestUserHeaderByDevice(t *testing.T) {
 		}
 	}
 }
+
+// An archive without tags gives the web an empty list, never null: the
+// spec's tags is an array, and the mock world has no untagged archive to
+// show it.
+func TestTagsAreAListEvenWhenNone(t *testing.T) {
+	f := fixture()
+	f.Cards[0].Archive.Tags = nil
+	raw, err := json.Marshal(web.Adapt().Feed(f, device.View{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"tags":[]`) {
+		t.Errorf("the web card of an untagged archive: %s, want \"tags\":[]", raw)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"mosaic/bff/apitest"
@@ -48,6 +49,8 @@ func TestCompareRejectsBadInput(t *testing.T) {
 		{"compare"},
 		{"compare", "/v1/feed", "/v1/feed"},
 		{"compare", "/web/v1/feed"},
+		{"compare", "/app/v1/feed"},
+		{"compare", "mini/v1/feed"},
 		{"compare", "-base", "localhost:8080", "/v1/feed"},
 		{"compare", "-budget", "0", "/v1/feed"},
 		{"compare", "-nope", "/v1/feed"},
@@ -129,6 +132,34 @@ func TestCompareScenes(t *testing.T) {
 				t.Errorf("no budget verdict in\n%s", stdout)
 			}
 		})
+	}
+}
+
+// Every device is asked with the same headers, those the flags give: a
+// comparison of one device on 2g against another on wifi would show
+// differences no device has.
+func TestCompareSendsTheFlagsHeadersToEveryDevice(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	var mu sync.Mutex
+	seen := map[string]http.Header{}
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		device, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		mu.Lock()
+		seen[device] = r.Header.Clone()
+		mu.Unlock()
+		srv.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	if stdout, stderr, err := bffctl(t, "compare", "-base", rec.URL, "-user", "42", "-network", "2g", "-lang", "en", "-build", "7999999", "/v1/feed"); err != nil {
+		t.Fatalf("compare: %v\n%s\n%s", err, stdout, stderr)
+	}
+	want := map[string]string{"X-User-Id": "42", "X-Network": "2g", "Accept-Language": "en", "X-Client-Build": "7999999"}
+	for _, dev := range devicediff.Devices() {
+		for name, v := range want {
+			if got := seen[dev].Get(name); got != v {
+				t.Errorf("%s was asked with %s %q, want %q", dev, name, got, v)
+			}
+		}
 	}
 }
 
