@@ -329,15 +329,15 @@ func TestEveryAnswerForbidsSniffing(t *testing.T) {
 		req := httptest.NewRequest(tc.method, tc.path, nil)
 		rec := httptest.NewRecorder()
 		srv.Handler.ServeHTTP(rec, req)
-		if rec.Code != tc.status || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("%s %.60s: %d, X-Content-Type-Options %q; want %d, nosniff", tc.method, tc.path, rec.Code, rec.Header().Get("X-Content-Type-Options"), tc.status)
+		if rec.Code != tc.status || rec.Result().Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %.60s: %d, X-Content-Type-Options %q; want %d, nosniff", tc.method, tc.path, rec.Code, rec.Result().Header.Get("X-Content-Type-Options"), tc.status)
 		}
 	}
 	for _, path := range []string{"/metrics", "/readyz", "/debug/pprof/", "/nowhere"} {
 		rec := httptest.NewRecorder()
 		srv.Admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-		if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("admin %s: %d, X-Content-Type-Options %q, want nosniff", path, rec.Code, rec.Header().Get("X-Content-Type-Options"))
+		if rec.Result().Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("admin %s: %d, X-Content-Type-Options %q, want nosniff", path, rec.Code, rec.Result().Header.Get("X-Content-Type-Options"))
 		}
 	}
 }
