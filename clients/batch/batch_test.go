@@ -108,6 +108,9 @@ func TestDedupKeepsFirstSeenOrder(t *testing.T) {
 			t.Errorf("n=%d: %v", n, got)
 		}
 	}
+	if got := batch.Dedup([]int64{7, 7}); len(got) != 1 || got[0] != 7 { // the shortest repeat
+		t.Errorf("Dedup([7 7]) = %v, want [7]", got)
+	}
 }
 
 // Call sends one request per chunk, built by req, and merges what pick

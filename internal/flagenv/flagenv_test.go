@@ -58,6 +58,16 @@ func TestHelpGoesToStdout(t *testing.T) {
 }
 
 // A help request is no failure for run to report; any other parse error is.
+// A flag's variable is the README's: the prefix, upper case, dashes made
+// underscores (no shell can set MOSAIC_ADMIN-ADDR).
+func TestEnvName(t *testing.T) {
+	for flag, want := range map[string]string{"addr": "MOSAIC_ADDR", "admin-addr": "MOSAIC_ADMIN_ADDR", "cache-stat-fresh": "MOSAIC_CACHE_STAT_FRESH"} {
+		if got := EnvName(Prefix, flag); got != want {
+			t.Errorf("EnvName(%q) = %q, want %q", flag, got, want)
+		}
+	}
+}
+
 func TestUnlessHelp(t *testing.T) {
 	fs, _, _ := newSet()
 	if err := UnlessHelp(Parse(fs, []string{"-help"}, func(string) string { return "" }, Prefix, &bytes.Buffer{}, nil)); err != nil {

@@ -2,6 +2,7 @@ package reqid
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -19,10 +20,11 @@ func TestWithAndFrom(t *testing.T) {
 }
 
 func TestSane(t *testing.T) {
-	long := string(make([]byte, 129))
+	nuls := string(make([]byte, 129))
 	for id, want := range map[string]bool{
 		"abc-1": true, "0123456789abcdef0123456789abcdef": true, "a/b:c=d": true,
-		"": false, "a b": false, "a\r\nX-Evil: 1": false, "é": false, long: false,
+		"": false, "a b": false, "a\r\nX-Evil: 1": false, "é": false, nuls: false,
+		strings.Repeat("a", 128): true, strings.Repeat("a", 129): false, // the length bound alone
 	} {
 		if got := Sane(id); got != want {
 			t.Errorf("Sane(%q) = %v, want %v", id, got, want)
