@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc"
 
 	"mosaic/bff/apitest"
+	"mosaic/bff/request"
+	archivev1 "mosaic/clients/archive/v1"
 	feedv1 "mosaic/clients/feed/v1"
 )
 
@@ -82,5 +84,31 @@ func TestFeedAsksOnlyForTheOwnersItShows(t *testing.T) {
 	}
 	if hidden == 0 {
 		t.Fatal("no hidden archive in 40 feeds: the check sees nothing")
+	}
+}
+
+// A user page on the last page a client may ask for says no more follow,
+// however many uploads the service counts: the next page would be refused.
+func TestUserHasMoreStopsAtTheLastPageAsked(t *testing.T) {
+	prolific := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		if r, ok := resp.(*archivev1.ListByOwnerResponse); ok && info.FullMethod == mList {
+			r.Total = 1 << 40
+		}
+		return resp, err
+	}
+	srv := apitest.Start(t, apitest.Options{Interceptors: []grpc.UnaryServerInterceptor{prolific}})
+	mid := busyUser(t, srv)
+	for page, want := range map[int]bool{1: true, request.MaxPage - 1: true, request.MaxPage: false} {
+		resp := srv.Get(t, fmt.Sprintf("/web/v1/users/%d?page=%d", mid, page))
+		var p struct {
+			HasMore bool `json:"has_more"`
+		}
+		if resp.Status != http.StatusOK || json.Unmarshal(resp.Body, &p) != nil {
+			t.Fatalf("page %d: %d %s", page, resp.Status, resp.Body)
+		}
+		if p.HasMore != want {
+			t.Errorf("page %d of 2^40 uploads: has_more %v, want %v", page, p.HasMore, want)
+		}
 	}
 }
