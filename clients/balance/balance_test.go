@@ -364,3 +364,36 @@ func TestConnDialDefaultsToLanesWithHealthChecking(t *testing.T) {
 	}
 	expectOnly(t, "calls with b NOT_SERVING", counts(a, b), 30, "a")
 }
+
+// What the policy has learned of an instance outlives a change of the
+// instance list (here a new instance; a readiness change rebuilds the
+// picker alike): a slow instance, once measured, is not tried again as if
+// it were new.
+func TestLearnedLoadSurvivesANewInstanceList(t *testing.T) {
+	fast1, fast2 := startBackend(t, "fast1", 0), startBackend(t, "fast2", 0)
+	slow := startBackend(t, "slow", 100*time.Millisecond)
+	all := []*backend{fast1, fast2, slow}
+	r := manual.NewBuilderWithScheme("lanes")
+	r.InitialState(resolver.State{Addresses: []resolver.Address{fast1.at(instance.Instance{}), slow.at(instance.Instance{})}})
+	sc := fmt.Sprintf(`{"loadBalancingConfig":[%s],"healthCheckConfig":{"serviceName":""}}`, lanes(""))
+	cc, err := grpc.NewClient("lanes:///archive", grpc.WithResolvers(r),
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDefaultServiceConfig(sc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	until(t, cc, "", "the slow instance measured", served(slow))
+	send(t, cc, "", 20)
+
+	r.UpdateState(resolver.State{Addresses: []resolver.Address{fast1.at(instance.Instance{}), slow.at(instance.Instance{}), fast2.at(instance.Instance{})}})
+	reset(all...)
+	until(t, cc, "", "the new instance", served(fast2))
+	// Unmeasured, the new instance is presumed as fast as its peer in a
+	// choice (TestANewInstanceIsPresumedAsFastAsItsPeer), so the slow one
+	// may win a tie until the new one's first answer: count from then on.
+	reset(all...)
+	send(t, cc, "", 60)
+	if got := counts(all...); got["slow"] > 0 {
+		t.Errorf("after the list changed, the measured slow instance took %d calls (%v): its load was forgotten", got["slow"], got)
+	}
+}
