@@ -559,8 +559,11 @@ func TestResolverWantsABaselineInstance(t *testing.T) {
 	}
 	put(t, cli, "feed", "base", instance.Instance{Addr: "127.0.0.1:2"})
 	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
-	if !b.Listed("feed") {
-		t.Error("feed not listed with a baseline instance")
+	// Listed (and the log line) follow the state given to the channel.
+	for deadline := time.Now().Add(10 * time.Second); !b.Listed("feed"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("feed not listed with a baseline instance")
+		}
 	}
 	if len(l.matching(`^info: registry: feed instances: 2 \(\+127\.0\.0\.1:2\)$`)) != 1 || len(l.matching(`^info: registry: feed instances: 1 \(\+127\.0\.0\.1:1 \(canary\)\)$`)) != 1 {
 		t.Errorf("the instances that came are not logged, each once: %q", l.matching("."))
