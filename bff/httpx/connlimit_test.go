@@ -356,3 +356,38 @@ func TestUnprovenConnectionsDoNotLockClientsOut(t *testing.T) {
 		})
 	}
 }
+
+// Of the connections silent past silentGrace, the one open longest makes
+// room first: the flood's oldest, never a client that has only just
+// connected.
+func TestTheLongestSilentConnectionMakesRoomFirst(t *testing.T) {
+	accepted := make(chan struct{}, 3)
+	s := startLimitedWith(t, 2, nil, func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			accepted <- struct{}{}
+		}
+	})
+	older := s.dial(t)
+	<-accepted
+	time.Sleep(50 * time.Millisecond) // older by this much
+	newer := s.dial(t)
+	<-accepted
+	time.Sleep(2 * silentGrace) // both past the grace
+	c := s.dial(t)
+	c.send(t, "/")
+	c.answer(t, 10*time.Second)
+	if !older.closed(5 * time.Second) {
+		t.Error("the connection silent longest is still open")
+	}
+	if newer.closed(100 * time.Millisecond) {
+		t.Error("the connection silent for less time was closed")
+	}
+}
+
+// The graces are the documents' (README, docs/ARCHITECTURE.md): 250 ms of
+// silence, 1 s for a first header.
+func TestTheGracesAreTheDocuments(t *testing.T) {
+	if silentGrace != 250*time.Millisecond || partialGrace != time.Second {
+		t.Errorf("silentGrace %v, partialGrace %v; the docs say 250ms and 1s", silentGrace, partialGrace)
+	}
+}
