@@ -235,7 +235,11 @@ func TestRunConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		getenv := func(k string) string { return tt.env[k] }
-		err := run(t.Context(), append([]string{"mocksvc"}, tt.args...), getenv, &stdout, &stderr)
+		// A bound on each: a value read wrongly would start a server that
+		// serves until the test binary's timeout, ten minutes on.
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		err := run(ctx, append([]string{"mocksvc"}, tt.args...), getenv, &stdout, &stderr)
+		cancel()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run %q %v: %v, want an error mentioning %q", tt.args, tt.env, err, tt.want)
 		}
