@@ -135,6 +135,21 @@ func (c *client) closed(wait time.Duration) bool {
 	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
+// makesRoom has a third client served at the cap, and wants gone closed to
+// make room for it and kept not: gone has been how (idle, silent) longer.
+func (s *limitedServer) makesRoom(t *testing.T, gone, kept *client, how string) {
+	t.Helper()
+	c := s.dial(t)
+	c.send(t, "/")
+	c.answer(t, 10*time.Second)
+	if !gone.closed(5 * time.Second) {
+		t.Errorf("the connection %s longest is still open", how)
+	}
+	if kept.closed(100 * time.Millisecond) {
+		t.Errorf("the connection %s for less time was closed", how)
+	}
+}
+
 // At the cap, two keep-alive clients done with their requests must not lock
 // a third out for the idle timeout: the one idle longest makes room.
 func TestAtTheCapTheConnectionIdleLongestMakesRoom(t *testing.T) {
@@ -147,15 +162,7 @@ func TestAtTheCapTheConnectionIdleLongestMakesRoom(t *testing.T) {
 	b.answer(t, 5*time.Second)
 	s.idle(t, 2)
 
-	c := s.dial(t)
-	c.send(t, "/")
-	c.answer(t, 10*time.Second)
-	if !a.closed(5 * time.Second) {
-		t.Error("the connection idle longest is still open")
-	}
-	if b.closed(100 * time.Millisecond) {
-		t.Error("the connection idle for less time was closed")
-	}
+	s.makesRoom(t, a, b, "idle")
 	b.send(t, "/")
 	b.answer(t, 5*time.Second)
 	if n := s.reclaimed.Load(); n != 1 {
@@ -373,15 +380,7 @@ func TestTheLongestSilentConnectionMakesRoomFirst(t *testing.T) {
 	newer := s.dial(t)
 	<-accepted
 	time.Sleep(2 * silentGrace) // both past the grace
-	c := s.dial(t)
-	c.send(t, "/")
-	c.answer(t, 10*time.Second)
-	if !older.closed(5 * time.Second) {
-		t.Error("the connection silent longest is still open")
-	}
-	if newer.closed(100 * time.Millisecond) {
-		t.Error("the connection silent for less time was closed")
-	}
+	s.makesRoom(t, older, newer, "silent")
 }
 
 // The graces are the documents' (README, docs/ARCHITECTURE.md): 250 ms of
