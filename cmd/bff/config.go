@@ -49,7 +49,7 @@ func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0
 
 // parseConfig reads flags, falling back to MOSAIC_* environment variables
 // (MOSAIC_ADDR, MOSAIC_ACCOUNT_TARGET, ...) for containers.
-func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
 	c := config{server: server.Defaults()}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	c.listenerFlags(fs)
@@ -58,7 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	endpoints, targets := c.downstreamFlags(fs)
 	var secFiles registry.SecurityFiles
 	secFiles.Flags(fs)
-	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
+	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout); err != nil {
 		return c, err
 	}
 	// Set, even to commas or spaces, it must name an endpoint: a replica
@@ -72,6 +72,11 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	var err error
 	if c.registrySec, err = secFiles.Load(c.registry); err != nil {
 		return c, err
+	}
+	// Both only shape what etcd holds and what is read from it: with
+	// static or mock targets they would be accepted and do nothing.
+	if len(c.registry) == 0 && (c.server.Cluster != "" || c.instanceID != "") {
+		return c, errors.New("-cluster and -instance-id need -registry: only instances discovered there have a cluster, and only a registered replica a name")
 	}
 	if c.instanceID == "" {
 		h, _ := os.Hostname()

@@ -30,7 +30,7 @@ func TestHelpPrintsUsageAndSucceeds(t *testing.T) {
 // every flag can also come from its MOSAIC_ environment variable.
 func TestRegistryTargets(t *testing.T) {
 	env := map[string]string{"MOSAIC_REGISTRY": "127.0.0.1:2379, 127.0.0.1:22379", "MOSAIC_SUBSET": "4"}
-	c, err := parseConfig([]string{"bff", "-stat-target", "static:///127.0.0.1:7000"}, func(k string) string { return env[k] }, nil, nil)
+	c, err := parseConfig([]string{"bff", "-stat-target", "static:///127.0.0.1:7000"}, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestRegistryTargets(t *testing.T) {
 	if c.targets["stat"] != "static:///127.0.0.1:7000" || c.targets["archive"] != "etcd:///archive" {
 		t.Errorf("targets %v: want stat explicit and the others in etcd", c.targets)
 	}
-	if _, err := parseConfig([]string{"bff", "-subset", "-1"}, func(string) string { return "" }, nil, nil); err == nil {
+	if _, err := parseConfig([]string{"bff", "-subset", "-1"}, func(string) string { return "" }, nil); err == nil {
 		t.Error("a negative -subset was accepted")
 	}
 }
@@ -48,7 +48,7 @@ func TestRegistryTargets(t *testing.T) {
 // -trusted-proxies takes a gateway's address as well as its network: the
 // address alone is trusted, no neighbour of it.
 func TestTrustedProxiesTakeAddresses(t *testing.T) {
-	c, err := parseConfig([]string{"bff", "-trusted-proxies", "10.0.0.7, 192.168.0.0/16,fd00::1"}, func(string) string { return "" }, nil, nil)
+	c, err := parseConfig([]string{"bff", "-trusted-proxies", "10.0.0.7, 192.168.0.0/16,fd00::1"}, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,17 +63,17 @@ func TestTrustedProxiesTakeAddresses(t *testing.T) {
 // config; a malformed origin stops the start, naming the flag.
 func TestHTTPConventionFlags(t *testing.T) {
 	env := map[string]string{"MOSAIC_CORS_ORIGINS": "https://m.example.com, https://*.example.org"}
-	c, err := parseConfig([]string{"bff", "-server-timing"}, func(k string) string { return env[k] }, nil, nil)
+	c, err := parseConfig([]string{"bff", "-server-timing"}, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c.server.ServerTiming || len(c.server.CORSOrigins) != 2 || c.server.CORSOrigins[1] != "https://*.example.org" {
 		t.Errorf("config %+v", c)
 	}
-	if c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil); err != nil || c.server.ServerTiming || c.server.CORSOrigins != nil {
+	if c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil); err != nil || c.server.ServerTiming || c.server.CORSOrigins != nil {
 		t.Errorf("defaults: %+v, %v; want no CORS and no Server-Timing for the public", c, err)
 	}
-	_, err = parseConfig([]string{"bff", "-cors-origins", "https://m.example.com/app"}, func(string) string { return "" }, nil, nil)
+	_, err = parseConfig([]string{"bff", "-cors-origins", "https://m.example.com/app"}, func(string) string { return "" }, nil)
 	if err == nil || !strings.Contains(err.Error(), "-cors-origins") {
 		t.Errorf("an origin with a path: %v", err)
 	}
@@ -82,7 +82,7 @@ func TestHTTPConventionFlags(t *testing.T) {
 // The flags default to server.Defaults, the configuration the end-to-end
 // tests run with, and fill it from the command line or the environment.
 func TestFlagsFillTheServerConfig(t *testing.T) {
-	c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil)
+	c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +94,8 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 	if want := server.Defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}
-	env := map[string]string{"MOSAIC_SCENE_DEADLINE": "2s", "MOSAIC_MIN_INFLIGHT": "4", "MOSAIC_CLUSTER": "c2"}
-	c, err = parseConfig([]string{"bff", "-call-timeout", "1s", "-seed", "7"}, func(k string) string { return env[k] }, nil, nil)
+	env := map[string]string{"MOSAIC_SCENE_DEADLINE": "2s", "MOSAIC_MIN_INFLIGHT": "4", "MOSAIC_CLUSTER": "c2", "MOSAIC_REGISTRY": "127.0.0.1:2379"}
+	c, err = parseConfig([]string{"bff", "-call-timeout", "1s", "-seed", "7"}, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 		t.Errorf("config %+v", s)
 	}
 	env = map[string]string{"MOSAIC_CACHE": "false", "MOSAIC_CACHE_STAT_FRESH": "3s"}
-	c, err = parseConfig([]string{"bff", "-cache-archive-fresh", "20s", "-cache-account-fresh", "30s", "-cache-stale", "1m", "-cache-negative", "0s", "-cache-mb", "32"}, func(k string) string { return env[k] }, nil, nil)
+	c, err = parseConfig([]string{"bff", "-cache-archive-fresh", "20s", "-cache-account-fresh", "30s", "-cache-stale", "1m", "-cache-negative", "0s", "-cache-mb", "32"}, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +114,9 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"-cache-stat-fresh", "0s"}, {"-cache-stale", "-1s"}, {"-cache-mb", "0"}, {"-inflight-target", "-1ms"}, {"-inflight-target", "1s"},
 		{"-subset", "-1"}, {"-subset", "2"}, {"-call-timeout", "800ms"}, {"-call-timeout", "2s"}, {"-call-timeout", "-1ms"}, {"-downstream-keepalive", "5s"}, {"-downstream-keepalive", "-1s"},
-		{"-grace", "-1s"}, {"-drain", "-1s"}, {"-mock-latency", "-5ms"}, {"-mock-jitter", "-1ms"}, {"-max-conns", "-1"}} {
-		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
+		{"-grace", "-1s"}, {"-drain", "-1s"}, {"-mock-latency", "-5ms"}, {"-mock-jitter", "-1ms"}, {"-max-conns", "-1"},
+		{"-cluster", "c1"}, {"-instance-id", "bff-3"}} {
+		if _, err := parseConfig(append([]string{"bff"}, bad...), func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])
 		}
 	}
@@ -126,7 +127,7 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 // public interfaces by default), seed 1 (the goldens' and every end-to-end
 // test's), an 800 ms scene deadline.
 func TestDefaultsAreTheDesigns(t *testing.T) {
-	c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil, nil)
+	c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestDefaultInstanceIDNamesHostAndPort(t *testing.T) {
 			t.Errorf("defaultInstanceID(%q, %q) = %q, want %q", tt.host, tt.addr, got, tt.want)
 		}
 	}
-	c, err := parseConfig([]string{"bff", "-addr", ":8181"}, func(string) string { return "" }, nil, nil)
+	c, err := parseConfig([]string{"bff", "-addr", ":8181"}, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, getenv, stdout, stderr)
+	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return flagenv.UnlessHelp(err)
 	}

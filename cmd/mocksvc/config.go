@@ -42,7 +42,7 @@ type config struct {
 // parseConfig reads the flags; a flag not given on the command line falls back
 // to its MOSAIC_ environment variable (-addr → MOSAIC_ADDR, -instance-id →
 // MOSAIC_INSTANCE_ID), then its default.
-func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
 	var (
 		c                  config
 		services, endpoint string
@@ -71,7 +71,7 @@ func parseConfig(args []string, getenv func(string) string, stdout, stderr io.Wr
 	fs.IntVar(&c.weight, "weight", 0, "relative capacity (0 means 1)")
 	var secFiles registry.SecurityFiles
 	secFiles.Flags(fs)
-	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout, stderr); err != nil {
+	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout); err != nil {
 		return c, err
 	}
 	var err error

@@ -34,7 +34,7 @@ const deregisterTimeout = 3 * time.Second
 // nil. Deregistering comes first so that resolvers stop sending new calls
 // before the server stops taking them.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, getenv, stdout, stderr)
+	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return flagenv.UnlessHelp(err)
 	}

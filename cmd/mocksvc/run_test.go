@@ -256,7 +256,7 @@ func TestFlagsOverrideEnv(t *testing.T) {
 		"MOSAIC_ZONE": "z1", "MOSAIC_INSTANCE_ID": "env-id", "MOSAIC_ADVERTISE": "mock:9", "MOSAIC_ADMIN_ADDR": ":9101",
 		"MOSAIC_REGISTRY_TTL": "3s", "MOSAIC_WEIGHT": "4",
 	}
-	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed", "-color", "blue"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	cfg, err := parseConfig([]string{"mocksvc", "-services", "feed", "-color", "blue"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestFlagsOverrideEnv(t *testing.T) {
 		cfg.instanceID != "env-id" || cfg.advertise != "mock:9" || cfg.adminAddr != ":9101" || cfg.ttl != 3*time.Second || cfg.weight != 4 {
 		t.Errorf("registration config %+v", cfg)
 	}
-	cfg, err = parseConfig([]string{"mocksvc"}, func(string) string { return "" }, io.Discard, io.Discard)
+	cfg, err = parseConfig([]string{"mocksvc"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestCatalogue(t *testing.T) {
 		{[]string{"-archives", "5000", "-accounts", "300", "-zipf", "0"}, dataset.Config{Archives: 5000, Accounts: 300, PerID: true}},
 		{[]string{"-zipf", "1.2"}, dataset.Config{Archives: 100_000, Accounts: 20_000, Zipf: 1.2, PerID: true}},
 	} {
-		cfg, err := parseConfig(append([]string{"mocksvc"}, tt.args...), func(string) string { return "" }, io.Discard, io.Discard)
+		cfg, err := parseConfig(append([]string{"mocksvc"}, tt.args...), func(string) string { return "" }, io.Discard)
 		if err != nil || cfg.world != tt.want {
 			t.Errorf("%q: %+v, %v; want %+v", tt.args, cfg.world, err, tt.want)
 		}

@@ -33,14 +33,19 @@ func UnlessHelp(err error) error {
 }
 
 // Parse parses args (without the program name) into fs. Usage asked for
-// with -h goes to stdout, mistakes and their usage to stderr.
-func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix string, stdout, stderr io.Writer) error {
-	fs.SetOutput(stderr)
+// with -h goes to stdout. A mistake is only returned, naming -h: the
+// binary prints it once, as its last line, where the operator looks,
+// instead of flag's copy above a screenful of usage.
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
 	if asksHelp(args) {
 		fs.SetOutput(stdout)
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w (-h lists the flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())

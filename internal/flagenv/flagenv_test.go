@@ -19,40 +19,51 @@ func newSet() (*flag.FlagSet, *string, *time.Duration) {
 func TestFlagBeatsEnvironmentBeatsDefault(t *testing.T) {
 	env := map[string]string{"MOSAIC_ADMIN_ADDR": ":1", "MOSAIC_GRACE": "3s"}
 	fs, addr, grace := newSet()
-	if err := Parse(fs, []string{"-admin-addr", ":2"}, func(k string) string { return env[k] }, "MOSAIC_", nil, nil); err != nil {
+	if err := Parse(fs, []string{"-admin-addr", ":2"}, func(k string) string { return env[k] }, "MOSAIC_", nil); err != nil {
 		t.Fatal(err)
 	}
 	if *addr != ":2" || *grace != 3*time.Second {
 		t.Errorf("addr %q grace %v, want the flag's :2 and the environment's 3s", *addr, *grace)
 	}
 	fs, addr, _ = newSet()
-	if err := Parse(fs, nil, func(string) string { return "" }, "MOSAIC_", nil, nil); err != nil || *addr != ":9090" {
+	if err := Parse(fs, nil, func(string) string { return "" }, "MOSAIC_", nil); err != nil || *addr != ":9090" {
 		t.Errorf("default: %q, %v", *addr, err)
 	}
 }
 
 func TestBadEnvironmentValueNamesTheVariable(t *testing.T) {
 	fs, _, _ := newSet()
-	err := Parse(fs, nil, func(k string) string { return map[string]string{"MOSAIC_GRACE": "soon"}[k] }, "MOSAIC_", nil, nil)
+	err := Parse(fs, nil, func(k string) string { return map[string]string{"MOSAIC_GRACE": "soon"}[k] }, "MOSAIC_", nil)
 	if err == nil || !strings.Contains(err.Error(), "MOSAIC_GRACE") {
 		t.Errorf("err = %v, want one naming MOSAIC_GRACE", err)
 	}
 }
 
 func TestHelpGoesToStdout(t *testing.T) {
-	var out, errOut bytes.Buffer
+	var out bytes.Buffer
 	fs, _, _ := newSet()
-	err := Parse(fs, []string{"-h"}, func(string) string { return "" }, "MOSAIC_", &out, &errOut)
-	if !errors.Is(err, ErrHelp) || !strings.Contains(out.String(), "-admin-addr") || errOut.Len() != 0 {
-		t.Errorf("err %v; stdout %q; stderr %q", err, out.String(), errOut.String())
+	err := Parse(fs, []string{"-h"}, func(string) string { return "" }, "MOSAIC_", &out)
+	if !errors.Is(err, ErrHelp) || !strings.Contains(out.String(), "-admin-addr") {
+		t.Errorf("err %v; stdout %q", err, out.String())
 	}
-	out.Reset()
-	fs, _, _ = newSet()
-	if err := Parse(fs, []string{"-nope"}, func(string) string { return "" }, "MOSAIC_", &out, &errOut); err == nil || out.Len() != 0 || !strings.Contains(errOut.String(), "nope") {
-		t.Errorf("a bad flag: err %v; stdout %q; stderr %q", err, out.String(), errOut.String())
+}
+
+// A mistake is the error alone, which the binary prints once: flag's own
+// copy of it, and a screenful of usage, are not printed before it.
+func TestAMistakeIsOnlyReturned(t *testing.T) {
+	var out bytes.Buffer
+	fs, _, _ := newSet()
+	err := Parse(fs, []string{"-nope"}, func(string) string { return "" }, "MOSAIC_", &out)
+	if err == nil || !strings.Contains(err.Error(), "-nope") || !strings.Contains(err.Error(), "-h lists the flags") || out.Len() != 0 {
+		t.Errorf("a bad flag: err %v; stdout %q", err, out.String())
 	}
 	fs, _, _ = newSet()
-	if err := Parse(fs, []string{"extra"}, func(string) string { return "" }, "MOSAIC_", &out, &errOut); err == nil {
+	fs.SetOutput(&out) // Parse decides where flag writes
+	if err := Parse(fs, []string{"-grace", "soon"}, func(string) string { return "" }, "MOSAIC_", &out); err == nil || out.Len() != 0 {
+		t.Errorf("a bad value: err %v; printed %q", err, out.String())
+	}
+	fs, _, _ = newSet()
+	if err := Parse(fs, []string{"extra"}, func(string) string { return "" }, "MOSAIC_", &out); err == nil {
 		t.Error("a stray argument was accepted")
 	}
 }
@@ -70,11 +81,11 @@ func TestEnvName(t *testing.T) {
 
 func TestUnlessHelp(t *testing.T) {
 	fs, _, _ := newSet()
-	if err := UnlessHelp(Parse(fs, []string{"-help"}, func(string) string { return "" }, Prefix, &bytes.Buffer{}, nil)); err != nil {
+	if err := UnlessHelp(Parse(fs, []string{"-help"}, func(string) string { return "" }, Prefix, &bytes.Buffer{})); err != nil {
 		t.Errorf("-help: %v, want nil", err)
 	}
 	fs, _, _ = newSet()
-	if err := UnlessHelp(Parse(fs, []string{"-nope"}, func(string) string { return "" }, Prefix, nil, &bytes.Buffer{})); err == nil {
+	if err := UnlessHelp(Parse(fs, []string{"-nope"}, func(string) string { return "" }, Prefix, nil)); err == nil {
 		t.Error("a bad flag became nil")
 	}
 }
