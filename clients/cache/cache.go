@@ -75,8 +75,11 @@ type Options struct {
 	// entry is renewed before it expires instead of missing; 0 means 0.2,
 	// a negative value never.
 	RefreshAhead float64
-	// MaxRefreshes bounds the background refreshes running at once; a read
-	// that finds them all busy starts none (a later read may). 0 means 2.
+	// MaxRefreshes bounds the background refreshes running at once, for
+	// the baseline lane and for the colored lanes each (a canary whose
+	// calls hang must not keep the baseline's hot entries from being
+	// refreshed); a read that finds them all busy starts none (a later
+	// read may). 0 means 2.
 	MaxRefreshes int
 	// MaxBatch is the most IDs one call of fetch carries before the client
 	// splits it into calls of its own; 0: no limit. Entries due for a
@@ -162,7 +165,7 @@ type Loader[K comparable, V any] struct {
 	store     *otter.Cache[key[K], *entry[V]] // the baseline lane's; nil when Off
 	colored   *otter.Cache[key[K], *entry[V]] // every colored lane's, within coloredShare of the bound
 	flights   flights[K, V]
-	refreshes chan struct{} // a slot per running background refresh
+	refreshes slots         // a slot per running background refresh, the baseline's and the colored lanes' apart
 	m         *cacheMetrics
 	wg        sync.WaitGroup // the loader's own goroutines
 	ahead     int64          // ns before freshness ends when a read refreshes
@@ -190,7 +193,7 @@ func New[K comparable, V any](name string, fetch func(context.Context, []K) (map
 	l.o = opts.withDefaults()
 	l.m = l.o.Metrics.of(name)
 	l.store, l.colored = newStores[K, V](l.o, l.m)
-	l.refreshes = make(chan struct{}, l.o.MaxRefreshes)
+	l.refreshes = slots{make(chan struct{}, l.o.MaxRefreshes), make(chan struct{}, l.o.MaxRefreshes)}
 	l.flights.m = make(map[key[K]]*flight[K, V])
 	if l.o.RefreshAhead > 0 {
 		l.ahead = int64(l.o.RefreshAhead * float64(l.o.Fresh))

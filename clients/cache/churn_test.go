@@ -92,7 +92,7 @@ func churn(t *testing.T, failEvery int) {
 	if left != 0 {
 		t.Errorf("failing 1 in %d: %d IDs still in flight after the readers left", failEvery, left)
 	}
-	if n := len(l.refreshes); n != 0 {
+	if n := len(l.refreshes.baseline) + len(l.refreshes.colored); n != 0 {
 		t.Errorf("failing 1 in %d: %d refresh slots held after the readers left", failEvery, n)
 	}
 	if failEvery == 0 {

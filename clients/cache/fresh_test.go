@@ -219,6 +219,30 @@ func TestRefreshAheadIsBounded(t *testing.T) {
 	}
 }
 
+// The colored lanes' refreshes have slots of their own: a canary whose
+// calls hang, holding every slot it may, does not keep the baseline's due
+// entries from being refreshed ahead (they would expire and miss).
+func TestColoredRefreshesLeaveTheBaselineItsSlots(t *testing.T) {
+	c, s, l := refreshingLoader(t, func(o *Options) { o.MaxRefreshes = 1 })
+	ctx := context.Background()
+	mustGet(t, l, ctx, 1)
+	mustGet(t, l, inLane(ctx, "canary"), 2)
+	mustGet(t, l, inLane(ctx, "blue"), 3)
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate = gate })
+	c.advance(9 * time.Second)
+	mustGet(t, l, inLane(ctx, "canary"), 2) // the colored lanes' one slot, held at the gate
+	eventually(t, "the canary's refresh", func() bool { return s.callCount() == 4 })
+	mustGet(t, l, inLane(ctx, "blue"), 3) // no colored slot left: no call
+	mustGet(t, l, ctx, 1)                 // the baseline's slot is free
+	eventually(t, "the baseline's refresh", func() bool { return s.callCount() == 5 })
+	close(gate)
+	l.wg.Wait()
+	if ids, ctx := s.call(4); ids[0] != 1 || laneOf(ctx) != "" {
+		t.Fatalf("the fifth call asked for %v in lane %q, want 1 in the baseline", ids, laneOf(ctx))
+	}
+}
+
 // An absent ID is remembered for Negative, then asked for again.
 func TestAbsentIDsAreRememberedBriefly(t *testing.T) {
 	c, s := newClock(), &service{absent: map[int64]bool{7: true}}

@@ -143,8 +143,9 @@ func (l *Loader[K, V]) dueForRefresh(e *entry[V], now int64) bool {
 // fetching are left to it. When every refresh slot is busy none starts, and
 // the entries are left for a later read to claim.
 func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, d due[K, V]) {
+	slots := l.refreshes.of(lane)
 	select {
-	case l.refreshes <- struct{}{}:
+	case slots <- struct{}{}:
 	default:
 		d.unclaim(nil)
 		return
@@ -154,16 +155,27 @@ func (l *Loader[K, V]) refreshAhead(ctx context.Context, lane string, d due[K, V
 	_, own := l.flights.claim(ctx, lane, d.ids, nil, 0, l.o.Timeout, false)
 	d.unclaim(own)
 	if own == nil {
-		<-l.refreshes
+		<-slots
 		return
 	}
 	if !l.spawn(func() {
 		l.run(own)
-		<-l.refreshes
+		<-slots
 	}) {
 		l.flights.finish(own, nil, ErrClosed)
-		<-l.refreshes
+		<-slots
 	}
+}
+
+// slots are the refresh slots, apart as the stores are: the colored lanes'
+// refreshes never take the baseline's.
+type slots struct{ baseline, colored chan struct{} }
+
+func (s slots) of(lane string) chan struct{} {
+	if lane == "" {
+		return s.baseline
+	}
+	return s.colored
 }
 
 // unclaim gives up the refresh of the IDs that own, the call refreshing
