@@ -319,11 +319,23 @@ func (l *Loader[K, V]) take(w waitFor[K, V], own *flight[K, V], out map[K]V, res
 
 // run makes a flight's downstream call and keeps its answer.
 func (l *Loader[K, V]) run(f *flight[K, V]) {
-	vals, err := l.fetch(f.ctx, f.ids)
+	vals, err := l.call(f.ctx, f.ids)
 	if err == nil {
 		l.fill(f.lane, f.ids, vals)
 	}
 	l.flights.finish(f, vals, err)
+}
+
+// call is fetch with a panic in it made its error. The call runs on a
+// goroutine of the loader's, where a panic would end the process; read
+// without the cache, the same panic fails only the scene's step.
+func (l *Loader[K, V]) call(ctx context.Context, ids []K) (vals map[K]V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			vals, err = nil, fmt.Errorf("cache %s: the call panicked: %v", l.name, p)
+		}
+	}()
+	return l.fetch(ctx, ids)
 }
 
 // serveStale answers the failed IDs from entries within the stale bound,

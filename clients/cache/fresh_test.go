@@ -243,6 +243,21 @@ func TestColoredRefreshesLeaveTheBaselineItsSlots(t *testing.T) {
 	}
 }
 
+// A call that panics fails its readers, as an error would, and does not
+// end the process: it runs on the loader's goroutine, where nothing else
+// would recover it.
+func TestACallThatPanicsFailsItsReaders(t *testing.T) {
+	c := newClock()
+	l, err := New("archive", func(context.Context, []int64) (map[int64]string, error) { panic("decoding went wrong") }, testOptions(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	if _, _, err := l.Get(context.Background(), []int64{1}); err == nil || !strings.Contains(err.Error(), "decoding went wrong") {
+		t.Fatalf("err %v, want the panic's", err)
+	}
+}
+
 // An absent ID is remembered for Negative, then asked for again.
 func TestAbsentIDsAreRememberedBriefly(t *testing.T) {
 	c, s := newClock(), &service{absent: map[int64]bool{7: true}}
