@@ -95,8 +95,8 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 
 // listenerFlags are the process's: listeners, shutdown, logs.
 func (c *config) listenerFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.addr, "addr", ":8080", "public listener: scene APIs and /openapi.yaml")
-	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/")
+	fs.StringVar(&c.addr, "addr", ":8080", "public listener: scene APIs, /openapi.yaml and its reference page /docs")
+	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener: /metrics, /healthz, /readyz, /debug/pprof/, the QA page /debug/compare")
 	fs.Func("admin-hosts", "comma-separated host names the admin listener answers to besides IP addresses and localhost (a scraper that names the pod by DNS); any other Host gets 421, so a web page cannot reach it by DNS rebinding", func(v string) error {
 		c.adminHosts = nil
 		for n := range strings.SplitSeq(v, ",") {
