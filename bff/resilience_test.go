@@ -170,6 +170,21 @@ func TestHungServicesWithTheProductionBudget(t *testing.T) {
 	}
 }
 
+// The video's archive (critical) waits for Related (optional) to share
+// its batch. A Related that answers just inside its call timeout, then an
+// archive that takes most of its own, used to outlast the scene: a 504
+// blaming the archive, which had answered in time. Related now gives up a
+// call timeout before the deadline, and only its section is lost. (The
+// delays are lower bounds: before, the two took 2.2 s of a 2 s scene.)
+func TestASlowOptionalInputLeavesTheCriticalCallItsTimeout(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{Deadline: 2 * time.Second, CallTimeout: 1500 * time.Millisecond})
+	aid := srv.Data.VisibleAids()[0]
+	for _, dev := range []string{"app", "web"} {
+		resp := srv.Get(t, fmt.Sprintf("/%s/v1/videos/%d", dev, aid), "X-Mock-Scenario", "feed=delay:1400ms,archive=delay:800ms")
+		checkOutcome(t, dev+": Related 1.4 s, then the archive 0.8 s", resp, outcome{status: http.StatusOK, degraded: []string{"related:timeout"}})
+	}
+}
+
 // evenVideo is a visible video that the partial fault keeps: it keeps the
 // entries at even positions of the sorted keys, and the web video page
 // asks for the video with its 20 related ones in one batch.

@@ -4,9 +4,31 @@
 // happens elsewhere.
 package assemble
 
-import "mosaic/clients"
+import (
+	"context"
+	"time"
+
+	"mosaic/clients"
+)
 
 // Service assembles scenes from the six downstream clients.
 type Service struct {
 	*clients.Set
+	// CallTimeout is a downstream call's own timeout. An optional step
+	// that a critical one waits on gives up that long before the scene's
+	// deadline (leaveRoom), so the critical call still has the whole of
+	// it: a slow optional service costs its section, and never a 504
+	// that blames the healthy service after it. 0: no such bound.
+	CallTimeout time.Duration
+}
+
+// leaveRoom bounds ctx to end s.CallTimeout before its deadline, for an
+// optional step a critical one waits on. Without a deadline, or with no
+// call timeout, ctx is left as it is.
+func (s *Service) leaveRoom(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok || s.CallTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, d.Add(-s.CallTimeout))
 }

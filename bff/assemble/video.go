@@ -27,7 +27,12 @@ type VideoQuery struct {
 // owner starts at once instead (videoRelation).
 func (s *Service) Video(ctx context.Context, q VideoQuery) (scene.Video, error) {
 	fl := newFlow(ctx)
+	// The video's archive (critical) waits for Related (optional), to
+	// travel in one batch with the related videos: Related gives up in
+	// time for that call to have its whole timeout.
 	related := start(fl, optional(scene.SectionRelated), func(ctx context.Context) ([]int64, error) {
+		ctx, cancel := s.leaveRoom(ctx)
+		defer cancel()
 		return s.Recommender.Related(ctx, q.Aid, q.Related)
 	})
 	replies := start(fl, optional(scene.SectionReplies), func(ctx context.Context) (map[int64][]*replyv1.Reply, error) {

@@ -101,7 +101,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 		return Handlers{}, nil, err
 	}
 	env := endpoint.Env{
-		Scenes:       &assemble.Service{Set: set},
+		Scenes:       &assemble.Service{Set: set, CallTimeout: cfg.CallTimeout},
 		Trust:        cfg.Trust,
 		Deadline:     cfg.Deadline,
 		Metrics:      endpoint.NewMetrics(d.Metrics),
