@@ -38,16 +38,77 @@ func CORS(origins, headers []string) func(http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return func(next http.Handler) http.Handler { return next }
 	}
-	c := cors.New(cors.Options{
-		AllowedOrigins:       origins,
+	o := cors.Options{
 		AllowedMethods:       []string{http.MethodGet, http.MethodHead},
 		AllowedHeaders:       headers,
 		ExposedHeaders:       exposed,
 		AllowCredentials:     false,
 		MaxAge:               int(preflightCache / time.Second),
 		OptionsSuccessStatus: http.StatusNoContent,
-	})
-	return c.Handler
+	}
+	if containsStar(origins) {
+		o.AllowedOrigins = origins
+	} else {
+		o.AllowOriginFunc = allows(origins)
+	}
+	return cors.New(o).Handler
+}
+
+// allows matches an Origin against origins as ParseOrigins returns them.
+// Only an origin as a browser serializes it can match: a '*' stands for
+// one or more DNS labels, never for text such as "evil.com#", which a
+// plain suffix match would let through and echo back.
+func allows(origins []string) func(string) bool {
+	return func(origin string) bool {
+		if !serialized(origin) {
+			return false
+		}
+		for _, o := range origins {
+			prefix, suffix, wild := strings.Cut(o, "*")
+			if !wild && o == origin {
+				return true
+			}
+			if wild && len(origin) > len(prefix)+len(suffix) && strings.HasPrefix(origin, prefix) && strings.HasSuffix(origin, suffix) &&
+				labels(origin[len(prefix):len(origin)-len(suffix)]) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// serialized reports whether s is an origin as browsers send it: http or
+// https, "://", a lower-case host (DNS labels, or an IPv6 literal), an
+// optional port, nothing else.
+func serialized(s string) bool {
+	host, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if host, ok = strings.CutPrefix(s, "http://"); !ok {
+			return false
+		}
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		port := host[i+1:]
+		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return false
+		}
+		host = host[:i]
+	}
+	if ip, ok := strings.CutPrefix(host, "["); ok {
+		ip, ok = strings.CutSuffix(ip, "]")
+		return ok && ip != "" && strings.Trim(ip, "0123456789abcdef:.") == ""
+	}
+	return labels(host)
+}
+
+// labels reports whether s is dot-separated DNS labels in lower case.
+func labels(s string) bool {
+	for l := range strings.SplitSeq(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // IsPreflight reports whether r is a CORS preflight, as CORS's handler
@@ -60,7 +121,8 @@ func IsPreflight(r *http.Request) bool {
 // takes it: each scheme://host[:port] with http or https, nothing after
 // the authority, at most one '*' in the host for a family of subdomains
 // (https://*.example.com); or "*" alone for any origin. Empty is none.
-// Origins come back in lower case, as browsers send them.
+// Origins come back in lower case and without the scheme's default port,
+// as browsers send them: https://m.example.com:443 would never match.
 func ParseOrigins(s string) ([]string, error) {
 	var out []string
 	for o := range strings.SplitSeq(s, ",") {
@@ -71,7 +133,13 @@ func ParseOrigins(s string) ([]string, error) {
 		if err := checkOrigin(o); err != nil {
 			return nil, fmt.Errorf("origin %q: %w", o, err)
 		}
-		out = append(out, strings.ToLower(o)) // as browsers send it
+		o = strings.ToLower(o) // as browsers send it
+		if p, ok := strings.CutSuffix(o, ":443"); ok && strings.HasPrefix(o, "https://") {
+			o = p
+		} else if p, ok := strings.CutSuffix(o, ":80"); ok && strings.HasPrefix(o, "http://") {
+			o = p
+		}
+		out = append(out, o)
 	}
 	if len(out) > 1 && containsStar(out) {
 		return nil, errors.New(`"*" allows every origin: give it alone`)

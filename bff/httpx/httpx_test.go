@@ -170,10 +170,55 @@ func TestParseOrigins(t *testing.T) {
 		{"https://user@m.example.com", nil, false},
 		{"https://*.*.example.com", nil, false},
 		{"https://m.example.com:*", nil, false},
+		// Browsers leave the scheme's default port out of Origin.
+		{"https://m.example.com:443, http://localhost:80", []string{"https://m.example.com", "http://localhost"}, true},
+		{"https://m.example.com:80, http://localhost:443", []string{"https://m.example.com:80", "http://localhost:443"}, true},
+		{"https://*.example.com:443", []string{"https://*.example.com"}, true},
 	} {
 		got, err := httpx.ParseOrigins(tc.in)
 		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
 			t.Errorf("ParseOrigins(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}
+
+// Only an origin as browsers serialize it matches, and a '*' stands for
+// DNS labels: a plain suffix match let "https://evil.com#.example.org"
+// through, and echoed it back as the allowed origin.
+func TestCORSMatchesOnlySerializedOrigins(t *testing.T) {
+	origins, err := httpx.ParseOrigins("https://m.example.com:443, https://*.example.org, http://localhost:3000, http://[::1]:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpx.CORS(origins, []string{"X-Network"})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for origin, want := range map[string]bool{
+		"https://m.example.com":          true,
+		"https://a.example.org":          true,
+		"https://a.b-c.example.org":      true,
+		"http://localhost:3000":          true,
+		"http://[::1]:8080":              true,
+		"https://evil.com#.example.org":  false,
+		"https://evil.net/.example.org":  false,
+		"https://.example.org":           false,
+		"https://example.org":            false,
+		"https://a_b.example.org":        false,
+		"https://-a.example.org":         false,
+		"https://a.example.org:8443":     false,
+		"https://m.example.com:443":      false, // no browser sends it
+		"https://M.example.com":          false,
+		"https://m.example.com/":         false,
+		"https://m.example.com.evil.net": false,
+		"http://localhost:3000:3000":     false,
+		"http://localhost:":              false,
+		"http://[::1]:8081":              false,
+		"null":                           false,
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/web/v1/feed", nil)
+		r.Header.Set("Origin", origin)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if got := w.Header().Get("Access-Control-Allow-Origin"); (got == origin) != want || (got != "" && got != origin) {
+			t.Errorf("Origin %q: Access-Control-Allow-Origin %q, want allowed %v", origin, got, want)
 		}
 	}
 }
