@@ -1,14 +1,19 @@
 package bff_test
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"mosaic/bff/apitest"
 	"mosaic/bff/devices"
@@ -339,5 +344,33 @@ func TestEveryAnswerForbidsSniffing(t *testing.T) {
 		if rec.Result().Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("admin %s: %d, X-Content-Type-Options %q, want nosniff", path, rec.Code, rec.Result().Header.Get("X-Content-Type-Options"))
 		}
+	}
+}
+
+// A request with a body gets its answer on a connection closed after it:
+// the server reads none of the body it never wanted (httpx.CloseIfBody, in
+// front of the whole public handler). The test server has no ReadTimeout:
+// without it, the connection would wait on the body for as long as the
+// client keeps it open.
+func TestABodyClosesTheConnectionAfterTheAnswer(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprint(c, "GET /web/v1/feed HTTP/1.1\r\nHost: mosaic\r\nContent-Length: 1000\r\n\r\n{")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK || !resp.Close {
+		t.Errorf("status %d, close %v; want 200 on a connection to close", resp.StatusCode, resp.Close)
+	}
+	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the answer: %v, want the connection closed", err)
 	}
 }

@@ -14,18 +14,21 @@ import (
 // worker_connections: otherwise n keep-alive clients, each done with its
 // screen, would lock every other client out for the server's IdleTimeout.
 // A connection that has sent nothing for silentGrace since its accept, or
-// not the whole header of its first request within partialGrace, is taken
-// before any of them: a client that opens connections by the thousand and
-// sends nothing on them (or a byte), opening another as each closes, would
-// otherwise hold every slot (each for the ReadHeaderTimeout) and keep
-// clients that send their requests waiting in the accept queue. A real
-// client's header follows its connection at once, in one segment; one
-// that has not arrived by then is no screen anyone waits for. A newer
+// not the whole header of a request within partialGrace of its first byte
+// (on a kept-alive connection too), is taken before any of them: a client
+// that opens connections by the thousand and sends nothing on them (or a
+// byte), opening another as each closes, would otherwise hold every slot
+// (each for the ReadHeaderTimeout) and keep clients that send their
+// requests waiting in the accept queue. So would one that, done with a
+// request, sends the first bytes of the next and no more: Go's server
+// waits for those under the IdleTimeout (2 minutes), not the
+// ReadHeaderTimeout. A real client's header comes whole, in one segment;
+// one that has not arrived by then is no screen anyone waits for. A newer
 // connection, or one serving a request, is never taken. When none can be,
 // the new one waits until one can or one closes, and those behind it wait
 // in the kernel's accept queue, costing the process nothing.
 //
-// A request being served is never cut, bar one race: a first header that
+// A request being served is never cut, bar one race: a header that
 // completes, after partialGrace of trickling, as its connection is taken.
 // A request that arrives on an idle connection as it is taken finds the
 // connection closed, as with the IdleTimeout; HTTP/1.1 clients retry an
@@ -47,12 +50,13 @@ type ConnLimit struct {
 	mu    sync.Mutex
 	tick  uint64
 	idle  map[*limitedConn]uint64    // idle connections, by when they went idle
-	fresh map[*limitedConn]time.Time // connections no byte has come on yet, by their accept
+	fresh map[*limitedConn]time.Time // unproven: no first request read yet, by their accept; or the header of a later one under way, by its first byte
 }
 
 // silentGrace is how long a new connection may send nothing before it may
 // be taken for another, and partialGrace how long it may take to send the
-// whole header of its first request. A client's first request comes with
+// whole header of its first request, or of a later one from its first
+// byte. A client's first request comes with
 // the last step of its handshake, or right after it, whatever the round
 // trip; a header cut across segments, a round trip or a retransmission
 // later. At the cap a flood of such connections lets clients in at up to
@@ -192,10 +196,10 @@ func (l *ConnLimit) reclaim() {
 	}
 }
 
-// unprovenLongest takes, out of the fresh connections (no first request
-// read yet), the one accepted first that is silent past silentGrace or
-// still in its first header past partialGrace, turning its state to
-// closed; nil when there is none. l.mu is held.
+// unprovenLongest takes, out of the unproven connections, the one there
+// longest that is silent past silentGrace since its accept or still in a
+// header past partialGrace, turning its state to closed; nil when there is
+// none. l.mu is held.
 func (l *ConnLimit) unprovenLongest(now time.Time) *limitedConn {
 	for {
 		var oldest *limitedConn
@@ -239,15 +243,32 @@ const (
 )
 
 // Read marks the connection busy the moment a byte of the next request
-// arrives, before the server's hook would; bytes arriving after reclaim
+// arrives, before the server's hook would, and unproven until the server
+// has the whole header (its hook says when); bytes arriving after reclaim
 // chose it are dropped, so a request is never handled on a connection about
 // to close (its client sees the close, as with the idle timeout).
 func (c *limitedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && !c.state.CompareAndSwap(connIdle, connBusy) && c.state.Load() == connClosed {
-		return 0, net.ErrClosed
+	if n > 0 {
+		if c.state.CompareAndSwap(connIdle, connBusy) {
+			c.limit.started(c)
+		} else if c.state.Load() == connClosed {
+			return 0, net.ErrClosed
+		}
 	}
 	return n, err
+}
+
+// started makes a kept-alive connection on which a request has begun
+// unproven, from now, until the server has read its header. A new one is
+// unproven since its accept already.
+func (l *ConnLimit) started(c *limitedConn) {
+	now := time.Now()
+	l.mu.Lock()
+	if _, ok := l.fresh[c]; !ok {
+		l.fresh[c] = now
+	}
+	l.mu.Unlock()
 }
 
 func (c *limitedConn) Close() error {

@@ -307,12 +307,20 @@ func TestAClosedConnectionIsNotTakenForAnIdleOne(t *testing.T) {
 // A client that holds connections open and sends nothing, or the start of
 // a request and no more, opening another as each closes, does not lock out
 // one that sends its request: a connection silent past silentGrace, or in
-// its first header past partialGrace, is taken for it. The server has no
+// a header past partialGrace, is taken for it. The server has no
 // ReadHeaderTimeout, so only the limit ever closes the flood's (before,
-// the request waited forever).
+// the request waited forever). The start of a request sent after one was
+// served counts as well: Go's server waits for it under the IdleTimeout,
+// and the connection, busy from its first byte, was taken neither as idle
+// nor as new (before, the request waited for the IdleTimeout, here a
+// minute).
 func TestUnprovenConnectionsDoNotLockClientsOut(t *testing.T) {
-	for _, sends := range []string{"", "G"} {
-		t.Run(fmt.Sprintf("sending %q", sends), func(t *testing.T) {
+	for _, tc := range []struct {
+		served bool // a request first, answered, then sends
+		sends  string
+	}{{false, ""}, {false, "G"}, {true, "G"}, {true, "GET / HT"}} {
+		served, sends := tc.served, tc.sends
+		t.Run(fmt.Sprintf("served %v, sending %q", served, sends), func(t *testing.T) {
 			s := startLimited(t, 4)
 			var (
 				mu     sync.Mutex
@@ -343,6 +351,15 @@ func TestUnprovenConnectionsDoNotLockClientsOut(t *testing.T) {
 						}
 						open = append(open, c)
 						mu.Unlock()
+						if served {
+							io.WriteString(c, "GET / HTTP/1.1\r\nHost: mosaic\r\n\r\n")
+							resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+							if err != nil {
+								c.Close()
+								continue // taken before its answer
+							}
+							resp.Body.Close() // "ok": read whole with the header
+						}
 						io.WriteString(c, sends)
 						c.Read(make([]byte, 1)) // until the server, or the cleanup, closes it
 						c.Close()

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // StatusClientClosed is what a request whose client left before its answer
@@ -46,5 +47,25 @@ func NoSniff(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
+	})
+}
+
+// CloseIfBody answers a request that sends a body on a connection closed
+// after the answer. No route reads one, and Go's server would otherwise
+// read up to 256 KB of it after the handler, for as long as the
+// ReadTimeout, while the connection holds a slot of the connection cap (a
+// client trickling the body it announced holds the slot that long).
+func CloseIfBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength == 0 { // -1: chunked, or no length given
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Connection", "close")
+		next.ServeHTTP(w, r)
+		// After the answer Go closes the body, reading what is left of
+		// it; a deadline passed already ends that read at once. Set
+		// after the handler, it cannot touch the request it serves.
+		http.NewResponseController(w).SetReadDeadline(time.Now())
 	})
 }

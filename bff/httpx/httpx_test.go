@@ -1,15 +1,19 @@
 package httpx_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"mosaic/bff/httpx"
 )
@@ -342,5 +346,55 @@ func TestMatch(t *testing.T) {
 		if got := httpx.Match(tt.fields, etag); got != tt.match {
 			t.Errorf("Match(%q) = %v, want %v", tt.fields, got, tt.match)
 		}
+	}
+}
+
+// A request that announces a body and sends a byte of it gets its answer at
+// once, on a connection closed after it: before, Go's server read the
+// rest of the body before it answered, until the ReadTimeout (here 30 s),
+// the connection holding a slot of the cap all along.
+func TestARequestWithABodyIsAnsweredAndClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler:     httpx.CloseIfBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })),
+		ReadTimeout: 30 * time.Second,
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	for _, framing := range []string{"Content-Length: 200000", "Transfer-Encoding: chunked"} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "GET /web/v1/feed HTTP/1.1\r\nHost: mosaic\r\n"+framing+"\r\n\r\n1")
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(c)
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%s: no answer within 10 s: %v", framing, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if !resp.Close {
+			t.Errorf("%s: the answer keeps the connection open", framing)
+		}
+		if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+			t.Errorf("%s: after the answer: %v, want the connection closed", framing, err)
+		}
+	}
+	// Without a body, the connection is kept.
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /web/v1/feed HTTP/1.1\r\nHost: mosaic\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.Close {
+		t.Errorf("no body: %v, close %v; want the connection kept", err, resp != nil && resp.Close)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"mosaic/bff/admission"
 	"mosaic/bff/assemble"
 	"mosaic/bff/endpoint"
+	"mosaic/bff/httpx"
 	"mosaic/bff/openapi"
 	"mosaic/bff/specmock"
 	"mosaic/clients"
@@ -114,7 +115,8 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 	limiter := admission.New(cfg.admission(admission.NewMetrics(d.Metrics)))
 	admit := admission.NewMiddleware(limiter, env.Metrics.IsScene, admission.ScenarioUnsampled(cfg.Mock), env.Metrics.Refused)
 	trusted := func(r *http.Request) bool { return cfg.Trust.Allows(r.RemoteAddr) }
-	public := d.Tracing.Handler(bff.NewServer(d.Logger, env, mosaic.OpenAPI(), admit, specMocks), trusted)
+	// Outside the tracing, whose wrapper hides the connection's deadline.
+	public := httpx.CloseIfBody(d.Tracing.Handler(bff.NewServer(d.Logger, env, mosaic.OpenAPI(), admit, specMocks), trusted))
 	return Handlers{
 		Public: public,
 		Admin:  admin.NewHandler(d.Metrics, d.Ready, admin.QA(public, spec)),

@@ -112,7 +112,7 @@ func (c *config) listenerFlags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.DurationVar(&c.drain, "drain", 0, "on SIGTERM, how long to keep serving with /readyz at 503 before closing the listener (the load balancer's time to notice)")
-	fs.IntVar(&c.maxConns, "max-conns", 1024, "most connections the public listener keeps open; past it, a new one takes the place of one silent for 250ms since it opened (or 1s into its first header), else of the keep-alive connection idle longest, or waits in the kernel's accept queue until one closes or goes idle, so a flood of connections cannot exhaust memory (0: no cap)")
+	fs.IntVar(&c.maxConns, "max-conns", 1024, "most connections the public listener keeps open; past it, a new one takes the place of one silent for 250ms since it opened (or 1s into a request's header), else of the keep-alive connection idle longest, or waits in the kernel's accept queue until one closes or goes idle, so a flood of connections cannot exhaust memory (0: no cap)")
 	fs.StringVar(&c.logFormat, "log-format", "json", "log lines as json (one object a line) or text (key=value, for people)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "least level logged: debug, info (one line per request), warn (downstream failures) or error")
 }
