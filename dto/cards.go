@@ -36,6 +36,7 @@ type AppLegacyCard struct {
 	Cover     URL    `json:"cover"`
 	Duration  int64  `json:"duration"`
 	Pubdate   int64  `json:"pubdate"`
+	Reason    string `json:"reason,omitempty"`
 	OwnerName string `json:"owner_name"`
 	OwnerFace URL    `json:"owner_face"`
 	Play      int64  `json:"play"`

@@ -48,6 +48,7 @@ func legacyCard(c scene.Card, v device.View) dto.AppLegacyCard {
 		Cover:     device.ImageURL(a.GetCover(), covers().For(v.Network)),
 		Duration:  a.GetDurationS(),
 		Pubdate:   a.GetPubdate(),
+		Reason:    c.Reason, // the legacy rule flattens owner and stats only
 		OwnerName: c.Owner.GetName(),
 		OwnerFace: dto.SafeURL(c.Owner.GetFace()),
 	}
