@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"mosaic/bff/device"
 	"mosaic/bff/scene"
@@ -146,9 +147,25 @@ func TestLegacy(t *testing.T) {
 	}
 }
 
+// Times are UTC on a server whose zone is not (time.Local is set for the
+// test; no test of this package runs in parallel), and within RFC 3339's
+// four-digit years whatever a downstream sent.
 func TestRFC3339IsUTC(t *testing.T) {
-	if got := device.RFC3339(0); got != "1970-01-01T00:00:00Z" {
-		t.Errorf("RFC3339(0) = %q", got)
+	local := time.Local
+	time.Local = time.FixedZone("CST", 8*60*60)
+	t.Cleanup(func() { time.Local = local })
+	for unix, want := range map[int64]string{
+		0:             "1970-01-01T00:00:00Z",
+		1738725909:    "2025-02-05T03:25:09Z",
+		253402300799:  "9999-12-31T23:59:59Z",
+		253402300800:  "9999-12-31T23:59:59Z",
+		math.MaxInt64: "9999-12-31T23:59:59Z",
+		-62167219200:  "0000-01-01T00:00:00Z",
+		math.MinInt64: "0000-01-01T00:00:00Z",
+	} {
+		if got := device.RFC3339(unix); got != want {
+			t.Errorf("RFC3339(%d) = %q, want %q", unix, got, want)
+		}
 	}
 }
 

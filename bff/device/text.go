@@ -100,7 +100,11 @@ func plain(r rune) bool {
 }
 
 // RFC3339 formats unix seconds as an RFC 3339 time in UTC, so a body does
-// not depend on the server's time zone.
+// not depend on the server's time zone. RFC 3339 has four-digit years: a
+// time a downstream put outside them is clamped to the first or last
+// second they hold, where Go would write "10000-01-01T00:00:00Z", which
+// no client parses.
 func RFC3339(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
+	const first, last = -62167219200, 253402300799 // 0000-01-01T00:00:00Z, 9999-12-31T23:59:59Z
+	return time.Unix(min(max(unix, first), last), 0).UTC().Format(time.RFC3339)
 }

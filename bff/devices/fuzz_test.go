@@ -2,6 +2,7 @@ package devices_test
 
 import (
 	"encoding/json"
+	"math"
 	"net/url"
 	"strings"
 	"testing"
@@ -36,6 +37,8 @@ func FuzzAdapters(f *testing.F) {
 	}
 	f.Add("title", "desc 视频简介", "i0.hdslb.example/1.jpg", "name", "sign", true, int64(12345), int64(-1), int64(1700000000), int64(7000000), uint8(2), true)
 	f.Add("", "", "", "", "", false, int64(0), int64(1<<62), int64(-5), int64(0), uint8(0), false)
+	f.Add("t", "d", "i0.hdslb.example/1.jpg", "n", "s", true, int64(1), int64(2), int64(253402300800), int64(0), uint8(2), true) // past year 9999
+	f.Add("t", "d", "i0.hdslb.example/1.jpg", "n", "s", true, int64(1), int64(2), int64(math.MinInt64), int64(0), uint8(2), true)
 	f.Add("\xff\xfe", strings.Repeat("長", 81), "a b/c?d=e#f", "<script>", "&", true, int64(999999999999), int64(99999), int64(0), int64(8000000), uint8(4), true)
 	f.Add("t", "d", "!//cdn.example/1.jpg", "n", "s", false, int64(1), int64(2), int64(3), int64(0), uint8(1), false)
 	f.Add("t", "d", "!ftp://cdn.example/1 .jpg", "n", "s", true, int64(1), int64(2), int64(3), int64(1), uint8(3), true)

@@ -8,14 +8,23 @@ import (
 	"mosaic/bff/problem"
 )
 
+// maxParams is url.ParseQuery's own bound (Go 1.24's urlmaxqueryparams).
+const maxParams = 10000
+
 // Query reads the parameters named from a raw query string (r.URL.RawQuery),
 // each "" when absent. It refuses what url.ParseQuery lets through
 // silently: a pair it cannot decode (a bad %-escape, which ParseQuery drops,
 // or a ';', which it drops while other servers read it as a separator), and
 // a named parameter given more than once (?ps=5&ps=abc, where url.Values.Get
 // would take the first and a proxy or cache in front might take the last).
-// Parameters not named may repeat: the route does not read them.
+// Parameters not named may repeat: the route does not read them. More than
+// maxParams pieces between '&'s are refused too: past that, url.ParseQuery
+// (and so r.URL.Query(), which a handler may read after this check) fails
+// and answers with no parameter at all.
 func Query(raw string, names ...string) (map[string]string, error) {
+	if strings.Count(raw, "&")+1 > maxParams {
+		return nil, bad("query", "has more than %d parameters", maxParams)
+	}
 	out := make(map[string]string, len(names))
 	for raw != "" {
 		var pair string

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"mosaic/bff/device"
@@ -159,6 +160,16 @@ func TestQuery(t *testing.T) {
 	if err != nil || !maps.Equal(got, want) {
 		t.Fatalf("got %v, %v; want %v", got, err, want)
 	}
+	// As many pieces as url.ParseQuery takes, and one more, which it
+	// refuses, answering no parameter at all.
+	for n, ok := range map[int]bool{10000: true, 10001: false} {
+		raw := strings.Repeat("&", n-1)
+		_, err := request.Query(raw, "a")
+		_, perr := url.ParseQuery(raw)
+		if (err == nil) != ok || (perr == nil) != ok {
+			t.Errorf("%d pieces: Query %v, url.ParseQuery %v; want both to accept it: %v", n, err, perr, ok)
+		}
+	}
 }
 
 // Routes ignore the inputs they do not take: page and ps on the video page,
@@ -194,6 +205,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("", "42", "4g", "zh-CN", "7000000", "red", uint8(0b11110))
 	f.Add("page=%ZZ", "", "", "", "", "", uint8(0))
 	f.Add("page=1;ps=2", "", "", "", "", "", uint8(0))
+	f.Add(strings.Repeat("&", 5000), "", "", "", "", "", uint8(1<<5)) // 10,001 pieces: past url.ParseQuery's bound
 	f.Fuzz(func(t *testing.T, query, user, network, lang, build, color string, repeat uint8) {
 		if repeat&(1<<5) != 0 {
 			query += "&" + query
