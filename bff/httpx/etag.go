@@ -48,7 +48,8 @@ func Match(fields []string, etag string) bool {
 }
 
 // tagList is the entity tags of fields, several fields being one list, and
-// whether every field is well formed.
+// whether the list is well formed: "*" is the whole field value or nothing,
+// so a "*" beside a tag, in its field or in another, spoils the list.
 func tagList(fields []string) (tags []string, valid bool) {
 	for _, f := range fields {
 		more, ok := entityTags(f)
@@ -56,6 +57,9 @@ func tagList(fields []string) (tags []string, valid bool) {
 			return nil, false
 		}
 		tags = append(tags, more...)
+	}
+	if len(tags) > 1 && slices.Contains(tags, "*") {
+		return nil, false
 	}
 	return tags, true
 }

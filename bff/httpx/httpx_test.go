@@ -60,6 +60,8 @@ func TestNoneMatch(t *testing.T) {
 		{[]string{`"x"`, `bad`, etag}, false},       // a malformed field spoils the list
 		{[]string{"\"a\x01\", " + etag}, false},     // a control character
 		{[]string{`*, ` + etag}, false},             // * is alone or not at all
+		{[]string{`"x"`, `*`}, false},               // in its own field too: the fields are one list
+		{[]string{`*`, `*`}, false},
 	}
 	for _, tt := range tests {
 		if got := httpx.NoneMatch(tt.fields, etag); got != tt.match {
@@ -342,6 +344,7 @@ func TestMatch(t *testing.T) {
 		{[]string{`"x"`}, false},
 		{[]string{etag, `bad`}, false}, // malformed: refused, never performed
 		{[]string{``}, false},
+		{[]string{`*`, `"x"`}, false}, // "*" beside a tag, in another field: malformed
 	} {
 		if got := httpx.Match(tt.fields, etag); got != tt.match {
 			t.Errorf("Match(%q) = %v, want %v", tt.fields, got, tt.match)
