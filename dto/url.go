@@ -2,6 +2,7 @@ package dto
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -44,7 +45,9 @@ func SafeURL(raw string) URL {
 }
 
 // authority reports whether a is a host with an optional port and nothing
-// else: no userinfo, a DNS name or IP address, a port of digits.
+// else: no userinfo, a DNS name (labels of 1 to 63 letters, digits, '-' or
+// '_', no '-' at either end) or IP address, a port from 0 to 65535, which
+// is what a browser's URL parser takes.
 // (net/url parses more leniently, and allocates on every call.)
 func authority(a string) bool {
 	host, port := a, ""
@@ -61,7 +64,7 @@ func authority(a string) bool {
 		if i := strings.IndexByte(a, ':'); i >= 0 {
 			host, port = a[:i], a[i:]
 		}
-		if host == "" || strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
+		if !dnsName(host) {
 			return false
 		}
 	}
@@ -69,7 +72,25 @@ func authority(a string) bool {
 		return true
 	}
 	digits := strings.TrimPrefix(port, ":")
-	return len(digits) < len(port) && digits != "" && len(digits) <= 5 && strings.Trim(digits, "0123456789") == ""
+	n, err := strconv.ParseUint(digits, 10, 16) // at most 65535
+	return len(digits) < len(port) && len(digits) <= 5 && err == nil && strings.Trim(digits, "0123456789") == "" && n <= 65535
+}
+
+// dnsName reports whether host is dot-separated labels, a final dot
+// allowed, each of 1 to 63 letters, digits, '-' or '_', not starting or
+// ending with '-'.
+func dnsName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" {
+		return false
+	}
+	for l := range strings.SplitSeq(host, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.Trim(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // cutScheme returns what follows http://, https:// or // in raw, ignoring
