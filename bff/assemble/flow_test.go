@@ -3,7 +3,6 @@ package assemble
 import (
 	"context"
 	"errors"
-	"mosaic/bff/scene"
 	"testing"
 	"time"
 
@@ -11,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"mosaic/bff/scene"
+	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/conn"
 	"mosaic/clients/freshness"
 )
@@ -131,5 +132,15 @@ func TestAFailureOutranksStaleInItsSection(t *testing.T) {
 	}
 	if want := (scene.Degraded{Section: "archives", Reason: scene.ReasonUnavailable}); len(degraded) != 1 || degraded[0] != want {
 		t.Errorf("degraded %v, want [%v]", degraded, want)
+	}
+}
+
+// Any state but 0 hides an archive: the mock world only makes negative
+// ones, so a check for "not negative" would pass every scene's test.
+func TestEveryStateButZeroHides(t *testing.T) {
+	for state, want := range map[int32]bool{0: true, -1: false, -40: false, 1: false, 7: false} {
+		if got := visible(&archivev1.Archive{State: state}); got != want {
+			t.Errorf("state %d: visible %v, want %v", state, got, want)
+		}
 	}
 }

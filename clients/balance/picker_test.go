@@ -179,6 +179,25 @@ func TestAnEmptyPoolWaitsOnlyForInstancesThatCouldServeIt(t *testing.T) {
 	}
 }
 
+// With only a canary up and serving, uncolored traffic still never goes to
+// it (a canary's answers never reach the baseline): the call fails, and a
+// call in another lane with no instance of its own falls back to the
+// baseline only, never to some other lane.
+func TestOnlyALaneUpTakesNoOtherTraffic(t *testing.T) {
+	var f fleet
+	f.add("canary", instance.Instance{Color: "canary"}, connectivity.Ready)
+	p, _ := f.picker("")
+	if _, err := p.Pick(colored("canary")); err != nil {
+		t.Fatalf("canary call: %v", err)
+	}
+	for _, color := range []string{"", "blue"} {
+		if res, err := p.Pick(colored(color)); err == nil {
+			res.Done(balancer.DoneInfo{})
+			t.Errorf("a call colored %q went to the canary", color)
+		}
+	}
+}
+
 func TestPowerOfTwoChoicesAvoidsTheCostly(t *testing.T) {
 	var f fleet
 	slow := f.add("slow", instance.Instance{}, connectivity.Ready)
