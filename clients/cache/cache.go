@@ -165,7 +165,7 @@ type Loader[K comparable, V any] struct {
 	store     *otter.Cache[key[K], *entry[V]] // the baseline lane's; nil when Off
 	colored   *otter.Cache[key[K], *entry[V]] // every colored lane's, within coloredShare of the bound
 	flights   flights[K, V]
-	refreshes slots         // a slot per running background refresh, the baseline's and the colored lanes' apart
+	refreshes slots // a slot per running background refresh, the baseline's and the colored lanes' apart
 	m         *cacheMetrics
 	wg        sync.WaitGroup // the loader's own goroutines
 	ahead     int64          // ns before freshness ends when a read refreshes
