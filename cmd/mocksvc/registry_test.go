@@ -102,10 +102,27 @@ func TestRegistersEachServiceAndDeregistersFirst(t *testing.T) {
 	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("watch: %v, %v", r, err)
 	}
+	// With etcd paused, deregistering waits, and so must NOT_SERVING: a
+	// read after it would race the revoke, and a wrong order pass most runs.
+	etcd.Pause()
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
-	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
-		t.Fatalf("watch on shutdown: %v, %v", r, err)
+	notice := make(chan *healthpb.HealthCheckResponse, 1)
+	go func() {
+		r, err := watch.Recv()
+		if err != nil {
+			t.Errorf("watch on shutdown: %v", err)
+		}
+		notice <- r
+	}()
+	select {
+	case r := <-notice:
+		t.Fatalf("health turned %v while deregistering waited on etcd", r.GetStatus())
+	case <-time.After(time.Second): // deregistering waits up to deregisterTimeout, 3 s
+	}
+	etcd.Resume()
+	if r := <-notice; r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("watch on shutdown: %v", r)
 	}
 	// A linearizable read after NOT_SERVING was sent: deregistering came first.
 	resp, err := cli.Get(timeout(t, 10*time.Second), registry.Prefix, clientv3.WithPrefix())

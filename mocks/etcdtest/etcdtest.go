@@ -151,6 +151,26 @@ func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
 // Kill ends etcd with SIGKILL, as a crash would.
 func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
 
+// Pause stops etcd where it is (SIGSTOP), its connections open and every
+// call to it waiting, until Resume; a test's cleanup resumes it.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+		s.tb.Cleanup(s.Resume)
+	}
+}
+
+// Resume lets a paused etcd go on (SIGCONT).
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 // Restart stops etcd if it runs, then starts it again on the same ports and
 // data directory, and returns once it answers.
 func (s *Server) Restart() {
