@@ -129,6 +129,42 @@ func eightAtOnce(n int, do func(i int)) {
 	wg.Wait()
 }
 
+// A Related that hangs is blamed for it and cut off, though the video page
+// gives it only what the archive's call does not need (the scene's
+// deadline less a call timeout, 300 ms with the production budget): that
+// budget is the call's own timeout, not the caller's deadline, which
+// never counts against a service (before, no call was ever refused, and
+// every video page waited out the hang).
+func TestAHangingRelatedIsCutOffWithinItsBudget(t *testing.T) {
+	hang := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == mRelated {
+			<-ctx.Done()
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		return h(ctx, req)
+	}
+	srv := apitest.Start(t, apitest.Options{Interceptors: []grpc.UnaryServerInterceptor{hang}, Starved: func() bool { return false }})
+	aids := srv.Data.VisibleAids()
+	const n = 64
+	var refused atomic.Int32
+	eightAtOnce(n, func(i int) {
+		got := observe(t, srv.Get(t, fmt.Sprintf("/web/v1/videos/%d", aids[i%len(aids)])))
+		switch {
+		case got.status != http.StatusOK:
+			t.Errorf("video with Related hanging: %+v", got)
+		case slices.Contains(got.degraded, "related:circuit_open"):
+			refused.Add(1)
+		case !slices.Contains(got.degraded, "related:timeout"):
+			t.Errorf("video with Related hanging: degraded %q, want related timed out or refused", got.degraded)
+		}
+	})
+	calls := srv.Recorder.Count(mRelated)
+	t.Logf("Related hanging: %d of %d video pages refused it locally, %d calls reached it", refused.Load(), n, calls)
+	if refused.Load() == 0 || calls > n/2 {
+		t.Errorf("%d calls reached the hanging Related for %d pages, %d refused: it is not cut off", calls, n, refused.Load())
+	}
+}
+
 // A service that hangs is cut off too, with the caches on, as they are
 // by default. A shared cache call runs detached from its callers, under a
 // deadline of its own; had that deadline been the call's timeout, the call

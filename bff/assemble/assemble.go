@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mosaic/clients"
+	"mosaic/clients/conn"
 )
 
 // Service assembles scenes from the six downstream clients.
@@ -22,13 +23,21 @@ type Service struct {
 	CallTimeout time.Duration
 }
 
-// leaveRoom bounds ctx to end s.CallTimeout before its deadline, for an
-// optional step a critical one waits on. Without a deadline, or with no
-// call timeout, ctx is left as it is.
+// leaveRoom gives the calls of an optional step that a critical one waits
+// on a timeout ending s.CallTimeout before ctx's deadline. It is the
+// calls' own (conn.WithTimeout): a service that outlives it is blamed for
+// it, so one that hangs is throttled, as it would be at its usual
+// timeout. With no time left for it, the step's context ends at once, the
+// caller's doing. Without a deadline, or with no call timeout, ctx is left
+// as it is.
 func (s *Service) leaveRoom(ctx context.Context) (context.Context, context.CancelFunc) {
 	d, ok := ctx.Deadline()
 	if !ok || s.CallTimeout <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithDeadline(ctx, d.Add(-s.CallTimeout))
+	budget := time.Until(d) - s.CallTimeout
+	if budget <= 0 {
+		return context.WithDeadline(ctx, d.Add(-s.CallTimeout))
+	}
+	return conn.WithTimeout(ctx, budget), func() {}
 }

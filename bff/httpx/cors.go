@@ -78,8 +78,8 @@ func allows(origins []string) func(string) bool {
 }
 
 // serialized reports whether s is an origin as browsers send it: http or
-// https, "://", a lower-case host (DNS labels, or an IPv6 literal), an
-// optional port, nothing else.
+// https, "://", a lower-case host (DNS labels, a final dot allowed, or an
+// IPv6 literal), an optional port, nothing else.
 func serialized(s string) bool {
 	host, ok := strings.CutPrefix(s, "https://")
 	if !ok {
@@ -98,13 +98,15 @@ func serialized(s string) bool {
 		ip, ok = strings.CutSuffix(ip, "]")
 		return ok && ip != "" && strings.Trim(ip, "0123456789abcdef:.") == ""
 	}
-	return labels(host)
+	return labels(strings.TrimSuffix(host, "."))
 }
 
-// labels reports whether s is dot-separated DNS labels in lower case.
+// labels reports whether s is dot-separated host labels in lower case:
+// DNS's letters, digits and '-', and the '_' that browsers take in a host
+// as well.
 func labels(s string) bool {
 	for l := range strings.SplitSeq(s, ".") {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
 			return false
 		}
 	}

@@ -63,9 +63,9 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 		return err
 	}
 	callCtx := c.outgoing(ctx)
-	if c.timeout > 0 {
+	if d := timeout(ctx, c.timeout); d > 0 {
 		var cancel context.CancelFunc
-		callCtx, cancel = context.WithTimeout(callCtx, c.timeout)
+		callCtx, cancel = context.WithTimeout(callCtx, d)
 		defer cancel()
 	}
 	err := invoker(callCtx, method, req, reply, cc, opts...)

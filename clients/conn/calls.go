@@ -14,7 +14,25 @@ const (
 	colorKey ctxKey = iota
 	scenarioKey
 	timingsKey
+	timeoutKey
 )
+
+// WithTimeout gives ctx's downstream calls a timeout of their own of d,
+// when d is positive and shorter than the one they have: a budget a caller
+// sets for one step. A call that outlives it is blamed on the service, as
+// for its usual timeout; a deadline on ctx would be the caller's, which
+// never counts against the service.
+func WithTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, timeoutKey, d)
+}
+
+// timeout is the per-call timeout of ctx's calls, given own (0: none).
+func timeout(ctx context.Context, own time.Duration) time.Duration {
+	if d, ok := ctx.Value(timeoutKey).(time.Duration); ok && d > 0 && (own <= 0 || d < own) {
+		return d
+	}
+	return own
+}
 
 // WithColor marks ctx's downstream calls with a traffic color.
 func WithColor(ctx context.Context, color string) context.Context {

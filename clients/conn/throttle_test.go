@@ -260,6 +260,28 @@ func TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts(t *testing.T) {
 	}
 }
 
+// A budget the caller sets with WithTimeout is the call's own timeout when
+// shorter: a call that outlives it is the service's failure, and counts.
+// A longer one, or none, leaves the usual timeout.
+func TestACallersBudgetIsTheCallsOwnTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		own, budget, want time.Duration
+	}{{time.Second, 300 * time.Millisecond, 300 * time.Millisecond}, {time.Second, 2 * time.Second, time.Second}, {0, time.Second, time.Second}, {time.Second, 0, time.Second}, {time.Second, -time.Second, time.Second}} {
+		if got := timeout(WithTimeout(context.Background(), tc.budget), tc.own); got != tc.want {
+			t.Errorf("own %v, budget %v: %v, want %v", tc.own, tc.budget, got, tc.want)
+		}
+	}
+	c := failFast(&caller{service: "feed", throttle: newThrottle(BreakerSettings{MinRequests: 2}), timeout: time.Minute})
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		c.intercept(WithTimeout(ctx, 2*time.Millisecond), "/m", nil, nil, nil, hang)
+		cancel()
+	}
+	if err := c.intercept(context.Background(), "/m", nil, nil, nil, invokeErr(nil)); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("five calls past their budget did not throttle: %v", err)
+	}
+}
+
 // The call's own timeout fired first, and by the time the outcome is read
 // the caller's later deadline has passed too (a busy process, or a shared
 // cache call's backstop): the timeout is still the service's.
