@@ -235,6 +235,7 @@ func TestARequestThatArrivedIsNeverCutByTheLimit(t *testing.T) {
 	}, nil)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	var firstErr atomic.Value // what the first failure was, for the report
 	for range 32 {
 		wg.Go(func() {
 			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 30 * time.Second}
@@ -247,6 +248,7 @@ func TestARequestThatArrivedIsNeverCutByTheLimit(t *testing.T) {
 				}
 				if err != nil {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
 				}
 				time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
 			}
@@ -255,7 +257,7 @@ func TestARequestThatArrivedIsNeverCutByTheLimit(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d requests handled, %d connections taken", handled.Load(), s.reclaimed.Load())
 	if n := failed.Load(); n > 0 {
-		t.Errorf("%d of 3,200 GETs failed", n)
+		t.Errorf("%d of 3,200 GETs failed, the first with: %v", n, firstErr.Load())
 	}
 	if n := cut.Load(); n > 0 {
 		t.Errorf("%d requests cut in their handler by the limit closing their connection", n)
