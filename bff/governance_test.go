@@ -129,6 +129,18 @@ func eightAtOnce(n int, do func(i int)) {
 	wg.Wait()
 }
 
+// hangOn is a server interceptor under which method's calls wait out
+// their deadline, then fail as grpc would.
+func hangOn(method string) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == method {
+			<-ctx.Done()
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		return h(ctx, req)
+	}
+}
+
 // A Related that hangs is blamed for it and cut off, though the video page
 // gives it only what the archive's call does not need (the scene's
 // deadline less a call timeout, 300 ms with the production budget): that
@@ -136,13 +148,7 @@ func eightAtOnce(n int, do func(i int)) {
 // never counts against a service (before, no call was ever refused, and
 // every video page waited out the hang).
 func TestAHangingRelatedIsCutOffWithinItsBudget(t *testing.T) {
-	hang := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == mRelated {
-			<-ctx.Done()
-			return nil, status.FromContextError(ctx.Err()).Err()
-		}
-		return h(ctx, req)
-	}
+	hang := hangOn(mRelated)
 	srv := apitest.Start(t, apitest.Options{Interceptors: []grpc.UnaryServerInterceptor{hang}, Starved: func() bool { return false }})
 	aids := srv.Data.VisibleAids()
 	const n = 64
@@ -172,13 +178,7 @@ func TestAHangingRelatedIsCutOffWithinItsBudget(t *testing.T) {
 // never blamed (caches on: all of 40 requests called it, none refused;
 // off: 28 refused).
 func TestHangingServiceIsCutOffWithTheCachesOn(t *testing.T) {
-	hang := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == mStats {
-			<-ctx.Done()
-			return nil, status.FromContextError(ctx.Err()).Err()
-		}
-		return h(ctx, req)
-	}
+	hang := hangOn(mStats)
 	// Never starved: under -race, eight clients make the scheduler's
 	// latency read as a starved BFF, whose timeouts are rightly forgiven
 	// (TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts); that is not
