@@ -64,7 +64,7 @@ func authority(a string) bool {
 		if i := strings.IndexByte(a, ':'); i >= 0 {
 			host, port = a[:i], a[i:]
 		}
-		if !dnsName(host) {
+		if !HostName(host) {
 			return false
 		}
 	}
@@ -76,12 +76,13 @@ func authority(a string) bool {
 	return len(digits) < len(port) && len(digits) <= 5 && err == nil && strings.Trim(digits, "0123456789") == "" && n <= 65535
 }
 
-// dnsName reports whether host is dot-separated labels, a final dot
+// HostName reports whether host is a host name as browsers and Host
+// headers carry it: at most 253 bytes of dot-separated labels, a final dot
 // allowed, each of 1 to 63 letters, digits, '-' or '_', not starting or
-// ending with '-'.
-func dnsName(host string) bool {
+// ending with '-'. (IP addresses in brackets are not host names.)
+func HostName(host string) bool {
 	host = strings.TrimSuffix(host, ".")
-	if host == "" {
+	if host == "" || len(host) > 253 {
 		return false
 	}
 	for l := range strings.SplitSeq(host, ".") {

@@ -79,6 +79,7 @@ func TestSafeURL(t *testing.T) {
 		{"a label starting with a dash", "https://-cdn.example/1.jpg", ""},
 		{"a label past 63", "https://" + strings.Repeat("a", 64) + ".example/1.jpg", ""},
 		{"a final dot kept", "https://cdn.example./1.jpg", "https://cdn.example./1.jpg"},
+		{"a host past 253 bytes", "https://" + strings.Repeat("a.", 127) + "ab/1.jpg", ""},
 		{"escape in host", "https://cdn%2eexample/1.jpg", ""},
 		{"sub-delims in host", "https://cdn.example!$/1.jpg", ""},
 		{"host only, query", "https://cdn.example?x=1", "https://cdn.example?x=1"},

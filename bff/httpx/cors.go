@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+
+	"mosaic/dto"
 )
 
 // exposed are the response headers a script on an allowed origin may read
@@ -69,7 +71,7 @@ func allows(origins []string) func(string) bool {
 				return true
 			}
 			if wild && len(origin) > len(prefix)+len(suffix) && strings.HasPrefix(origin, prefix) && strings.HasSuffix(origin, suffix) &&
-				labels(origin[len(prefix):len(origin)-len(suffix)]) {
+				dto.HostName(origin[len(prefix):len(origin)-len(suffix)]) {
 				return true
 			}
 		}
@@ -98,19 +100,7 @@ func serialized(s string) bool {
 		ip, ok = strings.CutSuffix(ip, "]")
 		return ok && ip != "" && strings.Trim(ip, "0123456789abcdef:.") == ""
 	}
-	return labels(strings.TrimSuffix(host, "."))
-}
-
-// labels reports whether s is dot-separated host labels in lower case:
-// DNS's letters, digits and '-', and the '_' that browsers take in a host
-// as well.
-func labels(s string) bool {
-	for l := range strings.SplitSeq(s, ".") {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-			return false
-		}
-	}
-	return true
+	return host == strings.ToLower(host) && dto.HostName(host)
 }
 
 // IsPreflight reports whether r is a CORS preflight, as CORS's handler

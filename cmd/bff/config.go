@@ -17,6 +17,7 @@ import (
 	"mosaic/bff/server"
 	"mosaic/clients"
 	"mosaic/clients/registry"
+	"mosaic/dto"
 	"mosaic/internal/flagenv"
 )
 
@@ -103,8 +104,8 @@ func (c *config) listenerFlags(fs *flag.FlagSet) {
 			if n = strings.TrimSpace(n); n == "" {
 				continue
 			}
-			if !hostName(n) {
-				return fmt.Errorf("%q is no DNS name (letters, digits and hyphens, in dot-separated labels)", n)
+			if !dto.HostName(n) {
+				return fmt.Errorf("%q is no host name (letters, digits, '-' and '_', in dot-separated labels)", n)
 			}
 			c.adminHosts = append(c.adminHosts, n)
 		}
@@ -247,25 +248,6 @@ func (c config) trust() (request.Trust, error) {
 		t = append(t, p)
 	}
 	return t, nil
-}
-
-// hostName reports whether s is a DNS host name: a Host header could name
-// nothing else, so anything else in -admin-hosts is a mistake to say.
-func hostName(s string) bool {
-	if len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(strings.TrimSuffix(s, "."), ".") {
-		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // prefix reads a CIDR, or an address as the one-address prefix it is (a

@@ -675,8 +675,8 @@ func TestRunRejectsWhatCouldNeverServeRight(t *testing.T) {
 		{[]string{"bff", "-trusted-proxies", "2000::/3"}, "2000::/3 trusts every address, or a good part"},
 		{[]string{"bff", "-trusted-proxies", "10.0.0.1/x"}, `-trusted-proxies: "10.0.0.1/x": want a CIDR (10.0.0.0/8) or an address (10.0.0.7)`},
 		{[]string{"bff", "-trusted-proxies", "gateway"}, `-trusted-proxies: "gateway": want a CIDR`},
-		{[]string{"bff", "-admin-hosts", "bff-0.mosaic,bad_host!"}, `-admin-hosts: "bad_host!" is no DNS name`},
-		{[]string{"bff", "-admin-hosts", "a..b"}, `-admin-hosts: "a..b" is no DNS name`},
+		{[]string{"bff", "-admin-hosts", "bff-0.mosaic,bad_host!"}, `-admin-hosts: "bad_host!" is no host name`},
+		{[]string{"bff", "-admin-hosts", "a..b"}, `-admin-hosts: "a..b" is no host name`},
 	} {
 		err := run(context.Background(), tc.args, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
