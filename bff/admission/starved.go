@@ -18,10 +18,11 @@ import (
 // the scheduler's latency is the starvation itself, read in a few
 // microseconds.
 type Starvation struct {
-	cfg StarvationConfig
+	cfg   StarvationConfig
+	epoch time.Time // NewStarvation's instant: next and until are ns since it
 
-	next  atomic.Int64 // unix ns: no new reading before
-	until atomic.Int64 // unix ns: starved until
+	next  atomic.Int64 // no new reading before
+	until atomic.Int64 // starved until
 	mu    sync.Mutex   // one reader at a time; others use the last verdict
 	prev  []uint64
 }
@@ -43,6 +44,9 @@ type StarvationConfig struct {
 	// (default 100).
 	MinEvents uint64
 	// Now and Read replace the clock and the runtime histogram in tests.
+	// Only time since NewStarvation is measured on Now (Time.Sub), the
+	// monotonic clock's with time.Now: a wall clock stepped back an hour
+	// must not hold a verdict of starved, and the readings, for an hour.
 	Now  func() time.Time
 	Read func() *metrics.Float64Histogram
 }
@@ -70,7 +74,7 @@ func NewStarvation(cfg StarvationConfig) *Starvation {
 	if cfg.Read == nil {
 		cfg.Read = schedLatencies()
 	}
-	return &Starvation{cfg: cfg}
+	return &Starvation{cfg: cfg, epoch: cfg.Now()}
 }
 
 // schedLatencies reads the runtime's scheduling latency histogram. The
@@ -90,7 +94,7 @@ func schedLatencies() func() *metrics.Float64Histogram {
 // threshold to run. Safe for concurrent use; at most one caller per Every
 // pays for a reading.
 func (s *Starvation) Starved() bool {
-	now := s.cfg.Now().UnixNano()
+	now := int64(s.cfg.Now().Sub(s.epoch))
 	if now >= s.next.Load() && s.mu.TryLock() {
 		s.read(now)
 		s.mu.Unlock()

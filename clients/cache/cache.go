@@ -101,7 +101,11 @@ type Options struct {
 	// Metrics receives the loader's counts; nil counts into series no one
 	// registered.
 	Metrics *Metrics
-	// Now is the clock; nil is time.Now.
+	// Now is the clock; nil is time.Now. The loader measures only the
+	// time since New on it (Time.Sub), which with time.Now is the
+	// monotonic clock's: a step of the wall clock (NTP at boot, a VM
+	// resumed) neither expires every entry at once nor, stepping back,
+	// keeps them fresh for as long as it went back.
 	Now func() time.Time
 }
 
@@ -169,6 +173,7 @@ type Loader[K comparable, V any] struct {
 	m         *cacheMetrics
 	wg        sync.WaitGroup // the loader's own goroutines
 	ahead     int64          // ns before freshness ends when a read refreshes
+	epoch     time.Time      // New's instant: the entries' times are ns since it
 	// life keeps goroutines from starting once Close has: a request still
 	// served past the shutdown grace may read as the loader closes, and a
 	// WaitGroup must not gain work while Wait runs.
@@ -191,6 +196,7 @@ func New[K comparable, V any](name string, fetch func(context.Context, []K) (map
 		return nil, fmt.Errorf("cache %s: %w", name, err)
 	}
 	l.o = opts.withDefaults()
+	l.epoch = l.o.Now()
 	l.m = l.o.Metrics.of(name)
 	l.store, l.colored = newStores[K, V](l.o, l.m)
 	l.refreshes = slots{make(chan struct{}, l.o.MaxRefreshes), make(chan struct{}, l.o.MaxRefreshes)}
@@ -343,7 +349,7 @@ func (l *Loader[K, V]) call(ctx context.Context, ids []K) (vals map[K]V, err err
 // (package freshness), so a typed client can keep its signature and the
 // scene step still lists its section as stale.
 func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, out map[K]V, res *Result[K], err error) error {
-	now := l.o.Now().UnixNano()
+	now := l.now()
 	fresh := 0
 	for _, id := range failed {
 		e, ok := l.storeOf(lane).GetIfPresent(key[K]{lane, id})
@@ -369,6 +375,10 @@ func (l *Loader[K, V]) serveStale(ctx context.Context, lane string, failed []K, 
 	}
 	return nil
 }
+
+// now is the loader's clock: ns since New, on the monotonic clock when
+// Now is time.Now (Options.Now).
+func (l *Loader[K, V]) now() int64 { return int64(l.o.Now().Sub(l.epoch)) }
 
 // spawn runs f on a goroutine of the loader's, unless it is closed.
 func (l *Loader[K, V]) spawn(f func()) bool {

@@ -15,7 +15,7 @@ func (l *Loader[K, V]) Peek(ctx context.Context, ids []K) (vals map[K]V, ok bool
 	}
 	lane := l.o.Lane(ctx)
 	store := l.storeOf(lane)
-	now := l.o.Now().UnixNano()
+	now := l.now()
 	vals = make(map[K]V, len(ids))
 	for _, id := range ids {
 		e, found := store.GetEntryQuietly(key[K]{lane, id})

@@ -21,8 +21,8 @@ type key[K comparable] struct {
 type entry[V any] struct {
 	val        V
 	ok         bool        // false: the ID does not exist
-	fresh      int64       // unix ns: answers without a call until then
-	stale      int64       // unix ns: answers when a call fails until then
+	fresh      int64       // ns since New (Loader.now): answers without a call until then
+	stale      int64       // ns since New: answers when a call fails until then
 	refreshing atomic.Bool // a refresh ahead of expiry has been started
 }
 
@@ -111,7 +111,7 @@ type due[K comparable, V any] struct {
 // fromMemory answers the IDs whose entries are fresh and returns the others,
 // and those about to expire, for the caller to refresh.
 func (l *Loader[K, V]) fromMemory(lane string, ids []K, out map[K]V, res *Result[K]) (need []K, d due[K, V]) {
-	now := l.o.Now().UnixNano()
+	now := l.now()
 	for _, id := range ids {
 		e, ok := l.storeOf(lane).GetIfPresent(key[K]{lane, id})
 		if !ok || now >= e.fresh {
@@ -194,7 +194,7 @@ func (d due[K, V]) unclaim(own *flight[K, V]) {
 // others when absences are remembered.
 func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V) {
 	store := l.storeOf(lane)
-	now := l.o.Now().UnixNano()
+	now := l.now()
 	for _, id := range ids {
 		k := key[K]{lane, id}
 		v, ok := vals[id]
