@@ -113,6 +113,7 @@ type throttle struct {
 	requests   int       // sums over the ring
 	accepts    int
 	throttling bool
+	inflight   int // calls allowed and not yet recorded
 }
 
 func newThrottle(s BreakerSettings) *throttle {
@@ -137,6 +138,8 @@ func (t *throttle) allow() bool {
 	if refuse {
 		t.ring[t.head].requests++
 		t.requests++
+	} else {
+		t.inflight++
 	}
 	changed := (p > 0) != t.throttling
 	t.throttling = p > 0
@@ -148,12 +151,14 @@ func (t *throttle) allow() bool {
 	return !refuse
 }
 
-// record counts a finished call's outcome.
+// record counts the outcome of a call allow let through.
 func (t *throttle) record(o outcome) {
+	t.mu.Lock()
+	t.inflight--
 	if o != accepted && o != failed {
+		t.mu.Unlock()
 		return
 	}
-	t.mu.Lock()
 	t.advance(t.now())
 	b := &t.ring[t.head]
 	b.requests++
@@ -217,10 +222,14 @@ const maxLanes = 32
 // outage a healthy canary's (a colored call goes to the baseline pool only
 // when its lane has no instance, and then shares its fate through the
 // answers, not the throttle). Colors come from clients, so past maxLanes
-// the rest share one throttle. Their refusals are counted as every call is
+// the rest share one throttle, until a lane falls quiet (quiet) and its
+// slot is given to the next color: a canary that ended, or colors a client
+// made up, do not keep a lane that comes later in the shared throttle for
+// the life of the process. Their refusals are counted as every call is
 // (code circuit_open); the throttle gauges are the baseline lane's.
 type lanes struct {
 	settings BreakerSettings
+	now      func() time.Time // nil: time.Now; the lanes' throttles' clock
 	mu       sync.Mutex
 	m        map[string]*throttle
 	rest     *throttle
@@ -234,15 +243,47 @@ func (l *lanes) of(color string) *throttle {
 		return t
 	}
 	if len(l.m) >= maxLanes {
+		l.forgetQuiet()
+	}
+	if len(l.m) >= maxLanes {
 		if l.rest == nil {
-			l.rest = newThrottle(l.settings)
+			l.rest = l.newThrottle()
 		}
 		return l.rest
 	}
 	if l.m == nil {
 		l.m = map[string]*throttle{}
 	}
-	t := newThrottle(l.settings)
+	t := l.newThrottle()
 	l.m[color] = t
 	return t
+}
+
+// forgetQuiet drops the lanes whose throttles are quiet: a new throttle
+// is the same as one of those, so the lane loses nothing when its color
+// comes back. A call under way keeps the throttle it took. Callers hold mu.
+func (l *lanes) forgetQuiet() {
+	for color, t := range l.m {
+		if t.quiet() {
+			delete(l.m, color)
+		}
+	}
+}
+
+func (l *lanes) newThrottle() *throttle {
+	t := newThrottle(l.settings)
+	if l.now != nil {
+		t.now = l.now
+	}
+	return t
+}
+
+// quiet: no call is under way, and every outcome the throttle held has
+// aged out of its window. A lane whose calls hang is not quiet before the
+// first of them ends.
+func (t *throttle) quiet() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.advance(t.now())
+	return t.inflight == 0 && t.requests == 0
 }

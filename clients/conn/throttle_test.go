@@ -396,15 +396,48 @@ func TestALaneFailsOnItsOwn(t *testing.T) {
 	}
 }
 
-// Colors come from clients: past maxLanes they share one throttle rather
-// than each getting one.
+// Colors come from clients: past maxLanes lanes in use, they share one
+// throttle rather than each getting one.
 func TestLanesAreBounded(t *testing.T) {
 	var l lanes
 	first := l.of("c0")
 	for i := range 3 * maxLanes {
-		l.of(fmt.Sprintf("c%d", i))
+		l.of(fmt.Sprintf("c%d", i)).allow() // a call under way in each
 	}
 	if len(l.m) != maxLanes || l.of("c0") != first || l.of("another") != l.of("yet-another") {
 		t.Errorf("%d lanes kept, want %d, each its own throttle, the rest one", len(l.m), maxLanes)
+	}
+}
+
+// A lane whose outcomes have all aged out gives its slot to the next
+// color; one with a call under way or an outcome in its window keeps it.
+func TestAQuietLaneGivesUpItsSlot(t *testing.T) {
+	clock := newFakeTime()
+	l := lanes{settings: BreakerSettings{Window: time.Second}, now: clock.now}
+	call := func(color string, o outcome) *throttle {
+		th := l.of(color)
+		th.allow()
+		th.record(o)
+		return th
+	}
+	for i := range maxLanes {
+		call(fmt.Sprintf("c%d", i), failed)
+	}
+	if late := l.of("late"); late != l.rest {
+		t.Fatal("a 33rd color got a lane while every lane had an outcome in its window")
+	}
+	hanging := l.of("c1")
+	hanging.allow() // and never ends
+	clock.add(2 * time.Second)
+	recent := call("c2", accepted)
+	late := l.of("late")
+	if late == l.rest {
+		t.Fatal("a color found no lane free after the others' outcomes aged out")
+	}
+	if l.of("c1") != hanging || l.of("c2") != recent || l.of("late") != late {
+		t.Error("a lane with a call under way or a recent outcome lost its throttle")
+	}
+	if len(l.m) != 3 {
+		t.Errorf("%d lanes kept, want the 3 in use", len(l.m))
 	}
 }
