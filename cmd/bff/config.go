@@ -44,6 +44,9 @@ type config struct {
 	// targets maps a downstream service name to its gRPC target; empty
 	// means mock mode.
 	targets map[string]string
+	// mockAllowed: without any downstream configured, serve on the
+	// embedded mocks (a newcomer's go run) rather than refuse to start.
+	mockAllowed bool
 }
 
 func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0 }
@@ -85,6 +88,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	}
 	if err := c.resolveTargets(targets); err != nil {
 		return c, err
+	}
+	if c.mock() && !c.mockAllowed {
+		return c, errors.New("no downstream is configured (-registry, or every -<service>-target) and -mock=false: a replica meant for the real services must not serve fake data")
 	}
 	if err := c.validate(); err != nil {
 		return c, err
@@ -152,6 +158,7 @@ func (c *config) cacheFlags(fs *flag.FlagSet) {
 // downstreamFlags are where the downstreams are: the embedded mocks, the
 // registry, or a target each.
 func (c *config) downstreamFlags(fs *flag.FlagSet) (registry *string, targets map[string]*string) {
+	fs.BoolVar(&c.mockAllowed, "mock", true, "with no downstream configured, serve on embedded mock services (mock mode); false refuses to start without downstreams, as a production replica should, so that a lost -registry fails the replica instead of serving faker data")
 	fs.DurationVar(&c.mockLatency, "mock-latency", 0, "mock mode: latency added to every downstream call")
 	fs.DurationVar(&c.mockJitter, "mock-jitter", 0, "mock mode: extra random latency in [0, jitter) per call")
 	registry = fs.String("registry", "", "comma-separated etcd endpoints: every downstream without an explicit target is discovered as etcd:///<service>")

@@ -45,6 +45,23 @@ func TestRegistryTargets(t *testing.T) {
 	}
 }
 
+// -mock=false, as the manifests give it, makes a replica whose downstream
+// configuration is lost (an empty MOSAIC_REGISTRY) fail at start instead
+// of serving faker data, ready.
+func TestMockFalseRefusesToStartWithoutDownstreams(t *testing.T) {
+	env := map[string]string{"MOSAIC_MOCK": "false", "MOSAIC_REGISTRY": ""}
+	if _, err := parseConfig([]string{"bff"}, func(k string) string { return env[k] }, nil); err == nil || !strings.Contains(err.Error(), "-mock=false") {
+		t.Errorf("no downstream with -mock=false: %v, want a refusal naming -mock=false", err)
+	}
+	env["MOSAIC_REGISTRY"] = "127.0.0.1:2379"
+	if c, err := parseConfig([]string{"bff"}, func(k string) string { return env[k] }, nil); err != nil || c.mock() {
+		t.Errorf("-registry with -mock=false: mock %v, %v", c.mock(), err)
+	}
+	if c, err := parseConfig([]string{"bff"}, func(string) string { return "" }, nil); err != nil || !c.mock() {
+		t.Errorf("no flags at all: mock %v, %v; want mock mode, the newcomer's go run", c.mock(), err)
+	}
+}
+
 // -trusted-proxies takes a gateway's address as well as its network: the
 // address alone is trusted, no neighbour of it.
 func TestTrustedProxiesTakeAddresses(t *testing.T) {
