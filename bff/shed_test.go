@@ -42,7 +42,7 @@ func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 		{"POST /web/v1/feed", ""}, // a 405
 		{"HEAD /web/v1/feed", "web/feed"},
 	} {
-		before := shed503s(t, reg)
+		before := requestsWithCode(t, reg, "503")
 		method, path, ok := strings.Cut(tc.path, " ")
 		if !ok {
 			method, path = http.MethodGet, tc.path
@@ -54,7 +54,7 @@ func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 		if got, want := m.IsScene(r), tc.series != ""; got != want {
 			t.Errorf("%s: IsScene %v, want %v", tc.path, got, want)
 		}
-		after := shed503s(t, reg)
+		after := requestsWithCode(t, reg, "503")
 		for series, n := range after {
 			want := 0.0
 			if series == tc.series {
@@ -70,8 +70,9 @@ func TestAShedRequestCountsAsItsScenes503(t *testing.T) {
 	}
 }
 
-// shed503s are the 503s of bff_http_requests_total by "device/scene".
-func shed503s(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+// requestsWithCode are the requests of bff_http_requests_total answered
+// with code, by "device/scene".
+func requestsWithCode(t *testing.T, reg *prometheus.Registry, code string) map[string]float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -87,7 +88,7 @@ func shed503s(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 			for _, p := range m.GetLabel() {
 				l[p.GetName()] = p.GetValue()
 			}
-			if l["code"] == "503" {
+			if l["code"] == code {
 				out[l["device"]+"/"+l["scene"]] = m.GetCounter().GetValue()
 			}
 		}

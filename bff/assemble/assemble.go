@@ -6,10 +6,12 @@ package assemble
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"mosaic/clients"
 	"mosaic/clients/conn"
+	"mosaic/internal/telemetry"
 )
 
 // Service assembles scenes from the six downstream clients.
@@ -21,6 +23,15 @@ type Service struct {
 	// it: a slow optional service costs its section, and never a 504
 	// that blames the healthy service after it. 0: no such bound.
 	CallTimeout time.Duration
+	// Logger gets a scene step's panic with its stack; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// flow starts a scene's dataflow.
+func (s *Service) flow(ctx context.Context) *flow {
+	fl := newFlow(ctx)
+	fl.logger = telemetry.WithContextIDs(s.Logger)
+	return fl
 }
 
 // leaveRoom gives the calls of an optional step that a critical one waits

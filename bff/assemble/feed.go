@@ -22,7 +22,7 @@ type FeedQuery struct {
 
 // Feed: Recommend → (Archives ‖ Stats) → (Profiles ‖ Relations) of owners.
 func (s *Service) Feed(ctx context.Context, q FeedQuery) (scene.Feed, error) {
-	fl := newFlow(ctx)
+	fl := s.flow(ctx)
 	items := start(fl, critical(scene.SectionFeed), func(ctx context.Context) ([]*feedv1.Item, error) {
 		return s.Recommender.Recommend(ctx, q.Viewer, q.Device, q.Page, q.PS)
 	})

@@ -3,7 +3,9 @@ package assemble
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"mosaic/bff/scene"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ type flow struct {
 	cancel context.CancelCauseFunc
 	g      errgroup.Group
 	roots  []func()
+	logger *slog.Logger // a step's panic, with its stack; nil: not logged
 
 	mu       sync.Mutex
 	failed   error
@@ -157,7 +160,7 @@ func exec[T any](fl *flow, fut *future[T], s step, fn func(context.Context) (T, 
 	)
 	if err == nil {
 		ctx, mark := freshness.Watch(fl.ctx)
-		v, err = guard(ctx, fn)
+		v, err = guard(fl, ctx, s.section, fn)
 		if err == nil && mark.Stale() {
 			// Served from entries past their freshness bound because the
 			// downstream failed: shown, and said to be old, critical or not.
@@ -227,10 +230,16 @@ func after2[A, B, T any](fl *flow, s step, a *future[A], b *future[B], fn func(c
 
 // guard runs fn, turning a panic into the step's error: a step may run on a
 // goroutine of its own, where no HTTP recoverer would catch it, and one bad
-// downstream answer must fail a section or a screen, not the process.
-func guard[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
+// downstream answer must fail a section or a screen, not the process. The
+// panic and its stack are logged here, where the stack is the step's: the
+// section's error says only that it panicked, and the operator must not
+// read a 503 "archive error" as the archive service's doing.
+func guard[T any](fl *flow, ctx context.Context, section string, fn func(context.Context) (T, error)) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if fl.logger != nil {
+				fl.logger.ErrorContext(ctx, "scene step panicked", "section", section, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
 			err = fmt.Errorf("%w: %v", ErrPanic, p)
 		}
 	}()

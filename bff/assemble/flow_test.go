@@ -1,8 +1,12 @@
 package assemble
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,8 +84,12 @@ func TestReasonOf(t *testing.T) {
 	}
 }
 
+// A step that panics fails its section, not the process, and the panic is
+// logged with the step's stack: the section's reason (error) alone would
+// point the operator at the downstream service.
 func TestAPanickingStepFailsItsSectionNotTheProcess(t *testing.T) {
-	fl := newFlow(context.Background())
+	var logs bytes.Buffer
+	fl := (&Service{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}).flow(context.Background())
 	start(fl, critical("recommend"), func(context.Context) (int, error) { return 1, nil })
 	start(fl, optional("stats"), func(context.Context) (int, error) {
 		var m map[int64]*int
@@ -90,6 +98,13 @@ func TestAPanickingStepFailsItsSectionNotTheProcess(t *testing.T) {
 	degraded, err := fl.wait()
 	if err != nil || len(degraded) != 1 || degraded[0] != (scene.Degraded{Section: "stats", Reason: scene.ReasonError}) {
 		t.Fatalf("degraded %v, err %v; want stats:error", degraded, err)
+	}
+	var line struct{ Level, Msg, Section, Panic, Stack string }
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if line.Level != "ERROR" || line.Section != "stats" || !strings.Contains(line.Panic, "nil pointer") || !strings.Contains(line.Stack, "flow_test.go") {
+		t.Errorf("log line %+v: want an ERROR naming the section, the panic and the step's stack", line)
 	}
 }
 

@@ -21,7 +21,7 @@ type UserQuery struct {
 
 // User: (Profile ‖ FollowerCounts ‖ Relation ‖ ListByOwner) → (Archives ‖ Stats).
 func (s *Service) User(ctx context.Context, q UserQuery) (scene.User, error) {
-	fl := newFlow(ctx)
+	fl := s.flow(ctx)
 	profile := start(fl, critical(scene.SectionProfile), func(ctx context.Context) (*accountv1.Profile, error) {
 		p, err := s.Accounts.Profiles(ctx, []int64{q.Mid})
 		if err == nil && p[q.Mid] == nil {

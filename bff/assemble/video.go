@@ -26,7 +26,7 @@ type VideoQuery struct {
 // owner). When the video's archive is fresh in memory, the Relation to its
 // owner starts at once instead (videoRelation).
 func (s *Service) Video(ctx context.Context, q VideoQuery) (scene.Video, error) {
-	fl := newFlow(ctx)
+	fl := s.flow(ctx)
 	// The video's archive (critical) waits for Related (optional), to
 	// travel in one batch with the related videos: Related gives up in
 	// time for that call to have its whole timeout.

@@ -100,7 +100,14 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 	return Scene{name: rt.scene, handler: func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer env.Metrics.begin()()
-		code, degraded := func() (int, []scene.Degraded) {
+		// Observed on the way out, a panic included: the recoverer
+		// outside answers it with a 500, which the metrics must count.
+		code, degraded := http.StatusInternalServerError, []scene.Degraded(nil)
+		defer func() {
+			env.Metrics.observe(deviceName, rt.scene, code, time.Since(start), degraded)
+			accesslog.Note(r.Context(), deviceName, rt.scene, degraded)
+		}()
+		code, degraded = func() (int, []scene.Degraded) {
 			p, err := request.Parse(r, shape, env.Trust)
 			if err != nil {
 				return fail(w, err), nil
@@ -141,8 +148,6 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 			}
 			return writeJSON(w, r, adapt(s, p.View)), degraded
 		}()
-		env.Metrics.observe(deviceName, rt.scene, code, time.Since(start), degraded)
-		accesslog.Note(r.Context(), deviceName, rt.scene, degraded)
 	}}
 }
 

@@ -102,7 +102,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 		return Handlers{}, nil, err
 	}
 	env := endpoint.Env{
-		Scenes:       &assemble.Service{Set: set, CallTimeout: cfg.CallTimeout},
+		Scenes:       &assemble.Service{Set: set, CallTimeout: cfg.CallTimeout, Logger: d.Logger},
 		Trust:        cfg.Trust,
 		Deadline:     cfg.Deadline,
 		Metrics:      endpoint.NewMetrics(d.Metrics),
