@@ -98,6 +98,7 @@ type options struct {
 	subscribe func() (changed <-chan struct{}, cancel func())
 	logf      func(format string, args ...any)
 	infof     func(format string, args ...any) // nil: logf
+	metrics   *Metrics                         // nil: none
 }
 
 func newOptions(opts []Option) options {

@@ -70,7 +70,7 @@ func (b *Builder) Build(target resolver.Target, cc resolver.ClientConn, _ resolv
 		cancel:  cancel,
 		listed:  func() { b.markListed(service) },
 	}
-	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, changed: r.changed, failed: r.failed}
+	w := &keys{cli: b.cli, o: b.o, prefix: r.prefix, name: service, service: service, changed: r.changed, failed: r.failed}
 	if b.o.subscribe != nil {
 		refresh, unsubscribe := b.o.subscribe()
 		w.refresh = refresh
@@ -192,6 +192,7 @@ func (r *etcdResolver) report() {
 	if err := r.cc.UpdateState(resolver.State{Addresses: addrs}); err != nil {
 		r.o.logf("registry: %s: the channel rejected %d addresses: %v", r.service, len(addrs), err)
 	}
+	r.o.metrics.setInstances(r.service, len(list))
 	r.o.info("registry: %s instances: %d (%s)", r.service, len(list), changes(r.reported, list))
 	if baseline(list) {
 		r.listed()

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
@@ -256,15 +258,25 @@ func TestResolverSurvivesEtcdRestart(t *testing.T) {
 	var l, rl logs
 	opts := append(fast(&l), WithTTL(time.Second))
 	newRegistrar(t, etcd.Client(t), "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, opts...)
-	cc, _ := build(t, etcd.Client(t), "etcd:///stat", append(fast(&rl), WithRevisionCheck(200*time.Millisecond))...)
+	m := NewMetrics(prometheus.NewRegistry())
+	cc, _ := build(t, etcd.Client(t), "etcd:///stat", append(fast(&rl), WithRevisionCheck(200*time.Millisecond), WithMetrics(m))...)
 	cc.WaitState(t, 10*time.Second, addrs("127.0.0.1:1"))
 	time.Sleep(1500 * time.Millisecond) // the steady state: keep-alives answered
+	reachable, instances := m.reachable.WithLabelValues("stat"), m.instances.WithLabelValues("stat")
+	if r, n := testutil.ToFloat64(reachable), testutil.ToFloat64(instances); r != 1 || n != 1 {
+		t.Errorf("etcd up: bff_registry_reachable %v, bff_registry_instances %v; want 1 and 1", r, n)
+	}
 
 	before := len(cc.States())
 	etcd.Stop()
 	time.Sleep(5 * time.Second)
 	if n := len(cc.States()); n != before {
 		t.Errorf("%d states while etcd was down: %v", n-before, cc.States()[before:])
+	}
+	// What an operator alerts on: the list still serves, from an etcd
+	// that no longer answers.
+	if r, n := testutil.ToFloat64(reachable), testutil.ToFloat64(instances); r != 0 || n != 1 {
+		t.Errorf("etcd down: bff_registry_reachable %v, bff_registry_instances %v; want 0 and the last list's 1", r, n)
 	}
 	etcd.Restart()
 	b := newRegistrar(t, etcd.Client(t), "b", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:2"}, opts...)
@@ -273,6 +285,13 @@ func TestResolverSurvivesEtcdRestart(t *testing.T) {
 	}
 	cc.WaitState(t, 20*time.Second, addrs("127.0.0.1:1", "127.0.0.1:2"))
 	noEmptyState(t, cc)
+	// The next revision check (every 200 ms here) finds etcd answering.
+	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(reachable) != 1 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r, n := testutil.ToFloat64(reachable), testutil.ToFloat64(instances); r != 1 || n != 2 {
+		t.Errorf("etcd back: bff_registry_reachable %v, bff_registry_instances %v; want 1 and 2", r, n)
+	}
 	t.Logf("states after the restart: %v", cc.States()[before:])
 	// etcd's client resumed the watch in silence; the log says what
 	// happened, once each way.

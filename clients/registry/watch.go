@@ -31,6 +31,8 @@ type keys struct {
 	o      options
 	prefix string
 	name   string // what the keys are, for the log
+	// service is whose instances the keys are, for the metrics.
+	service string
 	// changed is called on keys' goroutine after each list and each batch
 	// of watched events, with the current keys and values. It must not
 	// keep kvs.
@@ -65,6 +67,7 @@ func (k *keys) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			k.o.metrics.setReachable(k.service, false)
 			failures++
 			k.failed(err, failures)
 			continue
@@ -99,6 +102,7 @@ func (k *keys) list(ctx context.Context) (int64, error) {
 	}
 	k.rev = resp.Header.GetRevision()
 	k.miscount = false
+	k.o.metrics.setReachable(k.service, true)
 	k.changed(k.kvs)
 	return k.rev, nil
 }
@@ -161,10 +165,12 @@ func (k *keys) checkRevision(ctx context.Context) error {
 	if err != nil {
 		if !k.lost && ctx.Err() == nil {
 			k.lost = true
+			k.o.metrics.setReachable(k.service, false)
 			k.o.logf("registry: etcd does not answer (%v); %s keeps its last list", err, k.name)
 		}
 		return nil
 	}
+	k.o.metrics.setReachable(k.service, true)
 	if k.lost {
 		k.lost = false
 		k.o.info("registry: etcd answers again; watching %s", k.name)

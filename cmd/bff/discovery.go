@@ -26,6 +26,7 @@ const replicasService = "bff"
 type discovery struct {
 	cfg     config
 	logger  *slog.Logger
+	metrics *registry.Metrics
 	cli     *clientv3.Client
 	peers   *registry.Peers     // nil without subsetting
 	self    *registry.Registrar // nil until join
@@ -33,7 +34,7 @@ type discovery struct {
 }
 
 // startDiscovery connects to the registry; nil without -registry.
-func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
+func startDiscovery(cfg config, logger *slog.Logger, metrics *registry.Metrics) (*discovery, error) {
 	if len(cfg.registry) == 0 {
 		return nil, nil
 	}
@@ -41,7 +42,7 @@ func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry %v: %w", cfg.registry, err)
 	}
-	d := &discovery{cfg: cfg, logger: logger, cli: cli}
+	d := &discovery{cfg: cfg, logger: logger, metrics: metrics, cli: cli}
 	if cfg.subset > 0 {
 		if d.peers, err = registry.WatchPeers(cli, replicasService, d.logs()...); err != nil {
 			cli.Close()
@@ -52,11 +53,13 @@ func startDiscovery(cfg config, logger *slog.Logger) (*discovery, error) {
 }
 
 // logs sends what the registry goes through to the log as warnings, and
-// its good news (registered, etcd answering again) as info.
+// its good news (registered, etcd answering again) as info, and counts it
+// in the metrics.
 func (d *discovery) logs() []registry.Option {
 	return []registry.Option{
 		registry.WithLogf(func(format string, args ...any) { d.logger.Warn(fmt.Sprintf(format, args...)) }),
 		registry.WithInfof(func(format string, args ...any) { d.logger.Info(fmt.Sprintf(format, args...)) }),
+		registry.WithMetrics(d.metrics),
 	}
 }
 

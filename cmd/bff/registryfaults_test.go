@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,6 +37,11 @@ func TestFleetSurvivesInstanceAndRegistryFaults(t *testing.T) {
 
 	f.etcd.Stop()
 	time.Sleep(5 * time.Second)
+	// Serving on, from a list etcd no longer updates: the metrics say so
+	// at the next revision check (every 5 s, each given 3 s to answer).
+	eventually(t, 15*time.Second, "etcd down: stat unreachable on /metrics, with its last 2 instances", func() bool {
+		return registrySays(t, bff, `bff_registry_reachable{service="stat"} 0`, `bff_registry_instances{service="stat"} 2`)
+	})
 	f.etcd.Restart()
 	late := f.mock("inst-late", "", "c1")
 	eventually(t, 20*time.Second, "an instance registered after the restart getting calls", func() bool {
@@ -44,6 +51,21 @@ func TestFleetSurvivesInstanceAndRegistryFaults(t *testing.T) {
 	if bad := s.failed(t); bad != 0 {
 		t.Errorf("%d scene requests failed or degraded", bad)
 	}
+	eventually(t, 15*time.Second, "etcd back: stat reachable on /metrics, with 3 instances", func() bool {
+		return registrySays(t, bff, `bff_registry_reachable{service="stat"} 1`, `bff_registry_instances{service="stat"} 3`)
+	})
+}
+
+// registrySays reports whether b's /metrics has every one of series.
+func registrySays(t *testing.T, b *bffProc, series ...string) bool {
+	_, metrics := get(t, b.admin+"/metrics")
+	lines := strings.Split(metrics, "\n")
+	for _, s := range series {
+		if !slices.Contains(lines, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // Multi-cluster: with c1's instances stopped, the c1 bff serves from c2

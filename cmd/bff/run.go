@@ -14,6 +14,7 @@ import (
 	"mosaic/bff/admission"
 	"mosaic/bff/httpx"
 	"mosaic/bff/server"
+	"mosaic/clients/registry"
 	"mosaic/internal/flagenv"
 	"mosaic/internal/telemetry"
 	"mosaic/mocks/cluster"
@@ -37,7 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer stopMocks() // last, after the HTTP servers have drained
-	disc, err := startDiscovery(cfg, logger)
+	metrics := processMetrics()
+	disc, err := startDiscovery(cfg, logger, registry.NewMetrics(metrics))
 	if err != nil {
 		return err
 	}
@@ -46,7 +48,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	metrics := processMetrics()
 	r := &replica{cfg: cfg, logger: logger, disc: disc, otlp: tracing.Endpoint, conns: httpx.NewConnMetrics(metrics)}
 	h, closeConns, err := server.New(cfg.server, server.Deps{
 		Targets:     targets,

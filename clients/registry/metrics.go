@@ -1,0 +1,47 @@
+package registry
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are what discovery goes through, for an operator to alert on: a
+// replica that serves on for hours from a list etcd no longer updates, or
+// with one instance left of a service, looks healthy everywhere else.
+type Metrics struct {
+	reachable *prometheus.GaugeVec
+	instances *prometheus.GaugeVec
+}
+
+// NewMetrics creates the registry's series and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		reachable: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bff_registry_reachable",
+			Help: "1 when etcd answered the last list or check of a watched service's keys, 0 when it did not (the service's last list keeps serving).",
+		}, []string{"service"}),
+		instances: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bff_registry_instances",
+			Help: "Instances of a downstream service its channel has, after subsetting, every lane included.",
+		}, []string{"service"}),
+	}
+	reg.MustRegister(m.reachable, m.instances)
+	return m
+}
+
+// WithMetrics counts into m what the resolvers and Peers go through.
+func WithMetrics(m *Metrics) Option { return func(o *options) { o.metrics = m } }
+
+func (m *Metrics) setReachable(name string, ok bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	m.reachable.WithLabelValues(name).Set(v)
+}
+
+func (m *Metrics) setInstances(service string, n int) {
+	if m != nil {
+		m.instances.WithLabelValues(service).Set(float64(n))
+	}
+}
