@@ -183,11 +183,14 @@ func TestHangingServiceIsCutOffWithTheCachesOn(t *testing.T) {
 	// latency read as a starved BFF, whose timeouts are rightly forgiven
 	// (TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts); that is not
 	// what this test is about.
-	srv := apitest.Start(t, apitest.Options{Interceptors: []grpc.UnaryServerInterceptor{hang}, CallTimeout: 100 * time.Millisecond, Deadline: 2 * time.Second,
+	// A call timeout of 300 ms: the healthy services' calls, eight at
+	// once under -race on a loaded machine, outlived 100 ms in 21 of 120
+	// requests once, which is not what this test is about.
+	srv := apitest.Start(t, apitest.Options{Interceptors: []grpc.UnaryServerInterceptor{hang}, CallTimeout: 300 * time.Millisecond, Deadline: 2 * time.Second,
 		Starved: func() bool { return false }})
 	// Eight clients at once, so that the throttle's one-second window
 	// holds more than its 10 outcomes even when every call waits out its
-	// 100 ms; a viewer and a page each, so that most requests need stat
+	// 300 ms; a viewer and a page each, so that most requests need stat
 	// IDs no other is fetching and make a call of their own, unless
 	// refused.
 	const n = 120
@@ -197,7 +200,7 @@ func TestHangingServiceIsCutOffWithTheCachesOn(t *testing.T) {
 		switch got.status {
 		case http.StatusOK:
 		case http.StatusGatewayTimeout:
-			// A critical call outlived its 100 ms: as below, a busy
+			// A critical call outlived its 300 ms: as below, a busy
 			// machine under -race (9 of 120 once, with other builds
 			// running), not the hanging service, which is optional.
 			slowOthers.Add(1)
@@ -213,7 +216,7 @@ func TestHangingServiceIsCutOffWithTheCachesOn(t *testing.T) {
 			case section == "stats":
 				stats = reason
 			case reason == "timeout":
-				// A healthy service's call outlived its 100 ms: the race
+				// A healthy service's call outlived its 300 ms: the race
 				// detector on a busy machine, not what this test is about.
 				slowOthers.Add(1)
 			default:

@@ -281,8 +281,15 @@ func TestARequestThatArrivedIsNeverCutByTheLimit(t *testing.T) {
 // pick it, close nothing, and wait though another is idle. A slow hook
 // stands in for the scheduler.
 func TestAClosedConnectionIsNotTakenForAnIdleOne(t *testing.T) {
+	// The hooks still sleeping when the test ends are waited for (after
+	// the server closes: cleanups run last first), or goleak would find
+	// their goroutines.
+	var hooks sync.WaitGroup
+	t.Cleanup(hooks.Wait)
 	s := startLimitedWith(t, 3, nil, func(_ net.Conn, st http.ConnState) {
 		if st == http.StateClosed {
+			hooks.Add(1)
+			defer hooks.Done()
 			time.Sleep(500 * time.Millisecond)
 		}
 	})

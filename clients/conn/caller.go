@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ type caller struct {
 	// starved reports whether the BFF itself lately lacked CPU; nil means
 	// only the call's own lateness can tell.
 	starved func() bool
+	// slack replaces lateSlack when set: a test that needs a prompt
+	// timeout blamed on the service sets it past any stall of its machine.
+	slack time.Duration
 
 	logger     *slog.Logger                  // nil without Options.Logger
 	propagator propagation.TextMapPropagator // set when no client span carries the trace
@@ -143,7 +147,7 @@ func timedOut(err error) bool {
 // wasStarved: this goroutine saw its own deadline late, or the process says
 // it has lately been short of CPU.
 func (c *caller) wasStarved(callCtx context.Context) bool {
-	if dl, ok := callCtx.Deadline(); ok && time.Since(dl) > lateSlack {
+	if dl, ok := callCtx.Deadline(); ok && time.Since(dl) > cmp.Or(c.slack, lateSlack) {
 		return true
 	}
 	return c.starved != nil && c.starved()

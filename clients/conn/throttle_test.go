@@ -227,7 +227,7 @@ func hang(ctx context.Context, method string, req, reply any, cc *grpc.ClientCon
 // is, unless the BFF was starved.
 func TestThrottleBlamesTheServiceOnlyForItsOwnTimeouts(t *testing.T) {
 	var starved bool
-	c := failFast(&caller{service: "archive", throttle: newThrottle(BreakerSettings{MinRequests: 2}), timeout: time.Second, starved: func() bool { return starved }})
+	c := failFast(&caller{service: "archive", throttle: newThrottle(BreakerSettings{MinRequests: 2}), timeout: time.Second, starved: func() bool { return starved }, slack: time.Hour})
 	for range 5 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Millisecond)
 		c.intercept(ctx, "/m", nil, nil, nil, hang)
@@ -271,7 +271,7 @@ func TestACallersBudgetIsTheCallsOwnTimeout(t *testing.T) {
 			t.Errorf("own %v, budget %v: %v, want %v", tc.own, tc.budget, got, tc.want)
 		}
 	}
-	c := failFast(&caller{service: "feed", throttle: newThrottle(BreakerSettings{MinRequests: 2}), timeout: time.Minute})
+	c := failFast(&caller{service: "feed", throttle: newThrottle(BreakerSettings{MinRequests: 2}), timeout: time.Minute, slack: time.Hour})
 	for range 5 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		c.intercept(WithTimeout(ctx, 2*time.Millisecond), "/m", nil, nil, nil, hang)

@@ -37,7 +37,10 @@ func TestSampleGauges(t *testing.T) {
 		fmt.Fprintf(w, "# TYPE bff_admission_limit gauge\nbff_admission_limit %d\n# TYPE bff_http_requests_in_flight gauge\nbff_http_requests_in_flight %d\n", 100+i, i)
 	}))
 	defer srv.Close()
-	r := &rig{client: srv.Client(), bff: &child.Child{Name: "bff", Metrics: srv.URL}}
+	// The scrapes are counted as the client sends them: one on the wire
+	// when stop cancelled it may reach the server's handler any time after.
+	sent := &countingTransport{next: srv.Client().Transport}
+	r := &rig{client: &http.Client{Transport: sent}, bff: &child.Child{Name: "bff", Metrics: srv.URL}}
 	stop := r.sampleGauges(t.Context(), time.Millisecond)
 	for n.Load() < 5 {
 		time.Sleep(time.Millisecond)
@@ -46,13 +49,22 @@ func TestSampleGauges(t *testing.T) {
 	if limit.Samples < 4 || limit.Samples != inFlight.Samples || limit.Min != 101 || inFlight.Min != 1 || limit.Max != 100+inFlight.Max {
 		t.Fatalf("limit %+v, in flight %+v after %d scrapes", limit, inFlight, n.Load())
 	}
-	// A scrape already on the wire when stop cancelled it may still reach
-	// the server; after that, none: a sampler still running would scrape
-	// every millisecond.
-	time.Sleep(20 * time.Millisecond)
-	settled := n.Load()
+	// Once stop has returned, no scrape leaves: a sampler still running
+	// would scrape every millisecond.
+	settled := sent.n.Load()
 	time.Sleep(50 * time.Millisecond)
-	if n.Load() != settled {
-		t.Errorf("%d scrapes more than 20 ms after stop", n.Load()-settled)
+	if sent.n.Load() != settled {
+		t.Errorf("%d scrapes sent after stop returned", sent.n.Load()-settled)
 	}
+}
+
+// countingTransport counts the requests sent through it.
+type countingTransport struct {
+	n    atomic.Int64
+	next http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
 }
