@@ -200,3 +200,22 @@ func TestDefaultInstanceIDNamesHostAndPort(t *testing.T) {
 		t.Errorf("instance id %q with -addr :8181 on %s", c.instanceID, h)
 	}
 }
+
+// /metrics says which build a replica runs.
+func TestMetricsNameTheBuild(t *testing.T) {
+	families, err := processMetrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "go_build_info" {
+			continue
+		}
+		for _, l := range f.GetMetric()[0].GetLabel() {
+			if l.GetName() == "path" && l.GetValue() != "" {
+				return
+			}
+		}
+	}
+	t.Error("/metrics has no go_build_info with the module's path")
+}
