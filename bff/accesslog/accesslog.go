@@ -1,6 +1,7 @@
 // Package accesslog writes one line per request on the public listener:
 // what was asked (method, path, route, device, scene), how it went (status,
-// duration, bytes, degraded sections) and who asked (remote, and client:
+// duration, bytes, degraded sections, the critical one that failed it) and
+// who asked (remote, and client:
 // the address a trusted proxy says it had the request from), with the
 // request and trace ids that tie it to the request's other lines, the
 // downstream failures among them.
@@ -34,6 +35,7 @@ type ctxKey struct{}
 type entry struct {
 	device, scene string
 	degraded      []scene.Degraded
+	failed        string // "section:reason" of a critical failure
 }
 
 // Note tells the access line of ctx's request which device and scene it
@@ -42,6 +44,16 @@ type entry struct {
 func Note(ctx context.Context, device, sceneName string, degraded []scene.Degraded) {
 	if e, ok := ctx.Value(ctxKey{}).(*entry); ok {
 		e.device, e.scene, e.degraded = device, sceneName, degraded
+	}
+}
+
+// Failed tells the access line of ctx's request which critical section
+// failed the screen, and why ("archive:timeout"): the line of a 503 or
+// 504 then says what the client was told, without finding the downstream
+// call's line by its request id. Outside Middleware it does nothing.
+func Failed(ctx context.Context, section, reason string) {
+	if e, ok := ctx.Value(ctxKey{}).(*entry); ok {
+		e.failed = section + ":" + reason
 	}
 }
 
@@ -102,6 +114,9 @@ func (e *entry) attrs(r *http.Request, pattern string, rec *recorder, took time.
 	)
 	if len(e.degraded) > 0 {
 		attrs = append(attrs, slog.String("degraded", degradedList(e.degraded)))
+	}
+	if e.failed != "" {
+		attrs = append(attrs, slog.String("failed", e.failed))
 	}
 	return append(attrs, slog.String("remote", r.RemoteAddr))
 }

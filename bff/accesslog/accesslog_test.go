@@ -189,6 +189,7 @@ func TestNamesTheSpanAfterTheRoute(t *testing.T) {
 
 func TestNoteOutsideTheMiddlewareIsHarmless(t *testing.T) {
 	Note(context.Background(), "web", "feed", nil)
+	Failed(context.Background(), "archive", "timeout")
 }
 
 // The client is the address the trusted proxy says it had the request

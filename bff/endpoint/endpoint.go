@@ -110,20 +110,20 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 		code, degraded = func() (int, []scene.Degraded) {
 			p, err := request.Parse(r, shape, env.Trust)
 			if err != nil {
-				return fail(w, err), nil
+				return fail(w, r, err), nil
 			}
 			ctx, cancel := env.deadline(r.Context())
 			defer cancel()
 			ctx = conn.WithColor(ctx, p.Color)
 			if env.CheckScenario != nil {
 				if err := env.CheckScenario(p.Scenario); err != nil {
-					return fail(w, &request.Error{Param: "X-Mock-Scenario", Detail: err.Error()}), nil
+					return fail(w, r, &request.Error{Param: "X-Mock-Scenario", Detail: err.Error()}), nil
 				}
 				ctx = conn.WithScenario(ctx, p.Scenario)
 			}
 			id, err := pathID(r, rt.id)
 			if err != nil {
-				return fail(w, err), nil
+				return fail(w, r, err), nil
 			}
 			var timings conn.Timings
 			s, degraded, err := load(conn.WithTimings(ctx, &timings), p, id)
@@ -144,7 +144,7 @@ func serve[S, T any](r *Router, rt route, adapt func(S, device.View) T, load fun
 				w.Header().Set("Server-Timing", t)
 			}
 			if err != nil {
-				return fail(w, err), nil
+				return fail(w, r, err), nil
 			}
 			return writeJSON(w, r, adapt(s, p.View)), degraded
 		}()
@@ -179,7 +179,7 @@ func (env Env) deadline(ctx context.Context) (context.Context, context.CancelFun
 
 // fail maps an error to its problem: bad input is 400, a missing entity 404,
 // a critical dependency past the deadline 504, any other critical failure 503.
-func fail(w http.ResponseWriter, err error) int {
+func fail(w http.ResponseWriter, r *http.Request, err error) int {
 	var re *request.Error
 	if errors.As(err, &re) {
 		problem.BadParam(w, re.Param, re.Detail)
@@ -197,6 +197,7 @@ func fail(w http.ResponseWriter, err error) int {
 	if errors.As(err, &se) {
 		p.Section = se.Section
 		p.Detail = se.Section + " " + se.Reason
+		accesslog.Failed(r.Context(), se.Section, se.Reason)
 		if se.Reason == scene.ReasonTimeout {
 			p.Status = http.StatusGatewayTimeout
 		}

@@ -288,7 +288,7 @@ func TestRunLogsTieAFailingRequestToItsDownstreamFailure(t *testing.T) {
 	}
 	access("log-degraded", map[string]any{"level": "INFO", "method": "GET", "path": "/web/v1/feed", "device": "web", "scene": "feed",
 		"status": 200.0, "degraded": "stats:unavailable", "trace_id": traceID})
-	access("log-failed", map[string]any{"level": "WARN", "path": "/web/v1/feed", "status": 503.0})
+	access("log-failed", map[string]any{"level": "WARN", "path": "/web/v1/feed", "status": 503.0, "failed": "recommend:unavailable"})
 	access(made, map[string]any{"route": "/app/v1/videos/{aid}", "device": "app", "scene": "video", "status": 200.0})
 
 	failures := find(lines, "downstream call failed", nil)
