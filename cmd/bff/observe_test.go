@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -392,5 +394,23 @@ func TestRunCountsPublicConnections(t *testing.T) {
 	}
 	if n, ok := metric(body, "bff_http_connections_open"); !ok || n < 1 {
 		t.Errorf("bff_http_connections_open %v (found: %v), want the kept-alive one at least", n, ok)
+	}
+}
+
+// A replica that cannot start says why in its log as well as on stderr's
+// last line: the port taken is an ERROR line a log pipeline can alert on.
+func TestAFailedStartIsAnErrorLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var logs bytes.Buffer
+	err = run(t.Context(), []string{"bff", "-addr", ln.Addr().String(), "-admin-addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, &logs)
+	if err == nil {
+		t.Fatal("run started on a port taken")
+	}
+	if got := find(jsonLines(t, logs.String()), "exiting", map[string]any{"level": "ERROR", "error": err.Error()}); len(got) != 1 {
+		t.Errorf("logs %s: want one ERROR line exiting with %q", logs.String(), err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 	"mosaic/mocks/fakes"
 )
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return flagenv.UnlessHelp(err)
@@ -32,6 +32,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Once there is a logger, why the process ends is one of its lines
+	// too (a port taken, etcd refused): a pipeline that alerts on ERROR
+	// lines sees why a pod restarts, not only a plain line on stderr.
+	defer func() {
+		if err != nil {
+			logger.Error("exiting", "error", err)
+		}
+	}()
 	defer flushSpans(logger, tracing)
 	targets, stopMocks, err := downstreams(ctx, cfg)
 	if err != nil {
@@ -123,13 +131,12 @@ func observability(ctx context.Context, cfg config, getenv func(string) string, 
 	return logger, tracing, err
 }
 
+// stopped notes a clean stop; run logs an error as it returns it.
 func stopped(logger *slog.Logger, err error) error {
-	if err != nil {
-		logger.Error("stopped", "error", err)
-		return err
+	if err == nil {
+		logger.Info("stopped")
 	}
-	logger.Info("stopped")
-	return nil
+	return err
 }
 
 // flushSpans sends the spans still buffered, bounded so that an
