@@ -71,7 +71,9 @@ func TestCachedArchiveIsServedChangedWithinItsBound(t *testing.T) {
 	// -race run 280 ms to validate the first page and send the second.
 	const fresh = 2 * time.Second
 	data := ownData()
-	srv := apitest.Start(t, apitest.Options{Data: data, Cache: caching(fresh, time.Minute)})
+	// A Related cut at the production 300 ms would have the second page
+	// fetch the related archives the first did not.
+	srv := apitest.Start(t, apitest.Options{Data: data, Cache: caching(fresh, time.Minute), Deadline: 3 * time.Second, CallTimeout: 2 * time.Second})
 	aid := someVideo(t, srv)
 	path := fmt.Sprintf("/web/v1/videos/%d", aid)
 	first := srv.Get(t, path)
