@@ -281,15 +281,23 @@ func TestARequestThatArrivedIsNeverCutByTheLimit(t *testing.T) {
 // pick it, close nothing, and wait though another is idle. A slow hook
 // stands in for the scheduler.
 func TestAClosedConnectionIsNotTakenForAnIdleOne(t *testing.T) {
-	// The hooks still sleeping when the test ends are waited for (after
-	// the server closes: cleanups run last first), or goleak would find
-	// their goroutines.
-	var hooks sync.WaitGroup
-	t.Cleanup(hooks.Wait)
+	// The hooks still sleeping when the test ends are waited for, or
+	// goleak would find their goroutines: every connection opened has
+	// closed, hook included. Cleanups run last first, so this runs once
+	// the server has closed, when no connection opens any more; a
+	// connection's close may still come after.
+	var opened, closed atomic.Int32
+	t.Cleanup(func() {
+		for deadline := time.Now().Add(5 * time.Second); closed.Load() < opened.Load() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 	s := startLimitedWith(t, 3, nil, func(_ net.Conn, st http.ConnState) {
-		if st == http.StateClosed {
-			hooks.Add(1)
-			defer hooks.Done()
+		switch st {
+		case http.StateNew:
+			opened.Add(1)
+		case http.StateClosed:
+			defer closed.Add(1)
 			time.Sleep(500 * time.Millisecond)
 		}
 	})
