@@ -233,6 +233,11 @@ type lanes struct {
 	mu       sync.Mutex
 	m        map[string]*throttle
 	rest     *throttle
+	// nextSweep: no sweep for quiet lanes before then. A client sending
+	// a new color on every call would otherwise have each of them lock
+	// and age all 32 throttles; a lane cannot fall quiet faster than a
+	// bucket ages out.
+	nextSweep time.Time
 }
 
 // of is color's throttle.
@@ -242,8 +247,9 @@ func (l *lanes) of(color string) *throttle {
 	if t, ok := l.m[color]; ok {
 		return t
 	}
-	if len(l.m) >= maxLanes {
+	if now := l.clock(); len(l.m) >= maxLanes && !now.Before(l.nextSweep) {
 		l.forgetQuiet()
+		l.nextSweep = now.Add(l.settings.withDefaults().Window / buckets)
 	}
 	if len(l.m) >= maxLanes {
 		if l.rest == nil {
@@ -272,10 +278,15 @@ func (l *lanes) forgetQuiet() {
 
 func (l *lanes) newThrottle() *throttle {
 	t := newThrottle(l.settings)
-	if l.now != nil {
-		t.now = l.now
-	}
+	t.now = l.clock
 	return t
+}
+
+func (l *lanes) clock() time.Time {
+	if l.now != nil {
+		return l.now()
+	}
+	return time.Now()
 }
 
 // quiet: no call is under way, and every outcome the throttle held has

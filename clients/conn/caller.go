@@ -66,6 +66,14 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 		c.observe(ctx, method, req, start, err, failed)
 		return err
 	}
+	recorded := !shared
+	defer func() {
+		// The invoker panicked (the step's guard recovers it): the call
+		// still ends its time in flight, or its lane is never quiet.
+		if !recorded {
+			throttle.record(callerDone)
+		}
+	}()
 	callCtx := c.outgoing(ctx)
 	if d := timeout(ctx, c.timeout); d > 0 {
 		var cancel context.CancelFunc
@@ -77,6 +85,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	o := c.blame(ctx, callCtx, err)
 	if shared {
 		throttle.record(o)
+		recorded = true
 	}
 	c.observe(ctx, method, req, start, err, o)
 	return err

@@ -441,3 +441,30 @@ func TestAQuietLaneGivesUpItsSlot(t *testing.T) {
 		t.Errorf("%d lanes kept, want the 3 in use", len(l.m))
 	}
 }
+
+// A call's time in flight ends however the call does: refused, or with
+// the invoker panicking (the scene step's guard recovers it). A count
+// left up would keep its lane from ever falling quiet.
+func TestACallInFlightEndsHoweverItEnds(t *testing.T) {
+	c := &caller{service: "stat", throttle: newThrottle(BreakerSettings{})}
+	canary := WithColor(context.Background(), "canary")
+	func() {
+		defer func() { _ = recover() }()
+		c.intercept(canary, statMethod, nil, nil, nil, func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error {
+			panic("a codec's bug")
+		})
+	}()
+	th := c.lanes.of("canary")
+	th.chance = always(1) // no refusal while it learns
+	for range 20 {
+		th.allow()
+		th.record(failed)
+	}
+	th.chance = always(0) // every call refused once the ratio is up
+	if th.allow() {
+		t.Fatal("a throttle of 20 failures allowed a call at chance 0")
+	}
+	if th.inflight != 0 {
+		t.Errorf("%d calls in flight after a panicking call and a refused one, want 0", th.inflight)
+	}
+}
