@@ -172,6 +172,7 @@ func (r *etcdResolver) report() {
 	}
 	switch {
 	case len(list) == 0 && r.reported == nil:
+		r.o.metrics.setInstances(r.service, 0) // a series to alert on, before any instance
 		err := fmt.Errorf("registry: no instance of %s registered under %s", r.service, r.prefix)
 		r.o.logf("%v (%d before filtering): its calls fail until one is", err, len(all))
 		r.cc.ReportError(err)

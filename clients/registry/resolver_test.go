@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"runtime"
@@ -601,5 +602,31 @@ func TestResolverWantsABaselineInstance(t *testing.T) {
 		if !baseline(s) && i > 0 {
 			t.Errorf("state %d of %d has no baseline instance after one with: %v", i, len(cc.States()), s)
 		}
+	}
+}
+
+// bff_registry_reachable falls with every failed check, not only the
+// first of a spell: a check fails, a list succeeds (1), and etcd goes
+// away again before any check succeeds.
+func TestReachableFallsWithEveryFailedCheck(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	var l logs
+	o := newOptions(append(fast(&l), WithMetrics(NewMetrics(prometheus.NewRegistry()))))
+	k := &keys{cli: etcd.Client(t), o: o, prefix: "/x/", name: "stat", service: "stat", changed: func(map[string][]byte) {}}
+	ctx := context.Background()
+	etcd.Stop()
+	k.checkRevision(ctx) // lost, gauge 0
+	etcd.Restart()
+	if _, err := k.list(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g := o.metrics.reachable.WithLabelValues("stat")
+	if v := testutil.ToFloat64(g); v != 1 {
+		t.Fatalf("etcd back, listed: bff_registry_reachable %v, want 1", v)
+	}
+	etcd.Stop()
+	k.checkRevision(ctx)
+	if v := testutil.ToFloat64(g); v != 0 {
+		t.Errorf("etcd down, the check failed: bff_registry_reachable %v, want 0", v)
 	}
 }

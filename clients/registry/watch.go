@@ -163,9 +163,14 @@ func (k *keys) checkRevision(ctx context.Context) error {
 	defer cancel()
 	resp, err := k.cli.Get(octx, k.prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
-		if !k.lost && ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		// Every time, not only as it is first lost: a list between two
+		// failed checks set it to 1.
+		k.o.metrics.setReachable(k.service, false)
+		if !k.lost {
 			k.lost = true
-			k.o.metrics.setReachable(k.service, false)
 			k.o.logf("registry: etcd does not answer (%v); %s keeps its last list", err, k.name)
 		}
 		return nil
