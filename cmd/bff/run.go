@@ -111,8 +111,9 @@ func softMemoryLimit(c server.Cache, getenv func(string) string) (restore func()
 
 // processMetrics is the registry /metrics serves, with the Go runtime's
 // and the process's series, and go_build_info: which build a replica runs
-// (its module version, stamped by go build from the VCS), for an operator
-// to tell a fleet mid-rollout from one that is not.
+// (its module version, stamped by go build from the VCS; "(devel)" in
+// the Docker image, built without .git), for an operator to tell a fleet
+// mid-rollout from one that is not.
 func processMetrics() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewBuildInfoCollector())
