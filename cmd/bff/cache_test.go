@@ -1,11 +1,14 @@
 package main
 
 import (
+	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -116,4 +119,47 @@ func TestSoftMemoryLimitFollowsTheCacheBound(t *testing.T) {
 		t.Errorf("caches off: limit %d, want the runtime's %d", got, before)
 	}
 	restore()
+}
+
+// A cache bound the container cannot hold is refused at start, naming the
+// bound that would fit; no limit, or caches off, starts as before.
+func TestACacheBoundPastTheContainersLimitIsRefused(t *testing.T) {
+	const mib = 1 << 20
+	c := server.Defaults().Cache
+	c.MB = 512
+	limit := func(n uint64, err error) func() (uint64, error) {
+		return func() (uint64, error) { return n, err }
+	}
+	for _, tc := range []struct {
+		name  string
+		on    bool
+		limit func() (uint64, error)
+		want  string // "" when it starts
+		warn  bool
+	}{
+		{"fits exactly", true, limit(576*mib, nil), "", false},
+		{"a MiB short", true, limit(575*mib, nil), "lower -cache-mb to at most 511", false},
+		{"pod of 256Mi", true, limit(256*mib, nil), "limit of 256 MiB", false},
+		{"too small for any cache", true, limit(65*mib, nil), "raise the limit", false},
+		{"caches off", false, limit(65*mib, nil), "", false},
+		{"no limit", true, limit(0, memlimit.ErrNoLimit), "", false},
+		{"no cgroup", true, limit(0, memlimit.ErrNoCgroup), "", false},
+		{"not linux", true, limit(0, memlimit.ErrCgroupsNotSupported), "", false},
+		{"unreadable", true, limit(0, os.ErrPermission), "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			c.On = tc.on
+			err := fitsContainer(c, tc.limit, slog.New(slog.NewTextHandler(&logs, nil)))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+			if warned := strings.Contains(logs.String(), "level=WARN"); warned != tc.warn {
+				t.Errorf("warned %v, want %v: %s", warned, tc.warn, logs.String())
+			}
+		})
+	}
 }

@@ -152,7 +152,7 @@ func (c *config) cacheFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.StatFresh, "cache-stat-fresh", s.StatFresh, "how long cached counters answer without a downstream call (jittered ±10%)")
 	fs.DurationVar(&s.Stale, "cache-stale", s.Stale, "how long past its freshness a cached entry still answers when the downstream fails (the section is then degraded with reason stale); 0: never")
 	fs.DurationVar(&s.Negative, "cache-negative", s.Negative, "how long an ID the downstream does not know is remembered as absent (jittered ±10%, as the freshness bounds); 0: asked again on every read")
-	fs.IntVar(&s.MB, "cache-mb", s.MB, "memory the three caches may cost, in MiB: their entries take half (weighed as decoded message plus per-entry overhead; of it half archives, a quarter each profiles and stats), the collector's room the other half; the process's soft memory limit is this plus 32 MiB (GOMEMLIMIT overrides)")
+	fs.IntVar(&s.MB, "cache-mb", s.MB, "memory the three caches may cost, in MiB: their entries take half (weighed as decoded message plus per-entry overhead; of it half archives, a quarter each profiles and stats), the collector's room the other half; the process's soft memory limit is this plus 32 MiB (GOMEMLIMIT overrides); refused when this plus 64 MiB is past the container's memory limit")
 }
 
 // downstreamFlags are where the downstreams are: the embedded mocks, the

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -41,6 +41,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 	defer flushSpans(logger, tracing)
+	if err := fitsContainer(cfg.server.Cache, memlimit.FromCgroup, logger); err != nil {
+		return err
+	}
 	targets, stopMocks, err := downstreams(ctx, cfg)
 	if err != nil {
 		return err
@@ -84,29 +87,6 @@ func downstreams(ctx context.Context, cfg config) (targets map[string]string, st
 		return nil, nil, fmt.Errorf("starting mock downstreams: %w", err)
 	}
 	return server.MockTargets(cluster), cluster.Stop, nil
-}
-
-// cacheHeadroom is the memory the Go runtime may manage beyond the caches'
-// bound before it collects harder (softMemoryLimit): the rest of the heap,
-// the garbage between collections, stacks and the runtime's own. The
-// process's RSS adds what the runtime does not count, the binary's code and
-// read-only data it has touched (25 MB measured, RssFile), so it stays
-// under the bound plus 64 MB (TestRSSStaysWithinTheCacheBoundAfterAMillionIDs).
-const cacheHeadroom = 32 << 20
-
-// softMemoryLimit sets the Go runtime's soft memory limit to the caches'
-// bound plus cacheHeadroom, unless GOMEMLIMIT sets one, and returns how to
-// restore the one before. The caches keep up to their bound live: with the
-// collector's default pacing (GOGC=100) the heap would grow to twice the
-// live data before a collection, so a 64 MB cache would cost some 200 MB of
-// RSS; with the limit, the collector runs as the total nears it instead.
-// Without caches nothing big stays live and the default pacing is kept.
-func softMemoryLimit(c server.Cache, getenv func(string) string) (restore func()) {
-	if !c.On || getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	prev := debug.SetMemoryLimit(int64(c.MB)<<20 + cacheHeadroom)
-	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // processMetrics is the registry /metrics serves, with the Go runtime's
