@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ErrHelp is returned when the arguments asked for usage, which has then
@@ -40,6 +41,8 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix s
 	fs.SetOutput(io.Discard)
 	if asksHelp(args) {
 		fs.SetOutput(stdout)
+	} else {
+		hintDurations(fs) // not for -h, whose usage names the type by it
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -79,4 +82,26 @@ func asksHelp(args []string) bool {
 		}
 	}
 	return false
+}
+
+// hintDurations makes a duration flag's mistake say what it wants: flag's
+// own error for "800" is a bare "parse error", and a number without its
+// unit is the usual mistake.
+func hintDurations(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if g, ok := f.Value.(flag.Getter); ok {
+			if _, ok := g.Get().(time.Duration); ok {
+				f.Value = &duration{g}
+			}
+		}
+	})
+}
+
+type duration struct{ flag.Getter }
+
+func (d *duration) Set(s string) error {
+	if err := d.Getter.Set(s); err != nil {
+		return errors.New("want a duration with its unit, like 800ms, 2s or 1m30s")
+	}
+	return nil
 }

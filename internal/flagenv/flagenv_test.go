@@ -89,3 +89,32 @@ func TestUnlessHelp(t *testing.T) {
 		t.Error("a bad flag became nil")
 	}
 }
+
+// A duration's mistake says what a duration looks like, from a flag or
+// from the environment: flag's own word for it is "parse error".
+func TestADurationsMistakeSaysWhatItWants(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-grace", "800"}, nil, `invalid value "800" for flag -grace: want a duration with its unit, like 800ms`},
+		{nil, map[string]string{"MOSAIC_GRACE": "800"}, `MOSAIC_GRACE="800": want a duration with its unit`},
+	} {
+		fs, _, _ := newSet()
+		err := Parse(fs, tc.args, func(k string) string { return tc.env[k] }, "MOSAIC_", nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: err = %v, want one saying %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+	fs, _, grace := newSet()
+	if err := Parse(fs, []string{"-grace", "1m30s"}, func(string) string { return "" }, "MOSAIC_", nil); err != nil || *grace != 90*time.Second {
+		t.Errorf("-grace 1m30s: %v, %v", *grace, err)
+	}
+	var usage bytes.Buffer
+	fs, _, _ = newSet()
+	_ = Parse(fs, []string{"-h"}, func(string) string { return "" }, "MOSAIC_", &usage)
+	if !strings.Contains(usage.String(), "-grace duration") {
+		t.Errorf("usage does not name -grace's type:\n%s", usage.String())
+	}
+}
