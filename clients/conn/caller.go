@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"mosaic/clients/contract"
@@ -63,7 +65,7 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 	}
 	if shared && !throttle.allow() {
 		err := fmt.Errorf("%s: %w", c.service, ErrCircuitOpen)
-		c.observe(ctx, method, req, start, err, failed)
+		c.observe(ctx, method, req, start, err, failed, nil)
 		return err
 	}
 	recorded := !shared
@@ -80,14 +82,18 @@ func (c *caller) intercept(ctx context.Context, method string, req, reply any, c
 		callCtx, cancel = context.WithTimeout(callCtx, d)
 		defer cancel()
 	}
-	err := invoker(callCtx, method, req, reply, cc, opts...)
+	// Which instance answered (the last attempt's, with retries): a
+	// failure line that names only the service leaves the operator to
+	// guess which of its instances to look at.
+	var p peer.Peer
+	err := invoker(callCtx, method, req, reply, cc, append(opts[:len(opts):len(opts)], grpc.Peer(&p))...)
 	// Decided once, so that the log line says what the throttle was told.
 	o := c.blame(ctx, callCtx, err)
 	if shared {
 		throttle.record(o)
 		recorded = true
 	}
-	c.observe(ctx, method, req, start, err, o)
+	c.observe(ctx, method, req, start, err, o, p.Addr)
 	return err
 }
 
@@ -185,11 +191,11 @@ func (c *caller) outgoing(ctx context.Context) context.Context {
 
 // observe records a finished call; starved says a timeout came while the
 // BFF itself was short of CPU, for the log line.
-func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error, o outcome) {
+func (c *caller) observe(ctx context.Context, method string, req any, start time.Time, err error, o outcome, addr net.Addr) {
 	took := time.Since(start)
 	if t, ok := ctx.Value(timingsKey).(*Timings); ok {
 		t.add(c.service, method, took)
 	}
 	c.metrics.observe(method, req, took, err)
-	c.logFailure(ctx, method, req, took, err, o)
+	c.logFailure(ctx, method, req, took, err, o, addr)
 }

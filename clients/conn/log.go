@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"time"
 
 	"google.golang.org/grpc/status"
@@ -16,7 +17,7 @@ import (
 // trace ids come from ctx through the logger's handler
 // (internal/telemetry), so the line can be matched with the request's
 // access line.
-func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error, o outcome) {
+func (c *caller) logFailure(ctx context.Context, method string, req any, took time.Duration, err error, o outcome, addr net.Addr) {
 	level := slog.LevelWarn
 	if o == callerDone {
 		level = slog.LevelInfo
@@ -33,6 +34,9 @@ func (c *caller) logFailure(ctx context.Context, method string, req any, took ti
 	}
 	if n, ok := BatchSize(req); ok {
 		attrs = append(attrs, slog.Int("batch", n))
+	}
+	if addr != nil {
+		attrs = append(attrs, slog.String("peer", addr.String()))
 	}
 	switch o {
 	case callerDone:

@@ -299,7 +299,7 @@ func TestRunLogsTieAFailingRequestToItsDownstreamFailure(t *testing.T) {
 	}
 	stat := find(failures, "downstream call failed", map[string]any{"level": "WARN", "request_id": "log-degraded", "trace_id": traceID,
 		"service": "stat", "method": "BatchGetStats", "code": "Unavailable"})
-	if len(stat) != 1 || stat[0]["batch"].(float64) < 1 || stat[0]["duration_ms"] == nil {
+	if len(stat) != 1 || stat[0]["batch"].(float64) < 1 || stat[0]["duration_ms"] == nil || !strings.HasPrefix(fmt.Sprint(stat[0]["peer"]), "127.0.0.1:") {
 		t.Errorf("stat failure lines %v", stat)
 	}
 	feed := find(failures, "downstream call failed", map[string]any{"request_id": "log-failed", "service": "feed", "method": "Recommend", "code": "Unavailable"})
