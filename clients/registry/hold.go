@@ -49,7 +49,9 @@ func (r *Registrar) hold(ctx context.Context, key string, lease clientv3.LeaseID
 				return // the lease is gone: run registers again
 			}
 			failures++
-			r.o.logf("registry: restoring %s (try %d): %v", key, failures, err)
+			if logged(failures) {
+				r.o.logf("registry: restoring %s (try %d%s): %v", key, failures, nextLogged(failures), err)
+			}
 			if !sleep(ctx, r.o.backoff.Delay(failures)) {
 				return
 			}

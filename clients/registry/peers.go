@@ -40,7 +40,9 @@ func WatchPeers(cli *clientv3.Client, service string, opts ...Option) (*Peers, e
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Peers{prefix: servicePrefix(o.prefix, service), logf: o.logf, cancel: cancel, subs: map[chan struct{}]struct{}{}}
 	w := &keys{cli: cli, o: o, prefix: p.prefix, name: "the peers of " + service, service: service, changed: p.changed, failed: func(err error, tries int) {
-		o.logf("registry: listing the peers under %s (try %d): %v; the last membership holds", p.prefix, tries, err)
+		if logged(tries) {
+			o.logf("registry: listing the peers under %s (try %d%s): %v; the last membership holds", p.prefix, tries, nextLogged(tries), err)
+		}
 	}}
 	p.wg.Go(func() { w.run(ctx) })
 	return p, nil

@@ -152,7 +152,9 @@ func (r *Registrar) run(ctx context.Context) {
 				return
 			}
 			failures++
-			r.o.logf("registry: registering %s (try %d): %v", r.id, failures, err)
+			if logged(failures) {
+				r.o.logf("registry: registering %s (try %d%s): %v", r.id, failures, nextLogged(failures), err)
+			}
 			continue
 		}
 		began := time.Now()

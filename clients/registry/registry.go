@@ -158,6 +158,21 @@ func WithInfof(infof func(format string, args ...any)) Option {
 	return func(o *options) { o.infof = infof }
 }
 
+// logged reports whether try n of an operation that keeps failing is
+// logged: the first, then at doubling counts (1, 2, 4, 8…). etcd away for
+// an hour is then a dozen lines per service rather than a thousand, which
+// would bury every other line; bff_registry_reachable tells the rest.
+func logged(n int) bool { return n > 0 && n&(n-1) == 0 }
+
+// nextLogged tells a logged try's reader when the next line comes, so
+// that the silence after it does not read as a recovery.
+func nextLogged(n int) string {
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf("; the next line at try %d", 2*n)
+}
+
 // info logs good news.
 func (o options) info(format string, args ...any) {
 	if o.infof != nil {

@@ -119,10 +119,12 @@ func (r *etcdResolver) changed(kvs map[string][]byte) {
 // failed keeps the last list serving; before there is one, the error says
 // why calls fail.
 func (r *etcdResolver) failed(err error, tries int) {
-	if r.reported != nil {
-		r.o.logf("registry: listing %s (try %d): %v; the last list keeps serving", r.service, tries, err)
-	} else {
-		r.o.logf("registry: listing %s (try %d): %v; no list yet: its calls fail until one comes", r.service, tries, err)
+	switch {
+	case !logged(tries):
+	case r.reported != nil:
+		r.o.logf("registry: listing %s (try %d%s): %v; the last list keeps serving", r.service, tries, nextLogged(tries), err)
+	default:
+		r.o.logf("registry: listing %s (try %d%s): %v; no list yet: its calls fail until one comes", r.service, tries, nextLogged(tries), err)
 	}
 	if r.reported == nil {
 		r.cc.ReportError(fmt.Errorf("registry: listing %s: %w", r.service, err))
