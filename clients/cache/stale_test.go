@@ -188,18 +188,21 @@ func TestAnAnswerInHandOutlivesTheDeadline(t *testing.T) {
 		s.set(func(s *service) { s.gate, s.entered = gate, make(chan []int64, 4) })
 		slow := getAsync(l, context.Background(), 1) // its call for 1 is held
 		receive(t, s.entered, "the held call")
-		s.set(func(s *service) { s.gate = nil }) // the next call is answered at once
+		gate2 := make(chan struct{})
+		s.set(func(s *service) { s.gate = gate2 }) // the next call is held apart
 
 		ctx, cancel := context.WithCancel(context.Background())
 		ch := getAsync(l, ctx, 1, 2) // waits on the held call for 1, its own for 2
 		receive(t, s.entered, "the call for 2")
-		eventually(t, "the call for 2 to finish", func() bool {
-			l.flights.mu.Lock()
-			defer l.flights.mu.Unlock()
-			_, inFlight := l.flights.m[key[int64]{"", 2}]
-			return !inFlight && s.callCount() == 3
-		})
-		time.Sleep(50 * time.Millisecond) // the flight's done is closed just after it leaves the map
+		l.flights.mu.Lock()
+		for2 := l.flights.m[key[int64]{"", 2}] // in flight: its call is held
+		l.flights.mu.Unlock()
+		close(gate2)
+		select {
+		case <-for2.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the call for 2 did not finish")
+		}
 		cancel()
 		r := receive(t, ch, "the request whose deadline passed")
 		want := map[int64]string{1: "/1/0", 2: "/2/0"}
