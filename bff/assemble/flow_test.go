@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -18,9 +17,10 @@ import (
 	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/conn"
 	"mosaic/clients/freshness"
+	"mosaic/internal/leaktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 func TestOptionalFailureDegradesItsSectionAndDependents(t *testing.T) {
 	fl := newFlow(context.Background())

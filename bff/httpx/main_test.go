@@ -3,9 +3,9 @@ package httpx_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"mosaic/internal/leaktest"
 )
 
 // The connection limit's tests run servers and hold connections open: each
 // must leave no goroutine behind (a blocked Accept, a handler, a reader).
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }

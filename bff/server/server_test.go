@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/goleak"
 
 	"mosaic/bff/request"
 	"mosaic/clients"
 	"mosaic/clients/conn"
+	"mosaic/internal/leaktest"
 	"mosaic/internal/telemetry"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // start builds the handlers over a mock cluster for the life of t.
 func start(t *testing.T, cfg Config, ready func() error) Handlers {

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"go.uber.org/goleak"
 
 	"mosaic/bff/openapi"
 	"mosaic/bff/specmock"
+	"mosaic/internal/leaktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 const notifications = "/web/v1/notifications"
 

@@ -18,7 +18,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -26,11 +25,12 @@ import (
 
 	"mosaic/clients/contract"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/leaktest"
 	"mosaic/internal/reqid"
 	"mosaic/internal/telemetry"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 const statMethod = "/stat.v1.StatService/BatchGetStats"
 

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
 	"mosaic/clients/instance"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/etcdtest"
 )
 
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
-	goleak.VerifyTestMain(m)
+	leaktest.Main(m)
 }
 
 func timeout(t *testing.T, d time.Duration) context.Context {

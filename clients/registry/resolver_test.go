@@ -21,6 +21,7 @@ import (
 
 	"mosaic/clients/instance"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/etcdtest"
@@ -414,7 +415,7 @@ func TestResolverCloseLeavesNothingRunning(t *testing.T) {
 	if err := cli.Close(); err != nil {
 		t.Logf("closing the client: %v", err)
 	}
-	goleak.VerifyNone(t, beforeClient)
+	leaktest.None(t, beforeClient)
 }
 
 // noResolverGoroutine fails if a goroutine of a resolver is running.

@@ -10,20 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"mosaic/bff/apitest"
 	"mosaic/clients"
 	"mosaic/internal/bench/child"
 	"mosaic/internal/bench/load"
 	"mosaic/internal/bench/report"
 	"mosaic/internal/bench/workload"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 const metricsText = `# HELP go_gc_duration_seconds A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles.
 # TYPE go_gc_duration_seconds summary

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
+	"mosaic/internal/leaktest"
 )
 
 // The package's state, behind one lock: one test binary's builds.
@@ -40,12 +40,9 @@ func Main(m *testing.M) {
 	mu.Lock()
 	dir = d
 	mu.Unlock()
-	// With a Cleanup, VerifyTestMain leaves the exit to it: a leak it
-	// found is in code.
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		os.RemoveAll(d)
-		os.Exit(code)
-	}))
+	code := leaktest.Code(m)
+	os.RemoveAll(d)
+	os.Exit(code)
 }
 
 // Build returns the path of the command pkg ("mosaic/cmd/bff"), built on

@@ -14,6 +14,7 @@ import (
 	accountv1 "mosaic/clients/account/v1"
 	feedv1 "mosaic/clients/feed/v1"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
@@ -57,7 +58,7 @@ func TestLatencyRespectsCancellation(t *testing.T) {
 }
 
 func TestStartStopLeavesNoGoroutines(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leaktest.None(t, goleak.IgnoreCurrent())
 	c, err := cluster.Start(t.Context(), mocktest.Seed1(), fakes.Options{Recorder: &record.Recorder{}, Latency: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	accountv1 "mosaic/clients/account/v1"
 	archivev1 "mosaic/clients/archive/v1"
 	"mosaic/clients/contract"
@@ -19,6 +17,7 @@ import (
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/dataset"
 )
 
@@ -36,7 +35,7 @@ func TestMain(m *testing.M) {
 		fmt.Println(digest(dumpJSON(dataset.New(seed, dataset.Classic()))))
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	leaktest.Main(m)
 }
 
 // The Classic sizes, which the goldens were recorded on (TestClassicSizes).

@@ -20,6 +20,7 @@ import (
 	relationv1 "mosaic/clients/relation/v1"
 	replyv1 "mosaic/clients/reply/v1"
 	statv1 "mosaic/clients/stat/v1"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/fakes"
 	"mosaic/mocks/internal/mocktest"
 )
@@ -119,7 +120,7 @@ func TestPagingAndSizeLimits(t *testing.T) {
 }
 
 func TestRegisterSubset(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leaktest.None(t, goleak.IgnoreCurrent())
 	srv := grpc.NewServer()
 	if err := fakes.Register(srv, mocktest.Seed1(), "nope"); err == nil {
 		t.Error("unknown service registered")

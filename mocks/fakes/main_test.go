@@ -3,7 +3,7 @@ package fakes_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"mosaic/internal/leaktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }

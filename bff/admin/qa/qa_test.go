@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"go.uber.org/goleak"
 	"golang.org/x/net/html"
 
 	"mosaic/bff/admin/qa"
@@ -22,9 +21,10 @@ import (
 	"mosaic/bff/openapi"
 	"mosaic/bff/problem"
 	"mosaic/dto"
+	"mosaic/internal/leaktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 func loadSpec(t *testing.T) *openapi.Spec {
 	t.Helper()

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/goleak"
+
+	"mosaic/internal/leaktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 func TestParseVmRSS(t *testing.T) {
 	status := "Name:\tbff\nVmPeak:\t 1300000 kB\nVmRSS:\t   40960 kB\nThreads:\t8\n"

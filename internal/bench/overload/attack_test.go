@@ -14,14 +14,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"go.uber.org/goleak"
 
 	"mosaic/bff/problem"
 	"mosaic/dto"
 	"mosaic/internal/bench/report"
+	"mosaic/internal/leaktest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // answer renders a problem as the BFF does, with extra headers.
 func answer(p dto.Problem, retryAfter bool) (http.Header, []byte) {

@@ -11,8 +11,6 @@ import (
 	"reflect"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"mosaic/bff/apitest"
 	"mosaic/clients"
 	"mosaic/dto"
@@ -20,13 +18,14 @@ import (
 	"mosaic/internal/bench/naive"
 	"mosaic/internal/bench/reference"
 	"mosaic/internal/bench/workload"
+	"mosaic/internal/leaktest"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
 	"mosaic/mocks/record"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // refTopology is the floor and the naive BFF, in process, over one mock cluster.
 type refTopology struct {
