@@ -218,9 +218,10 @@ func (l *Loader[K, V]) take(w waitFor[K, V], own *flight[K, V], out map[K]V, res
 
 // run makes a flight's downstream call and keeps its answer.
 func (l *Loader[K, V]) run(f *flight[K, V]) {
+	asked := l.now()
 	vals, err := l.call(f.ctx, f.ids)
 	if err == nil {
-		l.fill(f.lane, f.ids, vals)
+		l.fill(f.lane, f.ids, vals, asked)
 	}
 	l.flights.finish(f, vals, err)
 }

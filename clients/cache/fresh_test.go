@@ -180,7 +180,7 @@ func TestARefreshLeftToACallThatFailsIsClaimedAgain(t *testing.T) {
 	eventually(t, "the call for 1", func() bool { return s.callCount() == 1 })
 	// Another call's answer lands while this one is in flight: the race in
 	// which a request claims an ID just after a fill of it.
-	l.fill("", []int64{1}, map[int64]string{1: "/1/0"})
+	l.fill("", []int64{1}, map[int64]string{1: "/1/0"}, l.now())
 	c.advance(9 * time.Second)
 	if _, res := mustGet(t, l, context.Background(), 1); res.Hits != 1 {
 		t.Fatalf("read in the refresh window: %+v, want a hit", res)
@@ -414,5 +414,27 @@ func TestARefreshStartedByAReadThatGivesUpKeepsItsClaim(t *testing.T) {
 	}
 	if n := s.callCount(); n != 3 {
 		t.Fatalf("%d calls, want 3 (the fill, the other request's, one refresh): the failed refresh was started again", n)
+	}
+}
+
+// A call's answer is as new as the moment the call was made: one that
+// lands after an answer to a call made later keeps it, rather than
+// putting older news in its place.
+func TestALateAnswerDoesNotReplaceANewerOne(t *testing.T) {
+	c, s := newClock(), &service{}
+	l := newLoader(t, s, testOptions(c))
+	gate := make(chan struct{})
+	s.set(func(s *service) { s.gate, s.entered = gate, make(chan []int64, 1) })
+	slow := getAsync(l, context.Background(), 1)
+	receive(t, s.entered, "the slow call")
+	c.advance(time.Second)
+	// The answer of a call made half a second after the slow one.
+	l.fill("", []int64{1}, map[int64]string{1: "/1/newer"}, l.now()-int64(500*time.Millisecond))
+	close(gate)
+	if r := receive(t, slow, "the slow read"); r.vals[1] != "/1/0" {
+		t.Fatalf("the slow read got %v, want its own call's /1/0", r.vals)
+	}
+	if got, res := mustGet(t, l, context.Background(), 1); got[1] != "/1/newer" || res.Hits != 1 {
+		t.Errorf("after the slow call landed: %v %+v, want the newer answer as a hit", got, res)
 	}
 }

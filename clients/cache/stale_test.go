@@ -336,7 +336,7 @@ func TestAnEntryFilledMeanwhileIsNotServedAsStale(t *testing.T) {
 	mustGet(t, l, context.Background(), 1)
 	c.advance(time.Minute) // past freshness
 	ctx, mark := freshness.Watch(&errHookCtx{Context: context.Background(), hook: func() {
-		l.fill("", []int64{1}, map[int64]string{1: "/1/new"})
+		l.fill("", []int64{1}, map[int64]string{1: "/1/new"}, l.now())
 		s.set(func(s *service) { s.err = errDown })
 	}})
 	got, res, err := l.Get(ctx, []int64{1})

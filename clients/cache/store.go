@@ -23,6 +23,7 @@ type entry[V any] struct {
 	ok         bool        // false: the ID does not exist
 	fresh      int64       // ns since New (Loader.now): answers without a call until then
 	stale      int64       // ns since New: answers when a call fails until then
+	asked      int64       // ns since New: when the call that answered it was made
 	refreshing atomic.Bool // a refresh ahead of expiry has been started
 }
 
@@ -190,26 +191,35 @@ func (d due[K, V]) unclaim(own *flight[K, V]) {
 	}
 }
 
-// fill keeps a call's answer: the values found, and the absence of the
-// others when absences are remembered.
-func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V) {
+// fill keeps the answer of a call made at asked: the values found, and the
+// absence of the others when absences are remembered. An entry from a
+// call made later is kept: a slow call's answer, older news, must not
+// replace what a quicker call asked after it brought.
+func (l *Loader[K, V]) fill(lane string, ids []K, vals map[K]V, asked int64) {
 	store := l.storeOf(lane)
 	now := l.now()
 	for _, id := range ids {
-		k := key[K]{lane, id}
 		v, ok := vals[id]
 		life := l.o.Fresh
 		if !ok {
 			life = l.o.Negative
 		}
-		if life <= 0 {
-			// An entry kept from before would answer for an ID that
-			// is gone now.
-			store.Invalidate(k)
-			continue
+		var e *entry[V]
+		if life > 0 {
+			fresh := later(now, l.jitter(life))
+			e = &entry[V]{val: v, ok: ok, fresh: fresh, stale: later(fresh, l.o.Stale), asked: asked}
 		}
-		fresh := later(now, l.jitter(life))
-		store.Set(k, &entry[V]{val: v, ok: ok, fresh: fresh, stale: later(fresh, l.o.Stale)})
+		store.Compute(key[K]{lane, id}, func(old *entry[V], found bool) (*entry[V], otter.ComputeOp) {
+			switch {
+			case found && old.asked > asked:
+				return old, otter.CancelOp
+			case e == nil:
+				// An entry kept from before would answer for an ID
+				// that is gone now.
+				return nil, otter.InvalidateOp
+			}
+			return e, otter.WriteOp
+		})
 	}
 }
 
