@@ -55,18 +55,18 @@ func (p *Peers) IDs() []string {
 	return slices.Clone(p.ids)
 }
 
-// IDsIn returns the sorted ids of the live instances registered in
-// cluster.
-func (p *Peers) IDsIn(cluster string) []string {
+// Membership returns the sorted ids of the live instances, and of those
+// registered in cluster, read together: read apart, a change between the
+// two could list a peer in the cluster that is not among all.
+func (p *Peers) Membership(cluster string) (all, in []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var in []string
 	for _, id := range p.ids {
 		if p.clusters[id] == cluster {
 			in = append(in, id)
 		}
 	}
-	return in
+	return slices.Clone(p.ids), in
 }
 
 // Subscribe returns a channel that receives after each change of

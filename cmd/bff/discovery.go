@@ -73,7 +73,8 @@ func (d *discovery) dialOptions() ([]grpc.DialOption, error) {
 		opts = append(opts,
 			registry.WithFilter(func(_ string, all []instance.Instance) []instance.Instance {
 				cluster := d.cfg.server.Cluster
-				peers := subset.Peers{All: d.peers.IDs(), Local: d.peers.IDsIn(cluster)}
+				var peers subset.Peers
+				peers.All, peers.Local = d.peers.Membership(cluster)
 				return subset.Instances(d.cfg.instanceID, cluster, peers, d.cfg.subset, all)
 			}),
 			registry.WithRefilter(d.peers.Subscribe))
