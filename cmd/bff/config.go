@@ -53,9 +53,10 @@ func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0
 
 // parseConfig reads flags, falling back to MOSAIC_* environment variables
 // (MOSAIC_ADDR, MOSAIC_ACCOUNT_TARGET, ...) for containers.
-func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (_ config, err error) {
 	c := config{server: server.Defaults()}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	defer func() { err = flagenv.Blame(err, fs) }()
 	c.listenerFlags(fs)
 	c.serverFlags(fs)
 	c.cacheFlags(fs)
@@ -68,12 +69,10 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	// Set, even to commas or spaces, it must name an endpoint: a replica
 	// meant for the real downstreams must not start on the mocks, ready.
 	if *endpoints != "" {
-		var err error
 		if c.registry, err = registry.ParseEndpoints(*endpoints); err != nil {
 			return c, fmt.Errorf("-registry: %w", err)
 		}
 	}
-	var err error
 	if c.registrySec, err = secFiles.Load(c.registry); err != nil {
 		return c, err
 	}

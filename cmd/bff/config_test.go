@@ -137,6 +137,11 @@ func TestFlagsFillTheServerConfig(t *testing.T) {
 			t.Errorf("%v: %v, want an error naming %s", bad, err, bad[0])
 		}
 	}
+	// From the environment, the error also names the variable.
+	_, err = parseConfig([]string{"bff"}, func(k string) string { return map[string]string{"MOSAIC_MAX_CONNS": "-5"}[k] }, nil)
+	if want := `-max-conns is MOSAIC_MAX_CONNS="-5"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("MOSAIC_MAX_CONNS=-5: %v, want an error saying %s", err, want)
+	}
 }
 
 // The defaults docs/ARCHITECTURE.md and the README promise: the public

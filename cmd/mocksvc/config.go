@@ -42,14 +42,14 @@ type config struct {
 // parseConfig reads the flags; a flag not given on the command line falls back
 // to its MOSAIC_ environment variable (-addr → MOSAIC_ADDR, -instance-id →
 // MOSAIC_INSTANCE_ID), then its default.
-func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c config, err error) {
 	var (
-		c                  config
 		services, endpoint string
 		classic            bool
 	)
 	c.world = dataset.Skewed()
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	defer func() { err = flagenv.Blame(err, fs) }()
 	fs.StringVar(&c.addr, "addr", ":9000", "gRPC listen address")
 	fs.StringVar(&services, "services", strings.Join(fakes.Names(), ","), "comma-separated services to serve")
 	fs.Int64Var(&c.seed, "seed", 1, "faker seed; the same seed gives the same data")
@@ -74,7 +74,6 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (c
 	if err := flagenv.Parse(fs, args[1:], getenv, flagenv.Prefix, stdout); err != nil {
 		return c, err
 	}
-	var err error
 	if c.services, err = parseServices(services); err != nil {
 		return c, err
 	}

@@ -61,7 +61,9 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix s
 		if v := getenv(name); v != "" && !set[f.Name] {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = errors.Join(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+				return
 			}
+			f.Value = &fromEnv{Value: f.Value, env: name, raw: v}
 		}
 	})
 	return errs
@@ -104,4 +106,48 @@ func (d *duration) Set(s string) error {
 		return errors.New("want a duration with its unit, like 800ms, 2s or 1m30s")
 	}
 	return nil
+}
+
+// fromEnv marks a flag whose value came from the environment, for Blame.
+type fromEnv struct {
+	flag.Value
+	env, raw string
+}
+
+// Blame adds to err, for each flag it names whose value came from the
+// environment, the variable that set it: an operator who wrote
+// MOSAIC_MAX_CONNS=-5 into a manifest would otherwise read of a
+// -max-conns that no command line gave. Wrap a binary's checks of its
+// flags with it.
+func Blame(err error, fs *flag.FlagSet) error {
+	if err == nil {
+		return nil
+	}
+	var from []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if e, ok := f.Value.(*fromEnv); ok && names(err.Error(), f.Name) {
+			from = append(from, fmt.Sprintf("-%s is %s=%q", f.Name, e.env, e.raw))
+		}
+	})
+	if len(from) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (from the environment: %s)", err, strings.Join(from, ", "))
+}
+
+// names reports whether msg mentions flag -name as a whole word: -cache
+// is not named by -cache-mb.
+func names(msg, name string) bool {
+	word := func(r byte) bool { return r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' }
+	for i := 0; ; {
+		j := strings.Index(msg[i:], "-"+name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+1+len(name)
+		if (start == 0 || !word(msg[start-1])) && (end == len(msg) || !word(msg[end])) {
+			return true
+		}
+		i = start + 1
+	}
 }

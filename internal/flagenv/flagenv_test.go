@@ -118,3 +118,34 @@ func TestADurationsMistakeSaysWhatItWants(t *testing.T) {
 		t.Errorf("usage does not name -grace's type:\n%s", usage.String())
 	}
 }
+
+// A check's error about a flag the environment set names the variable:
+// the flag's name alone points at a command line that never gave it.
+func TestBlameNamesTheVariableThatSetAFlag(t *testing.T) {
+	env := map[string]string{"MOSAIC_GRACE": "-3s", "MOSAIC_ADMIN_ADDR": ":1"}
+	fs, _, _ := newSet()
+	fs.Bool("grace-x", false, "a flag whose name starts with another's")
+	if err := Parse(fs, nil, func(k string) string { return env[k] }, "MOSAIC_", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ err, want string }{
+		{"-grace must not be negative", `-grace must not be negative (from the environment: -grace is MOSAIC_GRACE="-3s")`},
+		{"-grace-x needs -registry", "-grace-x needs -registry"},
+		{"-gracefully is no flag", "-gracefully is no flag"},
+		{"with -grace, -admin-addr too", `with -grace, -admin-addr too (from the environment: -admin-addr is MOSAIC_ADMIN_ADDR=":1", -grace is MOSAIC_GRACE="-3s")`},
+	} {
+		if got := Blame(errors.New(tc.err), fs).Error(); got != tc.want {
+			t.Errorf("Blame(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+	fs, _, _ = newSet() // the same flag from the command line: nothing to add
+	if err := Parse(fs, []string{"-grace", "-3s"}, func(k string) string { return env[k] }, "MOSAIC_", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := Blame(errors.New("-grace must not be negative"), fs).Error(); got != "-grace must not be negative" {
+		t.Errorf("a flag from the command line: %q", got)
+	}
+	if Blame(nil, fs) != nil {
+		t.Error("Blame(nil) is not nil")
+	}
+}
