@@ -138,7 +138,9 @@ func Blame(err error, fs *flag.FlagSet) error {
 // names reports whether msg mentions flag -name as a whole word: -cache
 // is not named by -cache-mb.
 func names(msg, name string) bool {
-	word := func(r byte) bool { return r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' }
+	word := func(r byte) bool {
+		return r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
 	for i := 0; ; {
 		j := strings.Index(msg[i:], "-"+name)
 		if j < 0 {
