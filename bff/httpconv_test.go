@@ -200,6 +200,51 @@ func TestETagAndNotModified(t *testing.T) {
 	}
 }
 
+// If-Match is evaluated before If-None-Match, strongly, against the tag
+// this request's 200 would carry: held, or *, the screen is served; any
+// other, weak, another coding's or malformed, a 412 problem naming it.
+func TestIfMatch(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{})
+	const path = "/app/v1/feed?ps=20"
+	h := []string{"X-User-Id", "42", "X-Network", "4g"}
+	etag := srv.Get(t, path, h...).Header.Get("ETag")
+	gzTag := srv.Get(t, path, append(h, "Accept-Encoding", "gzip")...).Header.Get("ETag")
+	if etag == "" || !strings.HasSuffix(gzTag, `-gzip"`) {
+		t.Fatalf("tags %q and %q", etag, gzTag)
+	}
+	for _, tc := range []struct {
+		im, inm, accept string
+		want            int
+	}{
+		{etag, "", "", http.StatusOK},
+		{"*", "", "", http.StatusOK},
+		{`"aaaaaaaaaaaaaaaa", ` + etag, "", "", http.StatusOK},
+		{gzTag, "", "gzip", http.StatusOK},
+		{etag, etag, "", http.StatusNotModified}, // both hold: If-None-Match then decides
+		{`"aaaaaaaaaaaaaaaa"`, "", "", http.StatusPreconditionFailed},
+		{"W/" + etag, "", "", http.StatusPreconditionFailed},
+		{etag, "", "gzip", http.StatusPreconditionFailed}, // the identity tag, gzip asked for
+		{etag + ` "x"`, "", "", http.StatusPreconditionFailed},
+		{`"aaaaaaaaaaaaaaaa"`, etag, "", http.StatusPreconditionFailed}, // If-Match first
+	} {
+		hs := append(slices.Clone(h), "If-Match", tc.im)
+		if tc.inm != "" {
+			hs = append(hs, "If-None-Match", tc.inm)
+		}
+		if tc.accept != "" {
+			hs = append(hs, "Accept-Encoding", tc.accept)
+		}
+		resp := srv.Get(t, path, hs...)
+		if resp.Status != tc.want {
+			t.Errorf("If-Match %s, If-None-Match %q, Accept-Encoding %q: %d, want %d", tc.im, tc.inm, tc.accept, resp.Status, tc.want)
+			continue
+		}
+		if resp.Status == http.StatusPreconditionFailed && (!strings.Contains(string(resp.Body), `"param":"If-Match"`) || resp.Header.Get("ETag") != "") {
+			t.Errorf("If-Match %s: 412 with ETag %q and body %s, want a problem naming If-Match and no validator", tc.im, resp.Header.Get("ETag"), resp.Body)
+		}
+	}
+}
+
 // Errors are never stored, and carry no validator.
 func TestErrorsAreNotStored(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{})

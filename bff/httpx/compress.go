@@ -20,7 +20,7 @@ import (
 //
 // A conditional request learns, before its handler runs, which coding its
 // answer would get (see WritePersonal), so that a 304 carries the ETag of the 200 it
-// stands for.
+// stands for, and If-Match is held against that tag.
 func Compress() func(http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(gzhttp.SuffixETag("-gzip"))
 	if err != nil {
@@ -39,7 +39,7 @@ func Compress() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		h := wrap(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if len(r.Header.Values("If-None-Match")) > 0 {
+			if len(r.Header.Values("If-None-Match")) > 0 || len(r.Header.Values("If-Match")) > 0 {
 				rec := headerOnly{h: http.Header{}}
 				probe.ServeHTTP(&rec, r)
 				suffix := strings.Trim(rec.h.Get("ETag"), `"`)

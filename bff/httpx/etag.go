@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
+
+	"mosaic/bff/problem"
+	"mosaic/dto"
 )
 
 // ETag is the strong validator of body: a quoted 64-bit xxhash of the
@@ -121,12 +124,19 @@ const Personal = "private, no-cache"
 // ETag and Cache-Control Personal; or, when the request's If-None-Match
 // already holds it, a 304 with no body and the validator the 200 would
 // have carried: suffixed for the coding Compress would give this request
-// this body (RFC 9110, section 15.4.5). It returns the status sent. The
-// caller has set Vary.
+// this body (RFC 9110, section 15.4.5); or, when its If-Match names
+// another, a 412 problem (an origin server must evaluate If-Match, and
+// before If-None-Match: RFC 9110, section 13.2.2). It returns the status
+// sent. The caller has set Vary.
 func WritePersonal(w http.ResponseWriter, r *http.Request, contentType string, body []byte) int {
 	h := w.Header()
-	h.Set("Cache-Control", Personal)
 	etag := ETag(body)
+	if im := r.Header.Values("If-Match"); len(im) > 0 && !Match(im, coded(r, etag, contentType, len(body))) {
+		problem.Write(w, dto.Problem{Status: http.StatusPreconditionFailed, Param: "If-Match",
+			Detail: "If-Match names no current representation of this screen: it has changed, or the tag is another coding's or malformed"})
+		return http.StatusPreconditionFailed
+	}
+	h.Set("Cache-Control", Personal)
 	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
 		if sent := coded(r, etag, contentType, len(body)); NoneMatch(inm, sent) {
 			h.Set("ETag", sent)
