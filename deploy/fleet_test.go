@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -326,6 +327,7 @@ func (b *binary) startLocal(t *testing.T, flags []flagArg, registry string) loca
 		args = append(args, "-advertise="+addr)
 	}
 	cmd := exec.Command(b.path, args...)
+	dieWithParent(cmd, syscall.SIGKILL)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -443,6 +445,7 @@ func startEtcd(t *testing.T) etcd {
 		"--listen-client-urls=http://"+e.client, "--advertise-client-urls=http://"+e.client,
 		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer, "--initial-cluster=test="+peer,
 		"--listen-metrics-urls=http://"+e.metrics)
+	dieWithParent(cmd, syscall.SIGKILL)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

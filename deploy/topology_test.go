@@ -98,6 +98,7 @@ func startTopology(t *testing.T, bins map[string]*binary, args ...string) *topol
 	top := &topology{base: freeBase(t), out: &syncBuffer{}, done: make(chan error, 1)}
 	args = append([]string{"local/topology.sh", "-p", strconv.Itoa(top.base), "-b", filepath.Dir(bins["bff"].path)}, args...)
 	top.cmd = exec.Command("bash", args...)
+	dieWithParent(top.cmd, syscall.SIGTERM) // its trap stops what it started
 	top.cmd.Stdout, top.cmd.Stderr = top.out, top.out
 	if err := top.cmd.Start(); err != nil {
 		t.Fatal(err)
