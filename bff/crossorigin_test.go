@@ -36,7 +36,7 @@ func preflight(t *testing.T, srv *apitest.Server, path, origin, method, headers 
 // another device get no CORS header at all.
 func TestCORSForTheWeb(t *testing.T) {
 	srv := apitest.Start(t, apitest.Options{CORSOrigins: []string{allowedOrigin, "https://*.example.org"}})
-	const reads = "accept-language,if-none-match,x-color,x-network,x-request-id"
+	const reads = "accept-language,if-match,if-none-match,x-color,x-network,x-request-id"
 	for _, tc := range []struct {
 		name, path, origin, method, headers string
 		allowed                             bool

@@ -49,7 +49,7 @@ func (env Env) CORS(dev Device) func(http.Handler) http.Handler {
 	if !env.HasCORS(dev) {
 		return httpx.CORS(nil, nil)
 	}
-	headers := []string{"X-Network", "Accept-Language", "X-Color", "X-Request-Id", "If-None-Match", "traceparent", "tracestate"}
+	headers := []string{"X-Network", "Accept-Language", "X-Color", "X-Request-Id", "If-None-Match", "If-Match", "traceparent", "tracestate"}
 	if dev.Builds {
 		headers = append(headers, "X-Client-Build")
 	}
