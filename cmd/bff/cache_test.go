@@ -140,7 +140,7 @@ func TestACacheBoundPastTheContainersLimitIsRefused(t *testing.T) {
 		{"fits exactly", true, limit(576*mib, nil), "", false},
 		{"a MiB short", true, limit(575*mib, nil), "lower -cache-mb to at most 511", false},
 		{"pod of 256Mi", true, limit(256*mib, nil), "limit of 256 MiB", false},
-		{"too small for any cache", true, limit(65*mib, nil), "raise the limit", false},
+		{"too small for any cache", true, limit(65*mib, nil), "raise the limit (or turn the caches off: -cache=false)", false},
 		{"caches off", false, limit(65*mib, nil), "", false},
 		{"no limit", true, limit(0, memlimit.ErrNoLimit), "", false},
 		{"no cgroup", true, limit(0, memlimit.ErrNoCgroup), "", false},

@@ -47,6 +47,9 @@ type config struct {
 	// mockAllowed: without any downstream configured, serve on the
 	// embedded mocks (a newcomer's go run) rather than refuse to start.
 	mockAllowed bool
+	// flags are what the values came from, for a check made after
+	// parsing to name the variable that set one (flagenv.Blame).
+	flags *flag.FlagSet
 }
 
 func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0 }
@@ -56,6 +59,7 @@ func (c config) mock() bool { return len(c.targets) == 0 && len(c.registry) == 0
 func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (_ config, err error) {
 	c := config{server: server.Defaults()}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	c.flags = fs
 	defer func() { err = flagenv.Blame(err, fs) }()
 	c.listenerFlags(fs)
 	c.serverFlags(fs)

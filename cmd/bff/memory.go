@@ -64,7 +64,7 @@ func fitsContainer(c server.Cache, limit func() (uint64, error), logger *slog.Lo
 	most := int64(bytes>>20) - beside>>20
 	hint := fmt.Sprintf("lower -cache-mb to at most %d or raise the limit", most)
 	if most < 2 {
-		hint = "raise the limit (or -cache=off)"
+		hint = "raise the limit (or turn the caches off: -cache=false)"
 	}
 	return fmt.Errorf("-cache-mb %d and the %d MiB the process takes beside its caches need %d MiB, past the container's memory limit of %d MiB (cgroup): %s",
 		c.MB, beside>>20, need>>20, bytes>>20, hint)

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	defer flushSpans(logger, tracing)
 	if err := fitsContainer(cfg.server.Cache, memlimit.FromCgroup, logger); err != nil {
-		return err
+		return flagenv.Blame(err, cfg.flags)
 	}
 	targets, stopMocks, err := downstreams(ctx, cfg)
 	if err != nil {
