@@ -235,8 +235,9 @@ type lanes struct {
 	rest     *throttle
 	// nextSweep: no sweep for quiet lanes before then. A client sending
 	// a new color on every call would otherwise have each of them lock
-	// and age all 32 throttles; a lane cannot fall quiet faster than a
-	// bucket ages out.
+	// and age all 32 throttles. The price: a lane that falls quiet just
+	// after a sweep (its last call ended) keeps its slot until the next,
+	// one bucket later, and new colors share rest meanwhile.
 	nextSweep time.Time
 }
 

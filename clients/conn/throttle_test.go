@@ -468,3 +468,29 @@ func TestACallInFlightEndsHoweverItEnds(t *testing.T) {
 		t.Errorf("%d calls in flight after a panicking call and a refused one, want 0", th.inflight)
 	}
 }
+
+// Quiet lanes are swept at most once a bucket: a client sending a new
+// color on every call must not have each of them age all 32 throttles. A
+// lane that falls quiet just after a sweep is given up at the next one.
+func TestQuietLanesAreSweptAtMostOnceABucket(t *testing.T) {
+	clock := newFakeTime()
+	l := lanes{settings: BreakerSettings{Window: time.Second}, now: clock.now}
+	for i := range maxLanes - 1 {
+		th := l.of(fmt.Sprintf("c%d", i))
+		th.allow()
+		th.record(failed)
+	}
+	last := l.of("last")
+	last.allow() // under way: not quiet
+	if l.of("a") != l.rest {
+		t.Fatal("a color got a lane while every lane was in use")
+	}
+	last.record(callerDone) // quiet now, just after the sweep
+	if l.of("b") != l.rest {
+		t.Error("a second sweep ran in the same bucket")
+	}
+	clock.add(time.Second / buckets)
+	if l.of("c") == l.rest {
+		t.Error("the lane that fell quiet was not given up a bucket later")
+	}
+}
