@@ -161,7 +161,8 @@ func WithInfof(infof func(format string, args ...any)) Option {
 // logged reports whether try n of an operation that keeps failing is
 // logged: the first, then at doubling counts (1, 2, 4, 8…). etcd away for
 // an hour is then a dozen lines per service rather than a thousand, which
-// would bury every other line; bff_registry_reachable tells the rest.
+// would bury every other line; for the lists, bff_registry_reachable
+// tells the rest.
 func logged(n int) bool { return n > 0 && n&(n-1) == 0 }
 
 // nextLogged tells a logged try's reader when the next line comes, so

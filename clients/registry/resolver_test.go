@@ -618,8 +618,16 @@ func TestReachableFallsWithEveryFailedCheck(t *testing.T) {
 	etcd.Stop()
 	k.checkRevision(ctx) // lost, gauge 0
 	etcd.Restart()
-	if _, err := k.list(ctx); err != nil {
-		t.Fatal(err)
+	// The client reconnects with its own backoff: the first lists may
+	// still fail.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, err := k.list(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no list 20 s after etcd came back: %v", err)
+		}
 	}
 	g := o.metrics.reachable.WithLabelValues("stat")
 	if v := testutil.ToFloat64(g); v != 1 {

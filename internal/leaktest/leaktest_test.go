@@ -21,11 +21,7 @@ func TestAStuckGoroutineIsALeak(t *testing.T) {
 	stuck := make(chan struct{})
 	go func() { <-stuck }()
 	defer close(stuck)
-	start := time.Now()
 	if err := settle(nil, time.Second); err == nil {
 		t.Error("a goroutine blocked for good was not found")
-	}
-	if waited := time.Since(start); waited < time.Second {
-		t.Errorf("gave up after %v, want the 1 s given", waited)
 	}
 }
