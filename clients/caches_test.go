@@ -1,7 +1,11 @@
 package clients_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"reflect"
 	"runtime"
 	"strings"
@@ -16,6 +20,8 @@ import (
 	"mosaic/clients"
 	"mosaic/clients/cache"
 	"mosaic/clients/conn"
+	"mosaic/internal/reqid"
+	"mosaic/internal/telemetry"
 	"mosaic/mocks/cluster"
 	"mosaic/mocks/dataset"
 	"mosaic/mocks/fakes"
@@ -194,4 +200,43 @@ func TestCloseLetsTheCachesCallsFinishFirst(t *testing.T) {
 	if err := <-read; err != nil {
 		t.Errorf("a cached read in flight as the set closed: %v", err)
 	}
+}
+
+// A panic in a cached read's call happens on the loader's goroutine: the
+// reader gets an error, and the stack is logged there, with the reader's
+// request id, through the logger Dial was given.
+func TestDialCachesLogAPanickingCallsStack(t *testing.T) {
+	ctx := reqid.With(t.Context(), "req-7")
+	c, err := cluster.Start(ctx, dataset.Shared(1), fakes.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	broken := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if strings.Contains(method, "Archive") {
+			panic("a codec went wrong")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	set, closeAll, err := clients.Dial(c.Targets(), conn.Options{Logger: logger}, caches(prometheus.NewRegistry()), grpc.WithChainUnaryInterceptor(broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	if _, err := set.Archives.Archives(ctx, []int64{1, 2, 3}); err == nil || !strings.Contains(err.Error(), "a codec went wrong") {
+		t.Fatalf("read through a panicking call: err %v, want the panic's", err)
+	}
+	for l := range strings.Lines(logs.String()) {
+		var line map[string]any
+		if json.Unmarshal([]byte(l), &line) != nil || line["msg"] != "cache call panicked" {
+			continue
+		}
+		if line["level"] != "ERROR" || line[telemetry.RequestIDKey] != "req-7" || !strings.Contains(fmt.Sprint(line["stack"]), "TestDialCachesLogAPanickingCallsStack") {
+			t.Fatalf("the panic's line %v, want an ERROR with the request id and the stack", line)
+		}
+		return
+	}
+	t.Fatalf("no line logged the panic; logs:\n%s", logs.String())
 }

@@ -12,6 +12,7 @@ import (
 	"mosaic/clients/relation"
 	"mosaic/clients/reply"
 	"mosaic/clients/stat"
+	"mosaic/internal/telemetry"
 )
 
 // Set is one typed client per downstream service of the registry (All).
@@ -68,6 +69,7 @@ func Dial(targets map[string]string, o conn.Options, caches *Caches, opts ...grp
 		// the cache's own default.
 		co.Timeout = o.CallTimeout
 		co.MaxBatch = svc.MaxBatch
+		co.Logger = telemetry.WithContextIDs(o.Logger)
 		closeCache, err := svc.cache(set, svc.Name, co)
 		if err != nil {
 			close()

@@ -32,6 +32,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -228,11 +229,15 @@ func (l *Loader[K, V]) run(f *flight[K, V]) {
 
 // call is fetch with a panic in it made its error. The call runs on a
 // goroutine of the loader's, where a panic would end the process; read
-// without the cache, the same panic fails only the scene's step.
+// without the cache, the same panic fails only the scene's step. Its stack
+// is logged here: this goroutine is the only one that has it.
 func (l *Loader[K, V]) call(ctx context.Context, ids []K) (vals map[K]V, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			vals, err = nil, fmt.Errorf("cache %s: the call panicked: %v", l.name, p)
+			if l.o.Logger != nil {
+				l.o.Logger.ErrorContext(ctx, "cache call panicked", "cache", l.name, "ids", len(ids), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
 		}
 	}()
 	return l.fetch(ctx, ids)

@@ -1,8 +1,11 @@
 package cache
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -245,16 +248,27 @@ func TestColoredRefreshesLeaveTheBaselineItsSlots(t *testing.T) {
 
 // A call that panics fails its readers, as an error would, and does not
 // end the process: it runs on the loader's goroutine, where nothing else
-// would recover it.
+// would recover it. Its stack is logged there, the only place it is.
 func TestACallThatPanicsFailsItsReaders(t *testing.T) {
 	c := newClock()
-	l, err := New("archive", func(context.Context, []int64) (map[int64]string, error) { panic("decoding went wrong") }, testOptions(c))
+	var logs bytes.Buffer
+	o := testOptions(c)
+	o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	l, err := New("archive", func(context.Context, []int64) (map[int64]string, error) { panic("decoding went wrong") }, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.Close)
 	if _, _, err := l.Get(context.Background(), []int64{1}); err == nil || !strings.Contains(err.Error(), "decoding went wrong") {
 		t.Fatalf("err %v, want the panic's", err)
+	}
+	var line struct{ Level, Msg, Cache, Panic, Stack string }
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("want one JSON log line, got %q: %v", logs.String(), err)
+	}
+	if line.Level != "ERROR" || line.Cache != "archive" || line.Panic != "decoding went wrong" ||
+		!strings.Contains(line.Stack, "TestACallThatPanicsFailsItsReaders") {
+		t.Fatalf("log line %+v, want an ERROR naming the cache and the panic, with the panicking function in its stack", line)
 	}
 }
 

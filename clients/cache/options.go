@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
@@ -66,6 +67,10 @@ type Options struct {
 	// Metrics receives the loader's counts; nil counts into series no one
 	// registered.
 	Metrics *Metrics
+	// Logger gets an ERROR line with the stack of a call that panicked:
+	// its readers get an error, and the stack is on the loader's
+	// goroutine, not theirs. nil: not logged.
+	Logger *slog.Logger
 	// Now is the clock; nil is time.Now. The loader measures only the
 	// time since New on it (Time.Sub), which with time.Now is the
 	// monotonic clock's: a step of the wall clock (NTP at boot, a VM
