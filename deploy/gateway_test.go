@@ -95,7 +95,7 @@ http {
 // gatewayVars fills the template's placeholders as compose does, with the
 // two replicas at a1 and a2 and maxConns the cap on each.
 func gatewayVars(listen, a1, a2, maxConns string) map[string]string {
-	return map[string]string{"GATEWAY_LISTEN": listen, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": maxConns, "REPLICA_MAX_FAILS": "3", "VIEWER_ID": "$http_x_demo_user"}
+	return map[string]string{"GATEWAY_LISTEN": listen, "BFF_1": a1, "BFF_2": a2, "REPLICA_MAX_CONNS": maxConns, "REPLICA_MAX_FAILS": "3", "VIEWER_ID": "$http_x_demo_user", "LANES": "canary|blue"}
 }
 
 // upstream is a stand-in bff that records the headers it receives.
@@ -209,7 +209,8 @@ func gatewayGet(t *testing.T, base, path string, header map[string]string) (*htt
 // TestGateway runs the shared gateway config in a real nginx in front of two
 // recording stand-ins for the bff, and checks what the edge promises:
 // identity from X-Demo-User replaces any client X-User-Id, X-Mock-Scenario
-// never passes, X-Color (or the lane cookie) does, X-Request-Id is kept or
+// never passes, X-Color (or the lane cookie) does when it names a listed
+// lane and is dropped otherwise, X-Request-Id is kept or
 // made, JSON and (404) problem+json bodies are gzipped, both replicas get traffic,
 // a replica that is gone is retried on the other, a 503 (shed or a failed
 // scene) is not, and paths outside the scene API stop at the gateway.
@@ -251,6 +252,19 @@ func TestGateway(t *testing.T) {
 	h = seen()
 	if len(h) != 1 || h[0].Get("X-User-Id") != "" || h[0].Get("X-Request-Id") != "abc-1" || h[0].Get("X-Color") != "blue" {
 		t.Errorf("spoofed identity, client request id and lane cookie: upstream saw %v", h)
+	}
+
+	// Only the listed lanes: a color outside them (made up, a listed one's
+	// prefix or extension, or malformed) reaches the bff as no color at
+	// all, so a client cannot open lanes of its own.
+	for _, hdr := range []map[string]string{
+		{"X-Color": "random-4711"}, {"X-Color": "canar"}, {"X-Color": "canary2"}, {"X-Color": "blue|canary"},
+		{"X-Color": "Canary!"}, {"Cookie": "lane=green"},
+	} {
+		gatewayGet(t, gw, "/app/v1/feed", hdr)
+		if h := seen(); len(h) != 1 || h[0].Get("X-Color") != "" {
+			t.Errorf("asked for a lane not listed (%v): upstream saw %v, want no X-Color", hdr, h)
+		}
 	}
 
 	resp, body = gatewayGet(t, gw, "/openapi.yaml", map[string]string{"X-User-Id": "7", "X-Forwarded-For": "198.51.100.4"})

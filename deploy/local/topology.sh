@@ -187,7 +187,7 @@ chmod 1777 "$dir/nginx/tmp"
 sed -e "s|\${GATEWAY_LISTEN}|127.0.0.1:$base|g" \
   -e "s|\${BFF_1}|127.0.0.1:$((base + 1))|g" -e "s|\${BFF_2}|127.0.0.1:$((base + 2))|g" \
   -e "s|\${REPLICA_MAX_CONNS}|${REPLICA_MAX_CONNS:-64}|g" -e "s|\${REPLICA_MAX_FAILS}|3|g" \
-  -e "s|\${VIEWER_ID}|\$http_x_demo_user|g" \
+  -e "s|\${VIEWER_ID}|\$http_x_demo_user|g" -e "s|\${LANES}|canary|g" \
   "$root/deploy/gateway/mosaic.conf.template" >"$dir/nginx/mosaic.conf"
 if grep -n '\${' "$dir/nginx/mosaic.conf" >&2; then
   echo "topology: the gateway template has a placeholder this script does not fill" >&2
