@@ -142,7 +142,7 @@ func TestParseVariants(t *testing.T) {
 // on every count, mosaic-nocache matches it, and naive trails.
 func skewFixture() *Report {
 	scenes := workload.SceneNames()
-	cfg := Config{Scenes: scenes, Impls: Impls(), Variants: DefaultVariants(), Fraction: 0.5, SkewRounds: 3}
+	cfg := Config{Scenes: scenes, Impls: Impls(), Variants: DefaultVariants(), Fraction: 0.5, SkewRounds: 3, Concurrency: 64, SkewLatency: 10 * time.Millisecond}
 	r := &Report{cfg: cfg, Fraction: 0.5, LoadPS: 20, MaxRSSMB: map[string]float64{}}
 	r.Skewed = &SkewReport{World: dataset.Skewed(), Latency: "10ms", Viewers: 1000000, Rounds: 3, Variants: cfg.Variants,
 		Impls: []string{Mosaic, NoCache, Floor, Naive}}
@@ -190,6 +190,13 @@ func TestCheckSkewTargets(t *testing.T) {
 	for _, name := range []string{tput, lat, ids, all} {
 		if got[name] != StatusPass {
 			t.Errorf("%s: %s, want PASS", name, got[name])
+		}
+	}
+	// The closed loop's ceiling: 64 workers each waiting the feed's three
+	// 10 ms calls pass at most 2133 req/s, 2.13 x the floor's 1000.
+	for _, tg := range checkTargets(r) {
+		if tg.Name == tput && !strings.Contains(tg.Detail, "64 workers / (3 calls × 10ms) = 2133 req/s, 2.13 x the floor's") {
+			t.Errorf("the throughput target does not give the chain's ceiling: %s", tg.Detail)
 		}
 	}
 	if got[uniform] != StatusSkip {
