@@ -45,3 +45,29 @@ func (m *Metrics) setInstances(service string, n int) {
 		m.instances.WithLabelValues(service).Set(float64(n))
 	}
 }
+
+// RegisterRegistrar puts on reg, named under namespace (bff, mock), whether
+// r's keys are in etcd under a lease kept alive, and how many times they
+// were written under a fresh one. An instance that serves but is not
+// registered (etcd away, or refusing its writes while reads still work: a
+// read-only user, a lease quota) is invisible to the fleet and healthy
+// everywhere else; only these say so.
+func RegisterRegistrar(reg prometheus.Registerer, namespace string, r *Registrar) error {
+	registered := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace, Subsystem: "registry", Name: "registered",
+		Help: "1 while this instance's keys are in etcd under a lease kept alive, 0 while they are not (it keeps trying).",
+	}, func() float64 {
+		if r.Lease() != 0 {
+			return 1
+		}
+		return 0
+	})
+	registrations := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "registry", Name: "registrations_total",
+		Help: "Times this instance's keys were written under a fresh lease: 1 after the first, one more after each lease lost and registered again.",
+	}, func() float64 { return float64(r.Registrations()) })
+	if err := reg.Register(registered); err != nil {
+		return err
+	}
+	return reg.Register(registrations)
+}

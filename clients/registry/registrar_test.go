@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -188,9 +189,23 @@ func TestReRegistersAfterEtcdRestart(t *testing.T) {
 	cli := etcd.Client(t)
 	var l logs
 	r := newRegistrar(t, cli, "a", []string{"stat"}, instance.Instance{Addr: "127.0.0.1:1"}, append(fast(&l), WithTTL(time.Second))...)
+	reg := prometheus.NewRegistry()
+	if err := RegisterRegistrar(reg, "mock", r); err != nil {
+		t.Fatal(err)
+	}
+	// What an operator's alert reads: registered, and how many times.
+	metrics := func(when string, registered, registrations float64) {
+		t.Helper()
+		for name, want := range map[string]float64{"mock_registry_registered": registered, "mock_registry_registrations_total": registrations} {
+			if got := gathered(t, reg, name); got != want {
+				t.Errorf("%s: %s %v, want %v", when, name, got, want)
+			}
+		}
+	}
 	if err := r.Wait(timeout(t, 10*time.Second), 1); err != nil {
 		t.Fatal(err)
 	}
+	metrics("registered", 1, 1)
 	first := r.Lease()
 	// Until its first keep-alive answer, etcd's client allows a lease
 	// DialTimeout+1 s; after it, the TTL. Stop in that steady state. (etcd
@@ -199,10 +214,12 @@ func TestReRegistersAfterEtcdRestart(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	etcd.Stop()
 	time.Sleep(5 * time.Second)
+	metrics("the lease lost with etcd away", 0, 1)
 	etcd.Restart()
 	if err := r.Wait(timeout(t, 20*time.Second), 2); err != nil {
 		t.Fatalf("not registered again: %v; log %q", err, l.matching("."))
 	}
+	metrics("registered again", 1, 2)
 	if second := r.Lease(); second == first || second == 0 {
 		t.Errorf("lease %x after the restart, first %x: want a new one", second, first)
 	}
@@ -481,4 +498,25 @@ func TestHostIDIsOneKeySegment(t *testing.T) {
 			t.Errorf("HostID(%q, %d) = %q, want %q, a valid key segment", tt.host, tt.port, got, tt.want)
 		}
 	}
+}
+
+// gathered is the value of the one series named name on reg.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name || len(f.GetMetric()) != 1 {
+			continue
+		}
+		m := f.GetMetric()[0]
+		if g := m.GetGauge(); g != nil {
+			return g.GetValue()
+		}
+		return m.GetCounter().GetValue()
+	}
+	t.Fatalf("no series %s on the registry", name)
+	return 0
 }

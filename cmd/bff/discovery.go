@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
@@ -26,6 +27,7 @@ const replicasService = "bff"
 type discovery struct {
 	cfg     config
 	logger  *slog.Logger
+	reg     prometheus.Registerer // of the metrics, for the registrar's
 	metrics *registry.Metrics
 	cli     *clientv3.Client
 	peers   *registry.Peers     // nil without subsetting
@@ -33,8 +35,9 @@ type discovery struct {
 	builder *registry.Builder   // nil until dialOptions
 }
 
-// startDiscovery connects to the registry; nil without -registry.
-func startDiscovery(cfg config, logger *slog.Logger, metrics *registry.Metrics) (*discovery, error) {
+// startDiscovery connects to the registry, its metrics registered on reg;
+// nil without -registry.
+func startDiscovery(cfg config, logger *slog.Logger, reg prometheus.Registerer) (*discovery, error) {
 	if len(cfg.registry) == 0 {
 		return nil, nil
 	}
@@ -42,7 +45,7 @@ func startDiscovery(cfg config, logger *slog.Logger, metrics *registry.Metrics) 
 	if err != nil {
 		return nil, fmt.Errorf("registry %v: %w", cfg.registry, err)
 	}
-	d := &discovery{cfg: cfg, logger: logger, metrics: metrics, cli: cli}
+	d := &discovery{cfg: cfg, logger: logger, reg: reg, metrics: registry.NewMetrics(reg), cli: cli}
 	if cfg.subset > 0 {
 		if d.peers, err = registry.WatchPeers(cli, replicasService, d.logs()...); err != nil {
 			cli.Close()
@@ -119,7 +122,7 @@ func (d *discovery) join(addr string) error {
 		return fmt.Errorf("registering replica %s: %w", d.cfg.instanceID, err)
 	}
 	d.self = r
-	return nil
+	return registry.RegisterRegistrar(d.reg, "bff", r)
 }
 
 // leave deregisters this replica, first thing on shutdown, so that its

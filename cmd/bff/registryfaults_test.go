@@ -112,6 +112,10 @@ func TestFleetServesThroughARegistryOutageBeforeItsFirstRequest(t *testing.T) {
 	f.mock("inst-a", "", "c1")
 	f.mock("inst-b", "", "c1")
 	bff := f.bff("-cluster", "c1", "-instance-id", "bff-0", "-subset", "1")
+	// Subsetting, it registers among its peers, and says so.
+	eventually(t, 10*time.Second, "the replica registered on /metrics", func() bool {
+		return registrySays(t, bff, `bff_registry_registered 1`, `bff_registry_registrations_total 1`)
+	})
 	f.etcd.Kill()
 	bad := map[string]int{}
 	const n = 40

@@ -14,7 +14,6 @@ import (
 	"mosaic/bff/admission"
 	"mosaic/bff/httpx"
 	"mosaic/bff/server"
-	"mosaic/clients/registry"
 	"mosaic/internal/flagenv"
 	"mosaic/internal/telemetry"
 	"mosaic/mocks/cluster"
@@ -50,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer stopMocks() // last, after the HTTP servers have drained
 	metrics := processMetrics()
-	disc, err := startDiscovery(cfg, logger, registry.NewMetrics(metrics))
+	disc, err := startDiscovery(cfg, logger, metrics)
 	if err != nil {
 		return err
 	}

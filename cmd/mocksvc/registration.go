@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"mosaic/clients/instance"
@@ -20,10 +21,11 @@ type registration struct {
 	reg *registry.Registrar
 }
 
-// startRegistration starts registering every served service. It does not
-// wait for etcd (the registrar retries until etcd answers), except with
-// -registry-user, whose token registry.Connect fetches first.
-func startRegistration(cfg config, lis net.Addr, logf func(format string, args ...any)) (*registration, error) {
+// startRegistration starts registering every served service, its state in
+// metrics. It does not wait for etcd (the registrar retries until etcd
+// answers), except with -registry-user, whose token registry.Connect
+// fetches first.
+func startRegistration(cfg config, lis net.Addr, metrics prometheus.Registerer, logf func(format string, args ...any)) (*registration, error) {
 	if cfg.registry == nil {
 		return nil, nil
 	}
@@ -48,7 +50,11 @@ func startRegistration(cfg config, lis net.Addr, logf func(format string, args .
 		cli.Close()
 		return nil, err
 	}
-	return &registration{cli: cli, reg: reg}, nil
+	g := &registration{cli: cli, reg: reg}
+	if err := registry.RegisterRegistrar(metrics, "mock", reg); err != nil {
+		return nil, errors.Join(err, g.stop())
+	}
+	return g, nil
 }
 
 func (g *registration) announce() string {

@@ -227,6 +227,8 @@ func TestProcess(t *testing.T) {
 		if want := `mock_rpc_calls_total{cluster="c2",color="canary",method="BatchGetStats",service="stat"} 1`; !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
 		}
+		waitMetric(t, p.admin, "\nmock_registry_registered 1\n")
+		waitMetric(t, p.admin, "\nmock_registry_registrations_total 1\n")
 
 		slow := make(chan error, 1)
 		go func() {

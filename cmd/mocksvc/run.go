@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Timed lines: when an instance lost etcd, and how long it took to
 	// register again, is what an operator reads them for.
 	logger := log.New(stderr, "mocksvc: ", log.LstdFlags|log.Lmicroseconds|log.LUTC|log.Lmsgprefix)
-	reg, err := startRegistration(cfg, lis.Addr(), logger.Printf)
+	reg, err := startRegistration(cfg, lis.Addr(), metrics, logger.Printf)
 	if err != nil {
 		srv.Stop()
 		admin.close()
