@@ -81,11 +81,15 @@ func (l *load) observe(rtt, now int64, decay float64) {
 // atLeast raises the estimate to rtt if it is lower, and leaves it alone
 // otherwise: what a call cut short after rtt tells of the instance's
 // latency is that it is no less than rtt. Raised, it counts as measured.
-func (l *load) atLeast(rtt, now int64) {
+// Lower is against the estimate as picks see it, decayed: held against the
+// stored peak, the cuts of a hung instance under a budget shorter than an
+// old slow answer were ignored while that peak decayed to nothing, and the
+// picker kept sending it calls that all timed out.
+func (l *load) atLeast(rtt, now int64, decay float64) {
 	r := float64(rtt)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if r > math.Float64frombits(l.estimate.Load()) {
+	if r > l.latency(now, decay) {
 		l.measured.Store(true)
 		l.estimate.Store(math.Float64bits(r))
 		l.stamp.Store(now)
@@ -134,7 +138,7 @@ func (l *load) finish(o outcome, start, now int64, c *tuning) {
 	case answered:
 		l.observe(rtt, now, c.decay)
 	case cut:
-		l.atLeast(rtt, now)
+		l.atLeast(rtt, now, c.decay)
 	case failed:
 		l.observe(max(rtt, c.errorPenalty), now, c.decay)
 	}

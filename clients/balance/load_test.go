@@ -86,6 +86,7 @@ func TestFinishByOutcome(t *testing.T) {
 	}{
 		{"a cut call shorter than the estimate tells nothing", cut, 0, 5 * ms, float64(10 * ms)},
 		{"a cut call longer than the estimate raises it", cut, 0, 80 * ms, float64(80 * ms)},
+		{"a cut call longer than the estimate decayed raises it", cut, 3000*ms - 5*ms, 3000 * ms, float64(5 * ms)},
 		{"a fast failure counts as the penalty", failed, 0, 1 * ms, float64(250 * ms)},
 		{"a failure slower than the penalty counts as is", failed, 0, 400 * ms, float64(400 * ms)},
 		{"an unsent call records nothing", unsent, 0, 0, float64(10 * ms)},
@@ -99,6 +100,27 @@ func TestFinishByOutcome(t *testing.T) {
 		if n := l.inflight.Load(); n != 0 {
 			t.Errorf("%s: %d still in flight", tc.name, n)
 		}
+	}
+}
+
+// An instance whose handlers hang (it still answers pings, so keepalive
+// keeps it) has every call cut at the caller's budget. Its estimate must
+// stay near that budget for as long as the cuts go on, even when an old
+// answer was slower than the budget: else the old peak decays, the cuts
+// below it are ignored, and the picker sends it ever more calls.
+func TestCutCallsKeepAHungInstanceSlow(t *testing.T) {
+	c := tuning{decay: float64(10 * time.Second), unmeasured: 30 * ms, errorPenalty: 250 * ms}
+	l := newLoad(c.unmeasured, 0)
+	l.observe(480*ms, 0, c.decay) // a slow answer, once
+	now := int64(0)
+	for i := range 600 { // then a cut every 100 ms for 60 s, at 300 ms and a little more
+		now += 100 * ms
+		rtt := 300*ms + int64(i%7)*ms/10
+		l.inflight.Add(1)
+		l.finish(cut, now-rtt, now, &c)
+	}
+	if got := l.latency(now, c.decay); got < float64(290*ms) {
+		t.Errorf("after 60 s of calls cut at 300ms, 60 s after a 480ms answer, the picker sees %v", time.Duration(got))
 	}
 }
 

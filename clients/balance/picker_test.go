@@ -319,11 +319,11 @@ func TestANewInstanceIsPresumedAsFastAsItsPeer(t *testing.T) {
 	// A cut call raises the estimate only when it took longer, and then
 	// counts as a measurement.
 	other := newLoad(testTuning.unmeasured, 0)
-	other.atLeast(5*ms, 0)
+	other.atLeast(5*ms, 0, testTuning.decay)
 	if other.measured.Load() {
 		t.Error("a cut call under the prior counted as a measurement")
 	}
-	other.atLeast(80*ms, 0)
+	other.atLeast(80*ms, 0, testTuning.decay)
 	if !other.measured.Load() || !near(estimate(other), float64(80*ms)) {
 		t.Errorf("a cut call of 80ms: estimate %v, measured %v", time.Duration(estimate(other)), other.measured.Load())
 	}
