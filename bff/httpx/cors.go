@@ -53,7 +53,28 @@ func CORS(origins, headers []string) func(http.Handler) http.Handler {
 	} else {
 		o.AllowOriginFunc = allows(origins)
 	}
-	return cors.New(o).Handler
+	c := cors.New(o)
+	return func(next http.Handler) http.Handler {
+		h := c.Handler(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, unambiguous(r))
+		})
+	}
+}
+
+// unambiguous is r without its Origin when r sends Origin or
+// Access-Control-Request-Method more than once: rs/cors judges the first
+// value and copies them all into its answer, so an allowed origin beside a
+// refused one got both named as allowed, and GET beside POST both allowed
+// as methods. A browser sends each once; two are no browser's request, and
+// get no CORS header at all, as a refused origin does.
+func unambiguous(r *http.Request) *http.Request {
+	if len(r.Header.Values("Origin")) <= 1 && len(r.Header.Values("Access-Control-Request-Method")) <= 1 {
+		return r
+	}
+	r = r.Clone(r.Context())
+	r.Header.Del("Origin")
+	return r
 }
 
 // allows matches an Origin against origins as ParseOrigins returns them.

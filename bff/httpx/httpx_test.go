@@ -232,6 +232,47 @@ func TestCORSMatchesOnlySerializedOrigins(t *testing.T) {
 	}
 }
 
+// An Origin or a preflight's method sent twice is no browser's request:
+// no CORS header at all, rather than every value echoed as allowed (rs/cors
+// judges the first and copies them all).
+func TestCORSRefusesRepeatedOriginsAndMethods(t *testing.T) {
+	const allowed = "https://m.example.com"
+	h := httpx.CORS([]string{allowed}, []string{"X-Network"})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, tc := range []struct {
+		name    string
+		method  string
+		headers [][2]string
+	}{
+		{"two origins, the allowed first", http.MethodGet, [][2]string{{"Origin", allowed}, {"Origin", "https://evil.example.net"}}},
+		{"two origins in a preflight", http.MethodOptions, [][2]string{{"Origin", allowed}, {"Origin", "https://evil.example.net"}, {"Access-Control-Request-Method", "GET"}}},
+		{"two methods in a preflight", http.MethodOptions, [][2]string{{"Origin", allowed}, {"Access-Control-Request-Method", "GET"}, {"Access-Control-Request-Method", "POST"}}},
+	} {
+		r := httptest.NewRequest(tc.method, "/web/v1/feed", nil)
+		for _, kv := range tc.headers {
+			r.Header.Add(kv[0], kv[1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		for name, v := range w.Header() {
+			if strings.HasPrefix(name, "Access-Control-") {
+				t.Errorf("%s: %s %q", tc.name, name, v)
+			}
+		}
+		if len(r.Header.Values("Origin")) < 1 {
+			t.Errorf("%s: the caller's request lost its Origin", tc.name)
+		}
+	}
+	// One of each is still answered.
+	r := httptest.NewRequest(http.MethodOptions, "/web/v1/feed", nil)
+	r.Header.Set("Origin", allowed)
+	r.Header.Set("Access-Control-Request-Method", "GET")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Header().Get("Access-Control-Allow-Origin") != allowed || w.Header().Get("Access-Control-Allow-Methods") != "GET" {
+		t.Errorf("one origin, one method: %v", w.Header())
+	}
+}
+
 // No origins: the middleware is the identity, preflights go to the routes.
 func TestCORSWithoutOrigins(t *testing.T) {
 	reached := false
