@@ -114,8 +114,9 @@ func boundSeconds(fractions bool, h http.HandlerFunc) http.HandlerFunc {
 		want = fmt.Sprintf("a number of seconds above 0, at most %d", maxSeconds)
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if v := r.URL.Query().Get("seconds"); v != "" && !validSeconds(v, fractions) {
-			problem.BadParam(w, "seconds", fmt.Sprintf("want %s, got %q", want, problem.Clip(v)))
+		// Given empty is given wrong: pprof reads it as absent, its default.
+		if q := r.URL.Query(); q.Has("seconds") && !validSeconds(q.Get("seconds"), fractions) {
+			problem.BadParam(w, "seconds", fmt.Sprintf("want %s, got %q", want, problem.Clip(q.Get("seconds"))))
 			return
 		}
 		h(w, r)

@@ -103,6 +103,11 @@ func TestAdminRefusalsAreProblems(t *testing.T) {
 		{http.MethodGet, "/debug/pprof/heap?seconds=1e9", http.StatusBadRequest, []string{"seconds", "120"}},
 		// pprof would run its default for these: 30 s for a profile.
 		{http.MethodGet, "/debug/pprof/profile?seconds=NaN", http.StatusBadRequest, []string{"seconds"}},
+		{http.MethodGet, "/debug/pprof/profile?seconds=", http.StatusBadRequest, []string{"seconds", "from 1 to 120"}},
+		{http.MethodGet, "/debug/pprof/trace?seconds=", http.StatusBadRequest, []string{"seconds", "above 0"}},
+		// The QA page's assets are files: no listing, no plain-text 404.
+		{http.MethodGet, "/debug/compare/assets/", http.StatusNotFound, []string{"/debug/compare/assets/"}},
+		{http.MethodGet, "/debug/compare/assets/nope.js", http.StatusNotFound, []string{"nope.js"}},
 		{http.MethodGet, "/debug/pprof/profile?seconds=abc", http.StatusBadRequest, []string{"seconds", "abc"}},
 		{http.MethodGet, "/debug/pprof/profile?seconds=0", http.StatusBadRequest, []string{"seconds", "from 1 to 120"}},
 		{http.MethodGet, "/debug/pprof/profile?seconds=-5", http.StatusBadRequest, []string{"seconds"}},

@@ -40,6 +40,7 @@ type Page struct {
 	public http.Handler
 	spec   *openapi.Spec
 	tmpl   *template.Template
+	files  fs.FS // the assets
 	static http.Handler
 }
 
@@ -54,6 +55,7 @@ func New(public http.Handler, spec *openapi.Spec) *Page {
 		public: public,
 		spec:   spec,
 		tmpl:   template.Must(template.ParseFS(sub, "compare.html")),
+		files:  sub,
 		static: http.StripPrefix(assetsPath, http.FileServerFS(sub)),
 	}
 }
@@ -62,7 +64,19 @@ func New(public http.Handler, spec *openapi.Spec) *Page {
 func (p *Page) Routes(r chi.Router) {
 	r.Get(comparePath, p.compare)
 	r.Get(rawPath, p.raw)
-	r.Get(assetsPath+"*", p.static.ServeHTTP)
+	r.Get(assetsPath+"*", p.asset)
+}
+
+// asset serves one file of the assets. Anything else is the listener's
+// problem 404, not the file server's plain text or its listing of the
+// directory.
+func (p *Page) asset(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "*")
+	if fi, err := fs.Stat(p.files, name); err != nil || !fi.Mode().IsRegular() {
+		problem.NotFound(w, "no asset "+r.URL.EscapedPath())
+		return
+	}
+	p.static.ServeHTTP(w, r)
 }
 
 // known reports whether path (without the device) is a GET operation of the
