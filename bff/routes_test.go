@@ -19,6 +19,7 @@ import (
 	"mosaic/bff/docs"
 	"mosaic/bff/endpoint"
 	"mosaic/bff/openapi"
+	"mosaic/bff/request"
 	"mosaic/bff/specmock"
 )
 
@@ -39,7 +40,7 @@ func TestEveryRouteIsInTheSpecAndBack(t *testing.T) {
 	}
 	slices.Sort(documented)
 	for _, mockMode := range []bool{true, false} {
-		mocks, err := specmock.New(spec.Doc, 1, mockMode)
+		mocks, err := specmock.New(spec.Doc, 1, mockMode, request.Loopback())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func New(cfg Config, d Deps) (h Handlers, close func(), err error) {
 	if err != nil {
 		return Handlers{}, nil, err
 	}
-	specMocks, err := specmock.New(spec.Doc, cfg.Seed, cfg.Mock)
+	specMocks, err := specmock.New(spec.Doc, cfg.Seed, cfg.Mock, cfg.Trust)
 	if err != nil {
 		return Handlers{}, nil, err
 	}

@@ -49,7 +49,7 @@ paths:
 // bodies serves GET /x?page=i for n pages and decodes each body.
 func bodies(t *testing.T, doc *openapi3.T, n int) []map[string]any {
 	t.Helper()
-	m, err := specmock.New(doc, 7, true)
+	m, err := specmock.New(doc, 7, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,13 +207,13 @@ func TestNewRefusesWhatItCannotServe(t *testing.T) {
 		"depth":         "                {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: object, required: [a], properties: {a: {type: string}}}}}}}}}}}}}}}}}}}}}}}}}}}\n",
 		"no-items-room": "                {type: array, minItems: 4, uniqueItems: true, items: {type: boolean}}\n",
 	} {
-		if _, err := specmock.New(docWith(t, schema), 1, true); err == nil {
+		if _, err := specmock.New(docWith(t, schema), 1, true, nil); err == nil {
 			t.Errorf("%s: New accepted it", name)
 		}
 	}
 	doc := docWith(t, "                {type: string}\n")
 	doc.Paths.Value("/x").Get.Responses.Status(200).Value.Content = openapi3.NewContentWithSchema(openapi3.NewStringSchema(), []string{"text/plain"})
-	if _, err := specmock.New(doc, 1, true); err == nil {
+	if _, err := specmock.New(doc, 1, true, nil); err == nil {
 		t.Error("New accepted an operation with no JSON response")
 	}
 }

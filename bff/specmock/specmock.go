@@ -62,6 +62,7 @@ const selfChecks = 8
 type Mocks struct {
 	seed    uint64
 	enabled bool
+	trust   request.Trust // who may assert X-User-Id
 	ops     []*operation
 }
 
@@ -76,12 +77,13 @@ func (o *operation) String() string { return o.route.Method + " " + o.route.Path
 
 // New finds the operations of doc marked with Extension. enabled is mock
 // mode: with it false, they answer 501. seed is the mock data seed (the
-// -seed flag). New fails when a marked operation has no JSON success
+// -seed flag). trust is who may assert the viewer (X-User-Id), as for the
+// scene routes: a mock answers each viewer its own data. New fails when a marked operation has no JSON success
 // response with a schema, or when its schema is one the generator cannot
 // satisfy (it tries a few seeds), so a bad spec stops the server at start
 // rather than at a frontend's first request.
-func New(doc *openapi3.T, seed int64, enabled bool) (*Mocks, error) {
-	m := &Mocks{seed: uint64(seed), enabled: enabled}
+func New(doc *openapi3.T, seed int64, enabled bool, trust request.Trust) (*Mocks, error) {
+	m := &Mocks{seed: uint64(seed), enabled: enabled, trust: trust}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if marked, _ := op.Extensions[Extension].(bool); !marked {
@@ -168,11 +170,26 @@ func (o *operation) body(seed uint64) ([]byte, error) {
 }
 
 // seedFor mixes the mosaic seed with what identifies the request, so pages
-// differ from each other and a repeated request repeats its bytes.
-func (m *Mocks) seedFor(o *operation, r *http.Request) uint64 {
+// and viewers differ from each other and a repeated request repeats its
+// bytes.
+func (m *Mocks) seedFor(o *operation, r *http.Request, viewer int64) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s", m.seed, o.route.Method, r.URL.Path, r.URL.Query().Encode())
+	fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%d", m.seed, o.route.Method, r.URL.Path, r.URL.Query().Encode(), viewer)
 	return h.Sum64()
+}
+
+// viewer is the X-User-Id a trusted peer asserts, as the scene routes read
+// it (request.Parse): from anyone else the request is anonymous (0), and
+// from a trusted peer a malformed or repeated one is an error naming it.
+func (m *Mocks) viewer(r *http.Request) (int64, error) {
+	if !m.trust.Allows(r.RemoteAddr) {
+		return 0, nil
+	}
+	id, err := request.Single(r.Header, "X-User-Id")
+	if err != nil {
+		return 0, err
+	}
+	return request.ID("X-User-Id", id, true)
 }
 
 func (m *Mocks) handler(o *operation) http.HandlerFunc {
@@ -188,7 +205,12 @@ func (m *Mocks) handler(o *operation) http.HandlerFunc {
 			badRequest(w, err)
 			return
 		}
-		body, err := o.body(m.seedFor(o, r))
+		viewer, err := m.viewer(r)
+		if err != nil {
+			badRequest(w, err)
+			return
+		}
+		body, err := o.body(m.seedFor(o, r, viewer))
 		if err != nil {
 			// The spec changed under a running server's feet, or the
 			// self-check missed a seed: a fault of ours, not the caller's.
@@ -214,8 +236,9 @@ func (m *Mocks) handler(o *operation) http.HandlerFunc {
 var lenient = []string{"X-Request-Id"}
 
 // validate checks the path, query and header parameters against the spec.
-// Identity is the gateway's business (the security scheme is not checked
-// here), and the request body is not read: marked operations are reads.
+// The security scheme, the gateway's X-User-Id, is read apart (viewer), as
+// the scene routes read it; the request body is not read: marked
+// operations are reads.
 func (o *operation) validate(r *http.Request) error {
 	r = r.Clone(r.Context())
 	for _, h := range lenient {

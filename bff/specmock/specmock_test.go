@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"mosaic/bff/openapi"
+	"mosaic/bff/request"
 	"mosaic/bff/specmock"
 	"mosaic/internal/leaktest"
 )
@@ -31,11 +33,14 @@ func loadSpec(t *testing.T) *openapi.Spec {
 	return spec
 }
 
+// gateway trusts httptest's requests (from 192.0.2.1) to assert the viewer.
+var gateway = request.Trust{netip.MustParsePrefix("192.0.2.1/32")}
+
 // router is a chi router with the real mosaic layout's shape (a /web
 // subrouter) and the spec mocks mounted last, as bff.NewServer does.
 func router(t *testing.T, spec *openapi.Spec, seed int64, enabled bool) (chi.Router, []string) {
 	t.Helper()
-	m, err := specmock.New(spec.Doc, seed, enabled)
+	m, err := specmock.New(spec.Doc, seed, enabled, gateway)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +94,7 @@ func getTwice(t *testing.T, spec *openapi.Spec, h http.Handler, path, header str
 
 func TestOnlyTheMarkedOperationsAreMocked(t *testing.T) {
 	spec := loadSpec(t)
-	m, err := specmock.New(spec.Doc, 1, true)
+	m, err := specmock.New(spec.Doc, 1, true, request.Loopback())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +133,17 @@ func TestMockBodyIsValidAndSeeded(t *testing.T) {
 	}
 	if page2 := get(t, spec, r1, notifications+"?page=2"); string(page2.body) == string(first.body) {
 		t.Error("page 2 gave the same body as page 1")
+	}
+	// Each viewer its own: the gateway's X-User-Id is part of the request.
+	v42, v43 := get(t, spec, r1, notifications, "X-User-Id", "42"), get(t, spec, r1, notifications, "X-User-Id", "43")
+	if string(v42.body) == string(v43.body) || string(v42.body) == string(first.body) {
+		t.Error("viewers 42, 43 and the anonymous one got the same body")
+	}
+	if again := get(t, spec, r1, notifications, "X-User-Id", "42"); string(again.body) != string(v42.body) {
+		t.Error("viewer 42 got other bytes the second time")
+	}
+	if twice := getTwice(t, spec, r1, notifications, "X-User-Id"); twice.status != http.StatusBadRequest || !strings.Contains(string(twice.body), `"param":"X-User-Id"`) {
+		t.Errorf("X-User-Id twice from the gateway: %d %s, want a 400 naming it", twice.status, twice.body)
 	}
 }
 
@@ -261,7 +277,7 @@ func TestOutsideMockModeIs501(t *testing.T) {
 // whatever the parameter names or where the route was registered.
 func TestARealHandlerWins(t *testing.T) {
 	spec := loadSpec(t)
-	m, err := specmock.New(spec.Doc, 1, true)
+	m, err := specmock.New(spec.Doc, 1, true, request.Loopback())
 	if err != nil {
 		t.Fatal(err)
 	}
