@@ -14,8 +14,9 @@ import (
 // worker_connections: otherwise n keep-alive clients, each done with its
 // screen, would lock every other client out for the server's IdleTimeout.
 // A connection that has sent nothing for silentGrace since its accept, or
-// not the whole header of a request within partialGrace of its first byte
-// (on a kept-alive connection too), is taken before any of them: a client
+// not the whole header of a request within partialGrace (of its accept for
+// its first request, of the request's first byte on a kept-alive
+// connection), is taken before any of them: a client
 // that opens connections by the thousand and sends nothing on them (or a
 // byte), opening another as each closes, would otherwise hold every slot
 // (each for the ReadHeaderTimeout) and keep clients that send their
@@ -55,8 +56,8 @@ type ConnLimit struct {
 
 // silentGrace is how long a new connection may send nothing before it may
 // be taken for another, and partialGrace how long it may take to send the
-// whole header of its first request, or of a later one from its first
-// byte. A client's first request comes with
+// whole header of its first request from its accept, or of a later one
+// from its first byte. A client's first request comes with
 // the last step of its handshake, or right after it, whatever the round
 // trip; a header cut across segments, a round trip or a retransmission
 // later. At the cap a flood of such connections lets clients in at up to
