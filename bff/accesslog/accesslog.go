@@ -27,6 +27,12 @@ import (
 // not fill the logs.
 const maxPath = 128
 
+// maxMethod bounds the method in the line and in the span's name: the
+// longest registered method (BASELINE-CONTROL) has 16 characters, a
+// client's made-up one as many as its header allows, and it reaches the
+// log before any router refuses it (a 60 KB method made a 60 KB line).
+const maxMethod = 32
+
 type ctxKey struct{}
 
 // entry is what the line says beyond the request itself: the scene
@@ -95,12 +101,8 @@ func Middleware(logger *slog.Logger, trusted func(remoteAddr string) bool) func(
 func (e *entry) attrs(r *http.Request, pattern string, rec *recorder, took time.Duration) []slog.Attr {
 	// The path as sent (which video, which user), and the route it matched
 	// (what to aggregate by), when it matched one.
-	path := r.URL.EscapedPath()
-	if len(path) > maxPath {
-		path = path[:maxPath] + "…"
-	}
 	attrs := make([]slog.Attr, 0, 12)
-	attrs = append(attrs, slog.String("method", r.Method), slog.String("path", path))
+	attrs = append(attrs, slog.String("method", clip(r.Method, maxMethod)), slog.String("path", clip(r.URL.EscapedPath(), maxPath)))
 	if pattern != "" && !strings.HasSuffix(pattern, "*") { // unrouted, or past a mount
 		attrs = append(attrs, slog.String("route", pattern))
 	}
@@ -143,6 +145,15 @@ func routePattern(r *http.Request) string {
 	return rc.RoutePattern()
 }
 
+// clip cuts s to most bytes and marks the cut. Methods are tokens and an
+// escaped path is ASCII: no rune is split.
+func clip(s string, most int) string {
+	if len(s) <= most {
+		return s
+	}
+	return s[:most] + "…"
+}
+
 // nameSpan renames the server span "GET /web/v1/feed": the route, not the
 // path, so that every feed request is one operation in the tracing UI.
 func nameSpan(ctx context.Context, method, pattern string) {
@@ -150,7 +161,7 @@ func nameSpan(ctx context.Context, method, pattern string) {
 		return
 	}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.SetName(method + " " + pattern)
+		span.SetName(clip(method, maxMethod) + " " + pattern)
 		span.SetAttributes(attribute.String("http.route", pattern))
 	}
 }

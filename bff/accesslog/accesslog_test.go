@@ -149,6 +149,21 @@ func TestEveryRequestIsLogged(t *testing.T) {
 	}
 }
 
+// A method is a client's to make up, at any length: the line keeps its
+// first maxMethod characters, as it keeps the path's first maxPath.
+func TestALongMethodIsCut(t *testing.T) {
+	var buf bytes.Buffer
+	h := router(slog.New(slog.NewJSONHandler(&buf, nil)))
+	method := strings.Repeat("B", 60000)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/web/v1/empty", nil))
+	if got := lastLine(t, &buf); got["method"] != method[:maxMethod]+"…" {
+		t.Errorf("method %.80v, want its first %d characters and a mark", got["method"], maxMethod)
+	}
+	if n := buf.Len(); n > 1000 {
+		t.Errorf("a %d-byte line for one request", n)
+	}
+}
+
 // Below the logger's level, nothing is written.
 func TestLevelFiltersAccessLines(t *testing.T) {
 	var buf bytes.Buffer
