@@ -27,7 +27,9 @@ type Tracing struct {
 	// Provider records spans; nil when tracing is off.
 	Provider   trace.TracerProvider
 	Propagator propagation.TextMapPropagator
-	// Endpoint is where spans are exported; "" when they are not.
+	// Endpoint is where spans are exported, for the log: without the
+	// credentials a URL may carry (user and password, a query, a
+	// fragment); "" when spans are not exported.
 	Endpoint string
 	shutdown func(context.Context) error
 }
@@ -79,7 +81,7 @@ func FromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) strin
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
 	)
 	t := With(tp)
-	t.Endpoint = endpoint
+	t.Endpoint = redacted(endpoint)
 	t.shutdown = func(ctx context.Context) error {
 		defer release()
 		return tp.Shutdown(ctx)
@@ -92,7 +94,7 @@ func FromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) strin
 func exporter(ctx context.Context, getenv func(string) string, endpoint string, perSignal bool) (exp sdktrace.SpanExporter, release func(), err error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("OTLP endpoint %q: want a URL such as http://collector:4318", endpoint)
+		return nil, nil, fmt.Errorf("OTLP endpoint %q: want a URL such as http://collector:4318", redacted(endpoint))
 	}
 	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	if protocol == "" {
@@ -115,6 +117,18 @@ func exporter(ctx context.Context, getenv func(string) string, endpoint string, 
 		return exp, func() {}, err
 	}
 	return nil, nil, fmt.Errorf("OTLP protocol %q: want http/protobuf or grpc", protocol)
+}
+
+// redacted is endpoint as it may be logged: a collector's URL can carry a
+// password or a token (in its user part or its query), and the log is read
+// by more people than the deployment's secrets are.
+func redacted(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "(a URL that does not parse)" // its error would quote it whole
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // Shutdown flushes and stops the exporter, if any.

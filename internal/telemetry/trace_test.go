@@ -236,6 +236,26 @@ func TestExportsOverOTLPGRPC(t *testing.T) {
 	}
 }
 
+// The endpoint, which the log shows, keeps no credential the URL carried;
+// nor does the error of one refused.
+func TestTheEndpointIsLoggedWithoutCredentials(t *testing.T) {
+	tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler),
+		env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://user:s3cret@127.0.0.1:1/x?token=abc#frag"), "bff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Shutdown(context.Background())
+	if tr.Endpoint != "http://127.0.0.1:1/x" {
+		t.Errorf("Endpoint %q, want http://127.0.0.1:1/x", tr.Endpoint)
+	}
+	for _, endpoint := range []string{"ftp://user:s3cret@collector/?token=s3cret", "http://user:s3cret@%zz"} {
+		_, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), "bff")
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v, want an error without the secret", endpoint, err)
+		}
+	}
+}
+
 func TestRejectsWhatItCannotExportTo(t *testing.T) {
 	for _, getenv := range []func(string) string{
 		env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
