@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -14,6 +15,7 @@ import (
 	"mosaic/bff/admission"
 	"mosaic/bff/httpx"
 	"mosaic/bff/server"
+	"mosaic/internal/cli"
 	"mosaic/internal/flagenv"
 	"mosaic/internal/telemetry"
 	"mosaic/mocks/cluster"
@@ -39,6 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			logger.Error("exiting", "error", err)
 		}
 	}()
+	// So is a shutdown that a second signal cuts short (as main runs it).
+	cli.OnCut(ctx, func(sig os.Signal) {
+		logger.Error("second signal: exiting at once, the shutdown cut short", "signal", sig.String())
+	})
 	defer flushSpans(logger, tracing)
 	if err := fitsContainer(cfg.server.Cache, memlimit.FromCgroup, logger); err != nil {
 		return flagenv.Blame(err, cfg.flags)

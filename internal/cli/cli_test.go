@@ -34,6 +34,15 @@ var runs = map[string]Run{
 		time.Sleep(20 * time.Second)
 		return nil
 	},
+	// logs is serve with a log of its own, which tells the second signal.
+	"logs": func(ctx context.Context, args []string, getenv func(string) string, stdout, _ io.Writer) error {
+		OnCut(ctx, func(sig os.Signal) { fmt.Fprintf(stdout, "{\"level\":\"ERROR\",\"signal\":%q}\n", sig) })
+		fmt.Fprintf(stdout, "serving %s %s\n", args[0], getenv(child))
+		<-ctx.Done()
+		fmt.Fprintln(stdout, "draining")
+		time.Sleep(20 * time.Second)
+		return nil
+	},
 }
 
 func TestMain(m *testing.M) {
@@ -120,6 +129,28 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 	}
 	if want := "prog: second signal (terminated): exiting at once, the shutdown cut short\n"; stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// A run with a log of its own (OnCut) tells the second signal there, and
+// nothing goes to stderr.
+func TestSecondSignalIsToldInRunsLog(t *testing.T) {
+	cmd, out, stderr := start(t, "logs")
+	// Each line but the last answers a SIGTERM: the first, then the second.
+	lines := []string{"serving " + os.Args[0] + " logs", "draining", `{"level":"ERROR","signal":"terminated"}`}
+	for i, want := range lines {
+		if !out.Scan() || out.Text() != want {
+			t.Fatalf("line %q (%v), want %q", out.Text(), out.Err(), want)
+		}
+		if i < len(lines)-1 {
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	exitCode(t, cmd)
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q, want nothing: the run's log told it", stderr)
 	}
 }
 
