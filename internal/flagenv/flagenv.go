@@ -42,7 +42,7 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string, prefix s
 	if asksHelp(args) {
 		fs.SetOutput(stdout)
 	} else {
-		hintDurations(fs) // not for -h, whose usage names the type by it
+		hintTypes(fs) // not for -h, whose usage names the type by it
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,27 +86,47 @@ func asksHelp(args []string) bool {
 	return false
 }
 
-// hintDurations makes a duration flag's mistake say what it wants: flag's
-// own error for "800" is a bare "parse error", and a number without its
-// unit is the usual mistake.
-func hintDurations(fs *flag.FlagSet) {
+// hintTypes makes a typed flag's mistake say what it wants: flag's own
+// error for "800" as a duration, "maybe" as a bool or "abc" as a number is
+// a bare "parse error", and a number without its unit is the usual
+// mistake with a duration.
+func hintTypes(fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
-		if g, ok := f.Value.(flag.Getter); ok {
-			if _, ok := g.Get().(time.Duration); ok {
-				f.Value = &duration{g}
-			}
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch g.Get().(type) {
+		case time.Duration:
+			f.Value = &hinted{g, "want a duration with its unit, like 800ms, 2s or 1m30s"}
+		case bool:
+			f.Value = &hintedBool{hinted{g, "want true or false"}}
+		case int, int64, uint, uint64:
+			f.Value = &hinted{g, "want a whole number"}
+		case float64:
+			f.Value = &hinted{g, "want a number"}
 		}
 	})
 }
 
-type duration struct{ flag.Getter }
-
-func (d *duration) Set(s string) error {
-	if err := d.Getter.Set(s); err != nil {
-		return errors.New("want a duration with its unit, like 800ms, 2s or 1m30s")
-	}
-	return nil
+// hinted is a flag whose mistake is told as want.
+type hinted struct {
+	flag.Getter
+	want string
 }
+
+func (h *hinted) Set(s string) error {
+	err := h.Getter.Set(s)
+	if err != nil && err.Error() == "parse error" { // flag's word; "value out of range" says enough
+		return errors.New(h.want)
+	}
+	return err
+}
+
+// hintedBool stays a bool flag: -mock alone still means -mock=true.
+type hintedBool struct{ hinted }
+
+func (*hintedBool) IsBoolFlag() bool { return true }
 
 // fromEnv marks a flag whose value came from the environment, for Blame.
 type fromEnv struct {

@@ -119,6 +119,37 @@ func TestADurationsMistakeSaysWhatItWants(t *testing.T) {
 	}
 }
 
+// So do a bool's and a number's, where flag says "parse error"; a bool
+// flag alone is still true.
+func TestATypedFlagsMistakeSaysWhatItWants(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-on=maybe"}, nil, `invalid boolean value "maybe" for -on: want true or false`},
+		{nil, map[string]string{"MOSAIC_ON": "maybe"}, `MOSAIC_ON="maybe": want true or false`},
+		{[]string{"-n", "abc"}, nil, `invalid value "abc" for flag -n: want a whole number`},
+		{nil, map[string]string{"MOSAIC_N": "1.5"}, `MOSAIC_N="1.5": want a whole number`},
+		{nil, map[string]string{"MOSAIC_N": "99999999999999999999"}, `MOSAIC_N="99999999999999999999": value out of range`},
+		{nil, map[string]string{"MOSAIC_RATIO": "half"}, `MOSAIC_RATIO="half": want a number`},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.Bool("on", false, "")
+		fs.Int("n", 0, "")
+		fs.Float64("ratio", 0, "")
+		err := Parse(fs, tc.args, func(k string) string { return tc.env[k] }, "MOSAIC_", nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: err = %v, want one saying %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	on := fs.Bool("on", false, "")
+	if err := Parse(fs, []string{"-on"}, func(string) string { return "" }, "MOSAIC_", nil); err != nil || !*on {
+		t.Errorf("-on alone: %v, %v", *on, err)
+	}
+}
+
 // A check's error about a flag the environment set names the variable:
 // the flag's name alone points at a command line that never gave it.
 func TestBlameNamesTheVariableThatSetAFlag(t *testing.T) {
