@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -244,10 +245,11 @@ func (o *operation) validate(r *http.Request) error {
 	for _, h := range lenient {
 		r.Header.Del(h)
 	}
-	params, err := o.readParams(r)
+	params, ints, err := o.readParams(r)
 	if err != nil {
 		return err
 	}
+	saturate(r, ints)
 	return openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: params,
@@ -260,13 +262,14 @@ func (o *operation) validate(r *http.Request) error {
 	})
 }
 
-// readParams returns the path parameters, having refused what the scene
-// routes refuse and kin-openapi would take: a query parameter or header
-// given more than once (kin takes the first), a query that decodes more
-// than one way, a number with a leading zero (kin reads 08 as 8: a number
-// has one spelling in a URL).
-func (o *operation) readParams(r *http.Request) (map[string]string, error) {
-	params := map[string]string{}
+// readParams returns the path parameters and the names of the integer
+// query parameters, having refused what the scene routes refuse and
+// kin-openapi would take: a query parameter or header given more than once
+// (kin takes the first), a query that decodes more than one way, a number
+// with a leading zero (kin reads 08 as 8: a number has one spelling in a
+// URL).
+func (o *operation) readParams(r *http.Request) (params map[string]string, ints []string, err error) {
+	params = map[string]string{}
 	var single, numbers []string
 	for _, ref := range append(o.route.PathItem.Parameters, o.route.Operation.Parameters...) {
 		p := ref.Value
@@ -282,15 +285,18 @@ func (o *operation) readParams(r *http.Request) (map[string]string, error) {
 		case schemaIs(p, openapi3.TypeArray):
 		case p.In == openapi3.ParameterInQuery:
 			single = append(single, p.Name)
+			if schemaIs(p, openapi3.TypeInteger) {
+				ints = append(ints, p.Name)
+			}
 		case p.In == openapi3.ParameterInHeader:
 			if _, err := request.Single(r.Header, p.Name); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	query, err := request.Query(r.URL.RawQuery, single...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, name := range numbers {
 		v, ok := params[name]
@@ -298,10 +304,28 @@ func (o *operation) readParams(r *http.Request) (map[string]string, error) {
 			v = query[name]
 		}
 		if err := request.Unpadded(name, v); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return params, nil
+	return params, ints, nil
+}
+
+// saturate rewrites, in r's query, a positive integer parameter too large
+// for int64 as the largest int64: the scene routes read such a number as
+// larger than any bound (request.Count), to clamp (ps) or to refuse
+// (page), where kin-openapi would refuse it as no integer at all.
+func saturate(r *http.Request, names []string) {
+	q, changed := r.URL.Query(), false
+	for _, name := range names {
+		v := q.Get(name)
+		if _, err := strconv.ParseInt(v, 10, 64); errors.Is(err, strconv.ErrRange) && strings.Trim(v, "0123456789") == "" {
+			q.Set(name, strconv.FormatInt(math.MaxInt64, 10))
+			changed = true
+		}
+	}
+	if changed {
+		r.URL.RawQuery = q.Encode()
+	}
 }
 
 // schemaIs reports whether p's schema is of type t.

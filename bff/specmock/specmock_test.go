@@ -203,6 +203,16 @@ func TestMockValuesFitTheirFields(t *testing.T) {
 	}
 }
 
+// A page size past int64 is a page size above the largest: clamped, as
+// the scene routes clamp it, not refused as no integer.
+func TestAHugePageSizeIsClamped(t *testing.T) {
+	spec := loadSpec(t)
+	r, _ := router(t, spec, 1, true)
+	if res := get(t, spec, r, notifications+"?ps=99999999999999999999"); res.status != http.StatusOK {
+		t.Errorf("ps past int64: %d %s, want 200", res.status, res.body)
+	}
+}
+
 // Parameters are checked against the spec: a 400 problem naming the one
 // that is wrong, before anything is generated.
 func TestBadParametersAre400Problems(t *testing.T) {
@@ -217,6 +227,7 @@ func TestBadParametersAre400Problems(t *testing.T) {
 		{"?ps=ten", "ps", nil, ""},
 		{"?page=0", "page", nil, ""},
 		{"?page=10001", "page", nil, ""},
+		{"?page=99999999999999999999", "page", nil, ""}, // past int64: past the maximum, as on the scenes
 		{"?ps=3&ps=4", "ps", nil, ""},
 		{"?page=02", "page", nil, ""},
 		{"?ps=05", "ps", nil, ""},
