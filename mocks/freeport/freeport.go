@@ -7,9 +7,14 @@
 // moment may take first: the process then fails with "address already in
 // use". The ports here are below that range, which connections do not take,
 // and handed out in turn from a random start, so that two given out by one
-// process never coincide and two processes rarely start close.
+// process never coincide. Across processes (the test binaries of several
+// packages at once) a port handed out is also reserved for the life of the
+// process that got it (reserve): a test that stops its etcd to restart it
+// on the same port leaves the port free for a while, and another package's
+// etcd started there meanwhile answered the first one's health check as
+// its own, so that each test then paused, stopped or wrote to the other's.
 //
-// It lives in mocks/ for its one piece of package state, the turn.
+// It lives in mocks/ for its package state, the turn and the reservations.
 package freeport
 
 import (
@@ -38,6 +43,9 @@ func Port() (int, error) {
 	if top := ephemeralStart(); top > lowest+1000 {
 		for range 200 {
 			port := lowest + int(turn.Add(1))%(top-lowest)
+			if !reserve(port) {
+				continue // another process of ours has it, bound or not
+			}
 			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
 				l.Close()
 				return port, nil
