@@ -31,6 +31,8 @@ const maxPath = 128
 // longest registered method (BASELINE-CONTROL) has 16 characters, a
 // client's made-up one as many as its header allows, and it reaches the
 // log before any router refuses it (a 60 KB method made a 60 KB line).
+// The span's attributes, otelhttp's, are bounded by the tracer provider
+// (internal/telemetry).
 const maxMethod = 32
 
 type ctxKey struct{}

@@ -75,7 +75,13 @@ func FromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) strin
 	if name := getenv("OTEL_SERVICE_NAME"); name != "" {
 		service = name
 	}
+	// An attribute's value is cut past maxAttribute: otelhttp records a
+	// method it does not know in full (http.request.method_original), and
+	// a client's made-up one can be as long as its header allows.
+	limits := sdktrace.NewSpanLimits()
+	limits.AttributeValueLengthLimit = maxAttribute
 	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithRawSpanLimits(limits),
 		sdktrace.WithBatcher(&loggedExporter{SpanExporter: exp, logger: logger, quiet: time.Minute}),
 		sdktrace.WithSampler(sampler),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
@@ -88,6 +94,9 @@ func FromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) strin
 	}
 	return t, nil
 }
+
+// maxAttribute bounds an attribute's value in an exported span, bytes.
+const maxAttribute = 1024
 
 // exporter sends spans to endpoint; release frees what it holds once it
 // has been shut down.
@@ -122,10 +131,17 @@ func exporter(ctx context.Context, getenv func(string) string, endpoint string, 
 // redacted is endpoint as it may be logged: a collector's URL can carry a
 // password or a token (in its user part or its query), and the log is read
 // by more people than the deployment's secrets are.
+// A token in the path is kept: it is the collector's address, not a
+// credential's place.
 func redacted(endpoint string) string {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return "(a URL that does not parse)" // its error would quote it whole
+	}
+	if u.Opaque != "" || u.Host == "" {
+		// "user:pass@collector:4317" parses as scheme "user" and the rest
+		// opaque: nothing in it can be told from a credential.
+		return "(not an http or https URL)"
 	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	return u.String()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -210,6 +211,44 @@ func TestExportsOverOTLPHTTP(t *testing.T) {
 	}
 }
 
+// An attribute's value is cut to maxAttribute in what is exported: a
+// client's 60 KB method, which otelhttp records as it came, does not make
+// a 60 KB span.
+func TestAnAttributesValueIsCut(t *testing.T) {
+	srv, rec := httpReceiver(t)
+	tr, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), env("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL), "bff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tr.Provider.Tracer("test").Start(context.Background(), "GET")
+	span.SetAttributes(attribute.String("http.request.method_original", strings.Repeat("B", 60000)))
+	span.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	got := -1
+	for _, req := range rec.reqs {
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				for _, s := range ss.GetSpans() {
+					for _, a := range s.GetAttributes() {
+						if a.GetKey() == "http.request.method_original" {
+							got = len(a.GetValue().GetStringValue())
+						}
+					}
+				}
+			}
+		}
+	}
+	if got != maxAttribute {
+		t.Errorf("exported the attribute at %d bytes, want %d", got, maxAttribute)
+	}
+}
+
 type grpcReceiver struct {
 	coltracepb.UnimplementedTraceServiceServer
 	rec *received
@@ -248,7 +287,7 @@ func TestTheEndpointIsLoggedWithoutCredentials(t *testing.T) {
 	if tr.Endpoint != "http://127.0.0.1:1/x" {
 		t.Errorf("Endpoint %q, want http://127.0.0.1:1/x", tr.Endpoint)
 	}
-	for _, endpoint := range []string{"ftp://user:s3cret@collector/?token=s3cret", "http://user:s3cret@%zz"} {
+	for _, endpoint := range []string{"ftp://user:s3cret@collector/?token=s3cret", "http://user:s3cret@%zz", "user:s3cret@collector:4317", "https:user:s3cret@collector"} {
 		_, err := FromEnv(context.Background(), slog.New(slog.DiscardHandler), env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), "bff")
 		if err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s: %v, want an error without the secret", endpoint, err)
