@@ -117,10 +117,21 @@ type hinted struct {
 
 func (h *hinted) Set(s string) error {
 	err := h.Getter.Set(s)
-	if err != nil && err.Error() == "parse error" { // flag's word; "value out of range" says enough
+	// flag's word for a value of no type's syntax (its errParse, which it
+	// does not export); "value out of range" says enough as it is.
+	if err != nil && err.Error() == "parse error" {
 		return errors.New(h.want)
 	}
 	return err
+}
+
+// String is nil-safe: flag.PrintDefaults calls it on a zero value of the
+// flag's type to tell a default from none.
+func (h *hinted) String() string {
+	if h == nil || h.Getter == nil {
+		return ""
+	}
+	return h.Getter.String()
 }
 
 // hintedBool stays a bool flag: -mock alone still means -mock=true.

@@ -145,8 +145,16 @@ func TestATypedFlagsMistakeSaysWhatItWants(t *testing.T) {
 	}
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	on := fs.Bool("on", false, "")
+	fs.Duration("wait", time.Second, "")
 	if err := Parse(fs, []string{"-on"}, func(string) string { return "" }, "MOSAIC_", nil); err != nil || !*on {
 		t.Errorf("-on alone: %v, %v", *on, err)
+	}
+	// The flags' usage, printed after a parse, still reads each default.
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	fs.PrintDefaults()
+	if out := usage.String(); strings.Contains(out, "panic") || !strings.Contains(out, "(default 1s)") {
+		t.Errorf("usage after a parse:\n%s", out)
 	}
 }
 
