@@ -13,6 +13,9 @@
 // on the same port leaves the port free for a while, and another package's
 // etcd started there meanwhile answered the first one's health check as
 // its own, so that each test then paused, stopped or wrote to the other's.
+// The reservations are lock files in a directory of the temporary one,
+// left there (a few thousand after a CI run): deleting them while tests
+// run drops the reservations, harmlessly once they have ended.
 //
 // It lives in mocks/ for its package state, the turn and the reservations.
 package freeport
@@ -43,13 +46,15 @@ func Port() (int, error) {
 	if top := ephemeralStart(); top > lowest+1000 {
 		for range 200 {
 			port := lowest + int(turn.Add(1))%(top-lowest)
-			if !reserve(port) {
-				continue // another process of ours has it, bound or not
+			release, ok := reserve(port)
+			if !ok {
+				continue // reserved already, by another process or, past a whole turn, by this one
 			}
 			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
 				l.Close()
 				return port, nil
 			}
+			release() // bound by a process that reserves nothing
 		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0") // a kernel whose range starts low: its choice
