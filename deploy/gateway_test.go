@@ -42,8 +42,29 @@ func renderGateway(t *testing.T, vars map[string]string) string {
 // config, wrapped as topology.sh wraps it, and waits for it to answer.
 func startNginx(t *testing.T, vars map[string]string) {
 	t.Helper()
-	bin := needTool(t, "nginx", "nginx-light", "/usr/sbin/nginx")
-	dir := t.TempDir()
+	bin, dir := nginxConf(t, vars)
+	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr")
+	dieWithParent(cmd, syscall.SIGTERM) // the master stops its workers (below)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// SIGTERM, not SIGKILL: the master stops its workers, which would
+	// otherwise outlive it holding the output pipe.
+	t.Cleanup(func() { stopProcess(cmd, syscall.SIGTERM) })
+	if _, err := httpStatus("http://"+vars["GATEWAY_LISTEN"]+"/gateway/healthz", func(c int) bool { return c == 200 }); err != nil {
+		t.Fatalf("nginx did not come up: %v\n%s", err, out.String())
+	}
+}
+
+// nginxConf writes the gateway config rendered with vars, wrapped as
+// topology.sh wraps it, into a directory of its own, and returns nginx
+// and the directory (its nginx.conf).
+func nginxConf(t *testing.T, vars map[string]string) (bin, dir string) {
+	t.Helper()
+	bin = needTool(t, "nginx", "nginx-light", "/usr/sbin/nginx")
+	dir = t.TempDir()
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o1777); err != nil {
 		t.Fatal(err)
@@ -77,18 +98,21 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr")
-	dieWithParent(cmd, syscall.SIGTERM) // the master stops its workers (below)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// SIGTERM, not SIGKILL: the master stops its workers, which would
-	// otherwise outlive it holding the output pipe.
-	t.Cleanup(func() { stopProcess(cmd, syscall.SIGTERM) })
-	if _, err := httpStatus("http://"+vars["GATEWAY_LISTEN"]+"/gateway/healthz", func(c int) bool { return c == 200 }); err != nil {
-		t.Fatalf("nginx did not come up: %v\n%s", err, out.String())
+	return bin, dir
+}
+
+// A template rendered without LANES (a deployment that missed the
+// variable: the nginx image's envsubst leaves what its environment does
+// not define) does not start; one with LANES empty does, joining no lane.
+func TestGatewayRefusesToStartWithoutLanes(t *testing.T) {
+	for lanes, starts := range map[string]bool{"${LANES}": false, "": true, "canary": true} {
+		vars := gatewayVars("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "64")
+		vars["LANES"] = lanes
+		bin, dir := nginxConf(t, vars)
+		out, err := exec.Command(bin, "-t", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr").CombinedOutput()
+		if (err == nil) != starts || !starts && !strings.Contains(string(out), `unknown "lanes" variable`) {
+			t.Errorf("LANES %q: nginx -t: %v, want it to start: %v\n%s", lanes, err, starts, out)
+		}
 	}
 }
 
