@@ -16,9 +16,9 @@ import (
 // A connection that has sent nothing for silentGrace since its accept, or
 // not the whole header of a request within partialGrace (of its accept for
 // its first request, of the request's first byte on a kept-alive
-// connection), is taken before any of them: a client
-// that opens connections by the thousand and sends nothing on them (or a
-// byte), opening another as each closes, would otherwise hold every slot
+// connection), is taken before any of them: a client that opens
+// connections by the thousand and sends nothing on them (or a byte),
+// opening another as each closes, would otherwise hold every slot
 // (each for the ReadHeaderTimeout) and keep clients that send their
 // requests waiting in the accept queue. So would one that, done with a
 // request, sends the first bytes of the next and no more: Go's server

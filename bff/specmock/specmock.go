@@ -79,10 +79,11 @@ func (o *operation) String() string { return o.route.Method + " " + o.route.Path
 // New finds the operations of doc marked with Extension. enabled is mock
 // mode: with it false, they answer 501. seed is the mock data seed (the
 // -seed flag). trust is who may assert the viewer (X-User-Id), as for the
-// scene routes: a mock answers each viewer its own data. New fails when a marked operation has no JSON success
-// response with a schema, or when its schema is one the generator cannot
-// satisfy (it tries a few seeds), so a bad spec stops the server at start
-// rather than at a frontend's first request.
+// scene routes: a mock answers each viewer its own data. New fails when a
+// marked operation has no JSON success response with a schema, or when
+// its schema is one the generator cannot satisfy (it tries a few seeds),
+// so a bad spec stops the server at start rather than at a frontend's
+// first request.
 func New(doc *openapi3.T, seed int64, enabled bool, trust request.Trust) (*Mocks, error) {
 	m := &Mocks{seed: uint64(seed), enabled: enabled, trust: trust}
 	for path, item := range doc.Paths.Map() {

@@ -55,7 +55,7 @@ func (m *Metrics) setInstances(service string, n int) {
 func RegisterRegistrar(reg prometheus.Registerer, namespace string, r *Registrar) error {
 	registered := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: namespace, Subsystem: "registry", Name: "registered",
-		Help: "1 while this instance's keys are in etcd under a lease kept alive, 0 while they are not (it keeps trying).",
+		Help: "1 while this instance's keys are in etcd under a lease kept alive, 0 while they are not: retrying, or deregistered at shutdown.",
 	}, func() float64 {
 		if r.Lease() != 0 {
 			return 1
