@@ -94,16 +94,24 @@ func Parse(r *http.Request, s Shape, trust Trust) (Params, error) {
 			return p, err
 		}
 	}
-	if trust.Allows(r.RemoteAddr) {
-		id, err := Single(r.Header, "X-User-Id")
-		if err != nil {
-			return p, err
-		}
-		if p.Viewer, err = ID("X-User-Id", id, true); err != nil {
-			return p, err
-		}
+	if p.Viewer, err = Viewer(r, trust); err != nil {
+		return p, err
 	}
 	return p, nil
+}
+
+// Viewer is the X-User-Id a trusted peer asserts: from anyone else the
+// request is anonymous (0), whatever the header says, and from a trusted
+// peer a malformed or repeated one is an error naming it.
+func Viewer(r *http.Request, trust Trust) (int64, error) {
+	if !trust.Allows(r.RemoteAddr) {
+		return 0, nil
+	}
+	id, err := Single(r.Header, "X-User-Id")
+	if err != nil {
+		return 0, err
+	}
+	return ID("X-User-Id", id, true)
 }
 
 // paging validates page and ps, from the query: page from 1 to MaxPage,

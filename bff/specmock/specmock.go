@@ -180,20 +180,6 @@ func (m *Mocks) seedFor(o *operation, r *http.Request, viewer int64) uint64 {
 	return h.Sum64()
 }
 
-// viewer is the X-User-Id a trusted peer asserts, as the scene routes read
-// it (request.Parse): from anyone else the request is anonymous (0), and
-// from a trusted peer a malformed or repeated one is an error naming it.
-func (m *Mocks) viewer(r *http.Request) (int64, error) {
-	if !m.trust.Allows(r.RemoteAddr) {
-		return 0, nil
-	}
-	id, err := request.Single(r.Header, "X-User-Id")
-	if err != nil {
-		return 0, err
-	}
-	return request.ID("X-User-Id", id, true)
-}
-
 func (m *Mocks) handler(o *operation) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !m.enabled {
@@ -207,7 +193,7 @@ func (m *Mocks) handler(o *operation) http.HandlerFunc {
 			badRequest(w, err)
 			return
 		}
-		viewer, err := m.viewer(r)
+		viewer, err := request.Viewer(r, m.trust) // as the scene routes read it
 		if err != nil {
 			badRequest(w, err)
 			return
